@@ -1,0 +1,1 @@
+# (fragment: to be filled in)

@@ -1,0 +1,3 @@
+/* backup.c -- placeholder until written */
+#include "jet_int.h"
+typedef int jet_placeholder_backup;

@@ -1,0 +1,3 @@
+/* db.c -- placeholder until written */
+#include "jet_int.h"
+typedef int jet_placeholder_db;

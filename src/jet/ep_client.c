@@ -1,0 +1,3 @@
+/* ep_client.c -- placeholder until written */
+#include "jet_int.h"
+typedef int jet_placeholder_ep_client;

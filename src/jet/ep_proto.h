@@ -1,0 +1,3 @@
+#ifndef EP_PROTO_H
+#define EP_PROTO_H
+#endif

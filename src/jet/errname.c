@@ -1,0 +1,3 @@
+/* errname.c -- placeholder until written */
+#include "jet_int.h"
+typedef int jet_placeholder_errname;

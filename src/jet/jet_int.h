@@ -1,0 +1,248 @@
+/*
+ * jet_int.h -- libjet's internal interfaces, shared by the engine modules
+ * (instance.c, session.c, db.c, log.c, recovery.c) and the backup/restore
+ * modules (backup.c, restore.c).  Not installed; not for applications.
+ *
+ * Module map (one subsystem per file):
+ *   format.c    on-disk formats (format.h)
+ *   rangelock.c page-range locks between backup readers and page writers
+ *   log.c       log manager: generations, append, group commit, roll,
+ *               log reader, checkpoint file I/O
+ *   db.c        database files: header, page cache, record access,
+ *               raw page reads for backup
+ *   session.c   sessions, transactions, record locks, the record API
+ *   instance.c  instances, parameters, JetInit/JetTerm, checkpointer,
+ *               circular logging
+ *   recovery.c  redo of log records (soft recovery and restore)
+ *   backup.c    external backup API (spec sections 2-5)
+ *   restore.c   JetExternalRestore / hard recovery (spec section 7)
+ *   errname.c   JetLibErrorName
+ *
+ * Lock order (outer to inner), never taken the other way round:
+ *   inst->bk_lock  ->  inst->lock  ->  db->hdr_lock  ->  db cache lock
+ *   -> rangelock  ->  log lock.
+ * The backup context lock is outermost because backup calls read pages and
+ * roll the log while holding it; no engine path takes it.
+ */
+#ifndef JET_INT_H
+#define JET_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "format.h"
+#include "jetlib.h"
+
+typedef struct jet_inst jet_inst;
+typedef struct jet_db jet_db;
+typedef struct jet_log jet_log;
+typedef struct jet_cache jet_cache;
+typedef struct jet_backup jet_backup;
+typedef struct jet_session jet_session;
+
+/* Propagate: rc = f(); if (rc < 0) goto out;  (warnings are >= 0) */
+#define JCALL(expr) do { rc = (expr); if (rc < 0) goto out; } while (0)
+
+/* ---- rangelock.c: exclusive locks on page ranges [lo, hi] ---- */
+typedef struct jet_rangelock {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct { uint32_t lo, hi; bool used; } held[16];
+} jet_rangelock;
+void jrl_init(jet_rangelock *rl);
+void jrl_destroy(jet_rangelock *rl);
+void jrl_lock(jet_rangelock *rl, uint32_t lo, uint32_t hi);   /* blocks on overlap */
+void jrl_unlock(jet_rangelock *rl, uint32_t lo, uint32_t hi);
+
+/* ---- instance ---- */
+enum jet_inst_state { JI_CREATED, JI_RUNNING, JI_TERMINATING };
+
+struct jet_inst {
+    pthread_mutex_t lock;          /* state, dbs[], sessions, params */
+    enum jet_inst_state state;
+    char name[64];
+    /* parameters (absolute paths with a trailing '/') */
+    char sys_path[JF_PATH_MAX];
+    char log_path[JF_PATH_MAX];
+    char base[JET_BASE_NAME_LENGTH + 1];
+    unsigned log_kib;              /* JET_paramLogFileSize */
+    bool circular;
+    unsigned cb_page;              /* JET_paramDatabasePageSize */
+    unsigned legacy;               /* JET_paramLegacyFileNames */
+    bool create_path;
+    bool recovery;                 /* JET_paramRecovery ("On") */
+    unsigned cb_record;            /* JETLIB_paramRecordSize */
+    unsigned checkpoint_kib;
+    int lock_fd;                   /* flock on <sys>/<base>.chk.lock: one process */
+
+    jet_log *log;
+    jet_db *dbs[JF_MAX_DBS + 1];   /* by dbid, 1..JF_MAX_DBS; NULL = free */
+    unsigned nsessions;
+
+    /* checkpointer (instance.c) */
+    pthread_t ckpt_thread;
+    bool ckpt_running, ckpt_stop;
+    pthread_cond_t ckpt_cv;
+    jf_lgpos ckpt_lgpos;           /* checkpoint last written to disk */
+
+    /* record locks (session.c) */
+    struct jet_locktab *locks;
+
+    /* backup (backup.c); bk_lock outermost, see above */
+    pthread_mutex_t bk_lock;
+    jet_backup *bk;
+    bool bk_active;                /* a backup is in progress: pin all logs */
+    bool bk_allowed;               /* JetInit completed, not terminating */
+};
+
+/* Resolve a handle; NULL if it is not a live instance. */
+jet_inst *jinst_get(JET_INSTANCE instance);
+/* Checkpoint generation on disk now (what Begin uses for CopyMic). */
+JET_ERR jinst_read_checkpoint(jet_inst *inst, jf_chk *chk);
+/* Full checkpoint: flush every dirty page, write the checkpoint file,
+ * then (circular logging, no backup active) delete logs below it. */
+JET_ERR jinst_checkpoint(jet_inst *inst);
+/* Absolute path of archived generation gen in the log directory. */
+void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
+/* Find the attached database whose absolute path equals path (exact
+ * match after realpath of the directory); NULL if none.  inst->lock held. */
+jet_db *jinst_find_db(jet_inst *inst, const char *abspath);
+
+/* ---- log.c ---- */
+/* Open the log for appending after recovery: makes <base>.log the current
+ * generation `gen` (creating it), pre-creates <base>tmp.log. */
+JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
+                  const jf_sig *sign_log, jet_log **plog);
+void jlog_close(jet_log *log);     /* flushes; leaves files in place */
+/* Append one record; returns its start position in *ppos and an opaque
+ * end-LSN in *plsn for jlog_flush_to.  Rolls the log when the current file
+ * is full.  Errors: JET_errLogWriteFail, JET_errLogDiskFull. */
+JET_ERR jlog_append(jet_log *log, uint8_t type, const void *body, uint32_t cb,
+                    jf_lgpos *ppos, uint64_t *plsn);
+/* Like jlog_append but calls fn(arg) while the log lock is held, after the
+ * record has its position: commits apply their writes to the cache there so
+ * that cache order equals log order. */
+JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb,
+                       void (*fn)(void *arg, uint64_t lsn), void *arg,
+                       jf_lgpos *ppos, uint64_t *plsn);
+JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn);  /* group commit */
+JET_ERR jlog_flush_all(jet_log *log);
+uint64_t jlog_durable_lsn(jet_log *log);
+/* Archive the current generation and start the next; *pgen = new current. */
+JET_ERR jlog_roll(jet_log *log, uint32_t *pgen);
+uint32_t jlog_current_gen(jet_log *log);
+jf_lgpos jlog_tip(jet_log *log);                     /* next append position */
+jf_sig jlog_signature(jet_log *log);
+/* Oldest archived generation present in the log directory.
+ * JET_errFileNotFound if there is none. */
+JET_ERR jlog_oldest_gen(const jet_inst *inst, uint32_t *pgen);
+/* Highest archived generation present (0 if none). */
+JET_ERR jlog_newest_gen(const jet_inst *inst, uint32_t *pgen);
+/* Delete archived generations lo..hi-1 in increasing order; missing files
+ * are skipped; the first other failure is returned (JET_errDiskIO). */
+JET_ERR jlog_delete_range(const jet_inst *inst, uint32_t lo, uint32_t hi);
+
+/* Write a brand-new, empty log file (header + zero segments), fsynced.
+ * Used by log.c itself and by restore.c. */
+JET_ERR jlog_create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib);
+
+/* Sequential log reader over one log file (verifies header and segments). */
+typedef struct jet_logreader jet_logreader;
+/* Errors: JET_errFileNotFound, JET_errLogFileCorrupt (header). */
+JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr);
+/* Next record: 1 and the record, 0 at the end of the log data,
+ * JET_errLogFileCorrupt on a damaged record before the end.  *pbody is
+ * valid until the next call. */
+JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
+                 uint32_t *pcb, jf_lgpos *ppos);
+void jlr_close(jet_logreader *r);
+
+/* Checkpoint file I/O (shadowed: both copies written, either one read). */
+JET_ERR jchk_write(const char *path, const jf_chk *chk);
+/* JET_errCheckpointFileNotFound if missing, JET_errCheckpointCorrupt if
+ * neither copy verifies. */
+JET_ERR jchk_read(const char *path, jf_chk *chk);
+
+/* ---- db.c ---- */
+struct jet_db {
+    jet_inst *inst;
+    uint32_t dbid;
+    char path[JF_PATH_MAX];        /* absolute */
+    int fd;
+    uint32_t cb_page, cb_record, recs_per_page;
+    pthread_mutex_t hdr_lock;      /* hdr and header writes */
+    jf_dbhdr hdr;
+    jet_cache *cache;
+    jet_rangelock rl;              /* page I/O: backup reads vs page writes */
+    /* backup session state, owned by backup.c under inst->bk_lock */
+    bool bk_in_session, bk_copy_done;
+};
+
+/* Create a new database file (JustCreated header, no data pages). */
+JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
+                        const jf_sig *sign_db, const jf_sig *sign_log,
+                        uint32_t dbid, bool overwrite);
+/* Open an existing database file; reads and verifies the header (either
+ * copy).  Errors: JET_errFileNotFound, JET_errDatabaseCorrupted,
+ * JET_errFileAccessDenied, JET_errDiskIO. */
+JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pdb);
+void jdb_close(jet_db *db);        /* caller flushed; frees the cache */
+/* Last owned page now (logical size; may exceed the file on disk). */
+uint32_t jdb_pgno_last(jet_db *db);
+void jdb_header_snapshot(jet_db *db, jf_dbhdr *out);
+/* Apply fn to the in-memory header and write both copies (fsync). */
+JET_ERR jdb_update_header(jet_db *db, void (*fn)(jf_dbhdr *h, void *arg), void *arg);
+/* Read cpg pages starting at pgno straight from the file (not the cache)
+ * under the range lock, verifying each (blank pages pass; pages beyond the
+ * end of the file read as blank).  Retries a failing chunk a few times.
+ * Errors: JET_errReadVerifyFailure, JET_errReadPgnoVerifyFailure,
+ * JET_errDiskIO. */
+JET_ERR jdb_read_pages_raw(jet_db *db, uint32_t pgno, uint32_t cpg, void *buf);
+/* Record access through the cache (session.c uses these). */
+JET_ERR jdb_read_record(jet_db *db, uint64_t recno, void *pv, uint32_t cb);
+/* Apply a committed write to the cache; called in log order under the log
+ * lock (via jlog_append_fn); lsn = end of the commit record. */
+JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb,
+                        uint64_t lsn);
+/* Write every dirty page (WAL: log flushed first), fsync the file. */
+JET_ERR jdb_flush(jet_db *db);
+
+/* ---- recovery.c: redo ---- */
+typedef struct jet_redo_args {
+    const char *log_dir;           /* directory holding the logs (trailing '/') */
+    const char *base;
+    unsigned legacy;
+    uint32_t gen_first, gen_last;  /* archived generations to replay */
+    bool include_current;          /* then <base>.log if its gen == gen_last+1 */
+    jf_lgpos start;                /* records before this are skipped */
+    const jf_attach_list *attach;  /* databases attached at start */
+    /* orig -> path to apply to; NULL means skip this database */
+    const char *(*map)(void *arg, const char *orig_path);
+    void *map_arg;
+    const jf_sig *sign_log;        /* expected log signature (NULL: take first) */
+    unsigned cb_page_default;
+    /* results */
+    jf_lgpos end;                  /* position after the last record */
+    uint32_t gen_end;              /* last generation read */
+    jf_logtime time_create_end;    /* tmCreate of that generation */
+    jf_sig sign_log_seen;
+    jf_attach_list attach_end;     /* attachments at the end */
+} jet_redo_args;
+/* Replays committed records into the database files directly (pread /
+ * pwrite of whole pages, page checksums recomputed), fsyncs them.
+ * Errors: JET_errMissingLogFile, JET_errLogFileCorrupt,
+ * JET_errBadLogSignature, JET_errDatabaseCorrupted, JET_errDiskIO. */
+JET_ERR jet_redo(jet_redo_args *a);
+
+/* ---- backup.c hooks called by the engine ---- */
+JET_ERR jbk_create(jet_inst *inst);            /* at JetCreateInstance */
+void jbk_destroy(jet_inst *inst);
+/* JetTerm2: with stop (TermStopBackup/TermAbrupt) a running backup is
+ * ended with abort; without it, a running backup gives
+ * JET_errBackupInProgress.  Takes bk_lock. */
+JET_ERR jbk_on_term(jet_inst *inst, bool stop);
+/* true while a backup is in progress (attach/detach refuse with -505). */
+bool jbk_in_progress(jet_inst *inst);
+
+#endif /* JET_INT_H */

@@ -1,0 +1,71 @@
+/*
+ * jetlib.h -- libjet's own extensions to the Jet API (not in esent.h).
+ *
+ * Real Jet tables are out of scope: a database holds fixed-size records
+ * addressed by number (0 .. count-1).  The record size is chosen when the
+ * database is created (JETLIB_paramRecordSize, default 64 bytes) and stored
+ * in the database header.  Records that were never written read as zeros.
+ *
+ * Concurrency control is strict two-phase locking with no waiting, as ESE
+ * reports write conflicts: JetLibLockRecord / JetLibWriteRecord take an
+ * exclusive record lock held until commit or rollback; if another session
+ * holds it they fail at once with JET_errWriteConflict and the caller rolls
+ * back and retries.  JetLibReadRecord returns the latest committed value, or
+ * the session's own uncommitted write; lock a record before reading it to get
+ * a serialisable read-modify-write.
+ *
+ * Thread safety: as jet.h.  A session is used by one thread at a time.
+ */
+#ifndef JETLIB_H
+#define JETLIB_H
+
+#include "jet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* libjet-only system parameters (ids far from esent.h's) */
+#define JETLIB_paramRecordSize 0x10001 /* bytes per record for new databases, 8..1024 */
+#define JETLIB_paramCheckpointKiB 0x10002 /* log bytes between checkpoints (default 4 x log size) */
+
+/* Records.  Errors: JET_errInvalidSesid, JET_errInvalidDatabaseId,
+ * JET_errNotInTransaction (write/lock outside a transaction),
+ * JET_errWriteConflict, JET_errInvalidParameter (cb > record size),
+ * JET_errRecordNotFound (recno beyond JETLIB_MAX_RECORDS), JET_errDiskIO. */
+#define JETLIB_MAX_RECORDS (1ULL << 36)
+JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
+                         void *pv, unsigned long cb);
+JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
+                          const void *pv, unsigned long cb);
+JET_ERR JetLibLockRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno);
+/* Record size of an open database. */
+JET_ERR JetLibGetRecordSize(JET_SESID sesid, JET_DBID dbid, unsigned long *pcb);
+
+/* "JET_errBackupInProgress" for -505; "JET_err(-12345)" when unknown.
+ * The returned string is static. */
+const char *JetLibErrorName(JET_ERR err);
+
+/* Offline check of a database file: header (either copy) and every page's
+ * checksum and page number.  Returns 0 or the first error; *pcpages gets
+ * the number of data pages checked, *pbadpgno the first bad page (0 if
+ * none).  Errors: JET_errFileNotFound, JET_errDatabaseCorrupted,
+ * JET_errReadVerifyFailure, JET_errReadPgnoVerifyFailure, JET_errDiskIO. */
+JET_ERR JetLibVerifyDatabaseFile(const char *path, unsigned long long *pcpages,
+                                 unsigned long long *pbadpgno);
+
+/* Force a checkpoint now (flush dirty pages, write the checkpoint file,
+ * apply circular logging).  For tests and tools. */
+JET_ERR JetLibCheckpoint(JET_INSTANCE instance);
+
+/* Roll the log now (the current generation is archived).  For tests. */
+JET_ERR JetLibRollLog(JET_INSTANCE instance, unsigned long *pgenNew);
+
+/* Generation numbers now: current log, checkpoint on disk. */
+JET_ERR JetLibGetLogState(JET_INSTANCE instance, unsigned long *pgenCurrent,
+                          unsigned long *pgenCheckpoint);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* JETLIB_H */

@@ -1,0 +1,3 @@
+/* restore.c -- placeholder until written */
+#include "jet_int.h"
+typedef int jet_placeholder_restore;
