@@ -1,5 +1,7 @@
-# Test fragments, one per subsystem.
-include tests/jet.mk
+# Test fragments, one per subsystem (each owned by that subsystem).
+include tests/format.mk
+include tests/engine.mk
+include tests/backup.mk
 include tests/endpoint.mk
 include tests/jetutil.mk
 include tests/fs.mk

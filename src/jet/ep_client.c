@@ -1,3 +1,441 @@
-/* ep_client.c -- placeholder until written */
-#include "jet_int.h"
-typedef int jet_placeholder_ep_client;
+/*
+ * ep_client.c -- backup endpoint client (endpoint.h; wire format in
+ * ep_proto.h and docs/endpoint-protocol.md).
+ *
+ * A jep_client is one connection, used by one thread at a time (no
+ * internal locking).  Any transport or protocol failure marks the client
+ * broken: the socket is shut down (so the server aborts a backup in
+ * progress) and every later call returns JET_errInstanceUnavailable.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "ep_proto.h"
+
+#define EP_GREETING_TIMEOUT_MS 10000
+
+struct jep_client {
+    int fd;
+    bool broken;
+    jep_info info;
+    uint8_t *buf;              /* response payloads */
+    size_t cap;
+    uint8_t req[EP_HDR + EP_MAX_REQ_PAYLOAD];
+};
+
+/* Mark c broken: shut the socket down so the server sees EOF.  Returns
+ * JET_errInstanceUnavailable for the caller to pass on. */
+static JET_ERR cl_break(jep_client *c)
+{
+    if (!c->broken) {
+        c->broken = true;
+        shutdown(c->fd, SHUT_RDWR);
+    }
+    return JET_errInstanceUnavailable;
+}
+
+/* Send request q and receive its response into r (r->data points into
+ * c->buf until the next call).  0 with r->err the server's JET_ERR, or
+ * JET_errInstanceUnavailable (transport/protocol failure; c is broken),
+ * or JET_errInvalidParameter (q cannot be encoded; nothing sent). */
+static JET_ERR cl_call(jep_client *c, const ep_req *q, ep_resp *r)
+{
+    const char *why;
+    uint32_t op, len;
+    size_t n;
+
+    if (c->broken)
+        return JET_errInstanceUnavailable;
+    n = ep_req_encode(q, c->req, sizeof c->req);
+    if (!n)
+        return JET_errInvalidParameter;
+    if (ep_send_all(c->fd, c->req, n) < 0)
+        return cl_break(c);
+    if (ep_recv_frame(c->fd, 1, EP_MAX_RESP_PAYLOAD, &op, &c->buf, &c->cap, &len, &why) != 1)
+        return cl_break(c);
+    if (op != (q->op | EP_RESP) || ep_resp_decode(q->op, c->buf, len, r, &why) < 0)
+        return cl_break(c);
+    return 0;
+}
+
+/* Map a connect() errno to the Jet error endpoint.h promises. */
+static JET_ERR connect_err(int e)
+{
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+        return JET_errFileNotFound;
+    case EACCES:
+    case EPERM:
+        return JET_errAccessDenied;
+    default:
+        return JET_errInstanceUnavailable;
+    }
+}
+
+/* connect() fd to sa, finishing an EINTR-interrupted connect with poll.
+ * 0 or -1 with errno. */
+static int do_connect(int fd, const struct sockaddr_un *sa)
+{
+    struct pollfd p = { fd, POLLOUT, 0 };
+    socklen_t len = sizeof(int);
+    int e = 0;
+
+    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0)
+        return 0;
+    if (errno != EINTR && errno != EINPROGRESS)
+        return -1;
+    while (poll(&p, 1, -1) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+        return -1;
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* Connect to the endpoint at socket_path (see endpoint.h): greeting,
+ * hello, instance info.  Errors: JET_errInvalidParameter (NULL args),
+ * JET_errInvalidPath (path too long), JET_errFileNotFound,
+ * JET_errAccessDenied, JET_errInstanceUnavailable, JET_errOutOfMemory. */
+JET_ERR JepConnect(const char *socket_path, jep_client **pc)
+{
+    struct sockaddr_un sa;
+    struct pollfd p;
+    jep_client *c = NULL;
+    const char *why;
+    uint32_t op, len;
+    ep_req q;
+    ep_resp r;
+    JET_ERR rc = 0;
+    int n;
+
+    if (pc)
+        *pc = NULL;
+    if (!socket_path || !pc)
+        return JET_errInvalidParameter;
+    if (strlen(socket_path) >= sizeof sa.sun_path)
+        return JET_errInvalidPath;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return JET_errOutOfMemory;
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
+    if (do_connect(c->fd, &sa) < 0) {
+        rc = connect_err(errno);
+        goto out;
+    }
+    /* the server speaks first: its greeting says accepted or refused */
+    p.fd = c->fd;
+    p.events = POLLIN;
+    do
+        n = poll(&p, 1, EP_GREETING_TIMEOUT_MS);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        rc = JET_errInstanceUnavailable;
+        goto out;
+    }
+    if (ep_recv_frame(c->fd, 1, 64, &op, &c->buf, &c->cap, &len, &why) != 1 ||
+        op != (EP_OP_HELLO | EP_RESP) || ep_resp_decode(EP_OP_HELLO, c->buf, len, &r, &why) < 0) {
+        rc = JET_errInstanceUnavailable;
+        goto out;
+    }
+    if (r.err == JET_errAccessDenied) {
+        rc = JET_errAccessDenied;
+        goto out;
+    }
+    if (r.err < 0 || r.magic != EP_MAGIC || r.version != EP_VERSION) {
+        rc = JET_errInstanceUnavailable;
+        goto out;
+    }
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_HELLO;
+    q.magic = EP_MAGIC;
+    q.version = EP_VERSION;
+    n = (int)ep_req_encode(&q, c->req, sizeof c->req);
+    if (ep_send_all(c->fd, c->req, (size_t)n) < 0) {
+        rc = JET_errInstanceUnavailable;
+        goto out;
+    }
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_GETINFO;
+    rc = cl_call(c, &q, &r);
+    if (rc < 0)
+        goto out;
+    if (r.err < 0 || r.info.cb_page == 0) {
+        rc = JET_errInstanceUnavailable;
+        goto out;
+    }
+    memset(&c->info, 0, sizeof c->info);
+    memcpy(c->info.instance_name, r.info.instance_name, sizeof c->info.instance_name);
+    memcpy(c->info.base_name, r.info.base_name, sizeof c->info.base_name);
+    c->info.cb_page = r.info.cb_page;
+    c->info.legacy = r.info.legacy;
+    c->info.circular = (int)r.info.circular;
+    *pc = c;
+    return JET_errSuccess;
+out:
+    JepDisconnect(c);
+    return rc;
+}
+
+/* Close the connection and free c (the server aborts a backup this
+ * connection still owns).  Safe with NULL. */
+void JepDisconnect(jep_client *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->buf);
+    free(c);
+}
+
+/* Instance parameters as fetched at connect time.  Errors:
+ * JET_errInvalidParameter (NULL), JET_errInstanceUnavailable (broken). */
+JET_ERR JepGetInfo(jep_client *c, jep_info *info)
+{
+    if (!c || !info)
+        return JET_errInvalidParameter;
+    if (c->broken)
+        return JET_errInstanceUnavailable;
+    *info = c->info;
+    return JET_errSuccess;
+}
+
+/* Run a request that returns only an error code.  Errors: the server's
+ * JET_ERR, or those of cl_call. */
+static JET_ERR cl_simple(jep_client *c, ep_req *q)
+{
+    ep_resp r;
+    JET_ERR rc;
+
+    if (!c)
+        return JET_errInvalidParameter;
+    rc = cl_call(c, q, &r);
+    if (rc < 0)
+        return rc;
+    return r.err;
+}
+
+/* JetBeginExternalBackupInstance over the endpoint. */
+JET_ERR JepBeginExternalBackup(jep_client *c, JET_GRBIT grbit)
+{
+    ep_req q;
+
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_BEGIN;
+    q.grbit = grbit;
+    return cl_simple(c, &q);
+}
+
+/* Common part of the three list calls: send the request, copy the bytes
+ * the engine produced into szz and the outputs the engine wrote.  A
+ * response with more data than cbMax is a protocol error.  Errors: the
+ * server's JET_ERR, JET_errInstanceUnavailable. */
+static JET_ERR cl_list(jep_client *c, uint32_t op, char *szz, unsigned long cbMax,
+                       unsigned long *pcbActual, JET_LOGINFO_A *pLogInfo)
+{
+    ep_req q;
+    ep_resp r;
+    JET_ERR rc;
+
+    if (!c)
+        return JET_errInvalidParameter;
+    memset(&q, 0, sizeof q);
+    q.op = op;
+    q.flags = (szz ? EP_F_BUF : 0) | (pcbActual ? EP_F_PCB : 0) |
+              (pLogInfo ? EP_F_LOGINFO : 0);
+    q.cb = cbMax;
+    q.loginfo_cb = pLogInfo ? pLogInfo->cbSize : 0;
+    rc = cl_call(c, &q, &r);
+    if (rc < 0)
+        return rc;
+    if (r.cb_data > (szz ? cbMax : 0))
+        return cl_break(c);
+    if (r.cb_data)
+        memcpy(szz, r.data, r.cb_data);
+    if (pcbActual && (r.oflags & EP_O_PCB))
+        *pcbActual = (unsigned long)r.cb_actual;
+    if (pLogInfo && (r.oflags & EP_O_LOGINFO)) {
+        pLogInfo->cbSize = (unsigned long)r.li_cb;
+        pLogInfo->ulGenLow = (unsigned long)r.li_low;
+        pLogInfo->ulGenHigh = (unsigned long)r.li_high;
+        memcpy(pLogInfo->szBaseName, r.li_base, sizeof pLogInfo->szBaseName);
+    }
+    return r.err;
+}
+
+/* JetGetAttachInfoInstanceA over the endpoint (server buffer capped at
+ * EP_MAX_LIST bytes). */
+JET_ERR JepGetAttachInfo(jep_client *c, char *szz, unsigned long cbMax,
+                         unsigned long *pcbActual)
+{
+    return cl_list(c, EP_OP_GETATTACHINFO, szz, cbMax, pcbActual, NULL);
+}
+
+/* JetOpenFileInstanceA over the endpoint.  Outputs are written only on
+ * success.  Extra error: JET_errInvalidPath (name over EP_MAX_NAME). */
+JET_ERR JepOpenFile(jep_client *c, const char *szFileName, JET_HANDLE *phf,
+                    unsigned long *pulSizeLow, unsigned long *pulSizeHigh)
+{
+    ep_req q;
+    ep_resp r;
+    JET_ERR rc;
+
+    if (!c)
+        return JET_errInvalidParameter;
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_OPENFILE;
+    if (szFileName) {
+        size_t n = strlen(szFileName);
+        if (n > EP_MAX_NAME)
+            return JET_errInvalidPath;
+        q.flags = EP_F_NAME;
+        q.name = szFileName;
+        q.cb_name = (uint32_t)n;
+    }
+    rc = cl_call(c, &q, &r);
+    if (rc < 0)
+        return rc;
+    if (r.err >= 0) {
+        if (phf)
+            *phf = (JET_HANDLE)r.hf;
+        if (pulSizeLow)
+            *pulSizeLow = (unsigned long)r.size_low;
+        if (pulSizeHigh)
+            *pulSizeHigh = (unsigned long)r.size_high;
+    }
+    return r.err;
+}
+
+/* JetReadFileInstance over the endpoint.  Local checks as ESE does them
+ * (JET_errInvalidParameter: pv not 4096-aligned, cb not a multiple of the
+ * instance page size, pv NULL with cb > 0).  A request above EP_MAX_READ
+ * is split into consecutive reads of EP_MAX_READ bytes, stopping at the
+ * first short one; an error in any part is returned as the call's error
+ * (never a short read) and *pcb is then 0. */
+JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb,
+                    unsigned long *pcb)
+{
+    unsigned long total = 0;
+    JET_ERR err = 0, rc;
+    ep_req q;
+    ep_resp r;
+
+    if (!c)
+        return JET_errInvalidParameter;
+    if (((uintptr_t)pv % EP_PAGE_ALIGN) != 0 || cb % c->info.cb_page != 0 || (!pv && cb))
+        return JET_errInvalidParameter;
+    if (pcb)
+        *pcb = 0;
+    do {
+        unsigned long chunk = cb - total > EP_MAX_READ ? EP_MAX_READ : cb - total;
+        memset(&q, 0, sizeof q);
+        q.op = EP_OP_READFILE;
+        q.hf = hf;
+        q.cb = chunk;
+        rc = cl_call(c, &q, &r);
+        if (rc < 0)
+            return rc;
+        if (r.err < 0)
+            return r.err;
+        if (r.cb_data > chunk)
+            return cl_break(c);
+        if (r.cb_data)
+            memcpy((uint8_t *)pv + total, r.data, r.cb_data);
+        total += r.cb_data;
+        err = r.err;
+        if (r.cb_data < chunk)
+            break;
+    } while (total < cb);
+    if (pcb)
+        *pcb = total;
+    return err;
+}
+
+/* JetCloseFileInstance over the endpoint. */
+JET_ERR JepCloseFile(jep_client *c, JET_HANDLE hf)
+{
+    ep_req q;
+
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_CLOSEFILE;
+    q.hf = hf;
+    return cl_simple(c, &q);
+}
+
+/* JetGetLogInfoInstance2A over the endpoint (buffer cap EP_MAX_LIST). */
+JET_ERR JepGetLogInfo2(jep_client *c, char *szz, unsigned long cbMax,
+                       unsigned long *pcbActual, JET_LOGINFO_A *pLogInfo)
+{
+    return cl_list(c, EP_OP_GETLOGINFO2, szz, cbMax, pcbActual, pLogInfo);
+}
+
+/* JetGetTruncateLogInfoInstanceA over the endpoint (cap EP_MAX_LIST). */
+JET_ERR JepGetTruncateLogInfo(jep_client *c, char *szz, unsigned long cbMax,
+                              unsigned long *pcbActual)
+{
+    return cl_list(c, EP_OP_GETTRUNCATELOGINFO, szz, cbMax, pcbActual, NULL);
+}
+
+/* JetTruncateLogInstance over the endpoint. */
+JET_ERR JepTruncateLog(jep_client *c)
+{
+    ep_req q;
+
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_TRUNCATELOG;
+    return cl_simple(c, &q);
+}
+
+/* JetEndExternalBackupInstance2 over the endpoint. */
+JET_ERR JepEndExternalBackup2(jep_client *c, JET_GRBIT grbit)
+{
+    ep_req q;
+
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_ENDBACKUP2;
+    q.grbit = grbit;
+    return cl_simple(c, &q);
+}
+
+/* The host's committed-transaction count sampled before the backup's log
+ * roll (see endpoint.h).  Errors: JET_errInvalidParameter (NULL, or no
+ * counter registered), JET_errInvalidBackupSequence, transport errors. */
+JET_ERR JepGetCommittedAtRoll(jep_client *c, unsigned long long *pn)
+{
+    ep_req q;
+    ep_resp r;
+    JET_ERR rc;
+
+    if (!c || !pn)
+        return JET_errInvalidParameter;
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_GETCOMMITTED;
+    rc = cl_call(c, &q, &r);
+    if (rc < 0)
+        return rc;
+    if (r.err >= 0)
+        *pn = r.n;
+    return r.err;
+}

@@ -212,7 +212,7 @@ long jf_seg_verify(const void *seg, uint16_t isec, bool *blank);
 #define JF_LR_HDR 8
 enum {
     JF_LR_COMMIT = 1,   /* u32 nwrites; nwrites x {u32 dbid; u64 recno; u16 cb; cb bytes} */
-    JF_LR_CREATEDB = 2, /* u32 dbid; u32 cb_record; jf_sig sign_db (28); u16 len; path */
+    JF_LR_CREATEDB = 2, /* u32 dbid; u32 cb_record; u32 cb_page; sign_db (28: u32 random, 8 logtime, 16 name); u16 len; path */
     JF_LR_ATTACH = 3,   /* u32 dbid; u16 len; path */
     JF_LR_DETACH = 4,   /* u32 dbid */
     JF_LR_BACKUP = 5,   /* u32 event (JF_BK_*); informational */

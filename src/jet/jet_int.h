@@ -19,8 +19,11 @@
  *   errname.c   JetLibErrorName
  *
  * Lock order (outer to inner), never taken the other way round:
- *   inst->bk_lock  ->  inst->lock  ->  db->hdr_lock  ->  db cache lock
- *   -> rangelock  ->  log lock.
+ *   inst->bk_lock -> inst->ckpt_lock -> inst->lock -> db->hdr_lock
+ *   -> log lock -> db cache lock -> rangelock.
+ * Commits apply their after-images to the cache while holding the log lock
+ * (cache order = log order); nothing takes the log lock while holding a
+ * cache lock.
  * The backup context lock is outermost because backup calls read pages and
  * roll the log while holding it; no engine path takes it.
  */
@@ -81,6 +84,7 @@ struct jet_inst {
     unsigned nsessions;
 
     /* checkpointer (instance.c) */
+    pthread_mutex_t ckpt_lock;     /* one checkpoint at a time; attach/detach */
     pthread_t ckpt_thread;
     bool ckpt_running, ckpt_stop;
     pthread_cond_t ckpt_cv;
@@ -100,6 +104,13 @@ struct jet_inst {
 jet_inst *jinst_get(JET_INSTANCE instance);
 /* Checkpoint generation on disk now (what Begin uses for CopyMic). */
 JET_ERR jinst_read_checkpoint(jet_inst *inst, jf_chk *chk);
+/* Backup Begin: atomically (under inst->ckpt_lock, so no checkpoint with
+ * circular deletion runs in between) set inst->bk_active and read the
+ * checkpoint file into *chk.  On error nothing is pinned.  Errors: those
+ * of jchk_read (JET_errCheckpointFileNotFound, JET_errCheckpointCorrupt).
+ * jinst_unpin_logs clears bk_active (backup End / abort). */
+JET_ERR jinst_pin_logs(jet_inst *inst, jf_chk *chk);
+void jinst_unpin_logs(jet_inst *inst);
 /* Full checkpoint: flush every dirty page, write the checkpoint file,
  * then (circular logging, no backup active) delete logs below it. */
 JET_ERR jinst_checkpoint(jet_inst *inst);
@@ -114,6 +125,12 @@ jet_db *jinst_find_db(jet_inst *inst, const char *abspath);
  * generation `gen` (creating it), pre-creates <base>tmp.log. */
 JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
                   const jf_sig *sign_log, jet_log **plog);
+/* The attach list and checkpoint recorded in the header of the next
+ * generation; attach/detach and the checkpointer keep it current. */
+void jlog_set_attach(jet_log *log, const jf_attach_list *attach);
+void jlog_set_checkpoint(jet_log *log, jf_lgpos chk);
+/* Log bytes appended since the last jlog_set_checkpoint. */
+uint64_t jlog_bytes_since_checkpoint(jet_log *log);
 void jlog_close(jet_log *log);     /* flushes; leaves files in place */
 /* Append one record; returns its start position in *ppos and an opaque
  * end-LSN in *plsn for jlog_flush_to.  Rolls the log when the current file
@@ -157,6 +174,8 @@ JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr);
 JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
                  uint32_t *pcb, jf_lgpos *ppos);
 void jlr_close(jet_logreader *r);
+/* Position just after the last record returned by jlr_next. */
+jf_lgpos jlr_tell(const jet_logreader *r);
 
 /* Checkpoint file I/O (shadowed: both copies written, either one read). */
 JET_ERR jchk_write(const char *path, const jf_chk *chk);
@@ -175,6 +194,7 @@ struct jet_db {
     jf_dbhdr hdr;
     jet_cache *cache;
     jet_rangelock rl;              /* page I/O: backup reads vs page writes */
+    unsigned nopen;                /* sessions that opened it (inst->lock) */
     /* backup session state, owned by backup.c under inst->bk_lock */
     bool bk_in_session, bk_copy_done;
 };
@@ -187,7 +207,11 @@ JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
  * copy).  Errors: JET_errFileNotFound, JET_errDatabaseCorrupted,
  * JET_errFileAccessDenied, JET_errDiskIO. */
 JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pdb);
-void jdb_close(jet_db *db);        /* caller flushed; frees the cache */
+void jdb_close(jet_db *db);
+/* Read and verify the header of a database file without opening it as a
+ * database.  Errors: JET_errFileNotFound, JET_errFileAccessDenied,
+ * JET_errDatabaseCorrupted, JET_errDiskIO. */
+JET_ERR jdb_read_header_file(const char *path, jf_dbhdr *h);        /* caller flushed; frees the cache */
 /* Last owned page now (logical size; may exceed the file on disk). */
 uint32_t jdb_pgno_last(jet_db *db);
 void jdb_header_snapshot(jet_db *db, jf_dbhdr *out);
@@ -207,6 +231,24 @@ JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb,
                         uint64_t lsn);
 /* Write every dirty page (WAL: log flushed first), fsync the file. */
 JET_ERR jdb_flush(jet_db *db);
+
+/* ---- session.c ---- */
+struct jet_locktab *jlt_create(void);
+void jlt_destroy(struct jet_locktab *t);
+jet_session *jsess_get(JET_SESID sesid);
+jet_inst *jsess_inst(jet_session *s);
+void jsess_set_open(jet_session *s, uint32_t dbid, bool open);
+bool jsess_is_open(jet_session *s, uint32_t dbid);
+
+/* ---- attach.c ---- */
+/* Canonical absolute path of a file whose directory exists (the file need
+ * not).  JET_errInvalidPath. */
+JET_ERR jet_abspath(const char *in, char *out, size_t cb);
+/* Detach every database (flush, DETACH record, clean header); force
+ * ignores open sessions.  inst->lock held. */
+JET_ERR jinst_detach_all(jet_inst *inst, bool force);
+/* Current attach list of the instance.  inst->lock held. */
+void jinst_attach_list(jet_inst *inst, jf_attach_list *out);
 
 /* ---- recovery.c: redo ---- */
 typedef struct jet_redo_args {
@@ -230,7 +272,10 @@ typedef struct jet_redo_args {
     jf_attach_list attach_end;     /* attachments at the end */
 } jet_redo_args;
 /* Replays committed records into the database files directly (pread /
- * pwrite of whole pages, page checksums recomputed), fsyncs them.
+ * pwrite of whole pages, page checksums recomputed), fsyncs them, and marks
+ * every database it touched clean (dbstate CLEAN, lgpos_consistent = end).
+ * Refuses an un-restored backup copy (full_cur.gen_low != 0 and
+ * gen_high == 0) with JET_errSoftRecoveryOnBackupDatabase.
  * Errors: JET_errMissingLogFile, JET_errLogFileCorrupt,
  * JET_errBadLogSignature, JET_errDatabaseCorrupted, JET_errDiskIO. */
 JET_ERR jet_redo(jet_redo_args *a);

@@ -42,7 +42,7 @@ JET_ERR JetLibLockRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recn
 /* Record size of an open database. */
 JET_ERR JetLibGetRecordSize(JET_SESID sesid, JET_DBID dbid, unsigned long *pcb);
 
-/* "JET_errBackupInProgress" for -505; "JET_err(-12345)" when unknown.
+/* "JET_errBackupInProgress" for -505; "JET_errUnknown" when unknown.
  * The returned string is static. */
 const char *JetLibErrorName(JET_ERR err);
 

@@ -7,6 +7,7 @@ src_jet_libjet_a_SOURCES = \
 	src/jet/log.c \
 	src/jet/db.c \
 	src/jet/session.c \
+	src/jet/attach.c \
 	src/jet/instance.c \
 	src/jet/recovery.c \
 	src/jet/backup.c \

@@ -1,3 +1,849 @@
-/* log.c -- placeholder until written */
+/*
+ * log.c -- the log manager: log generations, append, group commit, roll,
+ * the sequential log reader, and checkpoint file I/O.
+ *
+ * The current generation lives in <base>.log; when it is full (or on
+ * request) it is renamed <base><GEN>.log and the pre-created
+ * <base>tmp.log becomes the new <base>.log (spec 6.1).  The whole current
+ * file is mirrored in memory (at most JET_paramLogFileSize, 32 MiB), so a
+ * flush seals and writes the segments appended since the last flush.
+ *
+ * Group commit: appenders copy their record into the image under log->mu
+ * and get an LSN; jlog_flush_to makes one thread the flusher, which seals
+ * the dirty segments into a private buffer, drops the lock for pwrite +
+ * fdatasync, and wakes everyone whose LSN is now durable.  Records never
+ * straddle two generations: a record that does not fit in the rest of the
+ * current file rolls the log first.
+ *
+ * Thread safety: all jlog_* calls are thread-safe (log->mu); the reader
+ * (jlr_*) and checkpoint I/O (jchk_*) are not shared between threads.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "jet_int.h"
-typedef int jet_placeholder_log;
+
+struct jet_log {
+    jet_inst *inst;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int fd;                    /* current <base>.log */
+    uint32_t gen;
+    jf_logtime time_create;    /* tmCreate of gen */
+    jf_sig sign;
+    unsigned csec;             /* segments in a file (incl. header) */
+    uint8_t *img;              /* csec * JF_SEGMENT bytes: the current file */
+    uint16_t isec;             /* append position: segment ... */
+    uint16_t ib;               /* ... and byte offset in it */
+    uint16_t isec_flushed;     /* first segment not yet durable in full */
+    uint64_t durable;          /* LSN durable on disk */
+    bool flushing;
+    bool failed;               /* a write failed: the log is read-only now */
+    uint8_t *wbuf;             /* flusher's private copy */
+    jf_attach_list attach;
+    jf_lgpos chk;
+    uint64_t bytes_since_chk;
+};
+
+/* Build "<dir><name>" into buf. */
+static void path_join(char *buf, size_t cb, const char *dir, const char *name)
+{
+    snprintf(buf, cb, "%s%s", dir, name);
+}
+
+/* Current position as an LSN.  log->mu held. */
+static uint64_t tip_lsn(const jet_log *log)
+{
+    jf_lgpos p = { log->ib, log->isec, (int32_t)log->gen };
+    return jf_lgpos_u64(p);
+}
+
+/* Write all of buf at off; JET_errLogWriteFail / JET_errLogDiskFull. */
+static JET_ERR pwrite_all(int fd, const void *buf, size_t cb, off_t off)
+{
+    const uint8_t *p = buf;
+    while (cb > 0) {
+        ssize_t n = pwrite(fd, p, cb, off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == ENOSPC ? JET_errLogDiskFull : JET_errLogWriteFail;
+        }
+        p += n;
+        cb -= (size_t)n;
+        off += n;
+    }
+    return JET_errSuccess;
+}
+
+/* fsync the directory holding path (renames durable).  Best effort is not
+ * good enough for a log: failure is JET_errLogWriteFail. */
+static JET_ERR fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    JET_ERR rc = JET_errSuccess;
+    if (fd < 0)
+        return JET_errLogWriteFail;
+    if (fsync(fd) != 0)
+        rc = JET_errLogWriteFail;
+    close(fd);
+    return rc;
+}
+
+/*
+ * jlog_create_file -- write a new empty log file: header segment, then
+ * zero (blank) segments up to log_kib KiB.  Written to path directly and
+ * fsynced.  Errors: JET_errLogWriteFail, JET_errLogDiskFull.
+ */
+JET_ERR jlog_create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib)
+{
+    uint8_t blk[JF_LOG_HDR];
+    JET_ERR rc = JET_errSuccess;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno == ENOSPC ? JET_errLogDiskFull : JET_errLogWriteFail;
+    jf_loghdr_encode(hdr, blk);
+    JCALL(pwrite_all(fd, blk, sizeof blk, 0));
+    if (ftruncate(fd, (off_t)log_kib * 1024) != 0) {
+        rc = JET_errLogWriteFail;
+        goto out;
+    }
+    if (fdatasync(fd) != 0)
+        rc = JET_errLogWriteFail;
+out:
+    close(fd);
+    return rc;
+}
+
+/* Header for generation gen of this log.  log->mu held or log private. */
+static void make_header(const jet_log *log, uint32_t gen, jf_logtime tprev,
+                        jf_loghdr *h)
+{
+    memset(h, 0, sizeof *h);
+    h->gen = (int32_t)gen;
+    h->cb_sec = JF_SEGMENT;
+    h->csec_header = 1;
+    h->csec_file = (uint16_t)log->csec;
+    h->cb_page_db = (uint16_t)(log->inst->cb_page == 32768 ? 0 : log->inst->cb_page);
+    jf_logtime_from_time(&h->time_create, time(NULL));
+    h->time_prev_gen = tprev;
+    h->sign_log = log->sign;
+    h->lgpos_checkpoint = log->chk;
+    h->attach = log->attach;
+}
+
+/* Pre-create <base>tmp.log for generation gen+1. log->mu held. */
+static JET_ERR precreate_tmp(jet_log *log)
+{
+    char name[64], path[JF_PATH_MAX + 64];
+    jf_loghdr h;
+    jf_tmp_log_name(name, sizeof name, log->inst->base, log->inst->legacy);
+    path_join(path, sizeof path, log->inst->log_path, name);
+    make_header(log, log->gen + 1, log->time_create, &h);
+    return jlog_create_file(path, &h, log->inst->log_kib);
+}
+
+/* Make <base>.log generation gen the current file (creating it via the
+ * tmp file when needed) and reset the in-memory image.  log->mu held or
+ * log private. */
+static JET_ERR start_generation(jet_log *log, uint32_t gen, jf_logtime tprev)
+{
+    char name[64], cur[JF_PATH_MAX + 64], tmp[JF_PATH_MAX + 64];
+    jf_loghdr h;
+    JET_ERR rc = JET_errSuccess;
+    uint8_t blk[JF_LOG_HDR];
+
+    jf_cur_log_name(name, sizeof name, log->inst->base, log->inst->legacy);
+    path_join(cur, sizeof cur, log->inst->log_path, name);
+    jf_tmp_log_name(name, sizeof name, log->inst->base, log->inst->legacy);
+    path_join(tmp, sizeof tmp, log->inst->log_path, name);
+
+    /* Write a fresh header for gen into the tmp file and rename it in:
+     * the header must carry the attach list and checkpoint as of now. */
+    make_header(log, gen, tprev, &h);
+    JCALL(jlog_create_file(tmp, &h, log->inst->log_kib));
+    if (rename(tmp, cur) != 0) {
+        rc = JET_errLogWriteFail;
+        goto out;
+    }
+    JCALL(fsync_dir(log->inst->log_path));
+    if (log->fd >= 0)
+        close(log->fd);
+    log->fd = open(cur, O_RDWR | O_CLOEXEC);
+    if (log->fd < 0) {
+        rc = JET_errLogWriteFail;
+        goto out;
+    }
+    log->gen = gen;
+    log->time_create = h.time_create;
+    memset(log->img, 0, (size_t)log->csec * JF_SEGMENT);
+    jf_loghdr_encode(&h, blk);
+    memcpy(log->img, blk, sizeof blk);
+    log->isec = 1;
+    log->ib = JF_SEG_HDR;
+    log->isec_flushed = 1;
+    log->durable = tip_lsn(log);
+out:
+    return rc;
+}
+
+/*
+ * jlog_open -- open the log for appending: generation gen becomes the
+ * current <base>.log (created fresh; any previous <base>.log must already
+ * have been archived by the caller).  time_prev = tmCreate of gen-1.
+ * Errors: JET_errOutOfMemory, JET_errLogWriteFail.
+ */
+JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
+                  const jf_sig *sign_log, jet_log **plog)
+{
+    JET_ERR rc = JET_errSuccess;
+    jet_log *log = calloc(1, sizeof *log);
+    *plog = NULL;
+    if (log == NULL)
+        return JET_errOutOfMemory;
+    log->inst = inst;
+    log->fd = -1;
+    log->sign = *sign_log;
+    log->csec = inst->log_kib * 1024u / JF_SEGMENT;
+    pthread_mutex_init(&log->mu, NULL);
+    pthread_cond_init(&log->cv, NULL);
+    log->img = calloc(log->csec, JF_SEGMENT);
+    log->wbuf = malloc((size_t)log->csec * JF_SEGMENT);
+    if (log->img == NULL || log->wbuf == NULL) {
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
+    log->chk = (jf_lgpos){ JF_SEG_HDR, 1, (int32_t)gen };
+    JCALL(start_generation(log, gen, time_prev));
+    JCALL(precreate_tmp(log));
+    *plog = log;
+    log = NULL;
+out:
+    if (log != NULL)
+        jlog_close(log);
+    return rc;
+}
+
+/* Seal segments [from, to] of the image into wbuf (same offsets).
+ * log->mu held. */
+static void seal_range(jet_log *log, unsigned from, unsigned to)
+{
+    jf_logtime now;
+    jf_logtime_from_time(&now, time(NULL));
+    for (unsigned s = from; s <= to; s++) {
+        uint8_t *dst = log->wbuf + (size_t)s * JF_SEGMENT;
+        jf_seghdr sh = { { 0, (uint16_t)s, (int32_t)log->gen }, now, 0 };
+        memcpy(dst, log->img + (size_t)s * JF_SEGMENT, JF_SEGMENT);
+        jf_seg_seal(dst, &sh);
+    }
+}
+
+/* Flush everything appended so far, holding log->mu throughout (used by
+ * roll and close).  Waits for a running flusher first. */
+static JET_ERR flush_locked(jet_log *log)
+{
+    JET_ERR rc = JET_errSuccess;
+    unsigned to;
+    while (log->flushing)
+        pthread_cond_wait(&log->cv, &log->mu);
+    if (log->failed)
+        return JET_errLogWriteFail;
+    if (log->durable >= tip_lsn(log))
+        return JET_errSuccess;
+    to = log->ib > JF_SEG_HDR ? log->isec : (unsigned)log->isec - 1;
+    if (to >= log->isec_flushed) {
+        seal_range(log, log->isec_flushed, to);
+        rc = pwrite_all(log->fd, log->wbuf + (size_t)log->isec_flushed * JF_SEGMENT,
+                        (size_t)(to - log->isec_flushed + 1) * JF_SEGMENT,
+                        (off_t)log->isec_flushed * JF_SEGMENT);
+        if (rc == 0 && fdatasync(log->fd) != 0)
+            rc = JET_errLogWriteFail;
+    }
+    if (rc < 0) {
+        log->failed = true;
+        return rc;
+    }
+    log->durable = tip_lsn(log);
+    log->isec_flushed = log->isec;
+    pthread_cond_broadcast(&log->cv);
+    return rc;
+}
+
+/* Archive the current generation and start the next.  log->mu held. */
+static JET_ERR roll_locked(jet_log *log)
+{
+    char name[64], cur[JF_PATH_MAX + 64], arc[JF_PATH_MAX + 64];
+    JET_ERR rc;
+    rc = flush_locked(log);
+    if (rc < 0)
+        return rc;
+    jf_cur_log_name(name, sizeof name, log->inst->base, log->inst->legacy);
+    path_join(cur, sizeof cur, log->inst->log_path, name);
+    jf_log_name(name, sizeof name, log->inst->base, log->gen, log->inst->legacy);
+    path_join(arc, sizeof arc, log->inst->log_path, name);
+    if (rename(cur, arc) != 0) {
+        log->failed = true;
+        return JET_errLogWriteFail;
+    }
+    if (log->gen + 1 > JF_GEN_MAX)
+        return JET_errLogSequenceEnd;
+    rc = start_generation(log, log->gen + 1, log->time_create);
+    if (rc == 0)
+        rc = precreate_tmp(log);
+    if (rc < 0)
+        log->failed = true;
+    pthread_cond_broadcast(&log->cv);
+    return rc;
+}
+
+/* Copy a record into the image at the append position.  The caller made
+ * sure it fits.  log->mu held. */
+static void put_bytes(jet_log *log, const void *src, uint32_t cb)
+{
+    const uint8_t *p = src;
+    while (cb > 0) {
+        uint32_t room = JF_SEGMENT - log->ib;
+        uint32_t n = cb < room ? cb : room;
+        memcpy(log->img + (size_t)log->isec * JF_SEGMENT + log->ib, p, n);
+        p += n;
+        cb -= n;
+        log->ib = (uint16_t)(log->ib + n);
+        if (log->ib == JF_SEGMENT) {
+            log->isec++;
+            log->ib = JF_SEG_HDR;
+        }
+    }
+}
+
+/* Payload bytes left in the current file from the append position. */
+static uint64_t room_left(const jet_log *log)
+{
+    if (log->isec >= log->csec)
+        return 0;
+    return (uint64_t)(JF_SEGMENT - log->ib) +
+           (uint64_t)(log->csec - log->isec - 1) * JF_SEG_PAYLOAD;
+}
+
+/*
+ * jlog_append_fn -- append one record (header + body); fn(arg, lsn) runs
+ * under the log lock once the record has its place.  Rolls first if the
+ * record does not fit.  Errors: JET_errLogWriteFail, JET_errLogDiskFull,
+ * JET_errInvalidParameter (record larger than a log file can hold).
+ */
+JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb,
+                       void (*fn)(void *arg, uint64_t lsn), void *arg,
+                       jf_lgpos *ppos, uint64_t *plsn)
+{
+    uint8_t hdr[JF_LR_HDR] = { 0 };
+    uint32_t total = cb + JF_LR_HDR;
+    JET_ERR rc = JET_errSuccess;
+    jf_lgpos pos;
+
+    if (total > JF_LR_MAX ||
+        total + JF_LR_HDR > (uint64_t)(log->csec - 1) * JF_SEG_PAYLOAD)
+        return JET_errInvalidParameter;
+    jf_put32(hdr, total);
+    hdr[4] = type;
+    pthread_mutex_lock(&log->mu);
+    if (log->failed) {
+        rc = JET_errLogWriteFail;
+        goto out;
+    }
+    /* keep room for an all-zero record header marking the end */
+    if (room_left(log) < (uint64_t)total + JF_LR_HDR) {
+        rc = roll_locked(log);
+        if (rc < 0)
+            goto out;
+    }
+    pos = (jf_lgpos){ log->ib, log->isec, (int32_t)log->gen };
+    put_bytes(log, hdr, sizeof hdr);
+    if (cb > 0)
+        put_bytes(log, body, cb);
+    log->bytes_since_chk += total;
+    if (ppos)
+        *ppos = pos;
+    if (plsn)
+        *plsn = tip_lsn(log);
+    if (fn)
+        fn(arg, tip_lsn(log));
+out:
+    pthread_mutex_unlock(&log->mu);
+    return rc;
+}
+
+/* jlog_append -- jlog_append_fn without a callback. */
+JET_ERR jlog_append(jet_log *log, uint8_t type, const void *body, uint32_t cb,
+                    jf_lgpos *ppos, uint64_t *plsn)
+{
+    return jlog_append_fn(log, type, body, cb, NULL, NULL, ppos, plsn);
+}
+
+/*
+ * jlog_flush_to -- return once everything up to lsn is on disk.  One
+ * caller at a time does the I/O for everybody (group commit).
+ * Errors: JET_errLogWriteFail, JET_errLogDiskFull.
+ */
+JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn)
+{
+    JET_ERR rc = JET_errSuccess;
+    pthread_mutex_lock(&log->mu);
+    while (log->durable < lsn) {
+        unsigned from, to;
+        uint64_t target;
+        uint16_t isec_next;
+        int fd;
+        if (log->failed) {
+            rc = JET_errLogWriteFail;
+            break;
+        }
+        if (log->flushing) {
+            pthread_cond_wait(&log->cv, &log->mu);
+            continue;
+        }
+        /* a roll in between made lsn's generation durable already */
+        target = tip_lsn(log);
+        from = log->isec_flushed;
+        to = log->ib > JF_SEG_HDR ? log->isec : (unsigned)log->isec - 1;
+        if (to < from) {
+            log->durable = target;
+            break;
+        }
+        seal_range(log, from, to);
+        isec_next = log->isec;
+        fd = log->fd;
+        log->flushing = true;
+        pthread_mutex_unlock(&log->mu);
+        rc = pwrite_all(fd, log->wbuf + (size_t)from * JF_SEGMENT,
+                        (size_t)(to - from + 1) * JF_SEGMENT, (off_t)from * JF_SEGMENT);
+        if (rc == 0 && fdatasync(fd) != 0)
+            rc = JET_errLogWriteFail;
+        pthread_mutex_lock(&log->mu);
+        log->flushing = false;
+        if (rc < 0) {
+            log->failed = true;
+        } else if (target > log->durable) {
+            log->durable = target;
+            if (isec_next > log->isec_flushed)
+                log->isec_flushed = isec_next;
+        }
+        pthread_cond_broadcast(&log->cv);
+        if (rc < 0)
+            break;
+    }
+    pthread_mutex_unlock(&log->mu);
+    return rc;
+}
+
+/* jlog_flush_all -- everything appended so far is durable on return. */
+JET_ERR jlog_flush_all(jet_log *log)
+{
+    uint64_t lsn;
+    pthread_mutex_lock(&log->mu);
+    lsn = tip_lsn(log);
+    pthread_mutex_unlock(&log->mu);
+    return jlog_flush_to(log, lsn);
+}
+
+/* jlog_durable_lsn -- LSN known to be on disk. */
+uint64_t jlog_durable_lsn(jet_log *log)
+{
+    uint64_t v;
+    pthread_mutex_lock(&log->mu);
+    v = log->durable;
+    pthread_mutex_unlock(&log->mu);
+    return v;
+}
+
+/* jlog_roll -- archive the current generation now; *pgen = new current. */
+JET_ERR jlog_roll(jet_log *log, uint32_t *pgen)
+{
+    JET_ERR rc;
+    pthread_mutex_lock(&log->mu);
+    rc = log->failed ? JET_errLogWriteFail : roll_locked(log);
+    if (pgen)
+        *pgen = log->gen;
+    pthread_mutex_unlock(&log->mu);
+    return rc;
+}
+
+/* jlog_current_gen -- generation of <base>.log now. */
+uint32_t jlog_current_gen(jet_log *log)
+{
+    uint32_t g;
+    pthread_mutex_lock(&log->mu);
+    g = log->gen;
+    pthread_mutex_unlock(&log->mu);
+    return g;
+}
+
+/* jlog_tip -- position the next record will get. */
+jf_lgpos jlog_tip(jet_log *log)
+{
+    jf_lgpos p;
+    pthread_mutex_lock(&log->mu);
+    p = (jf_lgpos){ log->ib, log->isec, (int32_t)log->gen };
+    pthread_mutex_unlock(&log->mu);
+    return p;
+}
+
+/* jlog_signature -- the log stream's signature. */
+jf_sig jlog_signature(jet_log *log)
+{
+    return log->sign; /* immutable after open */
+}
+
+/* jlog_set_attach -- attach list for headers of later generations. */
+void jlog_set_attach(jet_log *log, const jf_attach_list *attach)
+{
+    pthread_mutex_lock(&log->mu);
+    log->attach = *attach;
+    pthread_mutex_unlock(&log->mu);
+}
+
+/* jlog_set_checkpoint -- checkpoint for later headers; resets the
+ * bytes-since-checkpoint counter. */
+void jlog_set_checkpoint(jet_log *log, jf_lgpos chk)
+{
+    pthread_mutex_lock(&log->mu);
+    log->chk = chk;
+    log->bytes_since_chk = 0;
+    pthread_mutex_unlock(&log->mu);
+}
+
+/* jlog_bytes_since_checkpoint -- for the checkpointer's trigger. */
+uint64_t jlog_bytes_since_checkpoint(jet_log *log)
+{
+    uint64_t v;
+    pthread_mutex_lock(&log->mu);
+    v = log->bytes_since_chk;
+    pthread_mutex_unlock(&log->mu);
+    return v;
+}
+
+/* jlog_close -- flush and free; files stay (the current log remains
+ * <base>.log).  Safe on a partially opened log. */
+void jlog_close(jet_log *log)
+{
+    if (log == NULL)
+        return;
+    if (log->fd >= 0) {
+        pthread_mutex_lock(&log->mu);
+        (void)flush_locked(log);
+        pthread_mutex_unlock(&log->mu);
+        close(log->fd);
+    }
+    pthread_mutex_destroy(&log->mu);
+    pthread_cond_destroy(&log->cv);
+    free(log->img);
+    free(log->wbuf);
+    free(log);
+}
+
+/* Scan the log directory for archived generations: lowest and highest
+ * (0 when none).  Errors: JET_errInvalidLogDirectory. */
+static JET_ERR scan_gens(const jet_inst *inst, uint32_t *plo, uint32_t *phi)
+{
+    DIR *d = opendir(inst->log_path);
+    struct dirent *e;
+    uint32_t lo = 0, hi = 0;
+    if (d == NULL)
+        return JET_errInvalidLogDirectory;
+    while ((e = readdir(d)) != NULL) {
+        uint32_t g;
+        if (jf_log_parse(e->d_name, inst->base, jf_log_ext(inst->legacy), &g) != 0)
+            continue;
+        if (lo == 0 || g < lo)
+            lo = g;
+        if (g > hi)
+            hi = g;
+    }
+    closedir(d);
+    *plo = lo;
+    *phi = hi;
+    return JET_errSuccess;
+}
+
+/* jlog_oldest_gen -- oldest archived generation on disk, or
+ * JET_errFileNotFound. */
+JET_ERR jlog_oldest_gen(const jet_inst *inst, uint32_t *pgen)
+{
+    uint32_t lo, hi;
+    JET_ERR rc = scan_gens(inst, &lo, &hi);
+    if (rc < 0)
+        return rc;
+    if (lo == 0)
+        return JET_errFileNotFound;
+    *pgen = lo;
+    return JET_errSuccess;
+}
+
+/* jlog_newest_gen -- newest archived generation on disk (0 if none). */
+JET_ERR jlog_newest_gen(const jet_inst *inst, uint32_t *pgen)
+{
+    uint32_t lo, hi;
+    JET_ERR rc = scan_gens(inst, &lo, &hi);
+    if (rc == 0)
+        *pgen = hi;
+    return rc;
+}
+
+/* jlog_delete_range -- unlink archived logs lo..hi-1 in increasing order. */
+JET_ERR jlog_delete_range(const jet_inst *inst, uint32_t lo, uint32_t hi)
+{
+    for (uint32_t g = lo; g < hi; g++) {
+        char path[JF_PATH_MAX + 64];
+        jinst_log_path(inst, g, path, sizeof path);
+        if (unlink(path) != 0 && errno != ENOENT)
+            return JET_errDiskIO;
+    }
+    return JET_errSuccess;
+}
+
+/* ---- reader ---- */
+
+struct jet_logreader {
+    uint8_t *img;          /* whole file */
+    size_t cb;             /* file size */
+    unsigned csec;
+    unsigned isec;         /* read position */
+    unsigned ib;
+    unsigned sec_checked;  /* segments below this index verified */
+    bool at_end;
+    uint8_t *rec;          /* assembled record */
+    size_t cbrec;
+    int32_t gen;
+};
+
+/*
+ * jlr_open -- read and verify the header of the log file at path.
+ * Errors: JET_errFileNotFound, JET_errLogFileCorrupt, JET_errOutOfMemory,
+ * JET_errDiskIO.
+ */
+JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr)
+{
+    JET_ERR rc = JET_errSuccess;
+    jet_logreader *r = NULL;
+    struct stat st;
+    size_t done = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    *pr = NULL;
+    if (fd < 0)
+        return errno == ENOENT ? JET_errFileNotFound : JET_errDiskIO;
+    if (fstat(fd, &st) != 0) {
+        rc = JET_errDiskIO;
+        goto out;
+    }
+    if (st.st_size < 2 * JF_SEGMENT || st.st_size % JF_SEGMENT != 0 ||
+        st.st_size > 32 * 1024 * 1024) {
+        rc = JET_errLogFileCorrupt;
+        goto out;
+    }
+    r = calloc(1, sizeof *r);
+    if (r == NULL || (r->img = malloc((size_t)st.st_size)) == NULL) {
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
+    r->cb = (size_t)st.st_size;
+    while (done < r->cb) {
+        ssize_t n = pread(fd, r->img + done, r->cb - done, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = JET_errDiskIO;
+            goto out;
+        }
+        done += (size_t)n;
+    }
+    JCALL(jf_loghdr_decode(r->img, JF_LOG_HDR, hdr));
+    if ((size_t)hdr->csec_file * JF_SEGMENT != r->cb) {
+        rc = JET_errLogFileCorrupt;
+        goto out;
+    }
+    r->csec = hdr->csec_file;
+    r->gen = hdr->gen;
+    r->isec = 1;
+    r->ib = JF_SEG_HDR;
+    r->sec_checked = 1;
+    *pr = r;
+    r = NULL;
+out:
+    close(fd);
+    if (r != NULL)
+        jlr_close(r);
+    return rc;
+}
+
+/* Make sure segment isec verified.  1 ok, 0 blank (end), <0 corrupt. */
+static JET_ERR check_seg(jet_logreader *r, unsigned isec)
+{
+    bool blank = false;
+    JET_ERR rc;
+    if (isec >= r->csec)
+        return 0;
+    rc = jf_seg_verify(r->img + (size_t)isec * JF_SEGMENT, (uint16_t)isec, &blank);
+    if (rc < 0)
+        return JET_errLogFileCorrupt;
+    return blank ? 0 : 1;
+}
+
+/* Copy cb stream bytes from the read position into dst, advancing.
+ * 1 ok, 0 ran into the end (blank segment / end of file), <0 corrupt. */
+static JET_ERR get_bytes(jet_logreader *r, uint8_t *dst, size_t cb)
+{
+    while (cb > 0) {
+        size_t room, n;
+        if (r->isec >= r->csec)
+            return 0;
+        if (r->isec >= r->sec_checked) {
+            JET_ERR rc = check_seg(r, r->isec);
+            if (rc <= 0)
+                return rc;
+            r->sec_checked = r->isec + 1;
+        }
+        room = JF_SEGMENT - r->ib;
+        n = cb < room ? cb : room;
+        memcpy(dst, r->img + (size_t)r->isec * JF_SEGMENT + r->ib, n);
+        dst += n;
+        cb -= n;
+        r->ib += (unsigned)n;
+        if (r->ib == JF_SEGMENT) {
+            r->isec++;
+            r->ib = JF_SEG_HDR;
+        }
+    }
+    return 1;
+}
+
+/*
+ * jlr_next -- the next record.  Returns 1 with the record, 0 at the end of
+ * the data (zero header, blank segment, or a record cut off by the end of
+ * what was ever written), JET_errLogFileCorrupt on a damaged segment or an
+ * impossible record length.
+ */
+JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
+                 uint32_t *pcb, jf_lgpos *ppos)
+{
+    uint8_t hdr[JF_LR_HDR];
+    uint32_t total;
+    JET_ERR rc;
+    jf_lgpos pos;
+    if (r->at_end)
+        return 0;
+    pos = (jf_lgpos){ (uint16_t)r->ib, (uint16_t)r->isec, r->gen };
+    rc = get_bytes(r, hdr, sizeof hdr);
+    if (rc <= 0)
+        goto end;
+    total = jf_get32(hdr);
+    if (total == 0) {
+        rc = 0;
+        goto end;
+    }
+    if (total < JF_LR_HDR || total > JF_LR_MAX || hdr[4] == 0 || hdr[4] > JF_LR_TERM) {
+        rc = JET_errLogFileCorrupt;
+        goto end;
+    }
+    if (r->cbrec < total) {
+        uint8_t *p = realloc(r->rec, total);
+        if (p == NULL)
+            return JET_errOutOfMemory;
+        r->rec = p;
+        r->cbrec = total;
+    }
+    rc = get_bytes(r, r->rec, total - JF_LR_HDR);
+    if (rc <= 0)
+        goto end;
+    *ptype = hdr[4];
+    *pbody = r->rec;
+    *pcb = total - JF_LR_HDR;
+    if (ppos)
+        *ppos = pos;
+    return 1;
+end:
+    r->at_end = true;
+    return rc;
+}
+
+/* jlr_tell -- position just after the last record returned. */
+jf_lgpos jlr_tell(const jet_logreader *r)
+{
+    return (jf_lgpos){ (uint16_t)r->ib, (uint16_t)r->isec, r->gen };
+}
+
+/* jlr_close -- free the reader.  Safe with NULL. */
+void jlr_close(jet_logreader *r)
+{
+    if (r == NULL)
+        return;
+    free(r->img);
+    free(r->rec);
+    free(r);
+}
+
+/* ---- checkpoint file ---- */
+
+/*
+ * jchk_write -- write both shadow copies of the checkpoint (copy 0 first,
+ * each fsynced), via a temporary file renamed over the old one so a crash
+ * leaves either the old or the new checkpoint.  Errors: JET_errDiskIO,
+ * JET_errDiskFull.
+ */
+JET_ERR jchk_write(const char *path, const jf_chk *chk)
+{
+    uint8_t buf[2 * JF_CHK_BLOCK];
+    char tmp[JF_PATH_MAX + 16];
+    JET_ERR rc = JET_errSuccess;
+    int fd;
+    jf_chk_encode(chk, buf);
+    memcpy(buf + JF_CHK_BLOCK, buf, JF_CHK_BLOCK);
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
+    rc = pwrite_all(fd, buf, sizeof buf, 0);
+    if (rc < 0)
+        rc = rc == JET_errLogDiskFull ? JET_errDiskFull : JET_errDiskIO;
+    if (rc == 0 && fdatasync(fd) != 0)
+        rc = JET_errDiskIO;
+    close(fd);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = JET_errDiskIO;
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}
+
+/*
+ * jchk_read -- read the checkpoint, accepting either shadow copy.
+ * Errors: JET_errCheckpointFileNotFound, JET_errCheckpointCorrupt,
+ * JET_errDiskIO.
+ */
+JET_ERR jchk_read(const char *path, jf_chk *chk)
+{
+    uint8_t buf[2 * JF_CHK_BLOCK];
+    ssize_t n;
+    JET_ERR rc = JET_errCheckpointCorrupt;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? JET_errCheckpointFileNotFound : JET_errDiskIO;
+    memset(buf, 0, sizeof buf);
+    n = pread(fd, buf, sizeof buf, 0);
+    close(fd);
+    if (n < 0)
+        return JET_errDiskIO;
+    if (n >= JF_CHK_BLOCK && jf_chk_decode(buf, JF_CHK_BLOCK, chk) == 0)
+        rc = JET_errSuccess;
+    else if (n >= 2 * JF_CHK_BLOCK && jf_chk_decode(buf + JF_CHK_BLOCK, JF_CHK_BLOCK, chk) == 0)
+        rc = JET_errSuccess;
+    return rc;
+}
