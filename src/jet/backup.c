@@ -243,9 +243,9 @@ static JET_ERR bk_abspath(const char *name, char *out, size_t cb)
 /* ------------------------------------------------------------------ */
 /* engine hooks                                                         */
 
-/* Allocate the backup context and initialise inst->bk_lock.  Called once
- * at JetCreateInstance before the instance is visible to other threads.
- * Errors: JET_errOutOfMemory. */
+/* Allocate the backup context.  Called once at JetCreateInstance before
+ * the instance is visible to other threads; inst->bk_lock is initialised
+ * (and destroyed) by instance.c.  Errors: JET_errOutOfMemory. */
 JET_ERR jbk_create(jet_inst *inst)
 {
     jet_backup *bk = calloc(1, sizeof *bk);
@@ -253,14 +253,13 @@ JET_ERR jbk_create(jet_inst *inst)
     if (bk == NULL)
         return JET_errOutOfMemory;
     bk->f.fd = -1;
-    pthread_mutex_init(&inst->bk_lock, NULL);
     inst->bk = bk;
     inst->bk_active = false;
     return JET_errSuccess;
 }
 
-/* Free the backup context (closing any open file) and destroy bk_lock.
- * The instance must no longer be reachable by other threads. */
+/* Free the backup context (closing any open file).  The instance must no
+ * longer be reachable by other threads. */
 void jbk_destroy(jet_inst *inst)
 {
     if (inst->bk == NULL)
@@ -268,7 +267,6 @@ void jbk_destroy(jet_inst *inst)
     bk_file_release(&inst->bk->f);
     free(inst->bk);
     inst->bk = NULL;
-    pthread_mutex_destroy(&inst->bk_lock);
 }
 
 /* JetTerm hook (spec 2.5).  With stop, a running backup is ended as an
