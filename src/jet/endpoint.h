@@ -19,6 +19,9 @@
  *
  * Thread safety: a jep_client is used by one thread at a time.  The server
  * runs its own thread(s); JepServerStop may be called from any thread once.
+ * The host must call JepServerStop before JetTerm of the served instance.
+ * The cfg->counter and cfg->log callbacks are called from server threads
+ * (several may run at once) and must be thread-safe.
  */
 #ifndef JET_ENDPOINT_H
 #define JET_ENDPOINT_H
@@ -48,13 +51,20 @@ JET_ERR JepConnect(const char *socket_path, jep_client **pc);
 /* Close the connection; a backup still in progress is aborted by the
  * server.  Safe with NULL. */
 void JepDisconnect(jep_client *c);
+/* Instance parameters (fetched once by JepConnect).  Errors:
+ * JET_errInvalidParameter, JET_errInstanceUnavailable (broken). */
 JET_ERR JepGetInfo(jep_client *c, jep_info *info);
 
 /* The backup calls: same semantics and errors as the Jet calls of the
  * same name (jet.h); a broken connection gives JET_errInstanceUnavailable
  * (the server then aborts the backup).  JepReadFile enforces the buffer
  * rules locally as ESE does (pv page-aligned, cb a multiple of the page
- * size) and caps one request at 16 MiB. */
+ * size) and caps one request at 16 MiB (a bigger JepReadFile is sent as
+ * consecutive 16 MiB requests and returns as one read; an error in any
+ * part is the call's error, never a short read).  Only the connection that
+ * began the backup may use it: other connections get
+ * JET_errBackupInProgress from Begin and JET_errNoBackup from the rest.
+ * The list calls use at most a 4 MiB buffer on the server side. */
 JET_ERR JepBeginExternalBackup(jep_client *c, JET_GRBIT grbit);
 JET_ERR JepGetAttachInfo(jep_client *c, char *szz, unsigned long cbMax,
                          unsigned long *pcbActual);

@@ -294,7 +294,9 @@ JET_ERR JepGetAttachInfo(jep_client *c, char *szz, unsigned long cbMax,
 }
 
 /* JetOpenFileInstanceA over the endpoint.  Outputs are written only on
- * success.  Extra error: JET_errInvalidPath (name over EP_MAX_NAME). */
+ * success; like the engine, NULL output pointers give
+ * JET_errInvalidParameter (checked locally).  Extra error:
+ * JET_errInvalidPath (name over EP_MAX_NAME). */
 JET_ERR JepOpenFile(jep_client *c, const char *szFileName, JET_HANDLE *phf,
                     unsigned long *pulSizeLow, unsigned long *pulSizeHigh)
 {
@@ -302,7 +304,7 @@ JET_ERR JepOpenFile(jep_client *c, const char *szFileName, JET_HANDLE *phf,
     ep_resp r;
     JET_ERR rc;
 
-    if (!c)
+    if (!c || !phf || !pulSizeLow || !pulSizeHigh)
         return JET_errInvalidParameter;
     memset(&q, 0, sizeof q);
     q.op = EP_OP_OPENFILE;

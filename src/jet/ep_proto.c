@@ -538,8 +538,10 @@ int ep_recv_all(int fd, void *p, size_t n)
 }
 
 /* Receive one frame (see ep_proto.h).  1 frame; 0 clean EOF before the
- * header; -1 with a static reason in *why (payload of a rejected header is
- * not read).  *pbuf is grown with realloc; the caller owns it. */
+ * header; -1 transport failure (errno; *why); -2 protocol violation
+ * (header rejected, or EOF inside the frame; *why) -- the payload of a
+ * rejected header is not read.  *pbuf is grown with realloc; the caller
+ * owns it. */
 int ep_recv_frame(int fd, int resp, uint32_t max, uint32_t *pop, uint8_t **pbuf,
                   size_t *pcap, uint32_t *plen, const char **why)
 {
@@ -551,16 +553,20 @@ int ep_recv_frame(int fd, int resp, uint32_t max, uint32_t *pop, uint8_t **pbuf,
     if (rc == 0)
         return 0;
     if (rc < 0) {
-        *why = errno == EPIPE ? "connection closed inside a frame header"
-                              : "receive error";
+        if (errno == EPIPE) {
+            *why = "connection closed inside a frame header";
+            return -2;
+        }
+        *why = "receive error";
         return -1;
     }
     if (ep_hdr_get(hdr, resp, max, &len, &op, why) < 0)
-        return -1;
+        return -2;
     if (*pcap < len || !*pbuf) {
         size_t cap = len ? len : 1;
         uint8_t *nb = realloc(*pbuf, cap);
         if (!nb) {
+            errno = ENOMEM;
             *why = "out of memory for a frame";
             return -1;
         }
@@ -569,9 +575,12 @@ int ep_recv_frame(int fd, int resp, uint32_t max, uint32_t *pop, uint8_t **pbuf,
     }
     if (len) {
         rc = ep_recv_all(fd, *pbuf, len);
-        if (rc <= 0) {
-            *why = rc == 0 || errno == EPIPE ? "connection closed inside a frame"
-                                             : "receive error";
+        if (rc == 0 || (rc < 0 && errno == EPIPE)) {
+            *why = "connection closed inside a frame";
+            return -2;
+        }
+        if (rc < 0) {
+            *why = "receive error";
             return -1;
         }
     }

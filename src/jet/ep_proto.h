@@ -130,8 +130,9 @@ int ep_send2(int fd, const void *a, size_t na, const void *b, size_t nb);
 int ep_recv_all(int fd, void *p, size_t n);
 /* Receive one frame whose header passes ep_hdr_get(resp, max); the payload
  * goes to *pbuf (grown with realloc up to max; caller frees).  1 frame,
- * 0 clean EOF between frames, -1 error with *why (the oversized payload is
- * not read). */
+ * 0 clean EOF between frames, -1 transport failure (errno and *why set),
+ * -2 protocol violation: header rejected or EOF inside the frame (*why);
+ * the payload of a rejected header is not read. */
 int ep_recv_frame(int fd, int resp, uint32_t max, uint32_t *pop, uint8_t **pbuf,
                   size_t *pcap, uint32_t *plen, const char **why);
 

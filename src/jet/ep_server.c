@@ -469,8 +469,15 @@ static void *conn_main(void *arg)
     for (;;) {
         rc = ep_recv_frame(c->fd, 0, EP_MAX_REQ_PAYLOAD, &op, &c->rbuf, &c->rcap, &len,
                            &why);
-        if (rc == 0)
+        if (rc == 0) {
+            srv_log(s, "connection %u closed by the peer", c->id);
             break;
+        }
+        if (rc == -1) {
+            srv_log(s, "connection %u (pid %ld uid %ld): %s (%s); closing", c->id,
+                    (long)c->pid, (long)c->uid, why, strerror(errno));
+            break;
+        }
         if (rc < 0 || ep_req_decode(op, c->rbuf, len, &q, &why) < 0 || op == EP_OP_HELLO) {
             if (rc > 0 && op == EP_OP_HELLO)
                 why = "unexpected hello";
@@ -483,8 +490,10 @@ static void *conn_main(void *arg)
                     c->id, op);
             break;
         }
-        if (send_resp(c->fd, &r) < 0)
+        if (send_resp(c->fd, &r) < 0) {
+            srv_log(s, "connection %u: send failed (%s); closing", c->id, strerror(errno));
             break;
+        }
     }
 out:
     pthread_mutex_lock(&s->mu);

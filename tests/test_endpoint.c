@@ -1,0 +1,871 @@
+/*
+ * test_endpoint.c -- the backup endpoint (src/jet/ep_server.c,
+ * ep_client.c) against a real in-process instance hosting a database in a
+ * mkdtemp directory, with the server socket in that directory.
+ *
+ * Synchronisation with the server's threads uses its log callback: a test
+ * waits (condition variable, 20 s limit = failure) for the line the server
+ * emits when it has done the thing under test (e.g. "backup aborted").
+ */
+#include "config.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "ep_proto.h"
+#include "jetlib.h"
+
+#define CB_PAGE 4096
+#define RECSZ 64
+#define NOBODY 65534
+#define OTHER_GID 23456
+
+/* ---- log capture: counts lines containing a word, wakes waiters ---- */
+struct logcap {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned lines, aborted, malformed, mismatch, refused, begun;
+    char last[512];
+};
+
+/* cfg->log callback: count and remember the line. */
+static void log_cb(void *arg, const char *msg)
+{
+    struct logcap *l = arg;
+
+    pthread_mutex_lock(&l->mu);
+    l->lines++;
+    l->aborted += strstr(msg, "backup aborted") != NULL;
+    l->malformed += strstr(msg, "malformed") != NULL || strstr(msg, "bad hello") != NULL;
+    l->mismatch += strstr(msg, "mismatch") != NULL;
+    l->refused += strstr(msg, "refused") != NULL;
+    l->begun += strstr(msg, "backup begun") != NULL;
+    snprintf(l->last, sizeof l->last, "%s", msg);
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Wait until *field (read under l->mu) reaches want; fails the test after
+ * 20 s. */
+static void log_wait(struct logcap *l, unsigned *field, unsigned want)
+{
+    struct timespec ts;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 20;
+    pthread_mutex_lock(&l->mu);
+    while (*field < want && rc == 0)
+        rc = pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+    pthread_mutex_unlock(&l->mu);
+    ck_assert_msg(rc == 0, "server log never reached the expected line (last: %s)", l->last);
+}
+
+/* Read a counter under the log mutex. */
+static unsigned log_get(struct logcap *l, unsigned *field)
+{
+    unsigned v;
+
+    pthread_mutex_lock(&l->mu);
+    v = *field;
+    pthread_mutex_unlock(&l->mu);
+    return v;
+}
+
+/* ---- fixture: instance + database + server ---- */
+struct fixture {
+    char dir[64];
+    char sock[128];
+    char db[128];
+    JET_INSTANCE inst;
+    JET_SESID ses;
+    JET_DBID dbid;
+    unsigned long long committed;  /* host's committed-transaction counter */
+    pthread_mutex_t cmu;
+    jep_server *srv;
+    struct logcap log;
+    unsigned long long recno;
+};
+
+/* Counter callback registered with the server. */
+static unsigned long long fx_counter(void *arg)
+{
+    struct fixture *fx = arg;
+    unsigned long long v;
+
+    pthread_mutex_lock(&fx->cmu);
+    v = fx->committed;
+    pthread_mutex_unlock(&fx->cmu);
+    return v;
+}
+
+/* Commit n one-record transactions on the host's session. */
+static void fx_commit(struct fixture *fx, int n)
+{
+    uint8_t rec[RECSZ];
+
+    for (int i = 0; i < n; i++) {
+        memset(rec, (int)(fx->recno & 0xFF), sizeof rec);
+        memcpy(rec, &fx->recno, sizeof fx->recno);
+        ck_assert_int_eq(JetBeginTransaction(fx->ses), 0);
+        ck_assert_int_eq(JetLibWriteRecord(fx->ses, fx->dbid, fx->recno * 37 % 3000, rec,
+                                           sizeof rec), 0);
+        ck_assert_int_eq(JetCommitTransaction(fx->ses, 0), 0);
+        fx->recno++;
+        pthread_mutex_lock(&fx->cmu);
+        fx->committed++;
+        pthread_mutex_unlock(&fx->cmu);
+    }
+}
+
+/* Start the server on fx->sock with the given group. */
+static void fx_serve(struct fixture *fx, gid_t group)
+{
+    jep_server_config cfg;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.socket_path = fx->sock;
+    cfg.group = group;
+    cfg.counter = fx_counter;
+    cfg.counter_arg = fx;
+    cfg.log = log_cb;
+    cfg.log_arg = &fx->log;
+    ck_assert_int_eq(JepServerStart(fx->inst, &cfg, &fx->srv), 0);
+}
+
+/* Instance with one database holding some committed data and a few
+ * archived log generations, checkpointed; the server on <dir>/jep.sock. */
+static void fx_setup(struct fixture *fx)
+{
+    static unsigned seq;
+    char name[64];
+    unsigned long gen;
+
+    memset(fx, 0, sizeof *fx);
+    pthread_mutex_init(&fx->cmu, NULL);
+    pthread_mutex_init(&fx->log.mu, NULL);
+    pthread_cond_init(&fx->log.cv, NULL);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/jeptest-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(fx->dir));
+    snprintf(fx->sock, sizeof fx->sock, "%s/jep.sock", fx->dir);
+    snprintf(fx->db, sizeof fx->db, "%s/test.edb", fx->dir);
+    snprintf(name, sizeof name, "jeptest-%ld-%u", (long)getpid(), seq++);
+    ck_assert_int_eq(JetCreateInstance2A(&fx->inst, name, NULL, 0), 0);
+    ck_assert_int_eq(JetSetSystemParameterA(&fx->inst, 0, JET_paramSystemPath, 0, fx->dir), 0);
+    ck_assert_int_eq(JetSetSystemParameterA(&fx->inst, 0, JET_paramLogFilePath, 0, fx->dir), 0);
+    ck_assert_int_eq(JetSetSystemParameterA(&fx->inst, 0, JET_paramLogFileSize, 128, NULL), 0);
+    ck_assert_int_eq(JetInit(&fx->inst), 0);
+    ck_assert_int_eq(JetBeginSessionA(fx->inst, &fx->ses, "", ""), 0);
+    ck_assert_int_eq(JetCreateDatabaseA(fx->ses, fx->db, NULL, &fx->dbid, 0), 0);
+    fx_commit(fx, 200);
+    ck_assert_int_eq(JetLibRollLog(fx->inst, &gen), 0);
+    fx_commit(fx, 100);
+    ck_assert_int_eq(JetLibRollLog(fx->inst, &gen), 0);
+    ck_assert_int_eq(JetLibCheckpoint(fx->inst), 0);
+    fx_serve(fx, (gid_t)-1);
+}
+
+/* Remove dir and its (flat) contents. */
+static void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[512];
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Stop the server, terminate the instance, remove the directory. */
+static void fx_teardown(struct fixture *fx)
+{
+    JepServerStop(fx->srv);
+    fx->srv = NULL;
+    ck_assert_int_eq(JetEndSession(fx->ses, 0), 0);
+    ck_assert_int_ge(JetTerm(fx->inst), 0);
+    rm_dir(fx->dir);
+}
+
+/* ---- backup helpers ---- */
+#define RDBUF (64 * 1024)
+
+struct stream {
+    uint8_t *data;
+    size_t cb;
+    unsigned long long size;       /* reported by OpenFile */
+};
+
+/* Read a whole file of the backup through the client into s. */
+static void ep_read_stream(jep_client *c, const char *name, struct stream *s)
+{
+    JET_HANDLE hf = 99;
+    unsigned long lo = 0, hi = 0, got;
+    void *buf;
+
+    ck_assert_int_eq(posix_memalign(&buf, 4096, RDBUF), 0);
+    ck_assert_int_eq(JepOpenFile(c, name, &hf, &lo, &hi), 0);
+    ck_assert_uint_eq(hf, 0);
+    s->size = (unsigned long long)hi << 32 | lo;
+    s->data = malloc(s->size + 1);
+    s->cb = 0;
+    ck_assert_ptr_nonnull(s->data);
+    for (;;) {
+        ck_assert_int_eq(JepReadFile(c, hf, buf, RDBUF, &got), 0);
+        if (got == 0)
+            break;
+        ck_assert_uint_le(s->cb + got, s->size);
+        memcpy(s->data + s->cb, buf, got);
+        s->cb += got;
+    }
+    ck_assert_uint_eq(s->cb, s->size);
+    ck_assert_int_eq(JepCloseFile(c, hf), 0);
+    free(buf);
+}
+
+/* Bytes of a file on disk (whole file). */
+static uint8_t *slurp(const char *path, size_t *pcb)
+{
+    struct stat st;
+    uint8_t *p;
+    int fd = open(path, O_RDONLY);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    p = malloc((size_t)st.st_size + 1);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(pread(fd, p, (size_t)st.st_size, 0), st.st_size);
+    close(fd);
+    *pcb = (size_t)st.st_size;
+    return p;
+}
+
+/* Count the names in a multi-string of cb bytes. */
+static int msz_count(const char *szz, unsigned long cb)
+{
+    int n = 0;
+
+    for (unsigned long i = 0; i < cb && szz[i]; i += strlen(szz + i) + 1)
+        n++;
+    return n;
+}
+
+/* Names of the archived logs in dir (edbXXXXX.log), sorted, as a count
+ * and a concatenated string for comparison. */
+static int archived_logs(const char *dir, char *out, size_t cb)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, alphasort), k = 0;
+
+    out[0] = 0;
+    ck_assert_int_ge(n, 0);
+    for (int i = 0; i < n; i++) {
+        const char *e = list[i]->d_name;
+        if (strlen(e) == 12 && !strncmp(e, "edb", 3) && !strcmp(e + 8, ".log")) {
+            strncat(out, e, cb - strlen(out) - 1);
+            k++;
+        }
+        free(list[i]);
+    }
+    free(list);
+    return k;
+}
+
+/* A complete full backup over the endpoint, every output checked against
+ * the in-process calls made by the host during the same backup and
+ * against the files on disk. */
+static void full_backup_checked(struct fixture *fx, jep_client *c, int truncate)
+{
+    char a1[4096], a2[4096], l1[8192], l2[8192];
+    unsigned long cb1 = 0, cb2 = 0, cb_small;
+    JET_LOGINFO_A li1, li2;
+    unsigned long long n_at_roll = 0, expect_roll;
+    struct stream s;
+    size_t cb_file;
+    uint8_t *file;
+    int nlogs;
+
+    /* no dirty page may reach the file while we compare it with the stream */
+    ck_assert_int_eq(JetLibCheckpoint(fx->inst), 0);
+    ck_assert_int_eq(JepBeginExternalBackup(c, 0), 0);
+    ck_assert_int_eq(JepGetCommittedAtRoll(c, &n_at_roll), JET_errInvalidBackupSequence);
+
+    /* attach info: size query, too small, exact -- as in-process */
+    ck_assert_int_eq(JepGetAttachInfo(c, NULL, 0, &cb1), 0);
+    ck_assert_int_eq(JetGetAttachInfoInstanceA(fx->inst, NULL, 0, &cb2), 0);
+    ck_assert_uint_eq(cb1, cb2);
+    ck_assert_uint_eq(cb1, strlen(fx->db) + 2);
+    memset(a1, 'Z', sizeof a1);
+    cb_small = 7;
+    ck_assert_int_eq(JepGetAttachInfo(c, a1, 3, &cb_small), JET_errBufferTooSmall);
+    ck_assert_uint_eq(cb_small, cb1);
+    ck_assert_int_eq(a1[0], 'Z'); /* untouched, as in-process */
+    memset(a2, 'Z', sizeof a2);
+    ck_assert_int_eq(JepGetAttachInfo(c, a1, sizeof a1, &cb1), 0);
+    ck_assert_int_eq(JetGetAttachInfoInstanceA(fx->inst, a2, sizeof a2, &cb2), 0);
+    ck_assert_uint_eq(cb1, cb2);
+    ck_assert_int_eq(memcmp(a1, a2, sizeof a1), 0);
+    ck_assert_str_eq(a1, fx->db);
+
+    /* the database stream: size (pgnoLast+3)*cbPage, pages = file pages */
+    ep_read_stream(c, a1, &s);
+    ck_assert_uint_eq(s.size % CB_PAGE, 0);
+    file = slurp(fx->db, &cb_file);
+    ck_assert_uint_ge(s.size, 3 * CB_PAGE);
+    ck_assert_uint_le(cb_file, s.size); /* file = headers + pages, stream adds a trailer */
+    ck_assert_int_eq(memcmp(s.data + 2 * CB_PAGE, file + 2 * CB_PAGE,
+                            cb_file - 2 * CB_PAGE), 0);
+    ck_assert_int_eq(memcmp(s.data, s.data + CB_PAGE, CB_PAGE), 0); /* shadow header */
+    free(file);
+    free(s.data);
+
+    /* log info: rolls the log; counter sampled right before */
+    expect_roll = fx_counter(fx);
+    ck_assert_int_eq(JepGetLogInfo2(c, NULL, 0, &cb1, NULL), 0);
+    fx_commit(fx, 5); /* after the roll: not counted */
+    ck_assert_int_eq(JepGetCommittedAtRoll(c, &n_at_roll), 0);
+    ck_assert_uint_eq(n_at_roll, expect_roll);
+    memset(&li1, 0, sizeof li1);
+    li1.cbSize = 3; /* wrong size: -1003 as in-process */
+    ck_assert_int_eq(JepGetLogInfo2(c, l1, sizeof l1, &cb1, &li1), JET_errInvalidParameter);
+    li1.cbSize = li2.cbSize = sizeof li1;
+    memset(l1, 'Q', sizeof l1);
+    memset(l2, 'Q', sizeof l2);
+    ck_assert_int_eq(JepGetLogInfo2(c, l1, sizeof l1, &cb1, &li1), 0);
+    ck_assert_int_eq(JetGetLogInfoInstance2A(fx->inst, l2, sizeof l2, &cb2, &li2), 0);
+    ck_assert_uint_eq(cb1, cb2);
+    ck_assert_int_eq(memcmp(l1, l2, sizeof l1), 0);
+    ck_assert_int_eq(memcmp(&li1, &li2, sizeof li1), 0);
+    ck_assert_str_eq(li1.szBaseName, "edb");
+    nlogs = msz_count(l1, cb1);
+    ck_assert_int_eq(nlogs, (int)(li1.ulGenHigh - li1.ulGenLow + 1));
+    ck_assert_int_ge(nlogs, 1);
+
+    /* every log: byte-identical to the archived file */
+    for (const char *p = l1; *p; p += strlen(p) + 1) {
+        ep_read_stream(c, p, &s);
+        file = slurp(p, &cb_file);
+        ck_assert_uint_eq(cb_file, s.cb);
+        ck_assert_int_eq(memcmp(file, s.data, cb_file), 0);
+        free(file);
+        free(s.data);
+    }
+    ck_assert_int_eq(JepGetTruncateLogInfo(c, NULL, 0, &cb1), 0);
+    ck_assert_int_eq(JetGetTruncateLogInfoInstanceA(fx->inst, NULL, 0, &cb2), 0);
+    ck_assert_uint_eq(cb1, cb2);
+    if (truncate)
+        ck_assert_int_eq(JepTruncateLog(c), 0);
+    ck_assert_int_eq(JepEndExternalBackup2(c, JET_bitBackupEndNormal), 0);
+    ck_assert_int_eq(JepEndExternalBackup2(c, JET_bitBackupEndNormal), JET_errNoBackup);
+}
+
+/* ---- tests ---- */
+
+START_TEST(full_backup_matches_in_process)
+{
+    struct fixture fx;
+    jep_client *c;
+    jep_info info;
+    void *big;
+    unsigned long got = 1;
+
+    fx_setup(&fx);
+    ck_assert_int_eq(JepConnect(fx.sock, &c), 0);
+    ck_assert_int_eq(JepGetInfo(c, &info), 0);
+    ck_assert_uint_eq(info.cb_page, CB_PAGE);
+    ck_assert_str_eq(info.base_name, "edb");
+    ck_assert_int_eq(strncmp(info.instance_name, "jeptest-", 8), 0);
+    ck_assert_int_eq(info.circular, 0);
+
+    /* no backup yet */
+    ck_assert_int_eq(JepTruncateLog(c), JET_errNoBackup);
+    /* local buffer checks, as ESE */
+    ck_assert_int_eq(posix_memalign(&big, 4096, (17u << 20) + 4096), 0);
+    ck_assert_int_eq(JepReadFile(c, 0, (char *)big + 512, 3 * CB_PAGE, &got),
+                     JET_errInvalidParameter);
+    ck_assert_int_eq(JepReadFile(c, 0, big, 3 * CB_PAGE + 512, &got), JET_errInvalidParameter);
+    ck_assert_int_eq(JepReadFile(c, 0, NULL, CB_PAGE, &got), JET_errInvalidParameter);
+
+    full_backup_checked(&fx, c, 1);
+    /* and again (a second backup on the same connection) */
+    fx_commit(&fx, 50);
+    full_backup_checked(&fx, c, 0);
+
+    /* a read larger than one request (17 MiB) of a small stream */
+    {
+        char l[8192];
+        unsigned long cb, lo, hi;
+        JET_HANDLE hf;
+        JET_LOGINFO_A li = { sizeof li, 0, 0, "" };
+        ck_assert_int_eq(JepBeginExternalBackup(c, 0), 0);
+        ck_assert_int_eq(JepGetLogInfo2(c, l, sizeof l, &cb, &li), 0);
+        ck_assert_int_eq(JepOpenFile(c, l, &hf, &lo, &hi), 0);
+        ck_assert_int_eq(JepReadFile(c, hf, big, (17u << 20) + 4096, &got), 0);
+        ck_assert_uint_eq(got, lo);
+        ck_assert_int_eq(JepReadFile(c, hf, big, 4 * CB_PAGE, &got), 0);
+        ck_assert_uint_eq(got, 0);
+        ck_assert_int_eq(JepCloseFile(c, hf), 0);
+        ck_assert_int_eq(JepEndExternalBackup2(c, JET_bitBackupEndAbort), 0);
+    }
+    free(big);
+    JepDisconnect(c);
+    fx_teardown(&fx);
+}
+END_TEST
+
+/* Child: become uid/gid NOBODY (gid as given) and connect; exit code 0 if
+ * JepConnect returned `expect`, 1 + something otherwise. */
+static int child_connect(const char *sock, gid_t gid, JET_ERR expect)
+{
+    jep_client *c = NULL;
+    JET_ERR err;
+
+    if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(NOBODY) < 0)
+        return 2;
+    err = JepConnect(sock, &c);
+    JepDisconnect(c);
+    if (err != expect) {
+        fprintf(stderr, "child uid %d gid %d: JepConnect -> %ld, expected %ld\n", NOBODY,
+                (int)gid, (long)err, (long)expect);
+        return 3;
+    }
+    return 0;
+}
+
+/* Fork child_connect and return its exit status. */
+static int run_child(const char *sock, gid_t gid, JET_ERR expect)
+{
+    int st = -1;
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(child_connect(sock, gid, expect));
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+START_TEST(other_uid_refused)
+{
+    struct fixture fx;
+    struct stat st;
+    unsigned r0;
+
+    if (geteuid() != 0) {
+        /* cannot switch uid: nothing to test (documented skip) */
+        return;
+    }
+    fx_setup(&fx);
+    ck_assert_int_eq(lstat(fx.sock, &st), 0);
+    ck_assert(S_ISSOCK(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    ck_assert_int_eq(chmod(fx.dir, 0711), 0);
+    /* the file mode refuses the other uid */
+    ck_assert_int_eq(run_child(fx.sock, NOBODY, JET_errAccessDenied), 0);
+    /* with the mode opened up, SO_PEERCRED refuses it */
+    r0 = log_get(&fx.log, &fx.log.refused);
+    ck_assert_int_eq(chmod(fx.sock, 0666), 0);
+    ck_assert_int_eq(run_child(fx.sock, NOBODY, JET_errAccessDenied), 0);
+    ck_assert_uint_eq(log_get(&fx.log, &fx.log.refused), r0 + 1);
+    JepServerStop(fx.srv);
+
+    /* group mode: 0660, group set; members allowed, others refused */
+    fx_serve(&fx, OTHER_GID);
+    ck_assert_int_eq(lstat(fx.sock, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0660);
+    ck_assert_uint_eq(st.st_gid, OTHER_GID);
+    ck_assert_int_eq(run_child(fx.sock, OTHER_GID, 0), 0);
+    ck_assert_int_eq(run_child(fx.sock, NOBODY, JET_errAccessDenied), 0);
+    ck_assert_int_eq(chmod(fx.sock, 0666), 0);
+    r0 = log_get(&fx.log, &fx.log.refused);
+    ck_assert_int_eq(run_child(fx.sock, NOBODY, JET_errAccessDenied), 0);
+    ck_assert_uint_eq(log_get(&fx.log, &fx.log.refused), r0 + 1);
+    fx_teardown(&fx);
+}
+END_TEST
+
+/* Begin, read part of the database, go to the log phase if logs is set. */
+static void start_partial_backup(jep_client *c, const char *db, int logs)
+{
+    void *buf;
+    JET_HANDLE hf;
+    unsigned long lo, hi, got, cb;
+    char l[8192];
+    JET_LOGINFO_A li = { sizeof li, 0, 0, "" };
+
+    ck_assert_int_eq(posix_memalign(&buf, 4096, RDBUF), 0);
+    ck_assert_int_eq(JepBeginExternalBackup(c, 0), 0);
+    ck_assert_int_eq(JepOpenFile(c, db, &hf, &lo, &hi), 0);
+    ck_assert_int_eq(JepReadFile(c, hf, buf, 3 * CB_PAGE, &got), 0);
+    ck_assert_uint_eq(got, 3 * CB_PAGE);
+    if (logs) {
+        while (got)
+            ck_assert_int_eq(JepReadFile(c, hf, buf, RDBUF, &got), 0);
+        ck_assert_int_eq(JepCloseFile(c, hf), 0);
+        ck_assert_int_eq(JepGetLogInfo2(c, l, sizeof l, &cb, &li), 0);
+        ck_assert_int_eq(JepOpenFile(c, l, &hf, &lo, &hi), 0);
+        ck_assert_int_eq(JepReadFile(c, hf, buf, 2 * CB_PAGE, &got), 0);
+    }
+    free(buf);
+}
+
+START_TEST(disconnect_mid_backup_aborts)
+{
+    struct fixture fx;
+    char before[4096], after[4096];
+    jep_client *c, *c2;
+    int nb, na;
+
+    fx_setup(&fx);
+    /* 1: orderly disconnect in the database phase */
+    ck_assert_int_eq(JepConnect(fx.sock, &c), 0);
+    start_partial_backup(c, fx.db, 0);
+    ck_assert_int_eq(JetBeginExternalBackupInstance(fx.inst, 0), JET_errBackupInProgress);
+    JepDisconnect(c);
+    log_wait(&fx.log, &fx.log.aborted, 1);
+    ck_assert_int_eq(JetBeginExternalBackupInstance(fx.inst, 0), 0);
+    ck_assert_int_eq(JetEndExternalBackupInstance2(fx.inst, JET_bitBackupEndAbort), 0);
+
+    /* 2: disconnect in the log phase: no log is truncated */
+    nb = archived_logs(fx.dir, before, sizeof before);
+    ck_assert_int_ge(nb, 2);
+    ck_assert_int_eq(JepConnect(fx.sock, &c), 0);
+    start_partial_backup(c, fx.db, 1);
+    JepDisconnect(c);
+    log_wait(&fx.log, &fx.log.aborted, 2);
+    na = archived_logs(fx.dir, after, sizeof after);
+    ck_assert_int_ge(na, nb);
+    ck_assert_int_eq(strncmp(before, after, strlen(before)), 0);
+
+    /* 3: a forked client SIGKILLed mid-backup */
+    {
+        int ready[2];
+        char b;
+        pid_t pid;
+        int st;
+        ck_assert_int_eq(pipe(ready), 0);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            jep_client *cc;
+            close(ready[0]);
+            if (JepConnect(fx.sock, &cc) != 0)
+                _exit(2);
+            start_partial_backup(cc, fx.db, 1);
+            if (write(ready[1], "r", 1) != 1)
+                _exit(3);
+            for (;;)
+                pause();
+        }
+        close(ready[1]);
+        ck_assert_int_eq(read(ready[0], &b, 1), 1);
+        close(ready[0]);
+        ck_assert_int_eq(JetBeginExternalBackupInstance(fx.inst, 0), JET_errBackupInProgress);
+        ck_assert_int_eq(kill(pid, SIGKILL), 0);
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        ck_assert(WIFSIGNALED(st));
+        log_wait(&fx.log, &fx.log.aborted, 3);
+    }
+    na = archived_logs(fx.dir, after, sizeof after);
+    ck_assert_int_eq(strncmp(before, after, strlen(before)), 0);
+    /* a new client's Begin succeeds, the host still commits */
+    ck_assert_int_eq(JepConnect(fx.sock, &c2), 0);
+    fx_commit(&fx, 10);
+    full_backup_checked(&fx, c2, 1);
+    JepDisconnect(c2);
+    fx_teardown(&fx);
+}
+END_TEST
+
+/* Deterministic PRNG (xorshift64*). */
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+/* Raw connection: connect, read the greeting; with hello, send a valid
+ * client hello.  Returns the fd. */
+static int raw_connect(const char *sock, int hello)
+{
+    struct sockaddr_un sa;
+    uint8_t g[EP_HDR + 12], h[EP_HDR + 8];
+    ep_req q;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(ep_recv_all(fd, g, sizeof g), 1);
+    ck_assert_uint_eq(ep_get32(g + EP_HDR), 0);
+    if (hello) {
+        memset(&q, 0, sizeof q);
+        q.op = EP_OP_HELLO;
+        q.magic = EP_MAGIC;
+        q.version = EP_VERSION;
+        ck_assert_uint_eq(ep_req_encode(&q, h, sizeof h), sizeof h);
+        ck_assert_int_eq(ep_send_all(fd, h, sizeof h), 0);
+    }
+    return fd;
+}
+
+/* Send, half-close and drain until the server closes. */
+static void send_and_drain(int fd, const uint8_t *p, size_t n)
+{
+    uint8_t sink[65536];
+    ssize_t k;
+
+    (void)ep_send_all(fd, p, n); /* the server may close early: EPIPE is fine */
+    shutdown(fd, SHUT_WR);
+    do
+        k = recv(fd, sink, sizeof sink, 0);
+    while (k > 0 || (k < 0 && errno == EINTR));
+    close(fd);
+}
+
+struct fuzzarg {
+    const char *sock;
+    uint64_t seed;
+    int rounds;
+};
+
+/* Fuzz thread: rounds of random bytes / bad frames on fresh connections. */
+static void *fuzz_main(void *arg)
+{
+    struct fuzzarg *a = arg;
+    uint8_t buf[8192];
+    uint64_t s = a->seed;
+
+    for (int r = 0; r < a->rounds; r++) {
+        int kind = (int)(rnd(&s) % 5);
+        size_t n = 0;
+        int fd = raw_connect(a->sock, kind != 0);
+        uint32_t op = 1 + (uint32_t)(rnd(&s) % EP_OP_LAST);
+        switch (kind) {
+        case 0: /* garbage instead of the hello */
+        case 1: /* garbage after the hello */
+            n = 1 + rnd(&s) % sizeof buf;
+            for (size_t i = 0; i < n; i++)
+                buf[i] = (uint8_t)rnd(&s);
+            break;
+        case 2: /* valid opcode, oversized length */
+            ep_hdr_put(buf, EP_MAX_REQ_PAYLOAD + 1 + (uint32_t)(rnd(&s) % 0x7FFFFFFF), op);
+            n = EP_HDR;
+            break;
+        case 3: { /* valid opcode, length not what the opcode allows */
+            uint32_t len = (uint32_t)(rnd(&s) % 64);
+            ep_hdr_put(buf, len, op);
+            for (uint32_t i = 0; i < len; i++)
+                buf[EP_HDR + i] = (uint8_t)rnd(&s);
+            n = EP_HDR + len;
+            break;
+        }
+        default: { /* frame claims more than is sent, then EOF */
+            uint32_t len = 16 + (uint32_t)(rnd(&s) % 1000);
+            ep_hdr_put(buf, len, EP_OP_OPENFILE);
+            ep_put32(buf + EP_HDR, EP_F_NAME);
+            ep_put32(buf + EP_HDR + 4, len - 8);
+            n = EP_HDR + 8 + rnd(&s) % (len - 8);
+            memset(buf + EP_HDR + 8, 'a', n - EP_HDR - 8);
+            break;
+        }
+        }
+        send_and_drain(fd, buf, n);
+    }
+    return NULL;
+}
+
+START_TEST(garbage_does_not_disturb_host)
+{
+    struct fixture fx;
+    struct fuzzarg fa[4];
+    pthread_t t[4];
+    jep_client *c;
+
+    fx_setup(&fx);
+    for (int i = 0; i < 4; i++) {
+        fa[i].sock = fx.sock;
+        fa[i].seed = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+        fa[i].rounds = 60;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, fuzz_main, &fa[i]), 0);
+    }
+    fx_commit(&fx, 100); /* the host keeps committing meanwhile */
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    ck_assert_uint_ge(log_get(&fx.log, &fx.log.malformed), 100);
+    /* a random valid BEGIN may have begun and been aborted; either way the
+     * server serves a correct backup now */
+    ck_assert_int_eq(JepConnect(fx.sock, &c), 0);
+    fx_commit(&fx, 10);
+    full_backup_checked(&fx, c, 1);
+    JepDisconnect(c);
+    fx_teardown(&fx);
+}
+END_TEST
+
+START_TEST(second_client_gets_backup_in_progress)
+{
+    struct fixture fx;
+    jep_client *a, *b;
+    unsigned long cb;
+    unsigned long long n;
+
+    fx_setup(&fx);
+    ck_assert_int_eq(JepConnect(fx.sock, &a), 0);
+    ck_assert_int_eq(JepConnect(fx.sock, &b), 0);
+    ck_assert_int_eq(JepBeginExternalBackup(a, 0), 0);
+    ck_assert_int_eq(JepBeginExternalBackup(b, 0), JET_errBackupInProgress);
+    /* b cannot touch a's backup */
+    ck_assert_int_eq(JepGetAttachInfo(b, NULL, 0, &cb), JET_errNoBackup);
+    ck_assert_int_eq(JepEndExternalBackup2(b, JET_bitBackupEndAbort), JET_errNoBackup);
+    ck_assert_int_eq(JepGetCommittedAtRoll(b, &n), JET_errInvalidBackupSequence);
+    ck_assert_int_eq(JepGetAttachInfo(a, NULL, 0, &cb), 0);
+    /* b leaving does not abort a's backup */
+    JepDisconnect(b);
+    ck_assert_int_eq(JepEndExternalBackup2(a, 0x3), JET_errInvalidParameter);
+    ck_assert_int_eq(JepEndExternalBackup2(a, JET_bitBackupEndAbort), 0);
+    ck_assert_int_eq(JepConnect(fx.sock, &b), 0);
+    ck_assert_int_eq(JepBeginExternalBackup(b, 0), 0);
+    ck_assert_int_eq(JepBeginExternalBackup(a, 0), JET_errBackupInProgress);
+    ck_assert_int_eq(JepEndExternalBackup2(b, JET_bitBackupEndAbort), 0);
+    JepDisconnect(a);
+    JepDisconnect(b);
+    fx_teardown(&fx);
+}
+END_TEST
+
+START_TEST(socket_path_rules_and_stop)
+{
+    struct fixture fx;
+    jep_server_config cfg;
+    jep_server *s2 = NULL;
+    jep_client *c;
+    char path[100];
+    struct sockaddr_un sa;
+    struct stat st;
+    int fd;
+
+    fx_setup(&fx);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.group = (gid_t)-1;
+    cfg.log = log_cb;
+    cfg.log_arg = &fx.log;
+    /* a live socket is not replaced */
+    cfg.socket_path = fx.sock;
+    ck_assert_int_eq(JepServerStart(fx.inst, &cfg, &s2), JET_errInvalidPath);
+    ck_assert_ptr_null(s2);
+    /* a regular file is refused and left alone */
+    snprintf(path, sizeof path, "%s/plain", fx.dir);
+    fd = open(path, O_CREAT | O_WRONLY, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "keep", 4), 4);
+    close(fd);
+    cfg.socket_path = path;
+    ck_assert_int_eq(JepServerStart(fx.inst, &cfg, &s2), JET_errInvalidPath);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_int_eq(st.st_size, 4);
+    /* bad instance */
+    snprintf(path, sizeof path, "%s/other.sock", fx.dir);
+    cfg.socket_path = path;
+    ck_assert_int_eq(JepServerStart((JET_INSTANCE)&cfg, &cfg, &s2), JET_errInvalidInstance);
+    /* a stale socket (bound, nobody listening) is replaced */
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd);
+    ck_assert_int_eq(JepConnect(path, &c), JET_errInstanceUnavailable);
+    ck_assert_int_eq(JepServerStart(fx.inst, &cfg, &s2), 0);
+    ck_assert_int_eq(JepConnect(path, &c), 0);
+    JepDisconnect(c);
+    JepServerStop(s2);
+    ck_assert_int_eq(lstat(path, &st), -1);
+    ck_assert_int_eq(JepConnect(path, &c), JET_errFileNotFound);
+
+    /* protocol mismatch: the server closes the connection */
+    {
+        uint8_t h[EP_HDR + 8], x;
+        unsigned m0 = log_get(&fx.log, &fx.log.mismatch);
+        fd = raw_connect(fx.sock, 0);
+        ep_hdr_put(h, 8, EP_OP_HELLO);
+        ep_put32(h + EP_HDR, EP_MAGIC);
+        ep_put32(h + EP_HDR + 4, EP_VERSION + 1);
+        ck_assert_int_eq(ep_send_all(fd, h, sizeof h), 0);
+        ck_assert_int_eq(recv(fd, &x, 1, 0), 0);
+        close(fd);
+        ck_assert_uint_eq(log_get(&fx.log, &fx.log.mismatch), m0 + 1);
+    }
+
+    /* JepServerStop with a backup in progress aborts it, removes the socket */
+    ck_assert_int_eq(JepConnect(fx.sock, &c), 0);
+    start_partial_backup(c, fx.db, 1);
+    JepServerStop(fx.srv);
+    fx.srv = NULL;
+    ck_assert_int_eq(lstat(fx.sock, &st), -1);
+    ck_assert_int_eq(JepGetAttachInfo(c, NULL, 0, NULL), JET_errInstanceUnavailable);
+    ck_assert_int_eq(JepEndExternalBackup2(c, JET_bitBackupEndAbort), JET_errInstanceUnavailable);
+    JepDisconnect(c);
+    ck_assert_int_eq(JetBeginExternalBackupInstance(fx.inst, 0), 0);
+    ck_assert_int_eq(JetEndExternalBackupInstance2(fx.inst, JET_bitBackupEndAbort), 0);
+    fx_teardown(&fx);
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *endpoint_suite(void)
+{
+    Suite *s = suite_create("endpoint");
+    TCase *tc = tcase_create("server");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, full_backup_matches_in_process);
+    tcase_add_test(tc, other_uid_refused);
+    tcase_add_test(tc, disconnect_mid_backup_aborts);
+    tcase_add_test(tc, garbage_does_not_disturb_host);
+    tcase_add_test(tc, second_client_gets_backup_in_progress);
+    tcase_add_test(tc, socket_path_rules_and_stop);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+/* Run the suite; exit status 0 when every test passed. */
+int main(void)
+{
+    SRunner *sr = srunner_create(endpoint_suite());
+    int nfail;
+
+    srunner_run_all(sr, CK_NORMAL);
+    nfail = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nfail == 0 ? 0 : 1;
+}
