@@ -1,1 +1,28 @@
-# tests for fs (fragment)
+# tests for fs (esebackupfs): Check unit tests without mounting, and shell
+# integration tests with real FUSE mounts.
+FS_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/tests
+FS_TEST_LDADD = $(LIBESEFS) $(LIBJET) $(CHECK_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
+
+check_PROGRAMS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool tests/fs_memfuse
+tests_test_fs_ops_SOURCES = tests/test_fs_ops.c tests/test_fs_fake.c tests/test_fs_fake.h
+tests_test_fs_ops_CFLAGS = $(FS_TEST_CFLAGS)
+tests_test_fs_ops_LDADD = $(FS_TEST_LDADD)
+tests_test_fs_conf_SOURCES = tests/test_fs_conf.c
+tests_test_fs_conf_CFLAGS = $(FS_TEST_CFLAGS)
+tests_test_fs_conf_LDADD = $(FS_TEST_LDADD)
+tests_test_fs_spool_SOURCES = tests/test_fs_spool.c
+tests_test_fs_spool_CFLAGS = $(FS_TEST_CFLAGS)
+tests_test_fs_spool_LDADD = $(FS_TEST_LDADD)
+# the FUSE ceiling for the benchmark: one in-memory file
+tests_fs_memfuse_SOURCES = tests/fs_memfuse.c
+tests_fs_memfuse_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
+tests_fs_memfuse_LDADD = $(FUSE_LIBS)
+
+TESTS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool
+EXTRA_DIST += tests/fs_lib.sh
+bench_scripts += tests/bench_fs.sh
+
+# integration tests with real mounts (root, /dev/fuse; skip otherwise)
+TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh
+EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
+	tests/bench_fs.sh

@@ -1,0 +1,584 @@
+/*
+ * conf.c -- the esebackupfs INI file; see conf.h.
+ *
+ * inih is driven through ini_parse_stream with our own line reader, so the
+ * reader knows the current line number for every handler call (Debian's
+ * inih is built without INI_HANDLER_LINENO) and can also check section
+ * headers, which inih does not report for empty sections.  Only the first
+ * error is kept.
+ */
+#include "config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <ini.h>
+#include "fs/conf.h"
+
+#define CONF_MAX_KEYS 64
+#define CONF_MAX_TEXT (1 << 20)
+
+/* Parser state for one parse (the inih user pointer). */
+typedef struct conf_parse {
+    fs_config *cfg;
+    const char *name;           /* file name for messages */
+    const char *p;              /* reader position in the text */
+    int line;                   /* line number of the line last read */
+    int failed;                 /* first error recorded */
+    char *err;
+    size_t cb_err;
+    char seen[CONF_MAX_KEYS][48];   /* "section.key" already set */
+    int nseen;
+    int seen_sections;          /* bit per known section */
+    char section[32];           /* section of the current line (reader) */
+    int key_lines[32];          /* line of selected keys, see KL_* */
+} conf_parse;
+
+enum { KL_ENDPOINT, KL_SYSTEM, KL_LOG, KL_DATABASES, KL_PAGE, KL_BASE, KL_LOGSIZE, KL_INSTANCE };
+
+static const char *const conf_sections[] = { "source", "backup", "spool", "mount", NULL };
+
+/* Record the first error as "NAME:LINE: msg"; later errors are ignored.
+ * Always returns 0 (the inih "error" value). */
+static int conf_fail(conf_parse *cp, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int conf_fail(conf_parse *cp, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (cp->failed)
+        return 0;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(cp->err, cp->cb_err, "%s:%d: %s", cp->name, line, msg);
+    cp->failed = 1;
+    return 0;
+}
+
+/* Defaults for every key (see conf.h). */
+void fs_conf_defaults(fs_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->base_name, sizeof cfg->base_name, "edb");
+    snprintf(cfg->instance, sizeof cfg->instance, "esebackupfs");
+    snprintf(cfg->spool_dir, sizeof cfg->spool_dir, "/var/tmp");
+    cfg->type = FS_BACKUP_FULL;
+    cfg->truncate = FS_TRUNC_NEVER;
+    cfg->policy = FS_SPOOL_KEEP;
+    cfg->window = 16u << 20;
+    cfg->read_size = 1u << 20;
+}
+
+/* "123", "64K", "1M", "2G", "1T" (binary units, optional trailing 'B' or
+ * "iB").  0 on success, -1 for anything else or overflow. */
+int fs_conf_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mul = 1;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    switch (toupper((unsigned char)*end)) {
+    case 0: break;
+    case 'K': mul = 1ull << 10; end++; break;
+    case 'M': mul = 1ull << 20; end++; break;
+    case 'G': mul = 1ull << 30; end++; break;
+    case 'T': mul = 1ull << 40; end++; break;
+    default: return -1;
+    }
+    if (mul > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
+        end += strlen(end);
+    if (*end)
+        return -1;
+    if (v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+/* yes/no/true/false/on/off/1/0 -> 1/0; -1 if none. */
+static int conf_bool(const char *v)
+{
+    static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+    static const char *const no[] = { "no", "false", "off", "0", NULL };
+    for (int i = 0; yes[i]; i++)
+        if (!strcasecmp(v, yes[i]))
+            return 1;
+    for (int i = 0; no[i]; i++)
+        if (!strcasecmp(v, no[i]))
+            return 0;
+    return -1;
+}
+
+/* Copy an absolute path value into dst (size cb); error message on
+ * failure.  Returns 1 on success, 0 after conf_fail. */
+static int conf_path(conf_parse *cp, const char *key, const char *v, char *dst, size_t cb)
+{
+    if (v[0] != '/')
+        return conf_fail(cp, cp->line, "%s: '%s' is not an absolute path", key, v);
+    if (strlen(v) >= cb)
+        return conf_fail(cp, cp->line, "%s: path too long", key);
+    if (strstr(v, "//") || strstr(v, "/../") || strstr(v, "/./"))
+        return conf_fail(cp, cp->line, "%s: '%s' is not a normalised path", key, v);
+    memcpy(dst, v, strlen(v) + 1);
+    return 1;
+}
+
+/* Split a comma-separated database list; 1 on success, 0 after conf_fail. */
+static int conf_databases(conf_parse *cp, const char *v)
+{
+    char tok[FS_CONF_PATH];
+    fs_config *cfg = cp->cfg;
+    const char *p = v;
+
+    cfg->ndatabases = 0;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        while (n && isspace((unsigned char)*p)) {
+            p++;
+            n--;
+        }
+        while (n && isspace((unsigned char)p[n - 1]))
+            n--;
+        if (!n)
+            return conf_fail(cp, cp->line, "databases: empty entry in the list");
+        if (n >= sizeof tok)
+            return conf_fail(cp, cp->line, "databases: path too long");
+        memcpy(tok, p, n);
+        tok[n] = 0;
+        if (cfg->ndatabases == FS_CONF_MAX_DBS)
+            return conf_fail(cp, cp->line, "databases: more than %d databases", FS_CONF_MAX_DBS);
+        if (!conf_path(cp, "databases", tok, cfg->databases[cfg->ndatabases], FS_CONF_PATH))
+            return 0;
+        for (int i = 0; i < cfg->ndatabases; i++)
+            if (!strcmp(cfg->databases[i], tok))
+                return conf_fail(cp, cp->line, "databases: '%s' listed twice", tok);
+        cfg->ndatabases++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 1;
+}
+
+/* Parse a size value with bounds; 1 on success, 0 after conf_fail. */
+static int conf_size(conf_parse *cp, const char *key, const char *v, uint64_t lo,
+                     uint64_t hi, uint64_t *out)
+{
+    uint64_t n;
+    if (fs_conf_parse_size(v, &n) < 0)
+        return conf_fail(cp, cp->line, "%s: '%s' is not a size (e.g. 1048576, 64K, 1M, 2G)", key, v);
+    if (n < lo || n > hi)
+        return conf_fail(cp, cp->line, "%s: %s is out of range (%" PRIu64 " to %" PRIu64 " bytes)",
+                         key, v, lo, hi);
+    *out = n;
+    return 1;
+}
+
+/* [source] keys. */
+static int conf_source(conf_parse *cp, const char *k, const char *v)
+{
+    fs_config *cfg = cp->cfg;
+    uint64_t n;
+
+    if (!strcmp(k, "endpoint")) {
+        cp->key_lines[KL_ENDPOINT] = cp->line;
+        return conf_path(cp, k, v, cfg->endpoint, sizeof cfg->endpoint);
+    }
+    if (!strcmp(k, "system_path")) {
+        cp->key_lines[KL_SYSTEM] = cp->line;
+        return conf_path(cp, k, v, cfg->system_path, sizeof cfg->system_path);
+    }
+    if (!strcmp(k, "log_path")) {
+        cp->key_lines[KL_LOG] = cp->line;
+        return conf_path(cp, k, v, cfg->log_path, sizeof cfg->log_path);
+    }
+    if (!strcmp(k, "databases") || !strcmp(k, "database")) {
+        cp->key_lines[KL_DATABASES] = cp->line;
+        return conf_databases(cp, v);
+    }
+    if (!strcmp(k, "base_name")) {
+        cp->key_lines[KL_BASE] = cp->line;
+        if (strlen(v) != 3)
+            return conf_fail(cp, cp->line, "base_name: '%s' must be exactly 3 characters", v);
+        for (const char *s = v; *s; s++)
+            if (!isalnum((unsigned char)*s))
+                return conf_fail(cp, cp->line, "base_name: '%s' must be letters and digits", v);
+        strcpy(cfg->base_name, v);
+        return 1;
+    }
+    if (!strcmp(k, "instance")) {
+        cp->key_lines[KL_INSTANCE] = cp->line;
+        if (strlen(v) >= sizeof cfg->instance)
+            return conf_fail(cp, cp->line, "instance: name longer than %zu characters",
+                             sizeof cfg->instance - 1);
+        strcpy(cfg->instance, v);
+        return 1;
+    }
+    if (!strcmp(k, "page_size")) {
+        cp->key_lines[KL_PAGE] = cp->line;
+        if (fs_conf_parse_size(v, &n) < 0 ||
+            (n != 2048 && n != 4096 && n != 8192 && n != 16384 && n != 32768))
+            return conf_fail(cp, cp->line,
+                             "page_size: '%s' is not one of 2048, 4096, 8192, 16384, 32768", v);
+        cfg->page_size = (unsigned long)n;
+        return 1;
+    }
+    if (!strcmp(k, "log_file_size")) {
+        cp->key_lines[KL_LOGSIZE] = cp->line;
+        if (!conf_size(cp, k, v, 64 << 10, 1ull << 30, &n))
+            return 0;
+        if (n % 4096)
+            return conf_fail(cp, cp->line, "log_file_size: %s is not a multiple of 4 KiB", v);
+        cfg->log_file_size_kib = (unsigned long)(n >> 10);
+        return 1;
+    }
+    return conf_fail(cp, cp->line, "unknown key '%s' in [source]", k);
+}
+
+/* [backup] keys. */
+static int conf_backup(conf_parse *cp, const char *k, const char *v)
+{
+    fs_config *cfg = cp->cfg;
+
+    if (!strcmp(k, "type")) {
+        if (!strcmp(v, "full"))
+            cfg->type = FS_BACKUP_FULL;
+        else if (!strcmp(v, "incremental"))
+            cfg->type = FS_BACKUP_INCREMENTAL;
+        else
+            return conf_fail(cp, cp->line, "type: '%s' is not full or incremental", v);
+        return 1;
+    }
+    if (!strcmp(k, "truncate")) {
+        if (!strcmp(v, "never"))
+            cfg->truncate = FS_TRUNC_NEVER;
+        else if (!strcmp(v, "complete"))
+            cfg->truncate = FS_TRUNC_COMPLETE;
+        else if (!strcmp(v, "commit"))
+            cfg->truncate = FS_TRUNC_COMMIT;
+        else
+            return conf_fail(cp, cp->line, "truncate: '%s' is not never, complete or commit", v);
+        return 1;
+    }
+    return conf_fail(cp, cp->line, "unknown key '%s' in [backup]", k);
+}
+
+/* [spool] keys. */
+static int conf_spool(conf_parse *cp, const char *k, const char *v)
+{
+    fs_config *cfg = cp->cfg;
+
+    if (!strcmp(k, "directory"))
+        return conf_path(cp, k, v, cfg->spool_dir, sizeof cfg->spool_dir);
+    if (!strcmp(k, "policy")) {
+        if (!strcmp(v, "keep"))
+            cfg->policy = FS_SPOOL_KEEP;
+        else if (!strcmp(v, "stream"))
+            cfg->policy = FS_SPOOL_STREAM;
+        else
+            return conf_fail(cp, cp->line, "policy: '%s' is not keep or stream", v);
+        return 1;
+    }
+    if (!strcmp(k, "cap"))
+        return conf_size(cp, k, v, 0, UINT64_MAX, &cfg->spool_cap);
+    if (!strcmp(k, "window"))
+        return conf_size(cp, k, v, 1u << 20, 1ull << 30, &cfg->window);
+    return conf_fail(cp, cp->line, "unknown key '%s' in [spool]", k);
+}
+
+/* [mount] keys. */
+static int conf_mount(conf_parse *cp, const char *k, const char *v)
+{
+    fs_config *cfg = cp->cfg;
+    int b;
+
+    if (!strcmp(k, "allow_other") || !strcmp(k, "direct_io")) {
+        b = conf_bool(v);
+        if (b < 0)
+            return conf_fail(cp, cp->line, "%s: '%s' is not yes or no", k, v);
+        if (k[0] == 'a')
+            cfg->allow_other = b;
+        else
+            cfg->direct_io = b;
+        return 1;
+    }
+    if (!strcmp(k, "read_size")) {
+        cfg->read_size_line = cp->line;
+        if (!conf_size(cp, k, v, 64 << 10, 16u << 20, &cfg->read_size))
+            return 0;
+        if (cfg->read_size % 4096)
+            return conf_fail(cp, cp->line, "read_size: %s is not a multiple of 4 KiB", v);
+        return 1;
+    }
+    return conf_fail(cp, cp->line, "unknown key '%s' in [mount]", k);
+}
+
+/* inih handler: dispatch one key.  Returns 1, or 0 after recording the
+ * first error. */
+static int conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+    conf_parse *cp = user;
+    char full[48];
+
+    if (cp->failed)
+        return 0;
+    if (!section[0])
+        return conf_fail(cp, cp->line, "key '%s' outside any section", name);
+    snprintf(full, sizeof full, "%s.%s", section, name);
+    for (int i = 0; i < cp->nseen; i++)
+        if (!strcmp(cp->seen[i], full))
+            return conf_fail(cp, cp->line, "duplicate key '%s' in [%s]", name, section);
+    if (cp->nseen < CONF_MAX_KEYS)
+        snprintf(cp->seen[cp->nseen++], sizeof cp->seen[0], "%s", full);
+    if (!value[0])
+        return conf_fail(cp, cp->line, "empty value for '%s'", name);
+    if (!strcmp(section, "source"))
+        return conf_source(cp, name, value);
+    if (!strcmp(section, "backup"))
+        return conf_backup(cp, name, value);
+    if (!strcmp(section, "spool"))
+        return conf_spool(cp, name, value);
+    if (!strcmp(section, "mount"))
+        return conf_mount(cp, name, value);
+    return conf_fail(cp, cp->line, "unknown section [%s]", section);
+}
+
+/* Check a section header line (already trimmed, starts with '['). */
+static void conf_section_line(conf_parse *cp, const char *s)
+{
+    const char *close = strchr(s, ']');
+    char name[32];
+    size_t n;
+    int i;
+
+    if (!close) {
+        conf_fail(cp, cp->line, "syntax error: section header without ']'");
+        return;
+    }
+    n = (size_t)(close - s - 1);
+    if (n >= sizeof name) {
+        conf_fail(cp, cp->line, "unknown section (name too long)");
+        return;
+    }
+    memcpy(name, s + 1, n);
+    name[n] = 0;
+    for (i = 0; conf_sections[i]; i++)
+        if (!strcmp(name, conf_sections[i]))
+            break;
+    if (!conf_sections[i]) {
+        conf_fail(cp, cp->line, "unknown section [%s]", name);
+        return;
+    }
+    if (cp->seen_sections & (1 << i)) {
+        conf_fail(cp, cp->line, "duplicate section [%s]", name);
+        return;
+    }
+    cp->seen_sections |= 1 << i;
+    if (i == 0)
+        cp->cfg->source_line = cp->line;
+}
+
+/* inih reader: hand out one line at a time and count lines.  A line longer
+ * than num-2 characters is refused (inih would split it silently). */
+static char *conf_reader(char *str, int num, void *stream)
+{
+    conf_parse *cp = stream;
+    const char *nl;
+    size_t n;
+
+    if (!*cp->p)
+        return NULL;
+    nl = strchr(cp->p, '\n');
+    n = nl ? (size_t)(nl - cp->p + 1) : strlen(cp->p);
+    cp->line++;
+    if (n + 1 > (size_t)num - 1) {
+        conf_fail(cp, cp->line, "line longer than %d characters", num - 3);
+        memcpy(str, "#", 2); /* feed a comment; the error is recorded */
+        cp->p = nl ? nl + 1 : cp->p + strlen(cp->p);
+        return str;
+    }
+    memcpy(str, cp->p, n);
+    str[n] = 0;
+    cp->p += n;
+    {
+        const char *s = str;
+        while (isspace((unsigned char)*s))
+            s++;
+        if (*s == '[')
+            conf_section_line(cp, s);
+    }
+    return str;
+}
+
+/* Whole-file rules checked after parsing. */
+static void conf_final(conf_parse *cp)
+{
+    fs_config *cfg = cp->cfg;
+    int inproc = cp->key_lines[KL_SYSTEM] || cp->key_lines[KL_LOG] || cp->key_lines[KL_DATABASES] ||
+                 cp->key_lines[KL_PAGE] || cp->key_lines[KL_BASE] || cp->key_lines[KL_LOGSIZE] ||
+                 cp->key_lines[KL_INSTANCE];
+    int srcline = cfg->source_line ? cfg->source_line : (cp->line ? cp->line : 1);
+
+    if (cfg->endpoint[0] && inproc) {
+        for (int i = KL_SYSTEM; i <= KL_INSTANCE; i++)
+            if (cp->key_lines[i]) {
+                conf_fail(cp, cp->key_lines[i],
+                          "endpoint and in-process keys (system_path, log_path, databases, "
+                          "base_name, page_size, log_file_size, instance) exclude each other");
+                return;
+            }
+    }
+    if (!cfg->source_line) {
+        conf_fail(cp, srcline, "missing [source] section (endpoint = SOCKET or the instance's "
+                               "directories)");
+        return;
+    }
+    if (!cfg->endpoint[0]) {
+        if (!inproc) {
+            conf_fail(cp, srcline, "[source] needs endpoint = SOCKET, or system_path, log_path "
+                                   "and databases");
+            return;
+        }
+        if (!cfg->system_path[0] || !cfg->log_path[0]) {
+            conf_fail(cp, srcline, "[source] in-process use needs both system_path and log_path");
+            return;
+        }
+        if (!cfg->ndatabases) {
+            conf_fail(cp, srcline, "[source] in-process use needs databases = PATH[, PATH...]");
+            return;
+        }
+    }
+    if (cfg->page_size && cfg->read_size % cfg->page_size) {
+        conf_fail(cp, cfg->read_size_line ? cfg->read_size_line : cp->key_lines[KL_PAGE],
+                  "read_size %" PRIu64 " is not a multiple of page_size %lu", cfg->read_size,
+                  cfg->page_size);
+        return;
+    }
+    if (cfg->page_size && cfg->read_size < 3 * cfg->page_size) {
+        conf_fail(cp, cfg->read_size_line ? cfg->read_size_line : cp->key_lines[KL_PAGE],
+                  "read_size %" PRIu64 " is less than 3 pages of %lu bytes", cfg->read_size,
+                  cfg->page_size);
+        return;
+    }
+}
+
+/* Parse text; see conf.h. */
+int fs_conf_parse_string(const char *name, const char *text, fs_config *cfg, char *err,
+                         size_t cb_err)
+{
+    conf_parse cp;
+    int rc;
+
+    memset(&cp, 0, sizeof cp);
+    fs_conf_defaults(cfg);
+    snprintf(cfg->file, sizeof cfg->file, "%s", name);
+    cp.cfg = cfg;
+    cp.name = name;
+    cp.p = text;
+    cp.err = err;
+    cp.cb_err = cb_err;
+    if (strlen(text) != strnlen(text, CONF_MAX_TEXT) || strlen(text) >= CONF_MAX_TEXT)
+        return conf_fail(&cp, 1, "file too large"), -1;
+    rc = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
+    if (rc > 0 && !cp.failed)
+        conf_fail(&cp, rc, "syntax error: expected [section], key = value or a comment");
+    else if (rc < 0 && !cp.failed)
+        conf_fail(&cp, 0, "out of memory while parsing");
+    if (!cp.failed)
+        conf_final(&cp);
+    return cp.failed ? -1 : 0;
+}
+
+/* See conf.h. */
+int fs_conf_check_file(const char *path, char *err, size_t cb_err)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        snprintf(err, cb_err, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, cb_err, "%s: not a regular file", path);
+        return -1;
+    }
+    if (st.st_uid != 0 && st.st_uid != getuid()) {
+        snprintf(err, cb_err, "%s: owned by uid %u, neither root nor you; refused (it controls "
+                 "log deletion)", path, (unsigned)st.st_uid);
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, cb_err, "%s: writable by group or others (mode %04o); refused (it controls "
+                 "log deletion): chmod go-w", path, (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
+/* See conf.h. */
+int fs_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err)
+{
+    char *text = NULL;
+    FILE *f = NULL;
+    size_t n;
+    int rc = -1;
+
+    if (fs_conf_check_file(path, err, cb_err) < 0)
+        goto out;
+    f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, cb_err, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    text = malloc(CONF_MAX_TEXT + 1);
+    if (!text) {
+        snprintf(err, cb_err, "%s: out of memory", path);
+        goto out;
+    }
+    n = fread(text, 1, CONF_MAX_TEXT + 1, f);
+    if (ferror(f) || n > CONF_MAX_TEXT) {
+        snprintf(err, cb_err, "%s: %s", path, ferror(f) ? "read error" : "file too large");
+        goto out;
+    }
+    text[n] = 0;
+    if (memchr(text, 0, n)) {
+        snprintf(err, cb_err, "%s:1: binary file (NUL byte)", path);
+        goto out;
+    }
+    rc = fs_conf_parse_string(path, text, cfg, err, cb_err);
+out:
+    if (f)
+        fclose(f);
+    free(text);
+    return rc;
+}
+
+const char *fs_conf_truncate_name(enum fs_truncate t)
+{
+    return t == FS_TRUNC_COMPLETE ? "complete" : t == FS_TRUNC_COMMIT ? "commit" : "never";
+}
+
+const char *fs_conf_policy_name(enum fs_spool_policy p)
+{
+    return p == FS_SPOOL_STREAM ? "stream" : "keep";
+}
+
+const char *fs_conf_type_name(enum fs_backup_type t)
+{
+    return t == FS_BACKUP_INCREMENTAL ? "incremental" : "full";
+}

@@ -1,0 +1,81 @@
+/*
+ * conf.h -- the esebackupfs INI file (parsed with inih).
+ *
+ * Sections and keys (docs/esebackupfs.ini.5 is the reference):
+ *   [source]  endpoint = SOCKET            (libjet backup endpoint), or the
+ *             in-process instance: system_path, log_path, databases
+ *             (comma-separated), base_name, page_size, log_file_size,
+ *             instance
+ *   [backup]  type = full|incremental, truncate = never|complete|commit
+ *   [spool]   directory, policy = keep|stream, cap, window
+ *   [mount]   allow_other = yes|no, read_size, direct_io = yes|no
+ * Unknown sections or keys, bad values and duplicate keys are refused with
+ * "FILE:LINE: what is wrong".  The file must be owned by root or the
+ * caller and not writable by group or others (it controls log deletion).
+ *
+ * Thread safety: none needed (parsed once at start-up).
+ */
+#ifndef FS_CONF_H
+#define FS_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FS_CONF_MAX_DBS 8
+#define FS_CONF_PATH 1024
+
+enum fs_backup_type { FS_BACKUP_FULL = 0, FS_BACKUP_INCREMENTAL = 1 };
+enum fs_truncate { FS_TRUNC_NEVER = 0, FS_TRUNC_COMPLETE = 1, FS_TRUNC_COMMIT = 2 };
+enum fs_spool_policy { FS_SPOOL_KEEP = 0, FS_SPOOL_STREAM = 1 };
+
+typedef struct fs_config {
+    char file[FS_CONF_PATH];               /* the INI file, for messages */
+    /* [source] */
+    char endpoint[FS_CONF_PATH];           /* "" = in-process */
+    char system_path[FS_CONF_PATH];
+    char log_path[FS_CONF_PATH];
+    char base_name[8];                     /* default "edb" */
+    char instance[64];                     /* default "esebackupfs" */
+    char databases[FS_CONF_MAX_DBS][FS_CONF_PATH];
+    int ndatabases;
+    unsigned long page_size;               /* 0 = engine default */
+    unsigned long log_file_size_kib;       /* 0 = engine default */
+    /* [backup] */
+    enum fs_backup_type type;
+    enum fs_truncate truncate;
+    /* [spool] */
+    char spool_dir[FS_CONF_PATH];          /* default /var/tmp */
+    enum fs_spool_policy policy;
+    uint64_t spool_cap;                    /* bytes, 0 = unlimited */
+    uint64_t window;                       /* stream window bytes */
+    /* [mount] */
+    int allow_other;
+    int direct_io;
+    uint64_t read_size;                    /* bytes per engine read */
+    int read_size_line;                    /* line of read_size (0 = default) */
+    int source_line;                       /* line of [source] */
+} fs_config;
+
+/* Defaults for every key. */
+void fs_conf_defaults(fs_config *cfg);
+
+/* Check that path is a regular file owned by root or the caller and not
+ * writable by group/other.  0, or -1 with "FILE: what is wrong" in err. */
+int fs_conf_check_file(const char *path, char *err, size_t cb_err);
+
+/* Parse an INI text (name is used in messages).  0, or -1 with
+ * "NAME:LINE: what is wrong" in err; cfg is then unspecified. */
+int fs_conf_parse_string(const char *name, const char *text, fs_config *cfg,
+                         char *err, size_t cb_err);
+
+/* fs_conf_check_file + read + fs_conf_parse_string. */
+int fs_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err);
+
+/* Parse "123", "64K", "1M", "2G" (binary units) into bytes; 0 or -1. */
+int fs_conf_parse_size(const char *s, uint64_t *out);
+
+const char *fs_conf_truncate_name(enum fs_truncate t);
+const char *fs_conf_policy_name(enum fs_spool_policy p);
+const char *fs_conf_type_name(enum fs_backup_type t);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * fsops.h -- the platform-neutral esebackupfs core: one backup, its tree,
+ * the producer thread and the filesystem operations.
+ *
+ * Life cycle:
+ *   fs_ctx_new(cfg, backend) -> fs_ctx_start() (begins the backup; from
+ *   here the engine is in backup mode) -> operations from any number of
+ *   threads -> fs_ctx_finish() (the umount decision: truncate+End(Normal),
+ *   End(Normal) = copy, or End(Abort); removes the spool) -> fs_ctx_free().
+ *
+ * Read path: one producer thread reads the engine in the order it
+ * requires (databases, then GetLogInfo, then logs; one open file at a
+ * time; read_size-byte page-aligned buffers) into the spool (policy keep)
+ * or a memory window plus the spool for bytes nobody asked for yet
+ * (policy stream).  Readers wait until the producer has passed their
+ * range.  Engine or spool errors fail the backup: EIO for every read of a
+ * range not produced, never a short read.
+ *
+ * Blocking (D3): readdir/lookup under logs/ waits for the log list, stat
+ * of a database whose size is unknown waits for its open, and the
+ * manifest waits for the end; while they wait the producer pulls the
+ * remaining bytes itself.
+ *
+ * Operations return >= 0 or -errno.  Thread safety: every operation may
+ * be called concurrently; one mutex (fs_ctx.mu) guards all state, and is
+ * never held across engine calls or spool I/O.
+ */
+#ifndef FS_FSOPS_H
+#define FS_FSOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include "fs/backend.h"
+#include "fs/conf.h"
+
+typedef struct fs_ctx fs_ctx;
+
+/* readdir callback: return non-zero to stop (buffer full). */
+typedef int (*fs_fill_fn)(void *buf, const char *name, const struct stat *st);
+
+enum fs_decision {
+    FS_DECIDE_ABORT = 0,        /* End(Abort): incomplete, error, no commit */
+    FS_DECIDE_COPY = 1,         /* End(Normal) without truncation */
+    FS_DECIDE_TRUNCATE = 2      /* TruncateLog, then End(Normal) */
+};
+
+/* Allocate a context; takes ownership of be (destroyed by fs_ctx_free).
+ * 0 or -ENOMEM. */
+int fs_ctx_new(const fs_config *cfg, const fs_backend *be, fs_ctx **pctx);
+/* Begin the backup, learn the databases (full) or the logs (incremental),
+ * open the first database, build the label, prepare the spool and start
+ * the producer.  Returns 0, or a JET_ERR < 0 (or -errno-like Jet error)
+ * with one line in err naming the error; then nothing is left running and
+ * a begun backup has been ended with Abort. */
+JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err);
+/* Decide and end the backup (see enum fs_decision), stop the producer,
+ * remove the spool, log the decision.  Idempotent: later calls return the
+ * first decision. */
+enum fs_decision fs_ctx_finish(fs_ctx *ctx);
+void fs_ctx_free(fs_ctx *ctx);
+
+/* Operations (paths are absolute within the mount, "/" = root). */
+int fs_op_getattr(fs_ctx *ctx, const char *path, struct stat *st);
+int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill);
+/* Open for reading; *fh identifies the file for read/release.  Write
+ * access -> -EROFS; directories -> -EISDIR. */
+int fs_op_open(fs_ctx *ctx, const char *path, int flags, uint64_t *fh);
+/* Read exactly min(size, st_size - off) bytes, or -EIO; 0 at/after EOF. */
+int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off);
+int fs_op_release(fs_ctx *ctx, uint64_t fh);
+int fs_op_statfs(fs_ctx *ctx, struct statvfs *sv);
+int fs_op_listxattr(fs_ctx *ctx, const char *path, char *list, size_t size);
+int fs_op_getxattr(fs_ctx *ctx, const char *path, const char *name, char *value, size_t size);
+int fs_op_ioctl(fs_ctx *ctx, const char *path, unsigned int cmd);
+/* Every write path (write, create, mkdir, unlink, rename, chmod, ...). */
+int fs_op_rofs(void);
+
+/* Status text for `esebackupfs status` (phase, per-file delivered/size,
+ * spool use, errors, what umount would do now).  Returns 0 when healthy
+ * (no error), 1 when the backup failed. */
+int fs_status(fs_ctx *ctx, char *buf, size_t cb);
+/* Record an explicit commit (truncate = commit).  Writes one line of
+ * answer; returns 0, or 1 if the commit cannot lead to truncation (error,
+ * or truncate policy is not commit -- still recorded). */
+int fs_commit(fs_ctx *ctx, char *buf, size_t cb);
+/* What fs_ctx_finish would decide now, and why (reason: static string). */
+enum fs_decision fs_would_decide(fs_ctx *ctx, const char **reason);
+
+/* [mount] direct_io of the configuration. */
+int fs_ctx_direct_io(const fs_ctx *ctx);
+
+/* For tests and the benchmark: bytes written to the spool so far. */
+uint64_t fs_spool_bytes(fs_ctx *ctx);
+/* For tests: wait until the producer has finished everything or failed;
+ * returns 0 when complete, -EIO when failed. */
+int fs_wait_settled(fs_ctx *ctx);
+
+#endif

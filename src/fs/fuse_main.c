@@ -1,0 +1,628 @@
+/*
+ * fuse_main.c -- the thin libfuse adapter of esebackupfs: command line,
+ * mount options, daemonizing with a readiness pipe, signals, readahead
+ * tuning, and the fuse_operations that forward to the core (fsops.c).
+ *
+ *   esebackupfs [options] CONFIG MOUNTPOINT      mount = start the backup
+ *   esebackupfs status MOUNTPOINT                progress (control.c)
+ *   esebackupfs commit MOUNTPOINT                allow truncation
+ *
+ * The mount command returns only once the backup has begun and the
+ * filesystem is mounted: the parent waits on a pipe for "OK" or for the
+ * one-line error of the child (which names the Jet error); on error
+ * nothing is left mounted and the exit status is 1.
+ *
+ * Platform specifics (Linux): /proc/self/mountinfo + /sys/class/bdi for
+ * readahead, fork/setsid for daemonizing.  A WinFsp adapter would replace
+ * this file only.
+ */
+#include "config.h"
+#define FUSE_USE_VERSION 35
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <fuse.h>
+#include "jetlib.h"
+#include "fs/backend.h"
+#include "fs/conf.h"
+#include "fs/control.h"
+#include "fs/fsops.h"
+#include "fs/log.h"
+
+#define PROG "esebackupfs"
+
+/* Command-line state (one per process run). */
+typedef struct fs_main {
+    const char *config;
+    const char *mountpoint;
+    char realmnt[PATH_MAX];
+    int foreground, debug, single;
+    char fuse_opts[4096];       /* -o options passed through to libfuse */
+    fs_config cfg;
+    fs_ctx *ctx;
+    int notify_fd;              /* readiness pipe to the parent, -1 */
+} fs_main;
+
+/* ---- fuse_operations: forward to the core ---- */
+
+static fs_ctx *op_ctx(void)
+{
+    return fuse_get_context()->private_data;
+}
+
+/* init: freeze-friendly caching, large readahead, no splice/readdirplus. */
+static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+    fs_ctx *ctx = op_ctx();
+
+    cfg->use_ino = 1;
+    cfg->readdir_ino = 1;
+    cfg->kernel_cache = 1;
+    cfg->attr_timeout = 86400.0 * 365;
+    cfg->entry_timeout = 86400.0 * 365;
+    cfg->negative_timeout = 1.0;
+    conn->max_readahead = 1u << 20;
+    if (conn->max_background < 64)
+        conn->max_background = 64;
+    conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+                              FUSE_CAP_SPLICE_MOVE | FUSE_CAP_READDIRPLUS |
+                              FUSE_CAP_READDIRPLUS_AUTO);
+    return ctx;
+}
+
+/* destroy: the umount decision (idempotent; main() also calls it). */
+static void op_destroy(void *private_data)
+{
+    (void)fs_ctx_finish(private_data);
+}
+
+static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+    (void)fi;
+    return fs_op_getattr(op_ctx(), path, st);
+}
+
+/* Adapter from the core's fill callback to libfuse's filler. */
+typedef struct fill_arg {
+    void *buf;
+    fuse_fill_dir_t filler;
+} fill_arg;
+
+static int fill_adapter(void *p, const char *name, const struct stat *st)
+{
+    fill_arg *fa = p;
+    return fa->filler(fa->buf, name, st, 0, 0);
+}
+
+static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+                      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+    fill_arg fa = { buf, filler };
+    (void)off; (void)fi; (void)flags;
+    return fs_op_readdir(op_ctx(), path, &fa, fill_adapter);
+}
+
+static int op_opendir(const char *path, struct fuse_file_info *fi)
+{
+    struct stat st;
+    int rc = fs_op_getattr(op_ctx(), path, &st);
+
+    if (rc < 0)
+        return rc;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    if ((fi->flags & O_ACCMODE) != O_RDONLY)
+        return -EROFS;
+    return 0;
+}
+
+static int op_open(const char *path, struct fuse_file_info *fi)
+{
+    fs_ctx *ctx = op_ctx();
+    uint64_t fh = 0;
+    int rc = fs_op_open(ctx, path, fi->flags, &fh);
+
+    if (rc < 0)
+        return rc;
+    fi->fh = fh;
+    fi->keep_cache = 1;
+    fi->noflush = 1;
+    fi->direct_io = fs_ctx_direct_io(ctx);
+    return 0;
+}
+
+static int op_read(const char *path, char *buf, size_t size, off_t off,
+                   struct fuse_file_info *fi)
+{
+    (void)path;
+    if (off < 0)
+        return -EINVAL;
+    return fs_op_read(op_ctx(), fi->fh, buf, size, (uint64_t)off);
+}
+
+static int op_release(const char *path, struct fuse_file_info *fi)
+{
+    (void)path;
+    return fs_op_release(op_ctx(), fi->fh);
+}
+
+static int op_statfs(const char *path, struct statvfs *sv)
+{
+    (void)path;
+    return fs_op_statfs(op_ctx(), sv);
+}
+
+static int op_getxattr(const char *path, const char *name, char *value, size_t size)
+{
+    return fs_op_getxattr(op_ctx(), path, name, value, size);
+}
+
+static int op_listxattr(const char *path, char *list, size_t size)
+{
+    return fs_op_listxattr(op_ctx(), path, list, size);
+}
+
+static int op_ioctl(const char *path, unsigned int cmd, void *arg, struct fuse_file_info *fi,
+                    unsigned int flags, void *data)
+{
+    (void)arg; (void)fi; (void)flags; (void)data;
+    return fs_op_ioctl(op_ctx(), path, cmd);
+}
+
+static int op_access(const char *path, int mask)
+{
+    struct stat st;
+    int rc = fs_op_getattr(op_ctx(), path, &st);
+
+    if (rc < 0)
+        return rc;
+    return (mask & W_OK) ? -EROFS : 0;
+}
+
+/* Every write path: EROFS. */
+static int op_mknod(const char *p, mode_t m, dev_t d) { (void)p; (void)m; (void)d; return fs_op_rofs(); }
+static int op_mkdir(const char *p, mode_t m) { (void)p; (void)m; return fs_op_rofs(); }
+static int op_unlink(const char *p) { (void)p; return fs_op_rofs(); }
+static int op_rmdir(const char *p) { (void)p; return fs_op_rofs(); }
+static int op_symlink(const char *a, const char *b) { (void)a; (void)b; return fs_op_rofs(); }
+static int op_rename(const char *a, const char *b, unsigned int f) { (void)a; (void)b; (void)f; return fs_op_rofs(); }
+static int op_link(const char *a, const char *b) { (void)a; (void)b; return fs_op_rofs(); }
+static int op_chmod(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return fs_op_rofs(); }
+static int op_chown(const char *p, uid_t u, gid_t g, struct fuse_file_info *fi) { (void)p; (void)u; (void)g; (void)fi; return fs_op_rofs(); }
+static int op_truncate(const char *p, off_t o, struct fuse_file_info *fi) { (void)p; (void)o; (void)fi; return fs_op_rofs(); }
+static int op_write(const char *p, const char *b, size_t s, off_t o, struct fuse_file_info *fi) { (void)p; (void)b; (void)s; (void)o; (void)fi; return fs_op_rofs(); }
+static int op_setxattr(const char *p, const char *n, const char *v, size_t s, int f) { (void)p; (void)n; (void)v; (void)s; (void)f; return fs_op_rofs(); }
+static int op_removexattr(const char *p, const char *n) { (void)p; (void)n; return fs_op_rofs(); }
+static int op_create(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return fs_op_rofs(); }
+static int op_utimens(const char *p, const struct timespec tv[2], struct fuse_file_info *fi) { (void)p; (void)tv; (void)fi; return fs_op_rofs(); }
+static int op_fallocate(const char *p, int m, off_t o, off_t l, struct fuse_file_info *fi) { (void)p; (void)m; (void)o; (void)l; (void)fi; return fs_op_rofs(); }
+
+static const struct fuse_operations fs_fuse_ops = {
+    .init = op_init,
+    .destroy = op_destroy,
+    .getattr = op_getattr,
+    .readdir = op_readdir,
+    .opendir = op_opendir,
+    .open = op_open,
+    .read = op_read,
+    .release = op_release,
+    .statfs = op_statfs,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .ioctl = op_ioctl,
+    .access = op_access,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .chmod = op_chmod,
+    .chown = op_chown,
+    .truncate = op_truncate,
+    .write = op_write,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
+    .create = op_create,
+    .utimens = op_utimens,
+    .fallocate = op_fallocate,
+};
+
+/* ---- command line ---- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
+        "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
+        "       " PROG " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
+        "\n"
+        "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
+        "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
+        "truncates the logs.\n"
+        "\n"
+        "options:\n"
+        "  -f            stay in the foreground, log to stderr\n"
+        "  -d            foreground with libfuse debug output\n"
+        "  -s            single-threaded FUSE loop\n"
+        "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
+        "                default_permissions are always set; dev, suid, rw are ignored)\n"
+        "  -h, --help    this text\n"
+        "  -V, --version version\n");
+}
+
+/* Append one -o option (escaping commas) unless it is one we drop. */
+static int add_opt(fs_main *m, const char *opt)
+{
+    static const char *const drop[] = { "rw", "ro", "dev", "suid", "nodev", "nosuid", "defaults",
+                                        "_netdev", "nofail", "auto", "noauto", "user", "nouser",
+                                        "users", "exec", "noexec", "auto_unmount", NULL };
+    size_t n = strlen(m->fuse_opts);
+
+    for (int i = 0; drop[i]; i++)
+        if (!strcmp(opt, drop[i]))
+            return 0;
+    if (!strncmp(opt, "x-", 2) || !opt[0])
+        return 0;
+    if (!strcmp(opt, "allow_other")) {
+        m->cfg.allow_other = 1;
+        return 0;
+    }
+    if (n + strlen(opt) + 2 >= sizeof m->fuse_opts)
+        return -1;
+    if (n)
+        m->fuse_opts[n++] = ',';
+    strcpy(m->fuse_opts + n, opt);
+    return 0;
+}
+
+/* Split a -o argument. */
+static int add_opts(fs_main *m, const char *list)
+{
+    char buf[4096], *save = NULL;
+
+    if (strlen(list) >= sizeof buf)
+        return -1;
+    strcpy(buf, list);
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (add_opt(m, t) < 0)
+            return -1;
+    return 0;
+}
+
+/* Parse argv into m (options may follow the positionals, as mount.fuse3
+ * passes them).  0, 1 = done (help/version), -1 = usage error. */
+static int parse_args(fs_main *m, int argc, char **argv, char *saved_opts, size_t cb)
+{
+    saved_opts[0] = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 1;
+        }
+        if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+            printf(PROG " %s (libfuse %d.%d)\n", PACKAGE_VERSION, fuse_version() / 100,
+                   fuse_version() % 100);
+            return 1;
+        }
+        if (!strcmp(a, "-f")) {
+            m->foreground = 1;
+        } else if (!strcmp(a, "-d")) {
+            m->foreground = m->debug = 1;
+        } else if (!strcmp(a, "-s")) {
+            m->single = 1;
+        } else if (!strncmp(a, "-o", 2)) {
+            const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) {
+                fprintf(stderr, PROG ": -o needs an argument\n");
+                return -1;
+            }
+            if (strlen(saved_opts) + strlen(v) + 2 >= cb) {
+                fprintf(stderr, PROG ": -o options too long\n");
+                return -1;
+            }
+            if (saved_opts[0])
+                strcat(saved_opts, ",");
+            strcat(saved_opts, v);
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", a);
+            return -1;
+        } else if (!m->config) {
+            m->config = a;
+        } else if (!m->mountpoint) {
+            m->mountpoint = a;
+        } else {
+            fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", a);
+            return -1;
+        }
+    }
+    if (!m->config || !m->mountpoint) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- readahead ---- */
+
+/* Find our mount's "maj:min" in /proc/self/mountinfo and raise the bdi's
+ * read_ahead_kb so that the kernel sends 1 MiB reads (fuse-notes b.5).
+ * Reads no file on the mount itself (that would wait on ourselves). */
+static void tune_readahead(const fs_main *m, unsigned kb)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    char line[4096], dev[32] = "", path[256];
+    int found = 0;
+
+    if (!f) {
+        fs_log(LOG_WARNING, "readahead: /proc/self/mountinfo: %s", strerror(errno));
+        return;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char mnt[PATH_MAX], majmin[32];
+        unsigned id, parent;
+        if (sscanf(line, "%u %u %31s %*s %4095s", &id, &parent, majmin, mnt) != 4)
+            continue;
+        /* mountinfo escapes spaces etc. as \040; compare escaped forms */
+        char esc[PATH_MAX * 4];
+        size_t k = 0;
+        for (const char *s = m->realmnt; *s && k + 5 < sizeof esc; s++) {
+            if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\\')
+                k += (size_t)snprintf(esc + k, sizeof esc - k, "\\%03o", (unsigned char)*s);
+            else
+                esc[k++] = *s;
+        }
+        esc[k] = 0;
+        if (!strcmp(mnt, esc) && strstr(line, " - fuse." PROG " ")) {
+            snprintf(dev, sizeof dev, "%s", majmin);
+            found = 1;
+        }
+    }
+    fclose(f);
+    if (!found) {
+        fs_log(LOG_WARNING, "readahead: mount not found in /proc/self/mountinfo");
+        return;
+    }
+    snprintf(path, sizeof path, "/sys/class/bdi/%s/read_ahead_kb", dev);
+    f = fopen(path, "w");
+    if (!f || fprintf(f, "%u\n", kb) < 0 || fclose(f) != 0) {
+        fs_log(LOG_WARNING, "readahead: cannot write %s: %s (reads stay at 128 KiB)", path,
+               strerror(errno));
+        return;
+    }
+    fs_log(LOG_DEBUG, "readahead: %s = %u", path, kb);
+}
+
+/* ---- running the mount ---- */
+
+/* Report readiness or failure to the waiting parent (or stderr). */
+static void notify(fs_main *m, const char *msg)
+{
+    if (m->notify_fd < 0) {
+        if (strcmp(msg, "OK"))
+            fprintf(stderr, PROG ": %s\n", msg);
+        return;
+    }
+    if (dprintf(m->notify_fd, "%s\n", msg) < 0)
+        fs_log(LOG_WARNING, "cannot notify the parent: %s", strerror(errno));
+    close(m->notify_fd);
+    m->notify_fd = -1;
+}
+
+/* Control-channel handler. */
+static int control_handler(void *arg, const char *cmd, char *buf, size_t cb)
+{
+    fs_main *m = arg;
+
+    if (!strcmp(cmd, "commit"))
+        return fs_commit(m->ctx, buf, cb);
+    return fs_status(m->ctx, buf, cb);
+}
+
+/* Begin the backup, mount, serve until unmounted, decide.  Returns the
+ * process exit status. */
+static int run(fs_main *m)
+{
+    char err[1024] = "", opts[8192], fsname[PATH_MAX * 2];
+    fs_backend be = { NULL, NULL };
+    struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+    struct fuse *f = NULL;
+    fs_control *ctl = NULL;
+    int rc, mounted = 0, status = 1, sig_set = 0;
+    size_t k = 0;
+
+    rc = fs_backend_open(&m->cfg, &be, err, sizeof err);
+    if (rc < 0) {
+        notify(m, err);
+        goto out;
+    }
+    if (fs_ctx_new(&m->cfg, &be, &m->ctx) < 0) {
+        be.ops->destroy(be.ctx);
+        notify(m, "out of memory");
+        goto out;
+    }
+    rc = fs_ctx_start(m->ctx, err, sizeof err);
+    if (rc < 0) {
+        notify(m, err);
+        goto out;
+    }
+    /* fsname = the config path, commas escaped for fuse_opt */
+    for (const char *s = m->config; *s && k + 3 < sizeof fsname; s++) {
+        if (*s == ',' || *s == '\\')
+            fsname[k++] = '\\';
+        fsname[k++] = *s;
+    }
+    fsname[k] = 0;
+    snprintf(opts, sizeof opts, "ro,nodev,nosuid,default_permissions,fsname=%.4000s,subtype=" PROG
+             "%s%s%s", fsname, m->cfg.allow_other ? ",allow_other" : "",
+             m->fuse_opts[0] ? "," : "", m->fuse_opts);
+    if (fuse_opt_add_arg(&args, PROG) || fuse_opt_add_arg(&args, "-o") ||
+        fuse_opt_add_arg(&args, opts) || (m->debug && fuse_opt_add_arg(&args, "-d"))) {
+        notify(m, "out of memory");
+        goto out;
+    }
+    f = fuse_new(&args, &fs_fuse_ops, sizeof fs_fuse_ops, m->ctx);
+    if (!f) {
+        notify(m, "fuse_new failed (bad -o option?); backup aborted");
+        goto out;
+    }
+    if (fuse_mount(f, m->realmnt) != 0) {
+        snprintf(err, sizeof err, "cannot mount on %.900s (see the message above); backup aborted",
+                 m->realmnt);
+        notify(m, err);
+        goto out;
+    }
+    mounted = 1;
+    if (fuse_set_signal_handlers(fuse_get_session(f)) != 0) {
+        notify(m, "cannot install signal handlers; backup aborted");
+        goto out;
+    }
+    sig_set = 1;
+    rc = fs_control_start(m->realmnt, control_handler, m, &ctl, err, sizeof err);
+    if (rc < 0) {
+        notify(m, err);
+        goto out;
+    }
+    tune_readahead(m, (unsigned)(m->cfg.read_size >> 10) > 1024 ? (unsigned)(m->cfg.read_size >> 10)
+                                                                 : 1024);
+    fs_log(LOG_NOTICE, "mounted %s on %s", m->config, m->realmnt);
+    notify(m, "OK");
+    if (!m->foreground) {
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) {
+            (void)dup2(nul, 0);
+            (void)dup2(nul, 1);
+            (void)dup2(nul, 2);
+            if (nul > 2)
+                close(nul);
+        }
+    }
+    if (m->single) {
+        rc = fuse_loop(f);
+    } else {
+        struct fuse_loop_config lc;
+        memset(&lc, 0, sizeof lc);
+        lc.clone_fd = 0;
+        lc.max_idle_threads = 10;
+        rc = fuse_loop_mt(f, &lc);
+    }
+    if (rc > 0)
+        fs_log(LOG_NOTICE, "signal %d: unmounting", rc);
+    else if (rc < 0)
+        fs_log(LOG_ERR, "FUSE loop failed: %s", strerror(-rc));
+    status = 0;
+out:
+    if (sig_set)
+        fuse_remove_signal_handlers(fuse_get_session(f));
+    if (mounted)
+        fuse_unmount(f);
+    if (m->ctx)
+        (void)fs_ctx_finish(m->ctx);
+    fs_control_stop(ctl);
+    if (f)
+        fuse_destroy(f);
+    fuse_opt_free_args(&args);
+    fs_ctx_free(m->ctx);
+    m->ctx = NULL;
+    return status;
+}
+
+/* Parent side of daemonizing: wait for "OK" or an error line. */
+static int wait_child(int fd, pid_t pid)
+{
+    char buf[2048];
+    size_t n = 0;
+    ssize_t r;
+    int st;
+
+    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) != 0) {
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        n += (size_t)r;
+    }
+    buf[n] = 0;
+    close(fd);
+    if (!strcmp(buf, "OK\n"))
+        return 0;
+    if (n) {
+        fprintf(stderr, PROG ": %s", buf);
+        if (buf[n - 1] != '\n')
+            fputc('\n', stderr);
+    } else {
+        fprintf(stderr, PROG ": the driver died before the mount was ready\n");
+    }
+    (void)waitpid(pid, &st, 0);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    fs_main m;
+    char err[1024], saved[4096];
+    struct stat st;
+    int rc, pfd[2];
+    pid_t pid;
+
+    memset(&m, 0, sizeof m);
+    m.notify_fd = -1;
+    if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")))
+        return fs_control_client(PROG, argv[2], argv[1]);
+    rc = parse_args(&m, argc, argv, saved, sizeof saved);
+    if (rc)
+        return rc > 0 ? 0 : 1;
+    if (fs_conf_load(m.config, &m.cfg, err, sizeof err) < 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return 1;
+    }
+    if (saved[0] && add_opts(&m, saved) < 0) {
+        fprintf(stderr, PROG ": -o options too long\n");
+        return 1;
+    }
+    if (!realpath(m.mountpoint, m.realmnt) || stat(m.realmnt, &st) < 0) {
+        fprintf(stderr, PROG ": mount point %s: %s\n", m.mountpoint, strerror(errno));
+        return 1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, PROG ": mount point %s: not a directory\n", m.mountpoint);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (m.foreground) {
+        fs_log_setup(PROG, 0, !m.debug);
+        return run(&m);
+    }
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));
+        return 1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pid > 0) {
+        close(pfd[1]);
+        return wait_child(pfd[0], pid);
+    }
+    close(pfd[0]);
+    m.notify_fd = pfd[1];
+    if (setsid() < 0 || chdir("/") < 0) {
+        notify(&m, "cannot detach (setsid/chdir)");
+        _exit(1);
+    }
+    fs_log_setup(PROG, 1, 0);
+    _exit(run(&m));
+}

@@ -1,0 +1,80 @@
+/*
+ * tree.h -- the esebackupfs namespace: what files exist, their fixed
+ * attributes, and the derived label and manifest texts.
+ *
+ *   /backup_label       fixed at mount                 ino 2
+ *   /<database>...      the database streams           ino 3..
+ *   /logs/              the log files (after the dbs)  ino 3+ndb
+ *   /logs/<log>...                                     ino 1000..
+ *   /manifest           sizes + SHA-256, comes last    ino 0x7FFFFFFF
+ * readdir order, inode order and byte/locale name order all put the
+ * databases before logs/ and the manifest last (database names are
+ * expected to sort before "logs"; the label sorts first).
+ *
+ * Every attribute is frozen for the mount: times = backup start, mode
+ * 0444/0555, st_blocks = ceil(size/512), st_blksize = 1 MiB.
+ *
+ * Thread safety: the caller (fsops.c) holds its lock around every call
+ * that touches an fs_file's mutable fields.
+ */
+#ifndef FS_TREE_H
+#define FS_TREE_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define FS_INO_ROOT 1
+#define FS_INO_LABEL 2
+#define FS_INO_FIRST_DB 3
+#define FS_INO_FIRST_LOG 1000
+#define FS_INO_MANIFEST 0x7FFFFFFFu
+#define FS_LABEL_NAME "backup_label"
+#define FS_MANIFEST_NAME "manifest"
+#define FS_LOGS_NAME "logs"
+#define FS_NONE UINT64_MAX
+#define FS_BLKSIZE (1u << 20)
+
+enum fs_kind { FS_K_NONE, FS_K_ROOT, FS_K_LOGSDIR, FS_K_LABEL, FS_K_DB, FS_K_LOG, FS_K_MANIFEST };
+
+typedef struct fs_range { uint64_t lo, hi; } fs_range;
+
+/* One engine file (database stream or log), in production order. */
+typedef struct fs_file {
+    char name[256];             /* name in the tree (basename) */
+    char engine_path[1024];     /* name given to the engine's OpenFile */
+    enum fs_kind kind;          /* FS_K_DB or FS_K_LOG */
+    int index;                  /* production order */
+    uint64_t ino;
+    uint64_t size;              /* valid when size_known */
+    int size_known;
+    int open;                   /* engine handle open (producer) */
+    int done;                   /* fully produced and closed */
+    uint64_t produced;          /* bytes pulled from the engine */
+    uint64_t demand_hi;         /* highest end offset a reader asked for */
+    uint64_t spool_base;        /* region in the spool file */
+    uint64_t spooled_from;      /* stream policy: spool holds [from, produced) */
+    uint64_t fail_at;           /* engine/spool error at this offset, FS_NONE */
+    unsigned char digest[32];   /* SHA-256 when done */
+    void *sha;                  /* EVP_MD_CTX while producing */
+    fs_range *dl;               /* delivered ranges, sorted, disjoint */
+    int ndl, cap_dl;
+    uint64_t delivered;         /* bytes delivered at least once */
+} fs_file;
+
+/* Allocate an engine file entry.  NULL on out of memory. */
+fs_file *fs_file_new(const char *engine_path, enum fs_kind kind, int index, uint64_t ino);
+void fs_file_free(fs_file *f);
+/* Record [lo, hi) as delivered to a reader.  0 or -ENOMEM. */
+int fs_file_deliver(fs_file *f, uint64_t lo, uint64_t hi);
+/* Basename of a path (pointer into path). */
+const char *fs_basename(const char *path);
+
+/* Fill a frozen stat for a regular file or directory. */
+void fs_stat_fill(struct stat *st, uint64_t ino, int is_dir, uint64_t size, int nlink,
+                  const struct timespec *t);
+
+/* Format a UTC ISO-8601 time with nanoseconds into buf. */
+void fs_time_iso(const struct timespec *t, char *buf, size_t cb);
+
+#endif

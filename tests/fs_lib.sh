@@ -1,0 +1,163 @@
+# fs_lib.sh -- helpers for the esebackupfs integration tests (sourced).
+#
+# Real FUSE mounts need root and /dev/fuse; without them the tests skip
+# (exit 77).  Every test works in its own directory $T, and the EXIT trap
+# unmounts what it mounted and stops the processes it started, by pid.
+
+B=${top_builddir:-$(pwd)}
+S=${top_srcdir:-$(dirname "$0")/..}
+JU=$B/src/jetutil/jetutil
+FS=$B/esebackupfs
+
+if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
+    echo "SKIP: needs root and /dev/fuse"
+    exit 77
+fi
+[ -x "$JU" ] && [ -x "$FS" ] || { echo "FAIL: build jetutil and esebackupfs first"; exit 1; }
+
+T=$(mktemp -d /tmp/esebackupfs-test.XXXXXX)
+FS_MOUNTS=""
+FS_PIDS=""
+
+fs_cleanup() {
+    for m in $FS_MOUNTS; do
+        mountpoint -q "$m" 2>/dev/null && { umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; }
+    done
+    for p in $FS_PIDS; do
+        kill "$p" 2>/dev/null
+    done
+    for p in $FS_PIDS; do
+        fs_wait_gone "$p" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+trap fs_cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+# Wait (bounded, 60 s) until process $1 has exited.
+fs_wait_gone() {
+    n=0
+    while kill -0 "$1" 2>/dev/null; do
+        n=$((n + 1))
+        [ $n -gt 600 ] && return 1
+        sleep 0.1
+    done
+    return 0
+}
+
+# fs_instance DIR: a small instance (a few MiB, 256 KiB logs).
+fs_instance() {
+    "$JU" create "$1" --accounts "${FS_ACCOUNTS:-20000}" --log-size 256 >/dev/null ||
+        fail "jetutil create $1"
+}
+
+# fs_serve DIR SOCKET [THREADS]: host the instance with a workload;
+# returns once the endpoint socket exists.  Sets SERVE_PID.
+fs_serve() {
+    "$JU" serve "$1" --endpoint "$2" --threads "${3:-4}" >"$1.serve.out" 2>&1 &
+    SERVE_PID=$!
+    FS_PIDS="$FS_PIDS $SERVE_PID"
+    n=0
+    until [ -S "$2" ]; do
+        kill -0 "$SERVE_PID" 2>/dev/null || { cat "$1.serve.out"; fail "jetutil serve died"; }
+        n=$((n + 1))
+        [ $n -gt 200 ] && fail "endpoint $2 did not appear"
+        sleep 0.05
+    done
+}
+
+# fs_serve_stop: SIGTERM the host and wait for it.
+fs_serve_stop() {
+    kill "$SERVE_PID" 2>/dev/null
+    fs_wait_gone "$SERVE_PID" || fail "jetutil serve did not stop"
+}
+
+# fs_ini FILE LINES...: write an INI (mode 0600), one argument per line.
+fs_ini() {
+    f=$1
+    shift
+    printf '%s\n' "$@" >"$f"
+    chmod 600 "$f"
+}
+
+# fs_mount INI MNT: mount (daemon mode); sets DRIVER_PID.
+fs_mount() {
+    mkdir -p "$2"
+    "$FS" "$1" "$2" || fail "mount $1 on $2"
+    FS_MOUNTS="$FS_MOUNTS $2"
+    mountpoint -q "$2" || fail "$2 not mounted after esebackupfs returned"
+    DRIVER_PID=$(pgrep -f -x "$FS $1 $2" | head -1)
+    [ -n "$DRIVER_PID" ] || fail "driver process for $2 not found"
+}
+
+# fs_umount MNT: unmount and wait until the driver has ended the backup.
+fs_umount() {
+    umount "$1" || fail "umount $1"
+    fs_wait_gone "$DRIVER_PID" || fail "driver did not exit after umount"
+}
+
+# fs_committed COPY: committed-at-roll from the copy's manifest.
+fs_committed() {
+    sed -n 's/^# committed-at-roll \([0-9][0-9]*\)$/\1/p' "$1/manifest"
+}
+
+# fs_restore COPY TARGET SRCINST: jetutil restore of an esebackupfs copy.
+# jetutil restore reads its own label (jetutil-backup.label, logs beside
+# it); when it does not understand the esebackupfs layout (backup_label,
+# manifest, logs/) an adapter directory of symlinks to the copied files
+# with an equivalent label is restored instead.  Only the copied bytes
+# are used either way.
+fs_restore() {
+    if "$JU" restore "$1" "$2" >"$T/restore.out" 2>&1; then
+        return 0
+    fi
+    grep -q "not a jetutil backup directory" "$T/restore.out" || { cat "$T/restore.out"; return 1; }
+    rm -rf "$2"
+    ad=$(mktemp -d "$T/adapter.XXXXXX")
+    gens=$(sed -n 's/^# log-generations //p' "$1/manifest")
+    type=$(sed -n 's/^backup-type: //p' "$1/backup_label")
+    legacy=$(sed -n 's/^legacy=//p' "$3/jetutil.conf")
+    logkib=$(sed -n 's/^log_kib=//p' "$3/jetutil.conf")
+    {
+        echo "format=1"
+        echo "type=$type"
+        echo "base=$(sed -n 's/^log-base-name: //p' "$1/backup_label")"
+        echo "page_size=$(sed -n 's/^page-size: //p' "$1/backup_label")"
+        echo "legacy=${legacy:-3}"
+        echo "log_kib=${logkib:-256}"
+        echo "genLow=${gens%-*}"
+        echo "genHigh=${gens#*-}"
+        echo "backups=1"
+        sed -n 's/^database: \(.*\)$/database=\1/p' "$1/backup_label" | while read -r l; do
+            echo "$l"
+            echo "file=$(basename "${l#database=}")"
+        done
+    } >"$ad/jetutil-backup.label"
+    for f in "$1"/*.edb "$1"/logs/*; do
+        [ -e "$f" ] && ln -s "$(readlink -f "$f")" "$ad/"
+    done
+    "$JU" restore "$ad" "$2" >"$T/restore.out" 2>&1 || { cat "$T/restore.out"; return 1; }
+}
+
+# fs_check_copy COPY SRCINST NAME: sha256sum -c of the manifest, restore,
+# verify, and transfers >= committed-at-roll.
+fs_check_copy() {
+    (cd "$1" && sha256sum -c --quiet --strict manifest 2>/dev/null) ||
+        (cd "$1" && grep -v '^#' manifest | sha256sum -c --quiet) || fail "$3: manifest check"
+    committed=$(fs_committed "$1")
+    [ -n "$committed" ] || fail "$3: no committed-at-roll in the manifest"
+    rm -rf "$T/restored"
+    fs_restore "$1" "$T/restored" "$2" || fail "$3: jetutil restore"
+    "$JU" verify "$T/restored" >"$T/verify.out" 2>&1 || { cat "$T/verify.out"; fail "$3: verify"; }
+    transfers=$(sed -n 's/^transfers \([0-9]*\)$/\1/p' "$T/verify.out")
+    [ -n "$transfers" ] && [ "$transfers" -ge "$committed" ] ||
+        fail "$3: transfers $transfers < committed-at-roll $committed"
+    echo "   $3: restored and verified, transfers $transfers >= committed $committed"
+}
+
+# fs_dump_field DB WHAT: one line of `jetutil dump` (e.g. "full backup").
+fs_dump_field() {
+    "$JU" dump "$1" | sed -n "s/^ *$2: *//p"
+}

@@ -1,0 +1,204 @@
+/*
+ * test_fs_conf.c -- Check unit tests of the esebackupfs INI parser:
+ * good files, 40 bad files (each refused with the right FILE:LINE and
+ * reason), size parsing, and the ownership/permission rule.
+ */
+#include "config.h"
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "fs/conf.h"
+
+#define EP "[source]\nendpoint = /run/x.sock\n"
+
+START_TEST(good_files)
+{
+    fs_config c;
+    char err[512] = "";
+
+    ck_assert_msg(fs_conf_parse_string("a.ini", EP, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(c.endpoint, "/run/x.sock");
+    ck_assert_int_eq(c.truncate, FS_TRUNC_NEVER);      /* default: copy backup */
+    ck_assert_int_eq(c.policy, FS_SPOOL_KEEP);
+    ck_assert_int_eq(c.type, FS_BACKUP_FULL);
+    ck_assert_int_eq(c.allow_other, 0);
+    ck_assert_uint_eq(c.read_size, 1u << 20);
+    ck_assert_msg(fs_conf_parse_string("b.ini",
+        "; comment\n# comment\n[source]\n  system_path = /srv/i\nlog_path=/srv/i/logs\n"
+        "databases = /srv/i/a.edb, /srv/i/b.edb\nbase_name = abc\npage_size = 8192\n"
+        "log_file_size = 1M\ninstance = x1\n\n[backup]\ntype = incremental\ntruncate = commit\n"
+        "[spool]\ndirectory = /var/spool/x\npolicy = stream\ncap = 10G\nwindow = 32M\n"
+        "[mount]\nallow_other = yes\nread_size = 512K ; inline comment\ndirect_io = off\n",
+        &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(c.ndatabases, 2);
+    ck_assert_str_eq(c.databases[1], "/srv/i/b.edb");
+    ck_assert_str_eq(c.base_name, "abc");
+    ck_assert_uint_eq(c.page_size, 8192);
+    ck_assert_uint_eq(c.log_file_size_kib, 1024);
+    ck_assert_int_eq(c.type, FS_BACKUP_INCREMENTAL);
+    ck_assert_int_eq(c.truncate, FS_TRUNC_COMMIT);
+    ck_assert_int_eq(c.policy, FS_SPOOL_STREAM);
+    ck_assert_uint_eq(c.spool_cap, 10ull << 30);
+    ck_assert_uint_eq(c.window, 32u << 20);
+    ck_assert_int_eq(c.allow_other, 1);
+    ck_assert_uint_eq(c.read_size, 512u << 10);
+    ck_assert_str_eq(c.spool_dir, "/var/spool/x");
+}
+END_TEST
+
+/* A bad file: text, expected line, a fragment of the reason. */
+static const struct bad {
+    const char *text;
+    int line;
+    const char *why;
+} bad[] = {
+    { "", 1, "missing [source]" },
+    { "[backup]\ntype = full\n", 2, "missing [source]" },
+    { "[sourc]\nendpoint = /x\n", 1, "unknown section [sourc]" },
+    { EP "[extra]\n", 3, "unknown section [extra]" },
+    { EP "[source]\n", 3, "duplicate section [source]" },
+    { "endpoint = /x\n[source]\n", 1, "outside any section" },
+    { "[source]\nendpoint = /a\nendpoint = /b\n", 3, "duplicate key 'endpoint'" },
+    { "[source]\nendpont = /a\n", 2, "unknown key 'endpont'" },
+    { "[source]\nendpoint = relative.sock\n", 2, "not an absolute path" },
+    { "[source]\nendpoint =\n", 2, "empty value" },
+    { "[source]\nendpoint = /a//b\n", 2, "not a normalised path" },
+    { "[source]\nthis line is garbage\n", 2, "syntax error" },
+    { "[source\nendpoint = /x\n", 1, "syntax error" },
+    { "[source]\n", 1, "needs endpoint" },
+    { "[source]\nendpoint = /x\nlog_path = /l\n", 3, "exclude each other" },
+    { "[source]\nlog_path = /l\ndatabases = /l/a.edb\n", 1, "both system_path and log_path" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\n", 1, "needs databases" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a.edb,,/b.edb\n", 4, "empty entry" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a.edb, /a.edb\n", 4, "listed twice" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = a.edb\n", 4, "not an absolute" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\nbase_name = edbx\n", 5,
+      "exactly 3" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\nbase_name = e-b\n", 5,
+      "letters and digits" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\npage_size = 5000\n", 5,
+      "page_size" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\nlog_file_size = 1k\n", 5,
+      "out of range" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\nlog_file_size = 100000\n", 5,
+      "multiple of 4 KiB" },
+    { EP "[backup]\ntype = differential\n", 4, "not full or incremental" },
+    { EP "[backup]\ntruncate = always\n", 4, "not never, complete or commit" },
+    { EP "[backup]\ntruncate = never\ntruncate = commit\n", 5, "duplicate key 'truncate'" },
+    { EP "[backup]\nmode = full\n", 4, "unknown key 'mode' in [backup]" },
+    { EP "[spool]\npolicy = lazy\n", 4, "not keep or stream" },
+    { EP "[spool]\ncap = lots\n", 4, "not a size" },
+    { EP "[spool]\ncap = -5\n", 4, "not a size" },
+    { EP "[spool]\ncap = 99999999999999999999\n", 4, "not a size" },
+    { EP "[spool]\nwindow = 4K\n", 4, "out of range" },
+    { EP "[spool]\ndirectory = tmp\n", 4, "not an absolute path" },
+    { EP "[mount]\nallow_other = maybe\n", 4, "not yes or no" },
+    { EP "[mount]\nread_size = 1000000\n", 4, "multiple of 4 KiB" },
+    { EP "[mount]\nread_size = 32M\n", 4, "out of range" },
+    { EP "[mount]\nread_size = 1MX\n", 4, "not a size" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\npage_size = 32768\n"
+      "[mount]\nread_size = 64K\n", 7, "less than 3 pages" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\npage_size = 32768\n"
+      "[mount]\nread_size = 200K\n", 7, "not a multiple of page_size" },
+    { EP "[mount]\nsize = 1\n", 4, "unknown key 'size' in [mount]" },
+    { EP "[spool]\npolicy = keep\n  continued\n", 5, "duplicate key 'policy'" },
+    { EP "[mount]\nallow_other = yes\n" "direct_io = 2\n", 5, "not yes or no" },
+};
+
+START_TEST(bad_files)
+{
+    const struct bad *b = &bad[_i];
+    fs_config c;
+    char err[512] = "", prefix[64];
+
+    ck_assert_msg(fs_conf_parse_string("bad.ini", b->text, &c, err, sizeof err) == -1,
+                  "case %d accepted", _i);
+    snprintf(prefix, sizeof prefix, "bad.ini:%d: ", b->line);
+    ck_assert_msg(!strncmp(err, prefix, strlen(prefix)), "case %d: '%s' does not start with '%s'",
+                  _i, err, prefix);
+    ck_assert_msg(strstr(err, b->why) != NULL, "case %d: '%s' lacks '%s'", _i, err, b->why);
+    ck_assert_msg(!strchr(err, '\n'), "case %d: not one line", _i);
+}
+END_TEST
+
+START_TEST(long_line)
+{
+    char text[600];
+    fs_config c;
+    char err[512];
+
+    snprintf(text, sizeof text, EP "[spool]\ndirectory = /%0400d\n", 7);
+    ck_assert_int_eq(fs_conf_parse_string("l.ini", text, &c, err, sizeof err), -1);
+    ck_assert_msg(!strncmp(err, "l.ini:4: line longer", 20), "%s", err);
+}
+END_TEST
+
+START_TEST(sizes)
+{
+    uint64_t v;
+    ck_assert_int_eq(fs_conf_parse_size("0", &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(fs_conf_parse_size("64K", &v), 0);
+    ck_assert_uint_eq(v, 65536);
+    ck_assert_int_eq(fs_conf_parse_size("2GiB", &v), 0);
+    ck_assert_uint_eq(v, 2ull << 30);
+    ck_assert_int_eq(fs_conf_parse_size("1MB", &v), 0);
+    ck_assert_uint_eq(v, 1u << 20);
+    ck_assert_int_eq(fs_conf_parse_size("1.5M", &v), -1);
+    ck_assert_int_eq(fs_conf_parse_size("M", &v), -1);
+    ck_assert_int_eq(fs_conf_parse_size("17179869184T", &v), -1); /* overflow */
+}
+END_TEST
+
+/* The file rule: group/other-writable files are refused; so are files
+ * owned by somebody else (tested as root by chown). */
+START_TEST(file_permissions)
+{
+    char path[] = "/tmp/fsconf.XXXXXX", err[512];
+    fs_config c;
+    int fd = mkstemp(path);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, EP, strlen(EP)), (ssize_t)strlen(EP));
+    close(fd);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    ck_assert_msg(fs_conf_load(path, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(chmod(path, 0620), 0);
+    ck_assert_int_eq(fs_conf_load(path, &c, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "writable by group or others"));
+    ck_assert_int_eq(chmod(path, 0646), 0);
+    ck_assert_int_eq(fs_conf_load(path, &c, err, sizeof err), -1);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    if (getuid() == 0) {
+        ck_assert_int_eq(chown(path, 4242, 4242), 0);
+        ck_assert_int_eq(fs_conf_load(path, &c, err, sizeof err), -1);
+        ck_assert_ptr_nonnull(strstr(err, "owned by uid 4242"));
+    }
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(fs_conf_load(path, &c, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "No such file"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("conf");
+    TCase *tc = tcase_create("conf");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, good_files);
+    tcase_add_loop_test(tc, bad_files, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(tc, long_line);
+    tcase_add_test(tc, sizes);
+    tcase_add_test(tc, file_permissions);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,106 @@
+/*
+ * test_fs_spool.c -- Check unit tests of the spool file and the stream
+ * window (spool.c): lazy creation, cap, nothing left behind, ring wrap.
+ */
+#include "config.h"
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "fs/spool.h"
+
+/* Number of entries (besides . and ..) in dir. */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+START_TEST(spool_lazy_cap_and_cleanup)
+{
+    char dir[] = "/tmp/fsspool.XXXXXX";
+    fs_spool sp;
+    char buf[8192], out[8192];
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(fs_spool_init(&sp, dir, 3 * sizeof buf), 0);
+    ck_assert_int_eq(sp.fd, -1);                 /* nothing created yet */
+    ck_assert_int_eq(fs_spool_read(&sp, 0, out, 1), -EIO);
+    memset(buf, 'a', sizeof buf);
+    ck_assert_int_eq(fs_spool_write(&sp, 1 << 20, buf, sizeof buf), 0);
+    memset(buf, 'b', sizeof buf);
+    ck_assert_int_eq(fs_spool_write(&sp, 0, buf, sizeof buf), 0);
+    ck_assert_int_eq(fs_spool_write(&sp, 2 << 20, buf, sizeof buf), 0);
+    ck_assert_int_eq(fs_spool_write(&sp, 3 << 20, buf, 1), -ENOSPC); /* cap */
+    ck_assert_uint_eq(sp.written, 3 * sizeof buf);
+    ck_assert_int_eq(fs_spool_read(&sp, 1 << 20, out, sizeof out), 0);
+    ck_assert_int_eq(out[0], 'a');
+    ck_assert_int_eq(out[sizeof out - 1], 'a');
+    ck_assert_int_eq(fs_spool_read(&sp, 0, out, sizeof out), 0);
+    ck_assert_int_eq(out[100], 'b');
+    ck_assert_int_eq(fs_spool_read(&sp, (3 << 20), out, 10), -EIO); /* past the end */
+    ck_assert_int_eq(count_entries(dir), 0);     /* O_TMPFILE: no name */
+    fs_spool_close(&sp);
+    fs_spool_close(&sp);                         /* idempotent */
+    ck_assert_int_eq(count_entries(dir), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    ck_assert_int_eq(fs_spool_init(&sp, "/nonexistent/dir", 0), -ENOENT);
+    ck_assert_int_eq(fs_spool_init(&sp, "/etc/hostname", 0), -ENOTDIR);
+}
+END_TEST
+
+START_TEST(window_ring)
+{
+    fs_window w;
+    unsigned char data[10000], out[10000];
+
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 7);
+    ck_assert_int_eq(fs_window_init(&w, 4096), 0);
+    fs_window_put(&w, 0, 0, data, 3000);
+    ck_assert_int_eq(fs_window_get(&w, 0, 100, out, 2000), 1);
+    ck_assert_mem_eq(out, data + 100, 2000);
+    fs_window_put(&w, 0, 3000, data + 3000, 3000);  /* wraps, drops [0, 1904) */
+    ck_assert_int_eq(fs_window_get(&w, 0, 0, out, 10), 0);
+    ck_assert_int_eq(fs_window_get(&w, 0, 1904, out, 4096), 1);
+    ck_assert_mem_eq(out, data + 1904, 4096);
+    ck_assert_int_eq(fs_window_get(&w, 0, 5000, out, 1001), 0);  /* not produced */
+    ck_assert_int_eq(fs_window_get(&w, 1, 2000, out, 10), 0);    /* other file */
+    fs_window_put(&w, 1, 0, data, 10000);            /* larger than the ring */
+    ck_assert_int_eq(fs_window_get(&w, 1, 10000 - 4096, out, 4096), 1);
+    ck_assert_mem_eq(out, data + 10000 - 4096, 4096);
+    ck_assert_int_eq(fs_window_get(&w, 0, 2000, out, 10), 0);    /* reset */
+    fs_window_free(&w);
+    ck_assert_int_eq(fs_window_init(&w, 0), 0);
+    fs_window_put(&w, 0, 0, data, 10);
+    ck_assert_int_eq(fs_window_get(&w, 0, 0, out, 1), 0);
+    fs_window_free(&w);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("spool");
+    TCase *tc = tcase_create("spool");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, spool_lazy_cap_and_cleanup);
+    tcase_add_test(tc, window_ring);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
