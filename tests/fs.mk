@@ -23,6 +23,7 @@ EXTRA_DIST += tests/fs_lib.sh
 bench_scripts += tests/bench_fs.sh
 
 # integration tests with real mounts (root, /dev/fuse; skip otherwise)
-TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh
+TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
+	tests/fs_inprocess.sh
 EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
-	tests/bench_fs.sh
+	tests/fs_inprocess.sh tests/bench_fs.sh

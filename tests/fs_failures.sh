@@ -13,19 +13,6 @@ fs_serve "$I" "$EPS" 4
 fs_ini "$T/ok.ini" "[source]" "endpoint = $EPS" "[backup]" "truncate = complete" \
     "[spool]" "directory = $T"
 
-# expect_refused INI NEEDLE: mount fails, names NEEDLE, nothing mounted
-expect_refused() {
-    mkdir -p "$T/mnt-refused"
-    if "$FS" "$1" "$T/mnt-refused" 2>"$T/refused.err"; then
-        FS_MOUNTS="$FS_MOUNTS $T/mnt-refused"
-        fail "mount with $1 succeeded"
-    fi
-    [ "$(wc -l <"$T/refused.err")" -eq 1 ] || { cat "$T/refused.err"; fail "not one line"; }
-    grep -q -- "$2" "$T/refused.err" || { cat "$T/refused.err"; fail "message lacks $2"; }
-    mountpoint -q "$T/mnt-refused" && fail "something left mounted"
-    echo "   refused: $(cat "$T/refused.err")"
-}
-
 step "refused mounts"
 fs_ini "$T/noep.ini" "[source]" "endpoint = $T/nothing.sock"
 expect_refused "$T/noep.ini" "JET_err"

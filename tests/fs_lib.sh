@@ -92,6 +92,20 @@ fs_mount() {
     [ -n "$DRIVER_PID" ] || fail "driver process for $2 not found"
 }
 
+# expect_refused INI NEEDLE: mount fails with exactly one line naming
+# NEEDLE, and nothing is left mounted.
+expect_refused() {
+    mkdir -p "$T/mnt-refused"
+    if "$FS" "$1" "$T/mnt-refused" 2>"$T/refused.err"; then
+        FS_MOUNTS="$FS_MOUNTS $T/mnt-refused"
+        fail "mount with $1 succeeded"
+    fi
+    [ "$(wc -l <"$T/refused.err")" -eq 1 ] || { cat "$T/refused.err"; fail "not one line"; }
+    grep -q -- "$2" "$T/refused.err" || { cat "$T/refused.err"; fail "message lacks $2"; }
+    mountpoint -q "$T/mnt-refused" && fail "something left mounted"
+    echo "   refused: $(cat "$T/refused.err")"
+}
+
 # fs_umount MNT: unmount and wait until the driver has ended the backup.
 fs_umount() {
     umount "$1" || fail "umount $1"
@@ -141,12 +155,14 @@ fs_restore() {
     "$JU" restore "$ad" "$2" >"$T/restore.out" 2>&1 || { cat "$T/restore.out"; return 1; }
 }
 
-# fs_check_copy COPY SRCINST NAME: sha256sum -c of the manifest, restore,
-# verify, and transfers >= committed-at-roll.
+# fs_check_copy COPY SRCINST NAME [MIN]: sha256sum -c of the manifest,
+# restore, verify, and transfers >= committed-at-roll (or >= MIN when
+# given: an in-process mount has no host counter, the manifest says
+# "committed-at-roll unknown").
 fs_check_copy() {
     (cd "$1" && sha256sum -c --quiet --strict manifest 2>/dev/null) ||
         (cd "$1" && grep -v '^#' manifest | sha256sum -c --quiet) || fail "$3: manifest check"
-    committed=$(fs_committed "$1")
+    committed=${4:-$(fs_committed "$1")}
     [ -n "$committed" ] || fail "$3: no committed-at-roll in the manifest"
     rm -rf "$T/restored"
     fs_restore "$1" "$T/restored" "$2" || fail "$3: jetutil restore"

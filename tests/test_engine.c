@@ -16,8 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "format.h"
-#include "jetlib.h"
+#include "jet_int.h"
 
 static char dir[256];
 
@@ -331,6 +330,89 @@ START_TEST(bad_files)
 }
 END_TEST
 
+START_TEST(term_with_open_sessions)
+{
+    char path[300];
+    JET_INSTANCE inst = mk_inst("t", 0);
+    JET_SESID s1, s2, s3;
+    JET_DBID d1, d2;
+    unsigned long long x = 42, y = 1;
+    db_path(path, sizeof path);
+    ck_assert_int_eq(JetInit(&inst), 0);
+    ck_assert_int_eq(JetBeginSessionA(inst, &s1, NULL, NULL), 0);
+    ck_assert_int_eq(JetBeginSessionA(inst, &s2, NULL, NULL), 0);
+    ck_assert_int_eq(JetCreateDatabaseA(s1, path, NULL, &d1, 0), 0);
+    ck_assert_int_eq(JetOpenDatabaseA(s2, path, NULL, &d2, 0), 0);
+    write_recs(s1, d1, 5, 10);
+    /* an ended session's handle is dead at once */
+    ck_assert_int_eq(JetBeginSessionA(inst, &s3, NULL, NULL), 0);
+    ck_assert_int_eq(JetEndSession(s3, 0), 0);
+    ck_assert_int_eq(JetEndSession(s3, 0), JET_errInvalidSesid);
+    ck_assert_int_eq(JetBeginTransaction(s3), JET_errInvalidSesid);
+    /* closing a database the open transaction wrote to is refused */
+    ck_assert_int_eq(JetBeginTransaction(s2), 0);
+    ck_assert_int_eq(JetLibWriteRecord(s2, d2, 0, &x, sizeof x), 0);
+    ck_assert_int_eq(JetCloseDatabase(s2, d2, 0), JET_errInTransaction);
+    ck_assert_int_eq(JetDetachDatabaseA(s2, path), JET_errInTransaction);
+    /* s2 keeps its transaction open: complete term refuses, abrupt frees */
+    ck_assert_int_eq(JetTerm2(inst, JET_bitTermComplete), JET_errTooManyActiveUsers);
+    ck_assert_int_eq(JetTerm(inst), 0);
+    ck_assert_int_eq(JetCommitTransaction(s2, 0), JET_errInvalidSesid);
+    ck_assert_int_eq(JetLibReadRecord(s1, d1, 0, &y, sizeof y), JET_errInvalidSesid);
+    ck_assert_int_eq(JetEndSession(s1, 0), JET_errInvalidSesid);
+    ck_assert_int_eq(JetEndSession(s2, 0), JET_errInvalidSesid);
+
+    /* the uncommitted write is gone, the committed ones are there */
+    inst = mk_inst("t", 0);
+    ck_assert_int_eq(JetInit(&inst), 0);
+    ck_assert_int_eq(JetBeginSessionA(inst, &s3, NULL, NULL), 0);
+    ck_assert_int_ne(s3, s1);
+    ck_assert_int_ne(s3, s2);
+    ck_assert_int_eq(JetEndSession(s1, 0), JET_errInvalidSesid);
+    ck_assert_int_eq(JetAttachDatabaseA(s3, path, 0), 0);
+    ck_assert_int_eq(JetOpenDatabaseA(s3, path, NULL, &d1, 0), 0);
+    check_recs(s3, d1, 5, 10);
+    ck_assert_int_eq(JetEndSession(s3, 0), 0);
+    ck_assert_int_eq(JetTerm2(inst, JET_bitTermComplete), 0);
+}
+END_TEST
+
+START_TEST(poisoned_log_refuses_commits)
+{
+    /* once the cache may be behind the log the instance takes no commit */
+    char path[300];
+    JET_INSTANCE inst = mk_inst("p", 0);
+    JET_SESID s;
+    JET_DBID db;
+    unsigned long long x = 5;
+    db_path(path, sizeof path);
+    ck_assert_int_eq(JetInit(&inst), 0);
+    ck_assert_int_eq(JetBeginSessionA(inst, &s, NULL, NULL), 0);
+    ck_assert_int_eq(JetCreateDatabaseA(s, path, NULL, &db, 0), 0);
+    write_recs(s, db, 3, 1);
+    jlog_poison(jinst_get(inst)->log, JET_errInstanceUnavailable);
+    ck_assert_int_eq(JetBeginTransaction(s), 0);
+    ck_assert_int_eq(JetLibWriteRecord(s, db, 1, &x, sizeof x), 0);
+    ck_assert_int_eq(JetCommitTransaction(s, 0), JET_errInstanceUnavailable);
+    ck_assert_int_eq(JetBeginTransaction(s), 0);
+    ck_assert_int_eq(JetLibWriteRecord(s, db, 2, &x, sizeof x), 0);
+    ck_assert_int_eq(JetCommitTransaction(s, JET_bitCommitLazyFlush),
+                     JET_errInstanceUnavailable);
+    ck_assert_int_eq(JetEndSession(s, 0), 0);
+    ck_assert_int_lt(JetTerm(inst), 0); /* cannot shut down cleanly */
+
+    /* soft recovery brings back what was durable */
+    inst = mk_inst("p", 0);
+    ck_assert_int_eq(JetInit(&inst), 0);
+    ck_assert_int_eq(JetBeginSessionA(inst, &s, NULL, NULL), 0);
+    ck_assert_int_eq(JetAttachDatabaseA(s, path, 0), 0);
+    ck_assert_int_eq(JetOpenDatabaseA(s, path, NULL, &db, 0), 0);
+    check_recs(s, db, 3, 1);
+    ck_assert_int_eq(JetEndSession(s, 0), 0);
+    ck_assert_int_eq(JetTerm2(inst, JET_bitTermComplete), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("engine");
@@ -344,6 +426,8 @@ int main(void)
     tcase_add_test(tc, roll_checkpoint_circular);
     tcase_add_test(tc, crash_recovery);
     tcase_add_test(tc, bad_files);
+    tcase_add_test(tc, term_with_open_sessions);
+    tcase_add_test(tc, poisoned_log_refuses_commits);
     suite_add_tcase(su, tc);
     sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

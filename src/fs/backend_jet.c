@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "jetlib.h"
 #include "fs/backend.h"
 #include "fs/conf.h"
+#include "fs/log.h"
 
 typedef struct jet_ctx {
     JET_INSTANCE inst;
@@ -91,10 +93,13 @@ static JET_ERR jb_end(void *p, JET_GRBIT grbit)
     return JetEndExternalBackupInstance2(((jet_ctx *)p)->inst, grbit);
 }
 
-/* Detach, end the session and terminate the instance cleanly. */
+/* Detach, end the session and terminate the instance cleanly (a failing
+ * JetTerm2(Complete) is logged and followed by a plain JetTerm, which still
+ * releases the instance and its lock).  Safe with a partly opened j. */
 static void jb_destroy(void *p)
 {
     jet_ctx *j = p;
+    JET_ERR rc;
 
     if (!j)
         return;
@@ -102,9 +107,37 @@ static void jb_destroy(void *p)
         (void)JetDetachDatabase(j->ses, j->dbs[i]);
     if (j->ses != JET_sesidNil)
         (void)JetEndSession(j->ses, 0);
-    if (j->inited)
-        (void)JetTerm2(j->inst, JET_bitTermComplete);
+    if (j->inited) {
+        rc = JetTerm2(j->inst, JET_bitTermComplete);
+        if (rc < 0) {
+            fs_log(LOG_ERR, "JetTerm2(Complete) of the in-process instance failed: %s (%ld)",
+                   JetLibErrorName(rc), (long)rc);
+            (void)JetTerm(j->inst);
+        } else {
+            fs_log(LOG_INFO, "in-process instance terminated cleanly (JetTerm2)");
+        }
+    }
     free(j);
+}
+
+/* The log file size to configure when the INI gives none: the size of the
+ * instance's current log file (<log_path>/<base>.log, or .jtx without
+ * ESE98 names), so that hosting the instance for a backup never changes
+ * its log file size.  Returns KiB, or 0 (engine default) when there is no
+ * usable current log (a new instance). */
+static unsigned long jb_current_log_kib(const fs_config *cfg)
+{
+    static const char *const ext[] = { ".log", ".jtx" };
+    char path[FS_CONF_PATH + 16];
+    struct stat st;
+
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s%s", cfg->log_path, cfg->base_name, ext[i]);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (64 << 10) &&
+            st.st_size <= (1 << 30) && st.st_size % 4096 == 0)
+            return (unsigned long)(st.st_size >> 10);
+    }
+    return 0;
 }
 
 static const fs_backend_ops jet_ops = {
@@ -118,6 +151,7 @@ JET_ERR fs_backend_jet_open(const fs_config *cfg, fs_backend *be, char *err, siz
     jet_ctx *j = calloc(1, sizeof *j);
     char sys[FS_CONF_PATH + 2], logp[FS_CONF_PATH + 2];
     const char *step = "JetCreateInstance";
+    unsigned long log_kib;
     JET_ERR rc;
 
     if (!j) {
@@ -143,9 +177,9 @@ JET_ERR fs_backend_jet_open(const fs_config *cfg, fs_backend *be, char *err, siz
     if (rc >= 0 && cfg->page_size)
         rc = JetSetSystemParameter(&j->inst, JET_sesidNil, JET_paramDatabasePageSize,
                                    cfg->page_size, NULL);
-    if (rc >= 0 && cfg->log_file_size_kib)
-        rc = JetSetSystemParameter(&j->inst, JET_sesidNil, JET_paramLogFileSize,
-                                   cfg->log_file_size_kib, NULL);
+    log_kib = cfg->log_file_size_kib ? cfg->log_file_size_kib : jb_current_log_kib(cfg);
+    if (rc >= 0 && log_kib)
+        rc = JetSetSystemParameter(&j->inst, JET_sesidNil, JET_paramLogFileSize, log_kib, NULL);
     if (rc < 0)
         goto out;
     step = "JetInit";
@@ -173,8 +207,11 @@ JET_ERR fs_backend_jet_open(const fs_config *cfg, fs_backend *be, char *err, siz
     rc = 0;
 out:
     if (rc < 0 && !err[0])
-        snprintf(err, cb_err, "%s (in-process instance %s) failed: %s (%ld)", step, cfg->log_path,
-                 JetLibErrorName(rc), (long)rc);
+        snprintf(err, cb_err, "%s (in-process instance %s) failed: %s (%ld)%s", step,
+                 cfg->log_path, JetLibErrorName(rc), (long)rc,
+                 rc == JET_errFileAccessDenied
+                     ? ": another process has the instance open (mount through its "
+                       "[source] endpoint instead)" : "");
     if (j) {
         if (j->created && !j->inited)
             (void)JetTerm(j->inst);

@@ -354,6 +354,7 @@ JET_ERR jinst_detach_all(jet_inst *inst, bool force)
 
 /*
  * JetDetachDatabaseA -- detach one database (NULL or "" = all).  Errors:
+ * JET_errInTransaction (the caller's open transaction wrote to it),
  * JET_errBackupInProgress, JET_errDatabaseNotFound, JET_errDatabaseInUse
  * (a session still has it open), JET_errDiskIO, JET_errLogWriteFail.
  */
@@ -378,6 +379,10 @@ JET_ERR JET_API JetDetachDatabaseA(JET_SESID sesid, const char *szFilename)
     db = jinst_find_db(inst, path);
     if (db == NULL) {
         rc = JET_errDatabaseNotFound;
+        goto out;
+    }
+    if (jsess_txn_touches(s, db->dbid)) {
+        rc = JET_errInTransaction; /* the open transaction wrote to it */
         goto out;
     }
     if (jsess_is_open(s, db->dbid)) {
@@ -424,7 +429,10 @@ out:
     return rc;
 }
 
-/* JetCloseDatabase -- close a database the session opened. */
+/* JetCloseDatabase -- close a database the session opened.  Errors:
+ * JET_errInvalidSesid, JET_errInvalidDatabaseId, JET_errInTransaction
+ * (the session's open transaction wrote to it: commit or roll back
+ * first). */
 JET_ERR JET_API JetCloseDatabase(JET_SESID sesid, JET_DBID dbid, JET_GRBIT grbit)
 {
     jet_session *s = jsess_get(sesid);
@@ -434,6 +442,8 @@ JET_ERR JET_API JetCloseDatabase(JET_SESID sesid, JET_DBID dbid, JET_GRBIT grbit
         return JET_errInvalidSesid;
     if (!jsess_is_open(s, (uint32_t)dbid))
         return JET_errInvalidDatabaseId;
+    if (jsess_txn_touches(s, (uint32_t)dbid))
+        return JET_errInTransaction; /* commit needs the database */
     inst = jsess_inst(s);
     pthread_mutex_lock(&inst->lock);
     if (inst->dbs[dbid] != NULL && inst->dbs[dbid]->nopen > 0)

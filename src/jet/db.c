@@ -10,8 +10,10 @@
  * the lock, makes the log durable up to that LSN (write-ahead rule), seals
  * the copy and writes it under the page range lock, so a backup reader that
  * holds the range lock never sees a half-written page.  Only clean pages
- * are evicted; when the cache is over its budget with nothing clean, the
- * caller flushes.
+ * are evicted, and never one that is pinned (a commit about to apply to it)
+ * or being written (its new contents are not in the file yet); when the
+ * cache is over its budget with nothing evictable it grows until the next
+ * checkpoint flushes.
  *
  * Thread safety: all functions are thread-safe.  Lock order: log lock ->
  * cache->mu -> rangelock (jdb_apply_write runs under the log lock).
@@ -36,6 +38,8 @@ typedef struct cpage {
     struct cpage *next;
     uint32_t pgno;
     bool dirty;
+    bool writing;           /* jdb_flush is writing a copy: not evictable */
+    uint32_t pins;          /* jdb_pin_record: not evictable */
     uint64_t lsn;
     uint8_t *data;
 } cpage;
@@ -96,9 +100,11 @@ static JET_ERR pwrite_full(int fd, const void *buf, size_t cb, off_t off)
     return JET_errSuccess;
 }
 
-/* Write both header copies from h and fsync.  Caller holds hdr_lock or
- * owns the file exclusively. */
-static JET_ERR write_header(int fd, const jf_dbhdr *h, uint32_t cb_page)
+/* Write both header copies from h and fsync (copy 0, fsync, copy 1,
+ * fsync: a crash leaves at least one valid copy).  Caller holds hdr_lock
+ * or owns the file exclusively.  inst (may be NULL) gives the fault point
+ * "db.hdr.copy0" between the copies. */
+static JET_ERR write_header(jet_inst *inst, int fd, const jf_dbhdr *h, uint32_t cb_page)
 {
     JET_ERR rc;
     uint8_t *blk = NULL;
@@ -108,6 +114,8 @@ static JET_ERR write_header(int fd, const jf_dbhdr *h, uint32_t cb_page)
     rc = pwrite_full(fd, blk, cb_page, 0);
     if (rc == 0 && fdatasync(fd) != 0)
         rc = JET_errDiskIO;
+    if (rc == 0 && inst != NULL)
+        jinst_fault(inst, "db.hdr.copy0");
     if (rc == 0)
         rc = pwrite_full(fd, blk, cb_page, cb_page);
     if (rc == 0 && fdatasync(fd) != 0)
@@ -141,7 +149,7 @@ JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
     h.cb_page = cb_page;
     h.cb_record = cb_record;
     jf_logtime_from_time(&h.time_attach, time(NULL));
-    rc = write_header(fd, &h, cb_page);
+    rc = write_header(NULL, fd, &h, cb_page);
     close(fd);
     if (rc < 0)
         unlink(path);
@@ -309,7 +317,7 @@ JET_ERR jdb_update_header(jet_db *db, void (*fn)(jf_dbhdr *h, void *arg), void *
     if (fn != NULL)
         fn(&db->hdr, arg);
     db->hdr.pgno_last = jdb_pgno_last(db);
-    rc = write_header(db->fd, &db->hdr, db->cb_page);
+    rc = write_header(db->inst, db->fd, &db->hdr, db->cb_page);
     pthread_mutex_unlock(&db->hdr_lock);
     return rc;
 }
@@ -333,7 +341,7 @@ static void cache_trim(jet_cache *c)
         scanned++;
         while (*pp != NULL && c->npages > CACHE_MAX_PAGES) {
             cpage *p = *pp;
-            if (p->dirty) {
+            if (p->dirty || p->writing || p->pins > 0) {
                 pp = &p->next;
                 continue;
             }
@@ -413,8 +421,40 @@ JET_ERR jdb_read_record(jet_db *db, uint64_t recno, void *pv, uint32_t cb)
 }
 
 /*
+ * jdb_pin_record -- see jet_int.h.  Takes cache->mu.
+ */
+JET_ERR jdb_pin_record(jet_db *db, uint64_t recno)
+{
+    uint64_t pg = 1 + recno / db->recs_per_page;
+    cpage *p;
+    JET_ERR rc;
+    if (pg > UINT32_MAX - 3)
+        return JET_errRecordNotFound;
+    pthread_mutex_lock(&db->cache->mu);
+    rc = cache_get(db, (uint32_t)pg, &p);
+    if (rc == 0)
+        p->pins++;
+    pthread_mutex_unlock(&db->cache->mu);
+    return rc;
+}
+
+/* jdb_unpin_record -- undo one jdb_pin_record.  Takes cache->mu. */
+void jdb_unpin_record(jet_db *db, uint64_t recno)
+{
+    uint64_t pg = 1 + recno / db->recs_per_page;
+    cpage *p;
+    pthread_mutex_lock(&db->cache->mu);
+    p = pg <= UINT32_MAX - 3 ? cache_find(db->cache, (uint32_t)pg) : NULL;
+    if (p != NULL && p->pins > 0)
+        p->pins--;
+    pthread_mutex_unlock(&db->cache->mu);
+}
+
+/*
  * jdb_apply_write -- store a committed after-image in the cache and mark
- * the page dirty with lsn.  Called under the log lock (log order).
+ * the page dirty with lsn.  Called under the log lock (log order).  When
+ * the caller pinned the record's page (jdb_pin_record) this cannot fail:
+ * the page is found in the cache and nothing is allocated or read.
  */
 JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb,
                         uint64_t lsn)
@@ -426,7 +466,8 @@ JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb,
     if (pg > UINT32_MAX - 3 || cb > db->cb_record)
         return JET_errInvalidParameter;
     pthread_mutex_lock(&db->cache->mu);
-    rc = cache_get(db, (uint32_t)pg, &p);
+    p = cache_find(db->cache, (uint32_t)pg);
+    rc = p != NULL ? JET_errSuccess : cache_get(db, (uint32_t)pg, &p);
     if (rc == 0) {
         memcpy(p->data + off, pv, cb);
         if (!p->dirty)
@@ -472,7 +513,6 @@ JET_ERR jdb_flush(jet_db *db)
     uint32_t n = 0, *list = NULL;
     uint8_t *buf = NULL;
     JET_ERR rc = JET_errSuccess;
-    uint32_t maxpg = 0;
 
     if (posix_memalign((void **)&buf, 4096, db->cb_page) != 0)
         return JET_errOutOfMemory;
@@ -496,6 +536,7 @@ JET_ERR jdb_flush(jet_db *db)
         memcpy(buf, p->data, db->cb_page);
         lsn = p->lsn;
         p->dirty = false;
+        p->writing = true; /* not evictable until the file holds this copy */
         c->ndirty--;
         pthread_mutex_unlock(&c->mu);
 
@@ -506,25 +547,28 @@ JET_ERR jdb_flush(jet_db *db)
             rc = pwrite_full(db->fd, buf, db->cb_page, pg_off(db, list[i]));
             jrl_unlock(&db->rl, list[i], list[i]);
         }
-        if (rc < 0) {
-            pthread_mutex_lock(&c->mu);
-            if ((p = cache_find(c, list[i])) != NULL && !p->dirty) {
+        pthread_mutex_lock(&c->mu);
+        p = cache_find(c, list[i]); /* still there: writing pages stay */
+        if (p != NULL) {
+            p->writing = false;
+            if (rc < 0 && !p->dirty) {
                 p->dirty = true;
                 c->ndirty++;
             }
-            pthread_mutex_unlock(&c->mu);
-            goto out;
         }
-        if (list[i] > maxpg)
-            maxpg = list[i];
+        /* the file holds the page now: a re-read after eviction must not
+         * take it for a blank page past the end */
+        if (rc == 0 && list[i] > c->pgno_file)
+            c->pgno_file = list[i];
+        pthread_mutex_unlock(&c->mu);
+        if (rc < 0)
+            goto out;
     }
     if (fdatasync(db->fd) != 0) {
         rc = JET_errDiskIO;
         goto out;
     }
     pthread_mutex_lock(&c->mu);
-    if (maxpg > c->pgno_file)
-        c->pgno_file = maxpg;
     cache_trim(c);
     pthread_mutex_unlock(&c->mu);
 out:

@@ -52,6 +52,28 @@ jet_inst *jinst_get(JET_INSTANCE instance)
     return found;
 }
 
+/* jinst_set_fault_hook -- see jet_int.h (tests only). */
+JET_ERR jinst_set_fault_hook(JET_INSTANCE instance,
+                             void (*fn)(void *arg, const char *point), void *arg)
+{
+    jet_inst *inst = jinst_get(instance);
+    if (inst == NULL)
+        return JET_errInvalidInstance;
+    pthread_mutex_lock(&inst->lock);
+    inst->fault = fn;
+    inst->fault_arg = arg;
+    pthread_mutex_unlock(&inst->lock);
+    return JET_errSuccess;
+}
+
+/* jinst_fault -- call the test fault hook for point, if any.  The hook is
+ * installed before JetInit and never changes while threads run. */
+void jinst_fault(jet_inst *inst, const char *point)
+{
+    if (inst != NULL && inst->fault != NULL)
+        inst->fault(inst->fault_arg, point);
+}
+
 /* Remove from the process list and free.  No thread may use it. */
 static void inst_free(jet_inst *inst)
 {
@@ -474,6 +496,7 @@ static JET_ERR recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev,
             rc = JET_errLogWriteFail;
             goto out;
         }
+        jinst_fault(inst, "init.archived");
         *ptprev = ch.time_create;
     } else {
         *ptprev = ra.time_create_end;
@@ -500,7 +523,7 @@ static JET_ERR write_checkpoint(jet_inst *inst, jf_lgpos p, bool locked)
     if (!locked)
         pthread_mutex_unlock(&inst->lock);
     chk_path(inst, path, sizeof path);
-    rc = jchk_write(path, &chk);
+    rc = jchk_write_inst(inst, path, &chk);
     if (rc == 0) {
         jlog_set_checkpoint(inst->log, p);
         inst->ckpt_lgpos = p;
@@ -528,14 +551,23 @@ JET_ERR jinst_checkpoint(jet_inst *inst)
         if (db != NULL)
             JCALL(jdb_flush(db)); /* db stays: detach needs ckpt_lock */
     }
+    jinst_fault(inst, "ckpt.flushed");
     JCALL(write_checkpoint(inst, p, false));
+    jinst_fault(inst, "ckpt.written");
     pthread_mutex_lock(&inst->lock);
     pinned = inst->bk_active;
     pthread_mutex_unlock(&inst->lock);
     if (inst->circular && !pinned) {
         uint32_t lo;
-        if (jlog_oldest_gen(inst, &lo) == 0 && lo < (uint32_t)p.gen)
+        if (jlog_oldest_gen(inst, &lo) == 0 && lo < (uint32_t)p.gen) {
+            if (lo + 1 < (uint32_t)p.gen) {
+                /* delete one, then the rest: a crash window to test */
+                JCALL(jlog_delete_range(inst, lo, lo + 1));
+                jinst_fault(inst, "ckpt.deleting");
+                lo++;
+            }
             JCALL(jlog_delete_range(inst, lo, (uint32_t)p.gen));
+        }
     }
 out:
     pthread_mutex_unlock(&inst->ckpt_lock);
@@ -668,7 +700,11 @@ JET_ERR JET_API JetInit(JET_INSTANCE *pinstance)
  * write a TERM record and a final checkpoint.  A running backup: with
  * JET_bitTermAbrupt or JET_bitTermStopBackup it is ended with abort (spec
  * 2.5), otherwise JET_errBackupInProgress.  Without TermAbrupt, open
- * sessions give JET_errTooManyActiveUsers.  An uninitialised instance is
+ * sessions give JET_errTooManyActiveUsers; with it they are rolled back and
+ * freed, and their handles give JET_errInvalidSesid afterwards (no thread
+ * may be inside a call on them).  A database that cannot be detached
+ * cleanly (I/O or log failure) is closed anyway and left for soft recovery.
+ * An uninitialised instance is
  * just freed.  Errors also: JET_errInvalidInstance, JET_errLogWriteFail,
  * JET_errDiskIO (the instance is freed anyway; recovery will redo).
  */
@@ -709,7 +745,16 @@ JET_ERR JET_API JetTerm2(JET_INSTANCE instance, JET_GRBIT grbit)
 
     pthread_mutex_lock(&inst->ckpt_lock);
     pthread_mutex_lock(&inst->lock);
+    /* abrupt: sessions still open are rolled back and freed; their handles
+     * give JET_errInvalidSesid from now on */
+    jsess_term_all(inst);
     rc = jinst_detach_all(inst, true);
+    for (uint32_t d = 1; d <= JF_MAX_DBS; d++) {
+        if (inst->dbs[d] != NULL) { /* detach failed: recovery will redo it */
+            jdb_close(inst->dbs[d]);
+            inst->dbs[d] = NULL;
+        }
+    }
     pthread_mutex_unlock(&inst->lock);
     r = jlog_append(inst->log, JF_LR_TERM, NULL, 0, NULL, NULL);
     if (r == 0)

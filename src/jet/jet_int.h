@@ -98,6 +98,12 @@ struct jet_inst {
     jet_backup *bk;
     bool bk_active;                /* a backup is in progress: pin all logs */
     bool bk_allowed;               /* JetInit completed, not terminating */
+
+    /* ---- added by the engine (session.c / instance.c own these) ---- */
+    jet_session *sessions;         /* live sessions of the instance (inst->lock) */
+    /* Test-only fault hook (jinst_set_fault_hook): NULL in production. */
+    void (*fault)(void *arg, const char *point);
+    void *fault_arg;
 };
 
 /* Resolve a handle; NULL if it is not a live instance. */
@@ -116,6 +122,15 @@ void jinst_unpin_logs(jet_inst *inst);
 JET_ERR jinst_checkpoint(jet_inst *inst);
 /* Absolute path of archived generation gen in the log directory. */
 void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
+/* Test-only fault injection.  The engine calls jinst_fault(inst, POINT)
+ * at named crash windows (see docs/engine-faults.md for the list, e.g.
+ * "log.roll.archived"); it does nothing unless a test installed a hook
+ * with jinst_set_fault_hook before JetInit.  A hook typically kills the
+ * process (SIGKILL) to simulate a crash exactly there.  Not thread-safe
+ * to install while the instance runs.  JET_errInvalidInstance. */
+JET_ERR jinst_set_fault_hook(JET_INSTANCE instance,
+                             void (*fn)(void *arg, const char *point), void *arg);
+void jinst_fault(jet_inst *inst, const char *point);
 /* Find the attached database whose absolute path equals path (exact
  * match after realpath of the directory); NULL if none.  inst->lock held. */
 jet_db *jinst_find_db(jet_inst *inst, const char *abspath);
@@ -145,6 +160,9 @@ JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb
                        jf_lgpos *ppos, uint64_t *plsn);
 JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn);  /* group commit */
 JET_ERR jlog_flush_all(jet_log *log);
+/* Make the log refuse every later append and flush with err (a fatal
+ * engine error, e.g. JET_errInstanceUnavailable). */
+void jlog_poison(jet_log *log, JET_ERR err);
 uint64_t jlog_durable_lsn(jet_log *log);
 /* Archive the current generation and start the next; *pgen = new current. */
 JET_ERR jlog_roll(jet_log *log, uint32_t *pgen);
@@ -179,6 +197,8 @@ jf_lgpos jlr_tell(const jet_logreader *r);
 
 /* Checkpoint file I/O (shadowed: both copies written, either one read). */
 JET_ERR jchk_write(const char *path, const jf_chk *chk);
+/* jchk_write with the instance's fault points ("chk.new_written"). */
+JET_ERR jchk_write_inst(jet_inst *inst, const char *path, const jf_chk *chk);
 /* JET_errCheckpointFileNotFound if missing, JET_errCheckpointCorrupt if
  * neither copy verifies. */
 JET_ERR jchk_read(const char *path, jf_chk *chk);
@@ -231,14 +251,30 @@ JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb,
                         uint64_t lsn);
 /* Write every dirty page (WAL: log flushed first), fsync the file. */
 JET_ERR jdb_flush(jet_db *db);
+/* Load the page holding record recno into the cache (verified) and pin
+ * it: a pinned page is never evicted, so jdb_apply_write on that record
+ * cannot fail for want of memory or I/O.  Each pin is undone by one
+ * jdb_unpin_record.  Errors: those of the page read, JET_errOutOfMemory,
+ * JET_errRecordNotFound. */
+JET_ERR jdb_pin_record(jet_db *db, uint64_t recno);
+void jdb_unpin_record(jet_db *db, uint64_t recno);
 
 /* ---- session.c ---- */
 struct jet_locktab *jlt_create(void);
 void jlt_destroy(struct jet_locktab *t);
 jet_session *jsess_get(JET_SESID sesid);
 jet_inst *jsess_inst(jet_session *s);
+/* Called with inst->lock held (attach.c); the session remembers the
+ * jet_db of an open dbid, which stays attached while it is open. */
 void jsess_set_open(jet_session *s, uint32_t dbid, bool open);
 bool jsess_is_open(jet_session *s, uint32_t dbid);
+/* true if s has an open transaction with writes to dbid (closing or
+ * detaching that database is refused with JET_errInTransaction). */
+bool jsess_txn_touches(jet_session *s, uint32_t dbid);
+/* JetTerm: free every session of inst (open transactions are rolled back,
+ * their handles become invalid: later calls get JET_errInvalidSesid).
+ * inst->lock held. */
+void jsess_term_all(jet_inst *inst);
 
 /* ---- attach.c ---- */
 /* Canonical absolute path of a file whose directory exists (the file need

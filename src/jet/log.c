@@ -50,6 +50,7 @@ struct jet_log {
     uint64_t durable;          /* LSN durable on disk */
     bool flushing;
     bool failed;               /* a write failed: the log is read-only now */
+    JET_ERR fail_rc;           /* error later calls get (JET_errLogWriteFail) */
     uint8_t *wbuf;             /* flusher's private copy */
     jf_attach_list attach;
     jf_lgpos chk;
@@ -173,6 +174,7 @@ static JET_ERR start_generation(jet_log *log, uint32_t gen, jf_logtime tprev)
      * the header must carry the attach list and checkpoint as of now. */
     make_header(log, gen, tprev, &h);
     JCALL(jlog_create_file(tmp, &h, log->inst->log_kib));
+    jinst_fault(log->inst, "log.roll.tmp_written");
     if (rename(tmp, cur) != 0) {
         rc = JET_errLogWriteFail;
         goto out;
@@ -235,6 +237,25 @@ out:
     return rc;
 }
 
+/* Mark the log failed with rc (first error wins for later calls); wakes
+ * waiters.  log->mu held. */
+static void set_failed(jet_log *log, JET_ERR rc)
+{
+    if (!log->failed) {
+        log->failed = true;
+        log->fail_rc = rc == JET_errInstanceUnavailable ? rc : JET_errLogWriteFail;
+    }
+    pthread_cond_broadcast(&log->cv);
+}
+
+/* jlog_poison -- see jet_int.h. */
+void jlog_poison(jet_log *log, JET_ERR err)
+{
+    pthread_mutex_lock(&log->mu);
+    set_failed(log, err);
+    pthread_mutex_unlock(&log->mu);
+}
+
 /* Seal segments [from, to] of the image into wbuf (same offsets).
  * log->mu held. */
 static void seal_range(jet_log *log, unsigned from, unsigned to)
@@ -258,7 +279,7 @@ static JET_ERR flush_locked(jet_log *log)
     while (log->flushing)
         pthread_cond_wait(&log->cv, &log->mu);
     if (log->failed)
-        return JET_errLogWriteFail;
+        return log->fail_rc;
     if (log->durable >= tip_lsn(log))
         return JET_errSuccess;
     to = log->ib > JF_SEG_HDR ? log->isec : (unsigned)log->isec - 1;
@@ -271,7 +292,7 @@ static JET_ERR flush_locked(jet_log *log)
             rc = JET_errLogWriteFail;
     }
     if (rc < 0) {
-        log->failed = true;
+        set_failed(log, rc);
         return rc;
     }
     log->durable = tip_lsn(log);
@@ -292,17 +313,18 @@ static JET_ERR roll_locked(jet_log *log)
     path_join(cur, sizeof cur, log->inst->log_path, name);
     jf_log_name(name, sizeof name, log->inst->base, log->gen, log->inst->legacy);
     path_join(arc, sizeof arc, log->inst->log_path, name);
-    if (rename(cur, arc) != 0) {
-        log->failed = true;
-        return JET_errLogWriteFail;
-    }
     if (log->gen + 1 > JF_GEN_MAX)
         return JET_errLogSequenceEnd;
+    if (rename(cur, arc) != 0) {
+        set_failed(log, JET_errLogWriteFail);
+        return JET_errLogWriteFail;
+    }
+    jinst_fault(log->inst, "log.roll.archived");
     rc = start_generation(log, log->gen + 1, log->time_create);
     if (rc == 0)
         rc = precreate_tmp(log);
     if (rc < 0)
-        log->failed = true;
+        set_failed(log, rc);
     pthread_cond_broadcast(&log->cv);
     return rc;
 }
@@ -357,7 +379,7 @@ JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb
     hdr[4] = type;
     pthread_mutex_lock(&log->mu);
     if (log->failed) {
-        rc = JET_errLogWriteFail;
+        rc = log->fail_rc;
         goto out;
     }
     /* keep room for an all-zero record header marking the end */
@@ -404,7 +426,7 @@ JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn)
         uint16_t isec_next;
         int fd;
         if (log->failed) {
-            rc = JET_errLogWriteFail;
+            rc = log->fail_rc;
             break;
         }
         if (log->flushing) {
@@ -431,7 +453,7 @@ JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn)
         pthread_mutex_lock(&log->mu);
         log->flushing = false;
         if (rc < 0) {
-            log->failed = true;
+            set_failed(log, rc);
         } else if (target > log->durable) {
             log->durable = target;
             if (isec_next > log->isec_flushed)
@@ -470,7 +492,7 @@ JET_ERR jlog_roll(jet_log *log, uint32_t *pgen)
 {
     JET_ERR rc;
     pthread_mutex_lock(&log->mu);
-    rc = log->failed ? JET_errLogWriteFail : roll_locked(log);
+    rc = log->failed ? log->fail_rc : roll_locked(log);
     if (pgen)
         *pgen = log->gen;
     pthread_mutex_unlock(&log->mu);
@@ -793,12 +815,20 @@ void jlr_close(jet_logreader *r)
 /* ---- checkpoint file ---- */
 
 /*
- * jchk_write -- write both shadow copies of the checkpoint (copy 0 first,
- * each fsynced), via a temporary file renamed over the old one so a crash
- * leaves either the old or the new checkpoint.  Errors: JET_errDiskIO,
+ * jchk_write -- write both shadow copies of the checkpoint into
+ * "<path>.new", fsync it, rename it over path and fsync the directory, so
+ * a crash leaves either the old or the new checkpoint (and the new one is
+ * durable before any log below it is deleted).  Errors: JET_errDiskIO,
  * JET_errDiskFull.
  */
 JET_ERR jchk_write(const char *path, const jf_chk *chk)
+{
+    return jchk_write_inst(NULL, path, chk);
+}
+
+/* jchk_write_inst -- jchk_write with inst's fault point "chk.new_written"
+ * between writing the new file and renaming it (inst may be NULL). */
+JET_ERR jchk_write_inst(jet_inst *inst, const char *path, const jf_chk *chk)
 {
     uint8_t buf[2 * JF_CHK_BLOCK];
     char tmp[JF_PATH_MAX + 16];
@@ -816,8 +846,24 @@ JET_ERR jchk_write(const char *path, const jf_chk *chk)
     if (rc == 0 && fdatasync(fd) != 0)
         rc = JET_errDiskIO;
     close(fd);
+    if (rc == 0 && inst != NULL)
+        jinst_fault(inst, "chk.new_written");
     if (rc == 0 && rename(tmp, path) != 0)
         rc = JET_errDiskIO;
+    if (rc == 0) {
+        char dir[JF_PATH_MAX + 16];
+        char *slash;
+        snprintf(dir, sizeof dir, "%s", path);
+        slash = strrchr(dir, '/');
+        if (slash == dir)
+            slash[1] = '\0';
+        else if (slash != NULL)
+            *slash = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
+        if (fsync_dir(dir) < 0)
+            rc = JET_errDiskIO;
+    }
     if (rc < 0)
         unlink(tmp);
     return rc;

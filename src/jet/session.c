@@ -11,11 +11,27 @@
  * Transactions do not nest (a second JetBeginTransaction gives
  * JET_errTransTooDeep).
  *
+ * Commit pins the page of every record in the write set before it appends
+ * the COMMIT record (jdb_pin_record), so applying the after-images under
+ * the log lock cannot fail: once a commit is in the log, the cache has it.
+ * If an apply fails all the same (a broken invariant), the log is poisoned
+ * and the instance refuses every later commit with
+ * JET_errInstanceUnavailable rather than run with a cache behind its log.
+ *
  * Record locks: a per-instance hash of (dbid, recno) -> owner, no waiting
  * (JET_errWriteConflict), released at commit/rollback.
  *
+ * Session handles: a JET_SESID is not a pointer but (generation << 32 |
+ * slot + 1) in the process-wide session registry (jet_sessions), so a
+ * handle that was ended, or freed by JetTerm, is recognised and refused
+ * with JET_errInvalidSesid without touching freed memory.  Each instance
+ * also keeps a list of its sessions (inst->sessions, inst->lock) that
+ * JetTerm frees (jsess_term_all).
+ *
  * Thread safety: a session is used by one thread at a time; the lock table
- * has its own mutex; everything else is in the modules called.
+ * and the registry have their own mutexes; lock order inst->lock ->
+ * registry mutex -> lock table mutex; everything else is in the modules
+ * called.
  */
 #include "config.h"
 
@@ -41,6 +57,7 @@ struct jet_locktab {
 
 typedef struct wentry {
     uint32_t dbid;
+    jet_db *db;          /* open by the session while the entry exists */
     uint64_t recno;
     size_t off;          /* of the after-image in sess->arena */
 } wentry;
@@ -53,8 +70,11 @@ typedef struct lentry {
 struct jet_session {
     uint32_t magic;
     jet_inst *inst;
+    JET_SESID handle;            /* registry handle */
+    jet_session *prev, *next;    /* inst->sessions list (inst->lock) */
     bool in_txn;
     bool dbopen[JF_MAX_DBS + 1];
+    jet_db *db[JF_MAX_DBS + 1];  /* attached db of an open dbid */
     wentry *w;
     size_t nw, capw;
     uint8_t *arena;
@@ -155,14 +175,77 @@ static void lock_release_all(jet_session *s)
     s->nl = 0;
 }
 
+/* ---- session registry (process-wide handle table) ---- */
+
+#define SESSION_GEN_MAX 0x7FFFFFFFu
+
+/* The process-wide table of live session handles.  slot[i].s is the
+ * session with handle (slot[i].gen << 32 | i + 1), or NULL when free;
+ * gen changes every time a slot is freed, so stale handles never match. */
+static struct jet_session_registry {
+    pthread_mutex_t mu;
+    struct sess_slot { jet_session *s; uint32_t gen; } *slot;
+    uint32_t nslot, cap;
+} jet_sessions = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+
+/* Register s and set s->handle.  JET_errOutOfMemory. */
+static JET_ERR reg_add(jet_session *s)
+{
+    JET_ERR rc = JET_errSuccess;
+    uint32_t i;
+    pthread_mutex_lock(&jet_sessions.mu);
+    for (i = 0; i < jet_sessions.nslot; i++)
+        if (jet_sessions.slot[i].s == NULL)
+            break;
+    if (i == jet_sessions.nslot) {
+        if (jet_sessions.nslot == jet_sessions.cap) {
+            uint32_t cap = jet_sessions.cap ? 2 * jet_sessions.cap : 64;
+            struct sess_slot *v = cap > (1u << 24) ? NULL
+                                  : realloc(jet_sessions.slot, cap * sizeof *v);
+            if (v == NULL) {
+                rc = JET_errOutOfMemory;
+                goto out;
+            }
+            jet_sessions.slot = v;
+            jet_sessions.cap = cap;
+        }
+        jet_sessions.slot[i].gen = 1;
+        jet_sessions.nslot++;
+    }
+    jet_sessions.slot[i].s = s;
+    s->handle = ((JET_SESID)jet_sessions.slot[i].gen << 32) | (JET_SESID)(i + 1);
+out:
+    pthread_mutex_unlock(&jet_sessions.mu);
+    return rc;
+}
+
+/* Remove s from the registry (its handle becomes invalid). */
+static void reg_remove(jet_session *s)
+{
+    uint32_t i = (uint32_t)(s->handle & 0xFFFFFFFFu) - 1;
+    pthread_mutex_lock(&jet_sessions.mu);
+    if (i < jet_sessions.nslot && jet_sessions.slot[i].s == s) {
+        jet_sessions.slot[i].s = NULL;
+        jet_sessions.slot[i].gen = jet_sessions.slot[i].gen % SESSION_GEN_MAX + 1;
+    }
+    pthread_mutex_unlock(&jet_sessions.mu);
+}
+
 /* ---- sessions ---- */
 
-/* jsess_get -- validate a session handle (NULL if invalid). */
+/* jsess_get -- validate a session handle (NULL if it is not a live
+ * session).  Never dereferences the handle.  Takes the registry mutex. */
 jet_session *jsess_get(JET_SESID sesid)
 {
-    jet_session *s = (jet_session *)sesid;
-    if (sesid == 0 || sesid == JET_sesidNil || s->magic != SESSION_MAGIC)
+    jet_session *s = NULL;
+    uint64_t h = (uint64_t)sesid;
+    uint32_t i = (uint32_t)(h & 0xFFFFFFFFu) - 1, gen = (uint32_t)(h >> 32);
+    if (sesid == 0 || sesid == JET_sesidNil)
         return NULL;
+    pthread_mutex_lock(&jet_sessions.mu);
+    if (i < jet_sessions.nslot && jet_sessions.slot[i].gen == gen)
+        s = jet_sessions.slot[i].s;
+    pthread_mutex_unlock(&jet_sessions.mu);
     return s;
 }
 
@@ -172,11 +255,25 @@ jet_inst *jsess_inst(jet_session *s)
     return s->inst;
 }
 
-/* jsess_db_open / jsess_db_close -- per-session open flag of a dbid. */
+/* jsess_set_open -- per-session open flag of a dbid; remembers the
+ * jet_db (inst->lock held by the caller, so inst->dbs is stable). */
 void jsess_set_open(jet_session *s, uint32_t dbid, bool open)
 {
-    if (dbid >= 1 && dbid <= JF_MAX_DBS)
-        s->dbopen[dbid] = open;
+    if (dbid >= 1 && dbid <= JF_MAX_DBS) {
+        s->dbopen[dbid] = open && s->inst->dbs[dbid] != NULL;
+        s->db[dbid] = s->dbopen[dbid] ? s->inst->dbs[dbid] : NULL;
+    }
+}
+
+/* jsess_txn_touches -- see jet_int.h. */
+bool jsess_txn_touches(jet_session *s, uint32_t dbid)
+{
+    if (!s->in_txn)
+        return false;
+    for (size_t i = 0; i < s->nw; i++)
+        if (s->w[i].dbid == dbid)
+            return true;
+    return false;
 }
 
 bool jsess_is_open(jet_session *s, uint32_t dbid)
@@ -202,19 +299,50 @@ JET_ERR JET_API JetBeginSessionA(JET_INSTANCE instance, JET_SESID *psesid,
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return JET_errOutOfMemory;
+    s->magic = SESSION_MAGIC;
+    s->inst = inst;
     pthread_mutex_lock(&inst->lock);
-    if (inst->state != JI_RUNNING) {
+    if (inst->state != JI_RUNNING)
         rc = JET_errNotInitialized;
-    } else {
+    else
+        rc = reg_add(s);
+    if (rc == 0) {
         inst->nsessions++;
-        s->magic = SESSION_MAGIC;
-        s->inst = inst;
-        *psesid = (JET_SESID)s;
+        s->next = inst->sessions;
+        if (s->next != NULL)
+            s->next->prev = s;
+        inst->sessions = s;
+        *psesid = s->handle;
     }
     pthread_mutex_unlock(&inst->lock);
     if (rc < 0)
         free(s);
     return rc;
+}
+
+/* Unlink s from its instance's list and the registry.  inst->lock held. */
+static void sess_unlink(jet_session *s)
+{
+    jet_inst *inst = s->inst;
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        inst->sessions = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    inst->nsessions--;
+    reg_remove(s);
+}
+
+/* Free a session's memory (unlinked already). */
+static void sess_free(jet_session *s)
+{
+    s->magic = 0;
+    free(s->w);
+    free(s->arena);
+    free(s->l);
+    free(s);
 }
 
 /* Drop the transaction's private state. */
@@ -242,14 +370,25 @@ JET_ERR JET_API JetEndSession(JET_SESID sesid, JET_GRBIT grbit)
     for (uint32_t d = 1; d <= JF_MAX_DBS; d++)
         if (s->dbopen[d] && inst->dbs[d] != NULL && inst->dbs[d]->nopen > 0)
             inst->dbs[d]->nopen--;
-    inst->nsessions--;
+    sess_unlink(s);
     pthread_mutex_unlock(&inst->lock);
-    s->magic = 0;
-    free(s->w);
-    free(s->arena);
-    free(s->l);
-    free(s);
+    sess_free(s);
     return JET_errSuccess;
+}
+
+/* jsess_term_all -- see jet_int.h.  inst->lock held; the lock table is
+ * still alive. */
+void jsess_term_all(jet_inst *inst)
+{
+    while (inst->sessions != NULL) {
+        jet_session *s = inst->sessions;
+        txn_clear(s);
+        for (uint32_t d = 1; d <= JF_MAX_DBS; d++)
+            if (s->dbopen[d] && inst->dbs[d] != NULL && inst->dbs[d]->nopen > 0)
+                inst->dbs[d]->nopen--;
+        sess_unlink(s);
+        sess_free(s);
+    }
 }
 
 /* JetBeginTransaction -- start a transaction.  JET_errTransTooDeep if
@@ -283,18 +422,14 @@ JET_ERR JET_API JetRollback(JET_SESID sesid, JET_GRBIT grbit)
     return JET_errSuccess;
 }
 
-/* Resolve dbid for s (must be open by the session). */
+/* Resolve dbid for s (must be open by the session).  No lock: a database
+ * a session has open stays attached (detach refuses while nopen > 0), and
+ * s->db is only changed by the session's own thread. */
 static JET_ERR get_db(jet_session *s, JET_DBID dbid, jet_db **pdb)
 {
-    jet_db *db = NULL;
-    if (!jsess_is_open(s, (uint32_t)dbid))
+    if (!jsess_is_open(s, (uint32_t)dbid) || s->db[dbid] == NULL)
         return JET_errInvalidDatabaseId;
-    pthread_mutex_lock(&s->inst->lock);
-    db = s->inst->dbs[dbid];
-    pthread_mutex_unlock(&s->inst->lock);
-    if (db == NULL)
-        return JET_errInvalidDatabaseId;
-    *pdb = db;
+    *pdb = s->db[dbid];
     return JET_errSuccess;
 }
 
@@ -307,33 +442,44 @@ static wentry *wfind(jet_session *s, uint32_t dbid, uint64_t recno)
     return NULL;
 }
 
-/* Called under the log lock: apply the write set to the cache. */
+/* Called under the log lock: apply the write set to the cache.  The
+ * pages are pinned, so this does not fail; if it does anyway, the first
+ * error is kept in s->apply_err. */
 static void apply_cb(void *arg, uint64_t lsn)
 {
     jet_session *s = arg;
     for (size_t i = 0; i < s->nw; i++) {
-        jet_db *db = s->inst->dbs[s->w[i].dbid];
-        JET_ERR rc = db == NULL ? JET_errInvalidDatabaseId
-                     : jdb_apply_write(db, s->w[i].recno, s->arena + s->w[i].off,
-                                       db->cb_record, lsn);
+        jet_db *db = s->w[i].db;
+        JET_ERR rc = jdb_apply_write(db, s->w[i].recno, s->arena + s->w[i].off,
+                                     db->cb_record, lsn);
         if (rc < 0 && s->apply_err == 0)
             s->apply_err = rc;
     }
+}
+
+/* Undo the pins of the first n write-set entries. */
+static void unpin_writes(jet_session *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jdb_unpin_record(s->w[i].db, s->w[i].recno);
 }
 
 /*
  * JetCommitTransaction -- make the transaction's writes durable (or, with
  * JET_bitCommitLazyFlush, durable at the next flush).  Errors:
  * JET_errInvalidSesid, JET_errNotInTransaction, JET_errLogWriteFail,
- * JET_errLogDiskFull, JET_errOutOfMemory.  On error the transaction is
- * rolled back (nothing of it is durable unless the log write succeeded).
+ * JET_errLogDiskFull, JET_errOutOfMemory, a page read error
+ * (JET_errReadVerifyFailure, JET_errDiskIO) while pinning,
+ * JET_errInstanceUnavailable (an earlier commit could not be applied to
+ * the cache; the instance takes no more commits).  On an error before the
+ * log append the transaction is rolled back and nothing of it is logged.
  */
 JET_ERR JET_API JetCommitTransaction(JET_SESID sesid, JET_GRBIT grbit)
 {
     jet_session *s = jsess_get(sesid);
     JET_ERR rc = JET_errSuccess;
     uint8_t *body = NULL;
-    size_t cb = 4, off;
+    size_t cb = 4, off, npinned = 0;
     uint64_t lsn = 0;
     if (s == NULL)
         return JET_errInvalidSesid;
@@ -342,7 +488,7 @@ JET_ERR JET_API JetCommitTransaction(JET_SESID sesid, JET_GRBIT grbit)
     if (s->nw == 0)
         goto out;
     for (size_t i = 0; i < s->nw; i++)
-        cb += 14 + s->inst->dbs[s->w[i].dbid]->cb_record;
+        cb += 14 + s->w[i].db->cb_record;
     body = malloc(cb);
     if (body == NULL) {
         rc = JET_errOutOfMemory;
@@ -351,18 +497,26 @@ JET_ERR JET_API JetCommitTransaction(JET_SESID sesid, JET_GRBIT grbit)
     jf_put32(body, (uint32_t)s->nw);
     off = 4;
     for (size_t i = 0; i < s->nw; i++) {
-        uint32_t cbr = s->inst->dbs[s->w[i].dbid]->cb_record;
+        uint32_t cbr = s->w[i].db->cb_record;
         jf_put32(body + off, s->w[i].dbid);
         jf_put64(body + off + 4, s->w[i].recno);
         jf_put16(body + off + 12, (uint16_t)cbr);
         memcpy(body + off + 14, s->arena + s->w[i].off, cbr);
         off += 14 + cbr;
     }
+    /* every page the apply touches is in the cache and stays there */
+    for (; npinned < s->nw; npinned++)
+        JCALL(jdb_pin_record(s->w[npinned].db, s->w[npinned].recno));
     s->apply_err = 0;
     JCALL(jlog_append_fn(s->inst->log, JF_LR_COMMIT, body, (uint32_t)cb, apply_cb, s,
                          NULL, &lsn));
-    rc = s->apply_err;
+    if (s->apply_err < 0) {
+        /* the log holds a commit the cache lacks: never run on like that */
+        jlog_poison(s->inst->log, JET_errInstanceUnavailable);
+        rc = JET_errInstanceUnavailable;
+    }
 out:
+    unpin_writes(s, npinned);
     txn_clear(s);
     if (rc == 0 && lsn != 0 && !(grbit & JET_bitCommitLazyFlush))
         rc = jlog_flush_to(s->inst->log, lsn);
@@ -470,6 +624,7 @@ JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long rec
             return rc;
         w = &s->w[s->nw++];
         w->dbid = (uint32_t)dbid;
+        w->db = db;
         w->recno = recno;
         w->off = s->cbarena;
         s->cbarena += db->cb_record;

@@ -1,1 +1,9 @@
-# (fragment: to be filled in)
+# jetutil: the admin tool (create, workload, verify, dump, serve, backup, restore)
+bin_PROGRAMS += src/jetutil/jetutil
+src_jetutil_jetutil_SOURCES = \
+	src/jetutil/jetutil.h src/jetutil/backup.h \
+	src/jetutil/main.c src/jetutil/opts.c src/jetutil/util.c \
+	src/jetutil/bank.c src/jetutil/create.c src/jetutil/workload.c \
+	src/jetutil/verify.c src/jetutil/dump.c src/jetutil/serve.c \
+	src/jetutil/backup.c src/jetutil/restore.c src/jetutil/bench.c
+src_jetutil_jetutil_LDADD = $(LIBJET)

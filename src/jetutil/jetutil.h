@@ -1,0 +1,188 @@
+/*
+ * jetutil.h -- shared declarations of the jetutil admin tool.
+ *
+ * jetutil is a client of the public API only (jet.h, jetlib.h, endpoint.h);
+ * `dump` additionally uses the pure on-disk format helpers of format.h, the
+ * way esentutl uses ESE's own structure definitions.
+ *
+ * Instance directory layout (docs/jetutil.1, README.md):
+ *   DIR/jetutil.conf   settings: page_size, log_kib, base, legacy
+ *   DIR/bank.edb       the bank database
+ *   DIR/edb.log, DIR/edbXXXXX.log, DIR/edbtmp.log   logs (base "edb")
+ *   DIR/edb.chk        checkpoint
+ *
+ * Bank layout (fixed-size records, little-endian u64 fields):
+ *   record 0           metadata: magic, accounts, total, shards
+ *   records 1..S       transfer-counter shards (S = JU_SHARDS); the sum is
+ *                      the number of transfers the database holds
+ *   records S+1..S+N   account balances
+ *
+ * Thread safety: the helpers below keep no global state; a ju_bank (one
+ * session) is used by one thread at a time.
+ */
+#ifndef JETUTIL_H
+#define JETUTIL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "format.h"
+#include "jet.h"
+#include "jetlib.h"
+
+#define JU_SETTINGS "jetutil.conf"
+#define JU_DBNAME "bank.edb"
+#define JU_BASE "edb"
+#define JU_LEGACY (JET_bitESE98FileNames | JET_bitEightDotThreeSoftCompat)
+#define JU_LABEL "jetutil-backup.label"
+#define JU_SHARDS 64
+#define JU_MAGIC 0x314B4E41424A554AULL /* "JUJBANK1" */
+#define JU_INITIAL_BALANCE 1000ULL
+#define JU_PATH 4096
+
+/* Propagate: rc = f(); if (rc < 0) goto out;  (warnings are >= 0) */
+#ifndef JCALL
+#define JCALL(expr) do { rc = (expr); if (rc < 0) goto out; } while (0)
+#endif
+
+/* Exit codes: 0 success, 1 failure (engine error, check failed), 2 usage. */
+#define JU_EXIT_FAIL 1
+#define JU_EXIT_USAGE 2
+
+/* ---- instance settings (DIR/jetutil.conf) ---- */
+typedef struct ju_settings {
+    unsigned long page_size;   /* JET_paramDatabasePageSize */
+    unsigned long log_kib;     /* JET_paramLogFileSize */
+    unsigned long record_size; /* JETLIB_paramRecordSize for create */
+    char base[JET_BASE_NAME_LENGTH + 1];
+    unsigned long legacy;      /* JET_paramLegacyFileNames */
+    unsigned long checkpoint_kib; /* JETLIB_paramCheckpointKiB, 0 = engine default */
+} ju_settings;
+
+/* Defaults: 4096-byte pages, 1024 KiB logs, 64-byte records, base edb. */
+void ju_settings_default(ju_settings *s);
+/* Read DIR/jetutil.conf.  Returns 0, or -1 after printing one line
+ * (`jetutil CMD: PATH: what is wrong`) on a missing or malformed file. */
+int ju_settings_read(const char *cmd, const char *dir, ju_settings *s);
+/* Write DIR/jetutil.conf (temp file + rename, fsync).  0 or -1 (printed). */
+int ju_settings_write(const char *cmd, const char *dir, const ju_settings *s);
+
+/* ---- an instance hosted in this process ---- */
+typedef struct ju_inst {
+    JET_INSTANCE inst;
+    bool created, inited;
+    char dir[JU_PATH];         /* absolute, with a trailing '/' */
+    char dbpath[JU_PATH + 16]; /* DIR/bank.edb, absolute */
+    ju_settings s;
+} ju_inst;
+
+/* Create the instance for directory dir (must exist) with settings s, set
+ * its parameters and run JetInit (soft recovery).  Returns a Jet error;
+ * on failure everything is released.  Not thread-safe per ju_inst. */
+JET_ERR ju_inst_open(ju_inst *ji, const char *dir, const ju_settings *s);
+/* JetTerm2(TermComplete) (falls back to JetTerm) once; safe twice. */
+JET_ERR ju_inst_close(ju_inst *ji);
+
+/* ---- the bank ---- */
+typedef struct ju_bank {
+    JET_SESID ses;
+    JET_DBID db;
+    bool have_ses, have_db;
+    uint64_t accounts, total, shards;
+} ju_bank;
+
+/* Begin a session and open (attaching if needed) the bank database; reads
+ * and checks the metadata record (JET_errDatabaseCorrupted if the magic is
+ * wrong).  On failure the session is ended. */
+JET_ERR ju_bank_open(ju_inst *ji, ju_bank *b);
+void ju_bank_close(ju_bank *b);
+/* One random transfer using shard `shard` (0-based), retrying on
+ * JET_errWriteConflict until it commits or `*stop` becomes true (then 1 is
+ * returned and nothing was committed).  0 = committed durably. */
+JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const volatile int *stop);
+/* Sum of the shards (transfers) and of the balances, read in one
+ * transaction. */
+JET_ERR ju_bank_sums(ju_bank *b, uint64_t *ptransfers, uint64_t *pbalances);
+/* Sum of the shards only (the transfer counter). */
+JET_ERR ju_bank_transfers(ju_bank *b, uint64_t *ptransfers);
+
+/* ---- the workload runner (workload and serve) ---- */
+typedef struct ju_runner ju_runner;
+/* Start T worker threads (each its own session) on an open instance.
+ * Must be called with SIGTERM/SIGINT blocked (threads inherit the mask). */
+JET_ERR ju_runner_start(ju_inst *ji, unsigned threads, ju_runner **pr);
+/* Transfers committed durably by the runner since start (thread-safe). */
+uint64_t ju_runner_committed(ju_runner *r);
+/* First worker error (0 if none) -- thread-safe. */
+JET_ERR ju_runner_error(ju_runner *r);
+/* Stop and join the workers (the counter is then final).  Safe twice. */
+void ju_runner_stop_workers(ju_runner *r);
+/* Stop and join the workers, end their sessions, free.  Safe with NULL. */
+void ju_runner_stop(ju_runner *r);
+/* Block SIGTERM/SIGINT in the calling thread (before starting threads). */
+int ju_block_signals(void);
+/* Wait up to ms milliseconds for SIGTERM/SIGINT (blocked beforehand):
+ * 1 if one arrived, 0 on timeout. */
+int ju_wait_signal(long ms);
+
+/* ---- small helpers (util.c) ---- */
+/* Print `jetutil CMD: WHAT: JET_errName (code)` to stderr. */
+void ju_jet_error(const char *cmd, const char *what, JET_ERR err);
+/* Print `jetutil CMD: ` + formatted message + newline to stderr. */
+void ju_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parse an unsigned decimal in [lo, hi]; 0 or -1 (printed usage error). */
+int ju_parse_ulong(const char *cmd, const char *opt, const char *val, unsigned long lo,
+                   unsigned long hi, unsigned long *out);
+/* Absolute path of dir with a trailing '/'; -1 if it does not resolve. */
+int ju_absdir(const char *dir, char *out, size_t cb);
+/* 0 if path does not exist or is an empty directory (*existed tells which),
+ * -1 otherwise (errno set: ENOTEMPTY, ENOTDIR, ...). */
+int ju_dir_absent_or_empty(const char *path, bool *existed);
+/* Remove a directory tree (no symlink following).  0 or -1. */
+int ju_rm_tree(const char *path);
+/* Copy file src to dst (created, must not exist unless overwrite), fsync.
+ * 0 or -1 with errno. */
+int ju_copy_file(const char *src, const char *dst, bool overwrite);
+/* fsync a directory.  0 or -1. */
+int ju_fsync_dir(const char *dir);
+double ju_now(void); /* monotonic seconds */
+uint64_t ju_rand(uint64_t *state); /* xorshift64* */
+
+/* ---- offline file checks (dump.c) ----
+ * Read and verify the header of a database (either shadow copy), log file
+ * or checkpoint file (either copy).  Errors: JET_errFileNotFound,
+ * JET_errDatabaseCorrupted / JET_errLogFileCorrupt / JET_errCheckpointCorrupt
+ * (truncated, bad checksum, wrong file type), JET_errDiskIO.  Never writes. */
+JET_ERR ju_check_db_header(const char *path, jf_dbhdr *h);
+JET_ERR ju_check_log_header(const char *path, jf_loghdr *h);
+JET_ERR ju_check_checkpoint(const char *path, jf_chk *c);
+/* Empty directory dir (keep dir itself).  0 or -1. */
+int ju_rm_contents(const char *dir);
+
+/* ---- subcommands ---- */
+int cmd_create(int argc, char **argv);
+int cmd_workload(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_bench_read(int argc, char **argv);
+
+/* ---- option parsing (opts.c) ---- */
+typedef struct ju_opt {
+    const char *name;   /* "--threads" */
+    bool has_arg;
+    const char **value; /* set to the argument (has_arg) */
+    bool *flag;         /* set true (!has_arg) */
+} ju_opt;
+/* Parse argv[1..] (argv[0] = subcommand): options from opts, positional
+ * arguments collected into pos (at most npos_max).  `--help`/`-h` prints
+ * usage to stdout and returns 1; errors print one usage line to stderr and
+ * return -1; success returns 0 with *npos set. */
+int ju_parse(int argc, char **argv, const ju_opt *opts, const char **pos, int npos_max,
+             int *npos, const char *usage);
+
+#endif /* JETUTIL_H */

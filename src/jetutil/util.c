@@ -1,0 +1,227 @@
+/*
+ * util.c -- jetutil helpers: error messages, number parsing, directory and
+ * file utilities, clock, PRNG.  No global state.
+ */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jetutil.h"
+
+/* One line `jetutil CMD: WHAT: JET_errName (code)` on stderr. */
+void ju_jet_error(const char *cmd, const char *what, JET_ERR err)
+{
+    fprintf(stderr, "jetutil %s: %s: %s (%ld)\n", cmd, what, JetLibErrorName(err), (long)err);
+}
+
+/* One line `jetutil CMD: message` on stderr. */
+void ju_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "jetutil %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Strict unsigned decimal in [lo, hi]; prints a usage error on failure. */
+int ju_parse_ulong(const char *cmd, const char *opt, const char *val, unsigned long lo,
+                   unsigned long hi, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long v;
+
+    if (!val || !*val || val[0] == '-' || val[0] == '+') goto bad;
+    errno = 0;
+    v = strtoul(val, &end, 10);
+    if (errno || *end || v < lo || v > hi) goto bad;
+    *out = v;
+    return 0;
+bad:
+    ju_error(cmd, "%s: '%s' is not a number in %lu..%lu", opt, val ? val : "", lo, hi);
+    return -1;
+}
+
+/* realpath(dir) + '/'; -1 with errno if it does not resolve or is too long. */
+int ju_absdir(const char *dir, char *out, size_t cb)
+{
+    char *r = realpath(dir, NULL);
+    size_t n;
+
+    if (!r) return -1;
+    n = strlen(r);
+    if (n + 2 > cb) {
+        free(r);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(out, r, n);
+    if (n == 0 || out[n - 1] != '/') out[n++] = '/';
+    out[n] = '\0';
+    free(r);
+    return 0;
+}
+
+/* 0 if path is absent (*existed=false) or an empty directory (true). */
+int ju_dir_absent_or_empty(const char *path, bool *existed)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    int rc = 0;
+
+    if (lstat(path, &st) < 0) {
+        if (errno != ENOENT) return -1;
+        *existed = false;
+        return 0;
+    }
+    *existed = true;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    d = opendir(path);
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            errno = ENOTEMPTY;
+            rc = -1;
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Recursive removal without following symlinks; -1 on the first failure. */
+int ju_rm_tree(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    int rc = 0;
+
+    if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlink(path);
+    d = opendir(path);
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) {
+        char sub[JU_PATH];
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub) {
+            errno = ENAMETOOLONG;
+            rc = -1;
+            break;
+        }
+        if (ju_rm_tree(sub) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    closedir(d);
+    if (rc == 0) rc = rmdir(path);
+    return rc;
+}
+
+/* Copy src to dst with fsync; dst must not exist unless overwrite. */
+int ju_copy_file(const char *src, const char *dst, bool overwrite)
+{
+    int in = -1, out = -1, rc = -1, saved = 0;
+    static const size_t cb = 1 << 20;
+    char *buf = malloc(cb);
+
+    if (!buf) goto out;
+    in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) goto out;
+    out = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), 0644);
+    if (out < 0) goto out;
+    for (;;) {
+        ssize_t n = read(in, buf, cb);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            goto out;
+        }
+        if (n == 0) break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                goto out;
+            }
+            off += w;
+        }
+    }
+    if (fsync(out) < 0) goto out;
+    rc = 0;
+out:
+    saved = errno;
+    if (in >= 0) close(in);
+    if (out >= 0 && close(out) < 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    free(buf);
+    errno = saved;
+    return rc;
+}
+
+/* fsync(dir). */
+int ju_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0) return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* CLOCK_MONOTONIC in seconds. */
+double ju_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*; state must be non-zero. */
+uint64_t ju_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Remove every entry of dir (recursively), keep dir. */
+int ju_rm_contents(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int rc = 0;
+
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) {
+        char sub[JU_PATH];
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub ||
+            ju_rm_tree(sub) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
