@@ -7,7 +7,7 @@
  * log deletion, between the two copies of a database header, and inside
  * JetInit's own recovery.  The parent then requires JetInit to recover
  * with every acknowledged transaction present, nothing else, and every
- * page checksum valid.  The point list is in docs/engine-faults.md.
+ * page checksum valid.  The point list is in jet_int.h (jinst_fault).
  */
 #include "config.h"
 

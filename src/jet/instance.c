@@ -574,8 +574,9 @@ out:
     return rc;
 }
 
-/* The checkpointer: every second, checkpoint when enough log was written
- * since the last one (or some was, and 10 s passed). */
+/* The checkpointer: every second (or when a log roll wakes it), prepare
+ * the next log file, and checkpoint when enough log was written since the
+ * last one (or some was, and 10 s passed). */
 static void *ckpt_main(void *arg)
 {
     jet_inst *inst = arg;
@@ -590,6 +591,7 @@ static void *ckpt_main(void *arg)
         if (inst->ckpt_stop)
             break;
         pthread_mutex_unlock(&inst->lock);
+        jlog_prepare_next(inst->log); /* the next log file, off the log lock */
         bytes = jlog_bytes_since_checkpoint(inst->log);
         if (bytes >= (uint64_t)inst->checkpoint_kib * 1024 ||
             (bytes > 0 && time(NULL) - last >= 10)) {

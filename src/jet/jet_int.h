@@ -123,11 +123,23 @@ JET_ERR jinst_checkpoint(jet_inst *inst);
 /* Absolute path of archived generation gen in the log directory. */
 void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
 /* Test-only fault injection.  The engine calls jinst_fault(inst, POINT)
- * at named crash windows (see docs/engine-faults.md for the list, e.g.
- * "log.roll.archived"); it does nothing unless a test installed a hook
- * with jinst_set_fault_hook before JetInit.  A hook typically kills the
- * process (SIGKILL) to simulate a crash exactly there.  Not thread-safe
- * to install while the instance runs.  JET_errInvalidInstance. */
+ * at named crash windows; it does nothing unless a test installed a hook
+ * with jinst_set_fault_hook before JetInit (production code never does:
+ * the cost is one NULL test per point).  A hook typically SIGKILLs the
+ * process to simulate a crash exactly there.  Install it only while no
+ * thread uses the instance.  Errors: JET_errInvalidInstance.  Points:
+ *   log.roll.archived    <base>.log renamed to <base><GEN>.log, the new
+ *                        generation not yet renamed in (only tmp exists)
+ *   log.roll.tmp_written new generation written as <base>tmp.log, not
+ *                        yet renamed to <base>.log (also at JetInit)
+ *   chk.new_written      new checkpoint in <chk>.new, not yet renamed
+ *   ckpt.flushed         checkpoint: pages flushed, checkpoint not written
+ *   ckpt.written         checkpoint written, circular deletion not done
+ *   ckpt.deleting        circular deletion: oldest log deleted, others not
+ *   db.hdr.copy0         database header copy 0 written, copy 1 not yet
+ *   init.archived        JetInit: recovered <base>.log archived, the new
+ *                        generation not created yet
+ * tests/test_engine_crash.c kills a writer at each of them. */
 JET_ERR jinst_set_fault_hook(JET_INSTANCE instance,
                              void (*fn)(void *arg, const char *point), void *arg);
 void jinst_fault(jet_inst *inst, const char *point);
@@ -160,6 +172,10 @@ JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb
                        jf_lgpos *ppos, uint64_t *plsn);
 JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn);  /* group commit */
 JET_ERR jlog_flush_all(jet_log *log);
+/* Pre-create <base>tmp.log for the next generation (zero-filled) if it
+ * is not ready, without holding the log lock during the I/O.  Called by
+ * the checkpointer thread after a roll wakes it. */
+void jlog_prepare_next(jet_log *log);
 /* Make the log refuse every later append and flush with err (a fatal
  * engine error, e.g. JET_errInstanceUnavailable). */
 void jlog_poison(jet_log *log, JET_ERR err);

@@ -8,6 +8,14 @@
  * file is mirrored in memory (at most JET_paramLogFileSize, 32 MiB), so a
  * flush seals and writes the segments appended since the last flush.
  *
+ * Log files are written in full (zeros) when created, not left sparse: an
+ * fdatasync after appending into allocated blocks is ~25% cheaper than
+ * one that also commits block allocations.  <base>tmp.log for the next
+ * generation is pre-created that way outside the log lock by the
+ * checkpointer thread (jlog_prepare_next, woken after a roll), so a roll
+ * under the lock only rewrites its header; if it is not ready yet the roll
+ * creates a sparse one (fast) instead.
+ *
  * Group commit: appenders copy their record into the image under log->mu
  * and get an LSN; jlog_flush_to makes one thread the flusher, which seals
  * the dirty segments into a private buffer, drops the lock for pwrite +
@@ -52,6 +60,8 @@ struct jet_log {
     bool failed;               /* a write failed: the log is read-only now */
     JET_ERR fail_rc;           /* error later calls get (JET_errLogWriteFail) */
     uint8_t *wbuf;             /* flusher's private copy */
+    bool tmp_ready;            /* <base>tmp.log pre-created for gen + 1 */
+    bool tmp_busy;             /* a thread is pre-creating it (no lock) */
     jf_attach_list attach;
     jf_lgpos chk;
     uint64_t bytes_since_chk;
@@ -102,27 +112,70 @@ static JET_ERR fsync_dir(const char *dir)
     return rc;
 }
 
+static JET_ERR create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib,
+                           bool fill);
+
 /*
  * jlog_create_file -- write a new empty log file: header segment, then
- * zero (blank) segments up to log_kib KiB.  Written to path directly and
- * fsynced.  Errors: JET_errLogWriteFail, JET_errLogDiskFull.
+ * zero (blank) segments up to log_kib KiB, all actually written (no
+ * holes) so later appends need no block allocation.  Written to path
+ * directly and fsynced.  Errors: JET_errLogWriteFail, JET_errLogDiskFull,
+ * JET_errOutOfMemory.
  */
 JET_ERR jlog_create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib)
 {
+    return create_file(path, hdr, log_kib, true);
+}
+
+/* jlog_create_file, or with fill false a sparse file (ftruncate): fast,
+ * for rolls under the log lock. */
+static JET_ERR create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib, bool fill)
+{
+    enum { CHUNK = 256 * 1024 };
     uint8_t blk[JF_LOG_HDR];
+    uint8_t *zero = NULL;
+    off_t size = (off_t)log_kib * 1024, off;
     JET_ERR rc = JET_errSuccess;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno == ENOSPC ? JET_errLogDiskFull : JET_errLogWriteFail;
     jf_loghdr_encode(hdr, blk);
     JCALL(pwrite_all(fd, blk, sizeof blk, 0));
-    if (ftruncate(fd, (off_t)log_kib * 1024) != 0) {
-        rc = JET_errLogWriteFail;
+    if (!fill) {
+        if (ftruncate(fd, size) != 0)
+            rc = JET_errLogWriteFail;
+        off = size;
+    } else if ((zero = calloc(1, CHUNK)) == NULL) {
+        rc = JET_errOutOfMemory;
         goto out;
+    } else {
+        off = sizeof blk;
+    }
+    for (; rc == 0 && off < size; off += CHUNK) {
+        size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+        JCALL(pwrite_all(fd, zero, n, off));
     }
     if (fdatasync(fd) != 0)
         rc = JET_errLogWriteFail;
 out:
+    free(zero);
+    close(fd);
+    return rc;
+}
+
+/* Rewrite only the header of the pre-created file at path (same size,
+ * zero segments) and fsync it.  JET_errLogWriteFail. */
+static JET_ERR rewrite_header(const char *path, const jf_loghdr *hdr)
+{
+    uint8_t blk[JF_LOG_HDR];
+    JET_ERR rc;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return JET_errLogWriteFail;
+    jf_loghdr_encode(hdr, blk);
+    rc = pwrite_all(fd, blk, sizeof blk, 0);
+    if (rc == 0 && fdatasync(fd) != 0)
+        rc = JET_errLogWriteFail;
     close(fd);
     return rc;
 }
@@ -144,15 +197,46 @@ static void make_header(const jet_log *log, uint32_t gen, jf_logtime tprev,
     h->attach = log->attach;
 }
 
-/* Pre-create <base>tmp.log for generation gen+1. log->mu held. */
-static JET_ERR precreate_tmp(jet_log *log)
+/* Pre-create <base>tmp.log for generation gen+1 (its header is rewritten
+ * when it is used).  Called without log->mu by the thread that set
+ * tmp_busy, or with the log private (jlog_open). */
+static JET_ERR precreate_tmp(jet_log *log, uint32_t gen, jf_logtime tcreate)
 {
     char name[64], path[JF_PATH_MAX + 64];
     jf_loghdr h;
     jf_tmp_log_name(name, sizeof name, log->inst->base, log->inst->legacy);
     path_join(path, sizeof path, log->inst->log_path, name);
-    make_header(log, log->gen + 1, log->time_create, &h);
+    pthread_mutex_lock(&log->mu);
+    make_header(log, gen + 1, tcreate, &h);
+    pthread_mutex_unlock(&log->mu);
     return jlog_create_file(path, &h, log->inst->log_kib);
+}
+
+/* jlog_prepare_next -- see jet_int.h.  Pre-creates the next tmp file
+ * outside the lock unless it is ready or another thread is at it.  A
+ * failure is not an error here: the next roll creates the file under the
+ * lock instead.  Takes log->mu. */
+void jlog_prepare_next(jet_log *log)
+{
+    uint32_t gen;
+    jf_logtime tcreate;
+    JET_ERR rc;
+    pthread_mutex_lock(&log->mu);
+    if (log->tmp_ready || log->tmp_busy || log->failed) {
+        pthread_mutex_unlock(&log->mu);
+        return;
+    }
+    log->tmp_busy = true;
+    gen = log->gen;
+    tcreate = log->time_create;
+    pthread_mutex_unlock(&log->mu);
+    rc = precreate_tmp(log, gen, tcreate);
+    pthread_mutex_lock(&log->mu);
+    log->tmp_busy = false;
+    if (rc == 0 && log->gen == gen)
+        log->tmp_ready = true;
+    pthread_cond_broadcast(&log->cv);
+    pthread_mutex_unlock(&log->mu);
 }
 
 /* Make <base>.log generation gen the current file (creating it via the
@@ -171,9 +255,16 @@ static JET_ERR start_generation(jet_log *log, uint32_t gen, jf_logtime tprev)
     path_join(tmp, sizeof tmp, log->inst->log_path, name);
 
     /* Write a fresh header for gen into the tmp file and rename it in:
-     * the header must carry the attach list and checkpoint as of now. */
+     * the header must carry the attach list and checkpoint as of now.  A
+     * pre-created tmp file only needs the header. */
     make_header(log, gen, tprev, &h);
-    JCALL(jlog_create_file(tmp, &h, log->inst->log_kib));
+    if (log->tmp_ready)
+        rc = rewrite_header(tmp, &h);
+    if (!log->tmp_ready || rc < 0)
+        rc = create_file(tmp, &h, log->inst->log_kib, false);
+    log->tmp_ready = false;
+    if (rc < 0)
+        goto out;
     jinst_fault(log->inst, "log.roll.tmp_written");
     if (rename(tmp, cur) != 0) {
         rc = JET_errLogWriteFail;
@@ -228,7 +319,8 @@ JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
     }
     log->chk = (jf_lgpos){ JF_SEG_HDR, 1, (int32_t)gen };
     JCALL(start_generation(log, gen, time_prev));
-    JCALL(precreate_tmp(log));
+    JCALL(precreate_tmp(log, log->gen, log->time_create));
+    log->tmp_ready = true;
     *plog = log;
     log = NULL;
 out:
@@ -301,12 +393,22 @@ static JET_ERR flush_locked(jet_log *log)
     return rc;
 }
 
-/* Archive the current generation and start the next.  log->mu held. */
+/* Archive the current generation and start the next.  log->mu held; it
+ * is released only while waiting for a running flusher or tmp
+ * pre-creation to finish, before anything is changed. */
 static JET_ERR roll_locked(jet_log *log)
 {
     char name[64], cur[JF_PATH_MAX + 64], arc[JF_PATH_MAX + 64];
     JET_ERR rc;
-    rc = flush_locked(log);
+    /* Wait out a running flusher and a tmp pre-creation first: from here
+     * to the end the lock is held without a break, so no record can go
+     * into the generation being archived after its final flush, and no
+     * flusher can still be writing to the file descriptor closed below. */
+    while (log->flushing || log->tmp_busy)
+        pthread_cond_wait(&log->cv, &log->mu);
+    if (log->failed)
+        return log->fail_rc;
+    rc = flush_locked(log); /* does not wait: nobody is flushing */
     if (rc < 0)
         return rc;
     jf_cur_log_name(name, sizeof name, log->inst->base, log->inst->legacy);
@@ -321,12 +423,18 @@ static JET_ERR roll_locked(jet_log *log)
     }
     jinst_fault(log->inst, "log.roll.archived");
     rc = start_generation(log, log->gen + 1, log->time_create);
-    if (rc == 0)
-        rc = precreate_tmp(log);
     if (rc < 0)
         set_failed(log, rc);
     pthread_cond_broadcast(&log->cv);
     return rc;
+}
+
+/* After a roll (log->mu not held): wake the checkpointer thread, which
+ * calls jlog_prepare_next.  Signalling without inst->lock may miss a
+ * wait in progress; the checkpointer then prepares on its next 1 s tick. */
+static void wake_preparer(jet_log *log)
+{
+    pthread_cond_signal(&log->inst->ckpt_cv);
 }
 
 /* Copy a record into the image at the append position.  The caller made
@@ -371,6 +479,7 @@ JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb
     uint32_t total = cb + JF_LR_HDR;
     JET_ERR rc = JET_errSuccess;
     jf_lgpos pos;
+    bool rolled = false;
 
     if (total > JF_LR_MAX ||
         total + JF_LR_HDR > (uint64_t)(log->csec - 1) * JF_SEG_PAYLOAD)
@@ -384,9 +493,20 @@ JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb
     }
     /* keep room for an all-zero record header marking the end */
     if (room_left(log) < (uint64_t)total + JF_LR_HDR) {
+        /* roll_locked would wait for these (dropping the lock), and
+         * another appender may roll meanwhile: wait here and re-check */
+        while (log->flushing || log->tmp_busy)
+            pthread_cond_wait(&log->cv, &log->mu);
+        if (log->failed) {
+            rc = log->fail_rc;
+            goto out;
+        }
+    }
+    if (room_left(log) < (uint64_t)total + JF_LR_HDR) {
         rc = roll_locked(log);
         if (rc < 0)
             goto out;
+        rolled = true;
     }
     pos = (jf_lgpos){ log->ib, log->isec, (int32_t)log->gen };
     put_bytes(log, hdr, sizeof hdr);
@@ -401,6 +521,8 @@ JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb
         fn(arg, tip_lsn(log));
 out:
     pthread_mutex_unlock(&log->mu);
+    if (rolled)
+        wake_preparer(log);
     return rc;
 }
 
@@ -496,6 +618,8 @@ JET_ERR jlog_roll(jet_log *log, uint32_t *pgen)
     if (pgen)
         *pgen = log->gen;
     pthread_mutex_unlock(&log->mu);
+    if (rc == 0)
+        wake_preparer(log);
     return rc;
 }
 
@@ -561,6 +685,8 @@ void jlog_close(jet_log *log)
         return;
     if (log->fd >= 0) {
         pthread_mutex_lock(&log->mu);
+        while (log->tmp_busy)
+            pthread_cond_wait(&log->cv, &log->mu);
         (void)flush_locked(log);
         pthread_mutex_unlock(&log->mu);
         close(log->fd);

@@ -239,10 +239,19 @@ static JET_ERR rdb_page(rdb *d, uint32_t pgno, uint8_t **pdata)
     }
     memset(p->data, 0, d->cb_page);
     if (pgno <= d->pgno_file) {
-        ssize_t n = pread(d->fd, p->data, d->cb_page, (off_t)(pgno + 1) * d->cb_page);
-        if (n < 0)
-            rc = JET_errDiskIO;
-        else
+        size_t done = 0;
+        while (done < d->cb_page) { /* short read past EOF: rest stays zero */
+            ssize_t n = pread(d->fd, p->data + done, d->cb_page - done,
+                              (off_t)(pgno + 1) * d->cb_page + (off_t)done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                rc = JET_errDiskIO;
+            if (n <= 0)
+                break;
+            done += (size_t)n;
+        }
+        if (rc == 0)
             rc = jf_page_verify(p->data, d->cb_page, pgno);
     }
     if (rc < 0) {
