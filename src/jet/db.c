@@ -60,44 +60,16 @@ static off_t pg_off(const jet_db *db, uint32_t pgno)
     return (off_t)(pgno + 1) * db->cb_page;
 }
 
-/* pread all of it; short read past EOF zero-fills.  JET_errDiskIO. */
+/* pread all of it; past EOF reads zeros.  JET_errDiskIO. */
 static JET_ERR pread_full(int fd, void *buf, size_t cb, off_t off)
 {
-    uint8_t *p = buf;
-    while (cb > 0) {
-        ssize_t n = pread(fd, p, cb, off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return JET_errDiskIO;
-        }
-        if (n == 0) {
-            memset(p, 0, cb);
-            break;
-        }
-        p += n;
-        cb -= (size_t)n;
-        off += n;
-    }
-    return JET_errSuccess;
+    return jio_pread(fd, buf, cb, off, NULL) == 0 ? JET_errSuccess : JET_errDiskIO;
 }
 
 /* pwrite all of it.  JET_errDiskIO / JET_errDiskFull. */
 static JET_ERR pwrite_full(int fd, const void *buf, size_t cb, off_t off)
 {
-    const uint8_t *p = buf;
-    while (cb > 0) {
-        ssize_t n = pwrite(fd, p, cb, off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
-        }
-        p += n;
-        cb -= (size_t)n;
-        off += n;
-    }
-    return JET_errSuccess;
+    return jio_err(jio_pwrite(fd, buf, cb, off));
 }
 
 /* Write both header copies from h and fsync (copy 0, fsync, copy 1,

@@ -47,6 +47,12 @@ typedef struct jet_session jet_session;
 /* Propagate: rc = f(); if (rc < 0) goto out;  (warnings are >= 0) */
 #define JCALL(expr) do { rc = (expr); if (rc < 0) goto out; } while (0)
 
+/* ---- fileio.c: whole-buffer positional I/O ---- */
+#include <sys/types.h>
+int jio_pwrite(int fd, const void *buf, size_t cb, off_t off);           /* 0 or errno */
+int jio_pread(int fd, void *buf, size_t cb, off_t off, size_t *pgot);    /* zero-fills past EOF */
+JET_ERR jio_err(int e);  /* ENOSPC/EDQUOT -> JET_errDiskFull, else JET_errDiskIO */
+
 /* ---- rangelock.c: exclusive locks on page ranges [lo, hi] ---- */
 typedef struct jet_rangelock {
     pthread_mutex_t mu;

@@ -83,19 +83,10 @@ static uint64_t tip_lsn(const jet_log *log)
 /* Write all of buf at off; JET_errLogWriteFail / JET_errLogDiskFull. */
 static JET_ERR pwrite_all(int fd, const void *buf, size_t cb, off_t off)
 {
-    const uint8_t *p = buf;
-    while (cb > 0) {
-        ssize_t n = pwrite(fd, p, cb, off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == ENOSPC ? JET_errLogDiskFull : JET_errLogWriteFail;
-        }
-        p += n;
-        cb -= (size_t)n;
-        off += n;
-    }
-    return JET_errSuccess;
+    int e = jio_pwrite(fd, buf, cb, off);
+    if (e == 0)
+        return JET_errSuccess;
+    return e == ENOSPC || e == EDQUOT ? JET_errLogDiskFull : JET_errLogWriteFail;
 }
 
 /* fsync the directory holding path (renames durable).  Best effort is not
@@ -803,15 +794,9 @@ JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr)
         goto out;
     }
     r->cb = (size_t)st.st_size;
-    while (done < r->cb) {
-        ssize_t n = pread(fd, r->img + done, r->cb - done, (off_t)done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = JET_errDiskIO;
-            goto out;
-        }
-        done += (size_t)n;
+    if (jio_pread(fd, r->img, r->cb, 0, &done) != 0 || done != r->cb) {
+        rc = JET_errDiskIO;
+        goto out;
     }
     JCALL(jf_loghdr_decode(r->img, JF_LOG_HDR, hdr));
     if ((size_t)hdr->csec_file * JF_SEGMENT != r->cb) {

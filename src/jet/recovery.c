@@ -58,19 +58,7 @@ typedef struct redo {
 /* pwrite everything.  JET_errDiskIO / JET_errDiskFull. */
 static JET_ERR wr(int fd, const void *buf, size_t cb, off_t off)
 {
-    const uint8_t *p = buf;
-    while (cb > 0) {
-        ssize_t n = pwrite(fd, p, cb, off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
-        }
-        p += n;
-        cb -= (size_t)n;
-        off += n;
-    }
-    return JET_errSuccess;
+    return jio_err(jio_pwrite(fd, buf, cb, off));
 }
 
 /* Write every cached page of d and drop them. */
@@ -239,18 +227,8 @@ static JET_ERR rdb_page(rdb *d, uint32_t pgno, uint8_t **pdata)
     }
     memset(p->data, 0, d->cb_page);
     if (pgno <= d->pgno_file) {
-        size_t done = 0;
-        while (done < d->cb_page) { /* short read past EOF: rest stays zero */
-            ssize_t n = pread(d->fd, p->data + done, d->cb_page - done,
-                              (off_t)(pgno + 1) * d->cb_page + (off_t)done);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                rc = JET_errDiskIO;
-            if (n <= 0)
-                break;
-            done += (size_t)n;
-        }
+        if (jio_pread(d->fd, p->data, d->cb_page, (off_t)(pgno + 1) * d->cb_page, NULL) != 0)
+            rc = JET_errDiskIO; /* past EOF the page stays zero (blank) */
         if (rc == 0)
             rc = jf_page_verify(p->data, d->cb_page, pgno);
     }

@@ -1,0 +1,68 @@
+/*
+ * fileio.c -- whole-buffer positional I/O shared by the engine modules
+ * (log.c, db.c, recovery.c): loops over short transfers and EINTR so that
+ * callers see all-or-error.  Thread-safe (no state).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jet_int.h"
+
+/* jio_pwrite -- write all cb bytes at off.  0, or the errno of the
+ * failing write. */
+int jio_pwrite(int fd, const void *buf, size_t cb, off_t off)
+{
+    const uint8_t *p = buf;
+    while (cb > 0) {
+        ssize_t n = pwrite(fd, p, cb, off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        p += n;
+        cb -= (size_t)n;
+        off += n;
+    }
+    return 0;
+}
+
+/* jio_pread -- read cb bytes at off; bytes past the end of the file read
+ * as zeros.  *pgot (optional) gets the bytes that came from the file.
+ * 0, or the errno of the failing read. */
+int jio_pread(int fd, void *buf, size_t cb, off_t off, size_t *pgot)
+{
+    uint8_t *p = buf;
+    size_t got = 0;
+    while (cb > 0) {
+        ssize_t n = pread(fd, p, cb, off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (n == 0) {
+            memset(p, 0, cb);
+            break;
+        }
+        p += n;
+        cb -= (size_t)n;
+        off += n;
+        got += (size_t)n;
+    }
+    if (pgot != NULL)
+        *pgot = got;
+    return 0;
+}
+
+/* jio_err -- the Jet error for a data-file errno: JET_errDiskFull for
+ * ENOSPC/EDQUOT, JET_errDiskIO otherwise (0 for 0). */
+JET_ERR jio_err(int e)
+{
+    if (e == 0)
+        return JET_errSuccess;
+    return e == ENOSPC || e == EDQUOT ? JET_errDiskFull : JET_errDiskIO;
+}
