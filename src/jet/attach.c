@@ -170,6 +170,25 @@ static uint32_t free_dbid(jet_inst *inst)
     return 0;
 }
 
+/* Checks shared by create and attach: no backup running, a valid path
+ * (canonical form into path), not attached yet (else `if_attached`), a
+ * free dbid.  0 or the error/warning.  inst->lock held. */
+static JET_ERR new_slot(jet_inst *inst, const char *name, char *path, size_t cb,
+                        JET_ERR if_attached, uint32_t *pdbid)
+{
+    JET_ERR rc;
+    if (jbk_in_progress(inst))
+        return JET_errBackupInProgress;
+    rc = db_path(name, path, cb);
+    if (rc < 0)
+        return rc;
+    if (jinst_find_db(inst, path) != NULL)
+        return if_attached;
+    if ((*pdbid = free_dbid(inst)) == 0)
+        return JET_errTooManyAttachedDatabases;
+    return JET_errSuccess;
+}
+
 /* Open path as dbid, log `type` with body, mark it attached.  inst->lock
  * held. */
 static JET_ERR attach_locked(jet_inst *inst, const char *path, uint32_t dbid,
@@ -232,19 +251,9 @@ JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
         rc = JET_errInvalidParameter;
         goto out;
     }
-    if (jbk_in_progress(inst)) {
-        rc = JET_errBackupInProgress;
+    rc = new_slot(inst, szFilename, path, sizeof path, JET_errDatabaseDuplicate, &dbid);
+    if (rc != 0)
         goto out;
-    }
-    JCALL(db_path(szFilename, path, sizeof path));
-    if (jinst_find_db(inst, path) != NULL) {
-        rc = JET_errDatabaseDuplicate;
-        goto out;
-    }
-    if ((dbid = free_dbid(inst)) == 0) {
-        rc = JET_errTooManyAttachedDatabases;
-        goto out;
-    }
     jf_sig_new(&sdb);
     slog = jlog_signature(inst->log);
     JCALL(jdb_create_file(path, inst->cb_page, inst->cb_record, &sdb, &slog, dbid,
@@ -289,19 +298,9 @@ JET_ERR JET_API JetAttachDatabaseA(JET_SESID sesid, const char *szFilename, JET_
     JET_ERR rc = enter(sesid, &s, &inst);
     if (rc < 0)
         return rc;
-    if (jbk_in_progress(inst)) {
-        rc = JET_errBackupInProgress;
+    rc = new_slot(inst, szFilename, path, sizeof path, JET_wrnDatabaseAttached, &dbid);
+    if (rc != 0)
         goto out;
-    }
-    JCALL(db_path(szFilename, path, sizeof path));
-    if (jinst_find_db(inst, path) != NULL) {
-        rc = JET_wrnDatabaseAttached;
-        goto out;
-    }
-    if ((dbid = free_dbid(inst)) == 0) {
-        rc = JET_errTooManyAttachedDatabases;
-        goto out;
-    }
     len = strlen(path);
     jf_put32(body, dbid);
     jf_put16(body + 4, (uint16_t)len);
