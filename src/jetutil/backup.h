@@ -56,4 +56,40 @@ typedef struct bk_label {
 int bk_label_read(const char *cmd, const char *dir, bk_label *l);
 int bk_label_write(const char *cmd, const char *dir, const bk_label *l);
 
+/* ---- backup directories for restore (manifest.c) ----
+ * A set = one backup directory: the jetutil layout (JU_LABEL, databases
+ * and logs side by side, no checksums) or a copy of an esebackupfs mount
+ * (BK_FS_LABEL, databases at the top, logs in logs/, BK_FS_MANIFEST with
+ * the SHA-256 and size of every file and the log generation range). */
+#define BK_FS_LABEL "backup_label"
+#define BK_FS_MANIFEST "manifest"
+#define BK_MAX_SETS 16
+typedef struct bk_entry {
+    char rel[320];               /* NAME or logs/NAME, relative to the set */
+    unsigned char sha[32];
+    bool have_sha, have_size;
+    unsigned long long size;
+    unsigned line;               /* manifest line of the checksum */
+} bk_entry;
+typedef struct bk_set {
+    char dir[JU_PATH];           /* as given on the command line */
+    bool esefs;                  /* esebackupfs copy (else jetutil layout) */
+    bk_label l;                  /* normalised: type, base, page size, legacy,
+                                    log_kib (0 = unknown), range, databases */
+    bk_entry *ent;               /* manifest entries (esefs only) */
+    size_t nent, cap;
+} bk_set;
+/* Load DIR (either layout) into s.  0, or -1 after printing one line. */
+int bk_set_load(const char *cmd, const char *dir, bk_set *s);
+void bk_set_free(bk_set *s);
+/* Manifest entry named rel, or NULL. */
+const bk_entry *bk_set_find(const bk_set *s, const char *rel);
+/* Path of log generation gen relative to the set's directory; 0 or -1. */
+int bk_set_log_rel(const bk_set *s, unsigned long gen, char *rel, size_t cb);
+/* File name of database i in the set's directory. */
+const char *bk_set_db_rel(const bk_set *s, unsigned i);
+/* Size + SHA-256 of every manifest entry; read-only.  Number of files
+ * checked (0 without a manifest), or -1 after one line naming the file. */
+long bk_set_verify(const char *cmd, const bk_set *s);
+
 #endif /* JETUTIL_BACKUP_H */

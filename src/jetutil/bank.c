@@ -259,7 +259,7 @@ void ju_bank_close(ju_bank *b)
 }
 
 /* One transfer with retry on write conflicts; see jetutil.h. */
-JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const volatile int *stop)
+JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const atomic_bool *stop)
 {
     JET_ERR rc;
 
@@ -269,7 +269,7 @@ JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const volati
         uint64_t rs = shard_rec(shard % JU_SHARDS);
         bool in_trx = false;
 
-        if (*stop) return 1;
+        if (atomic_load_explicit(stop, memory_order_relaxed)) return 1;
         if (to == from) to = (from + 1) % b->accounts;
         JCALL(JetBeginTransaction(b->ses));
         in_trx = true;
@@ -350,7 +350,7 @@ typedef struct ju_worker {
 struct ju_runner {
     ju_inst *ji;
     unsigned nthreads;
-    volatile int stop;              /* read by workers; set once by stop */
+    atomic_bool stop;               /* read by workers; set once by stop (C11 atomic) */
     _Atomic uint64_t committed;
     _Atomic long err;
     ju_worker *w;
@@ -364,7 +364,7 @@ static void *worker_main(void *arg)
                    (uint64_t)getpid();
 
     if (!rng) rng = 1;
-    while (!w->r->stop) {
+    while (!atomic_load_explicit(&w->r->stop, memory_order_relaxed)) {
         JET_ERR rc = ju_bank_transfer(&w->bank, w->idx, &rng, &w->r->stop);
         if (rc == 1) break;
         if (rc < 0) {
@@ -384,6 +384,9 @@ JET_ERR ju_runner_start(ju_inst *ji, unsigned threads, ju_runner **pr)
     ju_runner *r = calloc(1, sizeof *r);
 
     if (!r) return JET_errOutOfMemory;
+    atomic_init(&r->stop, false);
+    atomic_init(&r->committed, 0);
+    atomic_init(&r->err, 0);
     r->ji = ji;
     r->w = calloc(threads, sizeof *r->w);
     if (!r->w) {
@@ -416,7 +419,7 @@ JET_ERR ju_runner_error(ju_runner *r) { return atomic_load(&r->err); }
 /* Stop flag and join; idempotent. */
 void ju_runner_stop_workers(ju_runner *r)
 {
-    r->stop = 1;
+    atomic_store_explicit(&r->stop, true, memory_order_relaxed);
     for (unsigned i = 0; i < r->nthreads; i++) {
         if (r->w[i].started) pthread_join(r->w[i].th, NULL);
         r->w[i].started = false;

@@ -24,6 +24,7 @@
 #define JETUTIL_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,9 +100,10 @@ typedef struct ju_bank {
 JET_ERR ju_bank_open(ju_inst *ji, ju_bank *b);
 void ju_bank_close(ju_bank *b);
 /* One random transfer using shard `shard` (0-based), retrying on
- * JET_errWriteConflict until it commits or `*stop` becomes true (then 1 is
+ * JET_errWriteConflict until it commits or `*stop` (a C11 atomic, read with
+ * relaxed order: it only ends the loop) becomes true (then 1 is
  * returned and nothing was committed).  0 = committed durably. */
-JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const volatile int *stop);
+JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const atomic_bool *stop);
 /* Sum of the shards (transfers) and of the balances, read in one
  * transaction. */
 JET_ERR ju_bank_sums(ju_bank *b, uint64_t *ptransfers, uint64_t *pbalances);

@@ -1,20 +1,32 @@
 /*
- * restore.c -- `jetutil restore BACKUPDIR TARGETDIR`: hard recovery of a
- * jetutil backup directory (label + database streams + logs) into a new
- * instance directory with JetExternalRestore2A (spec section 7.2/7.4).
+ * restore.c -- `jetutil restore [--check] BACKUPDIR [INCRDIR...] TARGETDIR`:
+ * hard recovery of a backup into a new instance directory with
+ * JetExternalRestore2A (spec section 7.2/7.4).
  *
- * TARGETDIR must not exist or be empty.  The database streams are copied
- * to TARGETDIR/bank.edb (the instance layout), the logs genLow..genHigh of
- * the label into the scratch directory TARGETDIR/restore-logs (the backup
- * directory is never written: hard recovery may delete logs in its backup
- * log path), then JetExternalRestore2A(TARGETDIR, TARGETDIR, map
- * {original path -> TARGETDIR/bank.edb}, TARGETDIR/restore-logs, loginfo).
- * The scratch directory is removed and DIR/jetutil.conf written, so the
- * result passes `jetutil verify`.  On failure everything created in
- * TARGETDIR is removed.
+ * BACKUPDIR is a jetutil backup directory (jetutil-backup.label) or a copy
+ * of an esebackupfs mount (backup_label, database stream(s), logs/,
+ * manifest; see manifest.c).  Each INCRDIR is a copy of a later
+ * incremental esebackupfs mount; its logs extend the range (the highest
+ * generation wins; a generation present in several sets is taken from
+ * the last one).  An incremental copied over a full one into the same
+ * directory replaces the full's label and manifest, so that layout is
+ * refused with a message saying to keep one directory per mount.
+ *
+ * Order: every set is loaded; TARGETDIR must not exist or be empty; every
+ * file a manifest lists is verified (size, SHA-256) and every log of the
+ * range must be listed -- all before anything is written.  Then the
+ * database stream is copied to TARGETDIR/bank.edb, the logs LOW..HIGH into
+ * the scratch directory TARGETDIR/restore-logs (the backup directories are
+ * never written: hard recovery may delete logs in its backup log path),
+ * then JetExternalRestore2A(TARGETDIR, TARGETDIR, map {original path ->
+ * TARGETDIR/bank.edb}, TARGETDIR/restore-logs, loginfo).  The scratch
+ * directory is removed and DIR/jetutil.conf written, so the result passes
+ * `jetutil verify`.  On failure everything created in TARGETDIR is
+ * removed.  --check stops after the verification (no TARGETDIR).
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,123 +34,296 @@
 
 #include "backup.h"
 
-#define USAGE "jetutil restore BACKUPDIR TARGETDIR"
+#define USAGE "jetutil restore [--check] BACKUPDIR [INCRDIR...] TARGETDIR"
 #define SCRATCH "restore-logs"
 
-/* Exit 0 when restored; 1 with one error line (target cleaned); 2 usage. */
-int cmd_restore(int argc, char **argv)
+/* Where the restore takes each log generation from. */
+typedef struct rs_plan {
+    unsigned long lo, hi;         /* generation range to replay */
+    int *src;                     /* per generation lo..hi: set index, -1 = absent */
+    bool have_committed;
+    unsigned long long committed;
+} rs_plan;
+
+/* True when the set holds log generation g (listed in its manifest, or,
+ * for a jetutil layout, present on disk). */
+static bool set_has_log(const bk_set *s, unsigned long g)
 {
-    const char *pos[2];
-    ju_opt opts[] = { { NULL, false, NULL, NULL } };
-    int npos, r, status = JU_EXIT_FAIL;
-    bk_label *l = malloc(sizeof *l);
-    bool existed = false, made = false;
-    char tdir[JU_PATH], scratch[JU_PATH + 64], src[JU_PATH + 512], dst[JU_PATH + 512], orig[JU_PATH];
+    char rel[320], path[JU_PATH + 400];
+    struct stat st;
+
+    if (bk_set_log_rel(s, g, rel, sizeof rel) < 0) return false;
+    if (s->esefs) return bk_set_find(s, rel) != NULL;
+    snprintf(path, sizeof path, "%s/%s", s->dir, rel);
+    return stat(path, &st) == 0;
+}
+
+/* First regular file at the top of an esebackupfs copy other than its
+ * label and manifest (a database left by an earlier full copy), as a
+ * malloc'ed name, or NULL. */
+static const char *top_level_extra(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char *name = NULL;
+
+    if (!d) return NULL;
+    while (!name && (de = readdir(d)) != NULL) {
+        char path[JU_PATH + 512];
+        struct stat st;
+        if (!strcmp(de->d_name, BK_FS_LABEL) || !strcmp(de->d_name, BK_FS_MANIFEST)) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) name = strdup(de->d_name);
+    }
+    closedir(d);
+    return name;
+}
+
+/* Check that the sets fit together and choose a source per generation.
+ * A generation in no set is an error when strict or when a manifest is
+ * involved (otherwise the engine reports it during the restore).
+ * 0, or -1 after printing one line (nothing written). */
+static int plan_build(const char *cmd, bk_set *sets, int nsets, bool strict, rs_plan *p)
+{
+    const bk_set *b = &sets[0];
+    bool any_fs = strict;
+
+    memset(p, 0, sizeof *p);
+    if (b->l.ndb == 0) {
+        const char *extra = b->esefs ? top_level_extra(b->dir) : NULL;
+        if (extra)
+            ju_error(cmd, "%s: an incremental copy was copied over a full one (%s is listed in no "
+                          "manifest: the incremental's backup_label and manifest replaced the "
+                          "full's); keep one directory per mount and give them in order: %s",
+                     b->dir, extra, USAGE);
+        else
+            ju_error(cmd, "%s: an %s backup has no database stream; give the full backup's "
+                          "directory first: %s",
+                     b->dir, b->l.type, USAGE);
+        free((void *)extra);
+        return -1;
+    }
+    if (b->l.ndb != 1) {
+        ju_error(cmd, "%s: the label lists %u databases; a jetutil instance has exactly one",
+                 b->dir, b->l.ndb);
+        return -1;
+    }
+    p->lo = b->l.gen_low;
+    p->hi = b->l.gen_high;
+    for (int i = 0; i < nsets; i++) {
+        const bk_set *s = &sets[i];
+        any_fs |= s->esefs;
+        if (i > 0 && s->l.ndb > 0) {
+            ju_error(cmd, "%s: holds a database stream; only the first directory may be a full "
+                          "backup (later ones are incremental copies)",
+                     s->dir);
+            return -1;
+        }
+        if (strcmp(s->l.base, b->l.base) != 0 || s->l.page_size != b->l.page_size ||
+            s->l.legacy != b->l.legacy) {
+            ju_error(cmd, "%s: log base name, page size or file names differ from %s's: not "
+                          "the same instance",
+                     s->dir, b->dir);
+            return -1;
+        }
+        if (s->l.gen_high > p->hi) p->hi = s->l.gen_high;
+        if (s->l.have_committed) {
+            p->have_committed = true;
+            p->committed = s->l.committed_at_roll;
+        }
+    }
+    p->src = malloc((p->hi - p->lo + 1) * sizeof *p->src);
+    if (!p->src) {
+        ju_error(cmd, "%s", strerror(ENOMEM));
+        return -1;
+    }
+    for (unsigned long g = p->lo; g <= p->hi; g++) {
+        int k = -1;
+        for (int i = nsets - 1; i >= 0 && k < 0; i--)
+            if (set_has_log(&sets[i], g)) k = i;
+        p->src[g - p->lo] = k;
+        if (k < 0 && any_fs) {
+            /* the manifests are authoritative: name the missing file */
+            char rel[320];
+            int i = nsets - 1;
+            while (i > 0 && sets[i].l.gen_low > g) i--;
+            if (bk_set_log_rel(&sets[i], g, rel, sizeof rel) < 0) rel[0] = '\0';
+            ju_error(cmd, "%s/%s: log generation %lu (0x%lX) of the range %lu-%lu is in no backup "
+                          "directory: %s (-528)",
+                     sets[i].dir, rel, g, g, p->lo, p->hi, JetLibErrorName(JET_errMissingLogFile));
+            free(p->src);
+            p->src = NULL;
+            return -1;
+        }
+        /* jetutil layout: the engine reports the missing generation */
+    }
+    return 0;
+}
+
+/* Copy the database and the planned logs into tdir and run hard recovery.
+ * tdir is absolute with a trailing '/'.  0, or -1 after printing one line
+ * (the caller cleans TARGETDIR). */
+static int do_restore(const char *cmd, const bk_set *sets, const rs_plan *p, const char *tdir,
+                      unsigned long *plog_kib)
+{
+    const bk_set *b = &sets[0];
+    char scratch[JU_PATH + 64], src[JU_PATH + 512], dst[JU_PATH + 512], orig[JU_PATH];
     JET_RSTMAP_A map[1];
     JET_LOGINFO_A li;
-    ju_settings st;
     JET_ERR rc;
 
-    if (!l) return JU_EXIT_FAIL;
-    r = ju_parse(argc, argv, opts, pos, 2, &npos, USAGE);
-    if (r) {
-        free(l);
-        return r > 0 ? 0 : JU_EXIT_USAGE;
-    }
-    if (npos != 2) {
-        fprintf(stderr, "jetutil restore: BACKUPDIR and TARGETDIR are required (usage: %s)\n", USAGE);
-        free(l);
-        return JU_EXIT_USAGE;
-    }
-    if (bk_label_read("restore", pos[0], l) < 0) goto done;
-    if (l->ndb != 1) {
-        ju_error("restore", "%s: the label lists %u databases; a jetutil instance has exactly one",
-                 pos[0], l->ndb);
-        goto done;
-    }
-    if (ju_dir_absent_or_empty(pos[1], &existed) < 0) {
-        ju_error("restore", "%s: %s (TARGETDIR must not exist or be empty)", pos[1],
-                 strerror(errno));
-        goto done;
-    }
-    if (!existed) {
-        if (mkdir(pos[1], 0755) < 0) {
-            ju_error("restore", "%s: %s", pos[1], strerror(errno));
-            goto done;
-        }
-        made = true;
-    }
-    if (ju_absdir(pos[1], tdir, sizeof tdir - 64) < 0) {
-        ju_error("restore", "%s: %s", pos[1], strerror(errno));
-        goto cleanup;
-    }
-    /* the database stream */
-    snprintf(src, sizeof src, "%s/%s", pos[0], l->db_file[0]);
+    snprintf(src, sizeof src, "%s/%s", b->dir, bk_set_db_rel(b, 0));
     snprintf(dst, sizeof dst, "%s%s", tdir, JU_DBNAME);
     if (ju_copy_file(src, dst, false) < 0) {
-        ju_error("restore", "%s: %s: %s", errno == ENOENT ? src : dst,
+        ju_error(cmd, "%s: %s: %s", errno == ENOENT ? src : dst,
                  errno == ENOENT ? "JET_errFileNotFound (-1811)" : "JET_errDiskIO (-1022)",
                  strerror(errno));
-        goto cleanup;
+        return -1;
     }
-    /* the logs of the label's range, into the scratch directory */
     snprintf(scratch, sizeof scratch, "%s%s/", tdir, SCRATCH);
     if (mkdir(scratch, 0755) < 0) {
-        ju_error("restore", "%s: %s", scratch, strerror(errno));
-        goto cleanup;
+        ju_error(cmd, "%s: %s", scratch, strerror(errno));
+        return -1;
     }
-    for (unsigned long g = l->gen_low; g <= l->gen_high; g++) {
-        char name[64];
-        if (jf_log_name(name, sizeof name, l->base, (uint32_t)g, (unsigned)l->legacy) < 0) {
-            ju_error("restore", "%s: bad base name '%s'", pos[0], l->base);
-            goto cleanup;
+    for (unsigned long g = p->lo; g <= p->hi; g++) {
+        int k = p->src[g - p->lo];
+        char rel[320];
+        const char *name;
+        struct stat st;
+        if (k < 0) continue; /* jetutil layout: the engine reports the missing generation */
+        if (bk_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) {
+            ju_error(cmd, "%s: bad base name '%s'", sets[k].dir, sets[k].l.base);
+            return -1;
         }
-        snprintf(src, sizeof src, "%s/%s", pos[0], name);
+        name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+        snprintf(src, sizeof src, "%s/%s", sets[k].dir, rel);
         snprintf(dst, sizeof dst, "%s%s", scratch, name);
         if (ju_copy_file(src, dst, false) < 0) {
-            if (errno == ENOENT) continue; /* the engine reports the missing generation */
-            ju_error("restore", "%s: JET_errDiskIO (-1022): %s", dst, strerror(errno));
-            goto cleanup;
+            if (errno == ENOENT && !sets[k].esefs) continue;
+            ju_error(cmd, "%s: JET_errDiskIO (-1022): %s", errno == ENOENT ? src : dst,
+                     strerror(errno));
+            return -1;
         }
+        if (!*plog_kib && stat(dst, &st) == 0) *plog_kib = (unsigned long)(st.st_size / 1024);
     }
-    /* hard recovery */
     snprintf(dst, sizeof dst, "%s%s", tdir, JU_DBNAME);
-    snprintf(orig, sizeof orig, "%s", l->db_orig[0]);
+    snprintf(orig, sizeof orig, "%s", b->l.db_orig[0]);
     map[0].szDatabaseName = orig;
     map[0].szNewDatabaseName = dst;
     memset(&li, 0, sizeof li);
     li.cbSize = sizeof li;
-    li.ulGenLow = l->gen_low;
-    li.ulGenHigh = l->gen_high;
-    memcpy(li.szBaseName, l->base, sizeof li.szBaseName);
-    rc = JetExternalRestore2A(tdir, tdir, map, 1, scratch, &li, NULL, NULL, NULL, NULL);
+    li.ulGenLow = p->lo;
+    li.ulGenHigh = p->hi;
+    memcpy(li.szBaseName, b->l.base, sizeof li.szBaseName);
+    rc = JetExternalRestore2A((char *)tdir, (char *)tdir, map, 1, scratch, &li, NULL, NULL, NULL,
+                              NULL);
     if (rc < 0) {
         char what[JU_PATH + 128];
-        snprintf(what, sizeof what, "%s: hard recovery of logs 0x%lX-0x%lX", pos[0], l->gen_low,
-                 l->gen_high);
-        ju_jet_error("restore", what, rc);
-        goto cleanup;
+        snprintf(what, sizeof what, "%s: hard recovery of logs 0x%lX-0x%lX", b->dir, p->lo, p->hi);
+        ju_jet_error(cmd, what, rc);
+        return -1;
     }
     if (ju_rm_tree(scratch) < 0) {
-        ju_error("restore", "%s: %s", scratch, strerror(errno));
+        ju_error(cmd, "%s: %s", scratch, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Exit 0 when restored (or, with --check, verified); 1 with one error line
+ * (target as it was); 2 usage. */
+int cmd_restore(int argc, char **argv)
+{
+    const char *pos[BK_MAX_SETS + 1], *target = NULL;
+    bool check = false, existed = false, made = false;
+    ju_opt opts[] = { { "--check", false, NULL, &check }, { NULL, false, NULL, NULL } };
+    int npos = 0, nsets = 0, loaded = 0, r, status = JU_EXIT_FAIL;
+    bk_set *sets = NULL;
+    rs_plan plan = { 0 };
+    char tdir[JU_PATH];
+    unsigned long log_kib;
+    long nverified = 0;
+    ju_settings st;
+
+    r = ju_parse(argc, argv, opts, pos, BK_MAX_SETS + 1, &npos, USAGE);
+    if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (npos < (check ? 1 : 2)) {
+        fprintf(stderr, "jetutil restore: %s are required (usage: %s)\n",
+                check ? "BACKUPDIR" : "BACKUPDIR and TARGETDIR", USAGE);
+        return JU_EXIT_USAGE;
+    }
+    nsets = check ? npos : npos - 1;
+    if (nsets > BK_MAX_SETS) {
+        fprintf(stderr, "jetutil restore: at most %d backup directories (usage: %s)\n",
+                BK_MAX_SETS, USAGE);
+        return JU_EXIT_USAGE;
+    }
+    if (!check) target = pos[npos - 1];
+    sets = calloc((size_t)nsets, sizeof *sets);
+    if (!sets) {
+        ju_error("restore", "%s", strerror(ENOMEM));
+        return JU_EXIT_FAIL;
+    }
+    /* 1. read every set and plan (read-only) */
+    for (loaded = 0; loaded < nsets; loaded++)
+        if (bk_set_load("restore", pos[loaded], &sets[loaded]) < 0) goto done;
+    if (plan_build("restore", sets, nsets, check, &plan) < 0) goto done;
+    /* 2. the target must be usable before the (long) verification */
+    if (target && ju_dir_absent_or_empty(target, &existed) < 0) {
+        ju_error("restore", "%s: %s (TARGETDIR must not exist or be empty)", target,
+                 strerror(errno));
+        goto done;
+    }
+    /* 3. verify every copied file against its manifest (read-only) */
+    for (int i = 0; i < nsets; i++) {
+        long n = bk_set_verify("restore", &sets[i]);
+        if (n < 0) goto done;
+        nverified += n;
+    }
+    if (check) {
+        printf("verified %s: %ld files match their manifests; logs %lu-%lu (0x%lX-0x%lX) complete\n",
+               pos[0], nverified, plan.lo, plan.hi, plan.lo, plan.hi);
+        if (!nverified)
+            printf("(a jetutil backup directory has no manifest: only the presence of the files "
+                   "was checked)\n");
+        status = 0;
+        goto done;
+    }
+    /* 4. restore */
+    if (!existed) {
+        if (mkdir(target, 0755) < 0) {
+            ju_error("restore", "%s: %s", target, strerror(errno));
+            goto done;
+        }
+        made = true;
+    }
+    if (ju_absdir(target, tdir, sizeof tdir - 64) < 0) {
+        ju_error("restore", "%s: %s", target, strerror(errno));
         goto cleanup;
     }
+    log_kib = sets[0].l.log_kib;
+    if (do_restore("restore", sets, &plan, tdir, &log_kib) < 0) goto cleanup;
     ju_settings_default(&st);
-    st.page_size = l->page_size;
-    if (l->log_kib) st.log_kib = l->log_kib;
-    st.legacy = l->legacy;
-    memcpy(st.base, l->base, sizeof st.base);
-    if (ju_settings_write("restore", pos[1], &st) < 0) goto cleanup;
-    printf("restored %s into %s: logs 0x%lX-0x%lX (%s backup", pos[0], pos[1], l->gen_low,
-           l->gen_high, l->type);
-    if (l->have_committed) printf(", committed_at_roll %llu", l->committed_at_roll);
+    st.page_size = sets[0].l.page_size;
+    if (log_kib) st.log_kib = log_kib;
+    st.legacy = sets[0].l.legacy;
+    memcpy(st.base, sets[0].l.base, sizeof st.base);
+    if (ju_settings_write("restore", target, &st) < 0) goto cleanup;
+    printf("restored %s", pos[0]);
+    if (nsets > 1) printf(" + %d incremental%s", nsets - 1, nsets > 2 ? "s" : "");
+    printf(" into %s: logs 0x%lX-0x%lX (%s backup", target, plan.lo, plan.hi,
+           sets[nsets - 1].l.type);
+    if (plan.have_committed) printf(", committed_at_roll %llu", plan.committed);
+    if (nverified) printf(", %ld files verified against the manifest", nverified);
     printf(")\n");
     status = 0;
     goto done;
 cleanup:
-    if (made) ju_rm_tree(pos[1]);
-    else ju_rm_contents(pos[1]);
+    if (made) ju_rm_tree(target);
+    else ju_rm_contents(target);
 done:
-    free(l);
+    for (int i = 0; i < loaded && i < nsets; i++) bk_set_free(&sets[i]);
+    free(plan.src);
+    free(sets);
     return status;
 }
