@@ -8,7 +8,7 @@ tests_test_fs_ops_SOURCES = tests/test_fs_ops.c tests/test_fs_fake.c tests/test_
 tests_test_fs_ops_CFLAGS = $(FS_TEST_CFLAGS)
 tests_test_fs_ops_LDADD = $(FS_TEST_LDADD)
 tests_test_fs_conf_SOURCES = tests/test_fs_conf.c
-tests_test_fs_conf_CFLAGS = $(FS_TEST_CFLAGS)
+tests_test_fs_conf_CFLAGS = $(FS_TEST_CFLAGS) -DFS_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_test_fs_conf_LDADD = $(FS_TEST_LDADD)
 tests_test_fs_spool_SOURCES = tests/test_fs_spool.c
 tests_test_fs_spool_CFLAGS = $(FS_TEST_CFLAGS)
@@ -24,6 +24,6 @@ bench_scripts += tests/bench_fs.sh
 
 # integration tests with real mounts (root, /dev/fuse; skip otherwise)
 TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
-	tests/fs_inprocess.sh
+	tests/fs_inprocess.sh tests/fs_mount_helper.sh
 EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
-	tests/fs_inprocess.sh tests/bench_fs.sh
+	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/bench_fs.sh

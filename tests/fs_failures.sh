@@ -3,7 +3,8 @@
 # refused mounts (one line naming the Jet error, nothing mounted), bad
 # INI, a reader that stops halfway, a corrupt database page (EIO for the
 # copy tool, error in status), a too small spool cap, SIGTERM and SIGKILL
-# of the driver, and 8 concurrent readers getting identical bytes.
+# of the driver (also SIGTERM while a request waits on a stalled engine),
+# and 8 concurrent readers getting identical bytes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/fs_lib.sh"
 
 I=$T/inst
@@ -81,6 +82,29 @@ kill -TERM "$DRIVER_PID"
 fs_wait_gone "$DRIVER_PID" || fail "driver ignored SIGTERM"
 mountpoint -q "$T/mnt-f" && fail "still mounted after SIGTERM"
 [ "$(fs_dump_field "$I/bank.edb" "full backup")" = "$full_before" ] || fail "SIGTERM: recorded"
+
+step "SIGTERM while a request waits on a stalled engine: prompt unmount"
+# the host is stopped, so the self-pull behind `ls logs/` cannot progress;
+# SIGTERM must fail the waiting request (EIO) and unmount at once, not
+# wait for the engine; the backup ends (aborted) once the host resumes
+fs_mount "$T/ok.ini" "$T/mnt-g"
+kill -STOP "$SERVE_PID"
+ls "$T/mnt-g/logs" >/dev/null 2>"$T/stall.err" &
+lspid=$!
+n=0
+until "$FS" status "$T/mnt-g" 2>/dev/null | grep -q "^waiting requests: [1-9]"; do
+    n=$((n + 1))
+    [ $n -gt 200 ] && { kill -CONT "$SERVE_PID"; fail "ls logs/ never blocked"; }
+    sleep 0.05
+done
+kill -TERM "$DRIVER_PID"
+fs_wait_gone "$lspid" || { kill -CONT "$SERVE_PID"; fail "the waiting ls was not released"; }
+wait "$lspid" && { kill -CONT "$SERVE_PID"; fail "ls of a stalled logs/ succeeded"; }
+grep -q "Input/output error" "$T/stall.err" || { kill -CONT "$SERVE_PID"; cat "$T/stall.err"; fail "not EIO"; }
+mountpoint -q "$T/mnt-g" && { kill -CONT "$SERVE_PID"; fail "still mounted with the engine stalled"; }
+kill -CONT "$SERVE_PID"
+fs_wait_gone "$DRIVER_PID" || fail "driver did not end after the host resumed"
+[ "$(fs_dump_field "$I/bank.edb" "full backup")" = "$full_before" ] || fail "stall: recorded"
 
 step "spool cap too small: EIO, backup aborted"
 fs_ini "$T/cap.ini" "[source]" "endpoint = $EPS" "[backup]" "truncate = complete" \

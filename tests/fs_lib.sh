@@ -32,6 +32,10 @@ fs_cleanup() {
     rm -rf "$T"
 }
 trap fs_cleanup EXIT
+# a signal exits through the EXIT trap too (sh runs it only on exit)
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }

@@ -183,6 +183,68 @@ START_TEST(file_permissions)
 }
 END_TEST
 
+/* Read a whole text file (NUL-terminated, malloc'ed); NULL on error. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t n = 0;
+
+    if (!f)
+        return NULL;
+    buf = calloc(1, 1 << 16);
+    if (buf)
+        n = fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    if (buf)
+        buf[n] = 0;
+    return buf;
+}
+
+/* The shipped sample conf/esebackupfs.ini parses as it is (endpoint), and
+ * with its in-process block switched on instead of the endpoint. */
+START_TEST(shipped_sample)
+{
+    const char *src = getenv("top_srcdir");
+    char path[1024], err[512] = "", *text, *alt, *o;
+    fs_config c;
+
+    snprintf(path, sizeof path, "%s/conf/esebackupfs.ini", src ? src : FS_TOP_SRCDIR);
+    text = slurp(path);
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    ck_assert_msg(fs_conf_parse_string(path, text, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(c.endpoint, "/run/jetutil/bank.sock");
+    ck_assert_int_eq(c.truncate, FS_TRUNC_NEVER);
+    /* endpoint line -> comment; ";key" lines of [source] -> keys */
+    alt = calloc(1, strlen(text) + 2);
+    ck_assert_ptr_nonnull(alt);
+    o = alt;
+    for (const char *l = text; *l;) {
+        static const char *const keys[] = { "system_path", "log_path", "databases", "base_name",
+                                            "page_size", "log_file_size", "instance", NULL };
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l + 1) : strlen(l);
+        if (!strncmp(l, "endpoint =", 10))
+            *o++ = ';';
+        for (int k = 0; l[0] == ';' && keys[k]; k++)
+            if (!strncmp(l + 1, keys[k], strlen(keys[k])) && l[1 + strlen(keys[k])] == ' ') {
+                l++;
+                n--;
+                break;
+            }
+        memcpy(o, l, n);
+        o += n;
+        l += n;
+    }
+    ck_assert_msg(fs_conf_parse_string(path, alt, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(c.endpoint, "");
+    ck_assert_int_eq(c.ndatabases, 1);
+    ck_assert_uint_eq(c.log_file_size_kib, 256);
+    free(alt);
+    free(text);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conf");
@@ -195,6 +257,7 @@ int main(void)
     tcase_add_test(tc, long_line);
     tcase_add_test(tc, sizes);
     tcase_add_test(tc, file_permissions);
+    tcase_add_test(tc, shipped_sample);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -10,6 +10,7 @@ void fake_init(fake_engine *e, unsigned long cb_page, int ndb, const uint64_t *d
 {
     memset(e, 0, sizeof *e);
     pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
     e->cb_page = cb_page;
     e->ndb = ndb;
     e->nlog = nlog;
@@ -22,6 +23,24 @@ void fake_init(fake_engine *e, unsigned long cb_page, int ndb, const uint64_t *d
         e->log[i].size = log_size;
     }
     e->committed = 4242;
+}
+
+/* See test_fs_fake.h. */
+void fake_wait_stalled(fake_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    while (!e->stalled)
+        pthread_cond_wait(&e->cv, &e->mu);
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* See test_fs_fake.h. */
+void fake_release(fake_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    e->released = 1;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
 }
 
 /* See test_fs_fake.h. */
@@ -178,6 +197,13 @@ static JET_ERR f_read(void *p, JET_HANDLE h, void *pv, unsigned long cb, unsigne
     if (e->pos == 0 && cb < (e->open_kind == 1 ? 3 : 2) * e->cb_page) {
         rc = violate(e, JET_errInvalidParameter, "first read too small");
         goto out;
+    }
+    if (e->stall_read_n && e->nreads == e->stall_read_n) {
+        e->stalled = 1;
+        pthread_cond_broadcast(&e->cv);
+        while (!e->released)
+            pthread_cond_wait(&e->cv, &e->mu);
+        e->stalled = 0;
     }
     if (e->fail_read_n && e->nreads == e->fail_read_n) {
         rc = e->fail_read_err;

@@ -38,6 +38,10 @@ typedef struct fake_engine {
     JET_ERR fail_read_err;
     JET_ERR fail_open_err;      /* fail the open of fail_open_path */
     char fail_open_path[256];
+    int stall_read_n;           /* the Nth ReadFile blocks until fake_release() */
+    int stalled;                /* a read is blocked in the stall (cv signalled) */
+    int released;
+    pthread_cond_t cv;
     /* state */
     int in_backup, incremental, loginfo_done;
     int open_kind;              /* 0 none, 1 db, 2 log */
@@ -56,6 +60,11 @@ void fake_init(fake_engine *e, unsigned long cb_page, int ndb, const uint64_t *d
                int nlog, uint64_t log_size);
 /* The byte at offset off of database (is_log = 0) or log i. */
 unsigned char fake_byte(int is_log, int i, uint64_t off);
+/* Wait until a read is blocked by stall_read_n (no timeout: Check's
+ * test timeout bounds it). */
+void fake_wait_stalled(fake_engine *e);
+/* Let the stalled read (and any later one) go on. */
+void fake_release(fake_engine *e);
 /* A backend table over e (destroy does not free e). */
 void fake_backend(fake_engine *e, fs_backend *be);
 

@@ -568,6 +568,53 @@ START_TEST(incremental_logs_only)
 }
 END_TEST
 
+/* A readdir of logs/ in its own thread (it blocks on the self-pull). */
+typedef struct lister {
+    world *w;
+    int rc;
+} lister;
+
+static void *list_logs(void *p)
+{
+    lister *l = p;
+    names ns;
+
+    memset(&ns, 0, sizeof ns);
+    l->rc = fs_op_readdir(l->w->ctx, "/logs", &ns, collect);
+    return NULL;
+}
+
+/* A signal (fs_ctx_interrupt) while a readdir of logs/ waits for a stalled
+ * engine read: the waiter gets EIO at once, the engine is not waited for,
+ * and umount aborts (nothing was delivered). */
+START_TEST(interrupt_fails_waiters)
+{
+    world w;
+    lister l;
+    pthread_t th;
+    char st[4096];
+
+    world_init(&w, 1, 2 * MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_COMPLETE);
+    w.e.stall_read_n = 2;
+    world_start(&w);
+    l.w = &w;
+    l.rc = 1;
+    ck_assert_int_eq(pthread_create(&th, NULL, list_logs, &l), 0);
+    fake_wait_stalled(&w.e);
+    ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 0);
+    ck_assert_msg(strstr(st, "waiting requests: 1\n") != NULL, "status: %s", st);
+    fs_ctx_interrupt(w.ctx, 15);
+    ck_assert_int_eq(pthread_join(th, NULL), 0); /* returns with the engine still stalled */
+    ck_assert_int_eq(l.rc, -EIO);
+    ck_assert_int_eq(fs_op_getattr(w.ctx, "/logs/edb0000A.log", &(struct stat){ 0 }), -EIO);
+    fake_release(&w.e);
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
+    ck_assert_int_eq(w.e.end_grbit, JET_bitBackupEndAbort);
+    ck_assert_int_eq(w.e.ntruncate, 0);
+    world_free(&w);
+}
+END_TEST
+
 static Suite *fsops_suite(void)
 {
     Suite *s = suite_create("fsops");
@@ -587,6 +634,7 @@ static Suite *fsops_suite(void)
     tcase_add_test(tc, tree_attributes_and_order);
     tcase_add_test(tc, read_only_everywhere);
     tcase_add_test(tc, incremental_logs_only);
+    tcase_add_test(tc, interrupt_fails_waiters);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -35,11 +35,13 @@ static JET_ERR ep_info(void *p, fs_source_info *info)
     return rc;
 }
 
+/* JepBeginExternalBackup: the host enters backup mode (grbit as Jet). */
 static JET_ERR ep_begin(void *p, JET_GRBIT grbit)
 {
     return JepBeginExternalBackup(((ep_ctx *)p)->c, grbit);
 }
 
+/* JepGetAttachInfo: the database list (size-first multi-string). */
 static JET_ERR ep_attach_info(void *p, char *szz, unsigned long cb, unsigned long *pcb)
 {
     return JepGetAttachInfo(((ep_ctx *)p)->c, szz, cb, pcb);
@@ -56,32 +58,38 @@ static JET_ERR ep_open(void *p, const char *name, JET_HANDLE *ph, uint64_t *psiz
     return rc;
 }
 
+/* JepReadFile: the next bytes of the open file (rules of JetReadFile). */
 static JET_ERR ep_read(void *p, JET_HANDLE h, void *pv, unsigned long cb, unsigned long *pcb)
 {
     return JepReadFile(((ep_ctx *)p)->c, h, pv, cb, pcb);
 }
 
+/* JepCloseFile: close the open backup file. */
 static JET_ERR ep_close(void *p, JET_HANDLE h)
 {
     return JepCloseFile(((ep_ctx *)p)->c, h);
 }
 
+/* JepGetLogInfo2: the log list (rolls the log on the host). */
 static JET_ERR ep_log_info(void *p, char *szz, unsigned long cb, unsigned long *pcb,
                            JET_LOGINFO_A *li)
 {
     return JepGetLogInfo2(((ep_ctx *)p)->c, szz, cb, pcb, li);
 }
 
+/* JepTruncateLog: delete the logs the backup made unnecessary. */
 static JET_ERR ep_truncate(void *p)
 {
     return JepTruncateLog(((ep_ctx *)p)->c);
 }
 
+/* JepEndExternalBackup2: end with Normal or Abort. */
 static JET_ERR ep_end(void *p, JET_GRBIT grbit)
 {
     return JepEndExternalBackup2(((ep_ctx *)p)->c, grbit);
 }
 
+/* JepGetCommittedAtRoll: the host's committed counter at the roll. */
 static JET_ERR ep_committed(void *p, unsigned long long *pn)
 {
     return JepGetCommittedAtRoll(((ep_ctx *)p)->c, pn);

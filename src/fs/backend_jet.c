@@ -47,16 +47,19 @@ static JET_ERR jb_info(void *p, fs_source_info *info)
     return 0;
 }
 
+/* JetBeginExternalBackupInstance on the hosted instance. */
 static JET_ERR jb_begin(void *p, JET_GRBIT grbit)
 {
     return JetBeginExternalBackupInstance(((jet_ctx *)p)->inst, grbit);
 }
 
+/* JetGetAttachInfoInstance: the database list (size-first multi-string). */
 static JET_ERR jb_attach_info(void *p, char *szz, unsigned long cb, unsigned long *pcb)
 {
     return JetGetAttachInfoInstance(((jet_ctx *)p)->inst, szz, cb, pcb);
 }
 
+/* JetOpenFileInstance; *psize = the 64-bit stream size. */
 static JET_ERR jb_open(void *p, const char *name, JET_HANDLE *ph, uint64_t *psize)
 {
     unsigned long lo = 0, hi = 0;
@@ -67,27 +70,32 @@ static JET_ERR jb_open(void *p, const char *name, JET_HANDLE *ph, uint64_t *psiz
     return rc;
 }
 
+/* JetReadFileInstance: the next bytes of the open file. */
 static JET_ERR jb_read(void *p, JET_HANDLE h, void *pv, unsigned long cb, unsigned long *pcb)
 {
     return JetReadFileInstance(((jet_ctx *)p)->inst, h, pv, cb, pcb);
 }
 
+/* JetCloseFileInstance. */
 static JET_ERR jb_close(void *p, JET_HANDLE h)
 {
     return JetCloseFileInstance(((jet_ctx *)p)->inst, h);
 }
 
+/* JetGetLogInfoInstance2: the log list (rolls the log). */
 static JET_ERR jb_log_info(void *p, char *szz, unsigned long cb, unsigned long *pcb,
                            JET_LOGINFO_A *li)
 {
     return JetGetLogInfoInstance2(((jet_ctx *)p)->inst, szz, cb, pcb, li);
 }
 
+/* JetTruncateLogInstance. */
 static JET_ERR jb_truncate(void *p)
 {
     return JetTruncateLogInstance(((jet_ctx *)p)->inst);
 }
 
+/* JetEndExternalBackupInstance2 with Normal or Abort. */
 static JET_ERR jb_end(void *p, JET_GRBIT grbit)
 {
     return JetEndExternalBackupInstance2(((jet_ctx *)p)->inst, grbit);

@@ -568,6 +568,7 @@ out:
     return rc;
 }
 
+/* Names of the enum values as written in the INI file (static strings). */
 const char *fs_conf_truncate_name(enum fs_truncate t)
 {
     return t == FS_TRUNC_COMPLETE ? "complete" : t == FS_TRUNC_COMMIT ? "commit" : "never";

@@ -84,6 +84,7 @@ struct fs_ctx {
     uint64_t spool_next;            /* next free spool region */
     uint64_t dropped_reads;         /* stream policy: re-reads refused */
     uint64_t spool_written;         /* bytes written to the spool (under mu) */
+    int nwaiting;                   /* requests blocked waiting for the engine */
 };
 
 /* Record the first failure of the backup: mark it failed, remember the
@@ -129,7 +130,8 @@ int fs_ctx_new(const fs_config *cfg, const fs_backend *be, fs_ctx **pctx)
     return 0;
 }
 
-/* Append an engine file entry.  0, or -ENOMEM / -EEXIST (name clash).
+/* Append an engine file entry.  0, or -ENOMEM, -EEXIST (name clash),
+ * -EINVAL (no usable base name), -EFBIG (too many files).
  * ctx->mu held or not yet shared. */
 static int ctx_add_file(fs_ctx *ctx, const char *engine_path, enum fs_kind kind)
 {
@@ -146,6 +148,10 @@ static int ctx_add_file(fs_ctx *ctx, const char *engine_path, enum fs_kind kind)
                             !strcmp(base, FS_MANIFEST_NAME)))
         return -EEXIST;
     if (ctx->nfiles >= FS_MAX_FILES)
+        return -EFBIG;
+    /* databases take inodes 3.. and logs/ the next one, all below the
+     * first log's: inode order = tree order (D2) */
+    if (kind == FS_K_DB && FS_INO_FIRST_DB + (uint64_t)ctx->nfiles + 1 >= FS_INO_FIRST_LOG)
         return -EFBIG;
     if (ctx->nfiles == ctx->cap_files) {
         int ncap = ctx->cap_files ? ctx->cap_files * 2 : 16;
@@ -640,6 +646,15 @@ typedef struct fs_node {
     fs_file *f;
 } fs_node;
 
+/* Wait once on cv_data, counted in ctx->nwaiting (shown by status).
+ * ctx->mu held. */
+static void wait_data(fs_ctx *ctx)
+{
+    ctx->nwaiting++;
+    pthread_cond_wait(&ctx->cv_data, &ctx->mu);
+    ctx->nwaiting--;
+}
+
 /* Wait until the log list is known (pulling the databases meanwhile).
  * 0 or -EIO.  ctx->mu held. */
 static int wait_logs(fs_ctx *ctx)
@@ -648,7 +663,7 @@ static int wait_logs(fs_ctx *ctx)
         if (ctx->pull_to < ctx->ndb)
             ctx->pull_to = ctx->ndb;
         pthread_cond_broadcast(&ctx->cv_prod);
-        pthread_cond_wait(&ctx->cv_data, &ctx->mu);
+        wait_data(ctx);
     }
     return ctx->logs_known ? 0 : -EIO;
 }
@@ -660,7 +675,7 @@ static int wait_size(fs_ctx *ctx, fs_file *f)
         if (ctx->pull_to < f->index)
             ctx->pull_to = f->index;
         pthread_cond_broadcast(&ctx->cv_prod);
-        pthread_cond_wait(&ctx->cv_data, &ctx->mu);
+        wait_data(ctx);
     }
     return f->size_known ? 0 : -EIO;
 }
@@ -672,7 +687,7 @@ static int wait_complete(fs_ctx *ctx)
     while (!ctx->complete && !ctx->failed && !ctx->stop) {
         ctx->pull_all = 1;
         pthread_cond_broadcast(&ctx->cv_prod);
-        pthread_cond_wait(&ctx->cv_data, &ctx->mu);
+        wait_data(ctx);
     }
     return ctx->complete ? 0 : -EIO;
 }
@@ -919,7 +934,7 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
         if (ctx->pull_to < f->index)
             ctx->pull_to = f->index;
         pthread_cond_broadcast(&ctx->cv_prod);
-        pthread_cond_wait(&ctx->cv_data, &ctx->mu);
+        wait_data(ctx);
     }
     if (f->produced < end) {
         rc = -EIO;
@@ -995,6 +1010,7 @@ int fs_op_listxattr(fs_ctx *ctx, const char *path, char *list, size_t size)
     return 0;
 }
 
+/* See fsops.h: no attribute exists (ENODATA). */
 int fs_op_getxattr(fs_ctx *ctx, const char *path, const char *name, char *value, size_t size)
 {
     (void)ctx; (void)path; (void)name; (void)value; (void)size;
@@ -1008,6 +1024,7 @@ int fs_op_ioctl(fs_ctx *ctx, const char *path, unsigned int cmd)
     return -ENOTTY;
 }
 
+/* See fsops.h: the answer of every write path. */
 int fs_op_rofs(void)
 {
     return -EROFS;
@@ -1065,6 +1082,7 @@ enum fs_decision fs_would_decide(fs_ctx *ctx, const char **reason)
     return d;
 }
 
+/* The Jet calls a decision makes, for logs and status (static string). */
 static const char *decision_text(enum fs_decision d)
 {
     return d == FS_DECIDE_TRUNCATE ? "JetTruncateLogInstance + JetEndExternalBackupInstance2(Normal)"
@@ -1131,6 +1149,20 @@ out:
 }
 
 /* See fsops.h. */
+void fs_ctx_interrupt(fs_ctx *ctx, int sig)
+{
+    pthread_mutex_lock(&ctx->mu);
+    if (!ctx->stop && !ctx->finished) {
+        ctx->stop = 1;
+        fs_log(LOG_NOTICE, "signal %d: stop pulling, requests that wait for the engine get EIO",
+               sig);
+    }
+    pthread_cond_broadcast(&ctx->cv_prod);
+    pthread_cond_broadcast(&ctx->cv_data);
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+/* See fsops.h. */
 void fs_ctx_free(fs_ctx *ctx)
 {
     if (!ctx)
@@ -1189,6 +1221,7 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
        ctx->cfg.spool_cap, ctx->cfg.spool_cap ? "" : " (unlimited)", ctx->cfg.spool_dir);
     if (ctx->dropped_reads)
         ST("stream re-reads refused: %" PRIu64 "\n", ctx->dropped_reads);
+    ST("waiting requests: %d\n", ctx->nwaiting);
     ST("error: %s\n", ctx->failed ? ctx->errmsg : "none");
     if (ctx->finished)
         ST("umount: done: %s\n", decision_text(d));

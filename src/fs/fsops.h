@@ -60,6 +60,12 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err);
  * first decision. */
 enum fs_decision fs_ctx_finish(fs_ctx *ctx);
 void fs_ctx_free(fs_ctx *ctx);
+/* A signal asked for the unmount (SIGTERM/SIGINT/SIGHUP): stop pulling,
+ * and make every operation that waits for the engine return -EIO now, so
+ * that the FUSE loop can end promptly; the umount decision then sees what
+ * was delivered (anything incomplete aborts).  Idempotent; thread-safe;
+ * not async-signal-safe (call it from a thread, not a handler). */
+void fs_ctx_interrupt(fs_ctx *ctx, int sig);
 
 /* Operations (paths are absolute within the mount, "/" = root). */
 int fs_op_getattr(fs_ctx *ctx, const char *path, struct stat *st);

@@ -21,7 +21,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <fuse.h>
+#include <fuse_log.h>
 #include "jetlib.h"
 #include "fs/backend.h"
 #include "fs/conf.h"
@@ -43,12 +46,35 @@ typedef struct fs_main {
     const char *config;
     const char *mountpoint;
     char realmnt[PATH_MAX];
+    char realcfg[PATH_MAX];     /* absolute CONFIG (fsname; we chdir to /) */
     int foreground, debug, single;
     char fuse_opts[4096];       /* -o options passed through to libfuse */
     fs_config cfg;
     fs_ctx *ctx;
     int notify_fd;              /* readiness pipe to the parent, -1 */
+    int sigpipe[2];             /* signal handler -> watcher thread */
+    pthread_t sigthr;           /* the watcher (sig_watcher) */
+    int sig_watching;           /* watcher running, handlers installed */
 } fs_main;
+
+/* ---- signals ----
+ *
+ * libfuse's handlers (fuse_set_signal_handlers) only mark the session as
+ * exited; the loop then waits for every request in progress, and a request
+ * blocked on the engine (a readdir of logs/ waiting for the self-pull of a
+ * large database) would hold SIGTERM up until the engine is done.  So each
+ * of those handlers is wrapped: the wrapper runs it and writes the signal
+ * number to a pipe; a watcher thread reads it and calls fs_ctx_interrupt(),
+ * which fails the waiting requests at once.  The wrapper can reach nothing
+ * but process-wide state: this struct, set before the handlers are
+ * installed and cleared after they are removed. */
+#define FS_NSIGNALS 3
+static const int fs_signals[FS_NSIGNALS] = { SIGHUP, SIGINT, SIGTERM };
+static struct fs_signal_ctx {
+    volatile sig_atomic_t wfd;                  /* pipe write end (non-blocking), -1 */
+    struct sigaction old[FS_NSIGNALS];          /* libfuse's handlers */
+    int wrapped[FS_NSIGNALS];                   /* old[i] replaced by ours */
+} fs_signal_state = { .wfd = -1 };
 
 /* ---- fuse_operations: forward to the core ---- */
 
@@ -60,7 +86,10 @@ static fs_ctx *op_ctx(void)
 /* init: freeze-friendly caching, large readahead, no splice/readdirplus. */
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-    fs_ctx *ctx = op_ctx();
+    /* fuse_new got the fs_main (the core did not exist yet); from here on
+     * the private data of every operation is the core's context */
+    fs_main *m = fuse_get_context()->private_data;
+    fs_ctx *ctx = m->ctx;
 
     cfg->use_ino = 1;
     cfg->readdir_ino = 1;
@@ -83,6 +112,7 @@ static void op_destroy(void *private_data)
     (void)fs_ctx_finish(private_data);
 }
 
+/* getattr: frozen attributes; may block under logs/ (fs_op_getattr). */
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
     (void)fi;
@@ -95,12 +125,14 @@ typedef struct fill_arg {
     fuse_fill_dir_t filler;
 } fill_arg;
 
+/* fs_fill_fn over libfuse's filler (offset 0: the whole listing). */
 static int fill_adapter(void *p, const char *name, const struct stat *st)
 {
     fill_arg *fa = p;
     return fa->filler(fa->buf, name, st, 0, 0);
 }
 
+/* readdir: the whole directory at once; logs/ blocks (fs_op_readdir). */
 static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
@@ -109,6 +141,7 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
     return fs_op_readdir(op_ctx(), path, &fa, fill_adapter);
 }
 
+/* opendir: directories only, read-only. */
 static int op_opendir(const char *path, struct fuse_file_info *fi)
 {
     struct stat st;
@@ -123,6 +156,7 @@ static int op_opendir(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
+/* open: read-only; page cache kept, no flush, direct_io from the INI. */
 static int op_open(const char *path, struct fuse_file_info *fi)
 {
     fs_ctx *ctx = op_ctx();
@@ -138,6 +172,7 @@ static int op_open(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
+/* read: exactly the bytes asked for up to EOF, or -EIO (fs_op_read). */
 static int op_read(const char *path, char *buf, size_t size, off_t off,
                    struct fuse_file_info *fi)
 {
@@ -147,18 +182,21 @@ static int op_read(const char *path, char *buf, size_t size, off_t off,
     return fs_op_read(op_ctx(), fi->fh, buf, size, (uint64_t)off);
 }
 
+/* release: nothing to free (handles are indexes). */
 static int op_release(const char *path, struct fuse_file_info *fi)
 {
     (void)path;
     return fs_op_release(op_ctx(), fi->fh);
 }
 
+/* statfs: read-only totals (fs_op_statfs). */
 static int op_statfs(const char *path, struct statvfs *sv)
 {
     (void)path;
     return fs_op_statfs(op_ctx(), sv);
 }
 
+/* getxattr: ENODATA; listxattr: empty (D8). */
 static int op_getxattr(const char *path, const char *name, char *value, size_t size)
 {
     return fs_op_getxattr(op_ctx(), path, name, value, size);
@@ -169,6 +207,7 @@ static int op_listxattr(const char *path, char *list, size_t size)
     return fs_op_listxattr(op_ctx(), path, list, size);
 }
 
+/* ioctl: ENOTTY for everything (borg's FS_IOC_GETFLAGS). */
 static int op_ioctl(const char *path, unsigned int cmd, void *arg, struct fuse_file_info *fi,
                     unsigned int flags, void *data)
 {
@@ -176,6 +215,7 @@ static int op_ioctl(const char *path, unsigned int cmd, void *arg, struct fuse_f
     return fs_op_ioctl(op_ctx(), path, cmd);
 }
 
+/* access: -EROFS for W_OK, else 0 for existing names. */
 static int op_access(const char *path, int mask)
 {
     struct stat st;
@@ -186,7 +226,7 @@ static int op_access(const char *path, int mask)
     return (mask & W_OK) ? -EROFS : 0;
 }
 
-/* Every write path: EROFS. */
+/* Every write path: EROFS (one-line forwarders). */
 static int op_mknod(const char *p, mode_t m, dev_t d) { (void)p; (void)m; (void)d; return fs_op_rofs(); }
 static int op_mkdir(const char *p, mode_t m) { (void)p; (void)m; return fs_op_rofs(); }
 static int op_unlink(const char *p) { (void)p; return fs_op_rofs(); }
@@ -418,6 +458,159 @@ static void notify(fs_main *m, const char *msg)
     m->notify_fd = -1;
 }
 
+/* The wrapper handler (async-signal-safe): run libfuse's handler for sig,
+ * then tell the watcher.  errno is preserved. */
+static void sig_forward(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+    int fd = fs_signal_state.wfd;
+
+    for (int i = 0; i < FS_NSIGNALS; i++)
+        if (fs_signals[i] == sig && fs_signal_state.wrapped[i])
+            fs_signal_state.old[i].sa_handler(sig);
+    if (fd >= 0 && write(fd, &c, 1) < 0) {
+        /* pipe full: a signal is already pending for the watcher */
+    }
+    errno = saved;
+}
+
+/* Watcher thread: interrupt the core for every signal byte; a 0 byte (or
+ * EOF) from sig_watch_stop ends it. */
+static void *sig_watcher(void *arg)
+{
+    fs_main *m = arg;
+    unsigned char c;
+    ssize_t r;
+
+    for (;;) {
+        r = read(m->sigpipe[0], &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || c == 0)
+            break;
+        fs_ctx_interrupt(m->ctx, c);
+    }
+    return NULL;
+}
+
+/* Wrap libfuse's handlers (installed just before) and start the watcher.
+ * Signals libfuse left alone (ignored ones) stay alone.  0, or -1 with a
+ * message in err (nothing is left changed). */
+static int sig_watch_start(fs_main *m, char *err, size_t cb)
+{
+    struct sigaction sa;
+    int rc;
+
+    if (pipe2(m->sigpipe, O_CLOEXEC) < 0) {
+        snprintf(err, cb, "pipe: %s; backup aborted", strerror(errno));
+        return -1;
+    }
+    if (fcntl(m->sigpipe[1], F_SETFL, O_NONBLOCK) < 0) {
+        snprintf(err, cb, "fcntl: %s; backup aborted", strerror(errno));
+        goto fail;
+    }
+    rc = pthread_create(&m->sigthr, NULL, sig_watcher, m);
+    if (rc) {
+        snprintf(err, cb, "cannot start the signal thread: %s; backup aborted", strerror(rc));
+        goto fail;
+    }
+    fs_signal_state.wfd = m->sigpipe[1];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = sig_forward;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < FS_NSIGNALS; i++) {
+        if (sigaction(fs_signals[i], NULL, &fs_signal_state.old[i]) < 0)
+            continue;
+        if (fs_signal_state.old[i].sa_handler == SIG_DFL ||
+            fs_signal_state.old[i].sa_handler == SIG_IGN ||
+            (fs_signal_state.old[i].sa_flags & SA_SIGINFO))
+            continue;
+        fs_signal_state.wrapped[i] = 1;
+        if (sigaction(fs_signals[i], &sa, NULL) < 0)
+            fs_signal_state.wrapped[i] = 0;
+    }
+    m->sig_watching = 1;
+    return 0;
+fail:
+    close(m->sigpipe[0]);
+    close(m->sigpipe[1]);
+    return -1;
+}
+
+/* Put libfuse's handlers back (so that fuse_remove_signal_handlers
+ * recognises them), stop the watcher, close the pipe. */
+static void sig_watch_stop(fs_main *m)
+{
+    unsigned char zero = 0;
+
+    if (!m->sig_watching)
+        return;
+    for (int i = 0; i < FS_NSIGNALS; i++)
+        if (fs_signal_state.wrapped[i]) {
+            (void)sigaction(fs_signals[i], &fs_signal_state.old[i], NULL);
+            fs_signal_state.wrapped[i] = 0;
+        }
+    fs_signal_state.wfd = -1;
+    (void)fcntl(m->sigpipe[1], F_SETFL, 0);
+    while (write(m->sigpipe[1], &zero, 1) < 0 && errno == EINTR)
+        ;
+    pthread_join(m->sigthr, NULL);
+    close(m->sigpipe[0]);
+    close(m->sigpipe[1]);
+    m->sig_watching = 0;
+}
+
+/* libfuse's messages.  Until the mount is ready (capturing), errors are
+ * kept, not printed, so that a failed mount says one line that includes
+ * them; everything else, and everything later, goes to our log.  libfuse
+ * writes a line in several calls, so pieces are joined up to the newline.
+ * Its log callback has no user pointer: process-wide state, this struct
+ * (mu guards it; libfuse logs from its worker threads). */
+static struct fs_fuse_log_ctx {
+    pthread_mutex_t mu;
+    int capturing;
+    char cur[512];              /* line being assembled */
+    char last[512];             /* last error line while capturing */
+} fs_fuse_log_state = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* fuse_set_log_func callback (see above). */
+static void fuse_log_capture(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+    struct fs_fuse_log_ctx *st = &fs_fuse_log_state;
+    size_t n;
+    char *nl;
+
+    pthread_mutex_lock(&st->mu);
+    n = strlen(st->cur);
+    if (n < sizeof st->cur - 1)
+        vsnprintf(st->cur + n, sizeof st->cur - n, fmt, ap);
+    while ((nl = strchr(st->cur, '\n')) != NULL || strlen(st->cur) >= sizeof st->cur - 1) {
+        if (nl)
+            *nl = 0;
+        if (st->cur[0]) {
+            if (st->capturing && level <= FUSE_LOG_ERR)
+                snprintf(st->last, sizeof st->last, "%s", st->cur);
+            else
+                fs_log((int)level, "%s", st->cur);
+        }
+        if (nl)
+            memmove(st->cur, nl + 1, strlen(nl + 1) + 1);
+        else
+            st->cur[0] = 0;
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* "MSG: <libfuse's last error>" or "MSG" into buf. */
+static void with_fuse_error(char *buf, size_t cb, const char *msg)
+{
+    if (fs_fuse_log_state.last[0])
+        snprintf(buf, cb, "%s (%s)", msg, fs_fuse_log_state.last);
+    else
+        snprintf(buf, cb, "%s", msg);
+}
+
 /* Control-channel handler. */
 static int control_handler(void *arg, const char *cmd, char *buf, size_t cb)
 {
@@ -440,6 +633,30 @@ static int run(fs_main *m)
     int rc, mounted = 0, status = 1, sig_set = 0;
     size_t k = 0;
 
+    /* mount options first: a bad -o option starts nothing */
+    fs_fuse_log_state.capturing = 1;
+    fuse_set_log_func(fuse_log_capture);
+    /* fsname = the config's absolute path, commas escaped for fuse_opt */
+    for (const char *s = m->realcfg; *s && k + 3 < sizeof fsname; s++) {
+        if (*s == ',' || *s == '\\')
+            fsname[k++] = '\\';
+        fsname[k++] = *s;
+    }
+    fsname[k] = 0;
+    snprintf(opts, sizeof opts, "ro,nodev,nosuid,default_permissions,fsname=%.4000s,subtype=" PROG
+             "%s%s%s", fsname, m->cfg.allow_other ? ",allow_other" : "",
+             m->fuse_opts[0] ? "," : "", m->fuse_opts);
+    if (fuse_opt_add_arg(&args, PROG) || fuse_opt_add_arg(&args, "-o") ||
+        fuse_opt_add_arg(&args, opts) || (m->debug && fuse_opt_add_arg(&args, "-d"))) {
+        notify(m, "out of memory");
+        goto out;
+    }
+    f = fuse_new(&args, &fs_fuse_ops, sizeof fs_fuse_ops, m);
+    if (!f) {
+        with_fuse_error(err, sizeof err, "bad mount options; no backup started");
+        notify(m, err);
+        goto out;
+    }
     rc = fs_backend_open(&m->cfg, &be, err, sizeof err);
     if (rc < 0) {
         notify(m, err);
@@ -455,29 +672,10 @@ static int run(fs_main *m)
         notify(m, err);
         goto out;
     }
-    /* fsname = the config path, commas escaped for fuse_opt */
-    for (const char *s = m->config; *s && k + 3 < sizeof fsname; s++) {
-        if (*s == ',' || *s == '\\')
-            fsname[k++] = '\\';
-        fsname[k++] = *s;
-    }
-    fsname[k] = 0;
-    snprintf(opts, sizeof opts, "ro,nodev,nosuid,default_permissions,fsname=%.4000s,subtype=" PROG
-             "%s%s%s", fsname, m->cfg.allow_other ? ",allow_other" : "",
-             m->fuse_opts[0] ? "," : "", m->fuse_opts);
-    if (fuse_opt_add_arg(&args, PROG) || fuse_opt_add_arg(&args, "-o") ||
-        fuse_opt_add_arg(&args, opts) || (m->debug && fuse_opt_add_arg(&args, "-d"))) {
-        notify(m, "out of memory");
-        goto out;
-    }
-    f = fuse_new(&args, &fs_fuse_ops, sizeof fs_fuse_ops, m->ctx);
-    if (!f) {
-        notify(m, "fuse_new failed (bad -o option?); backup aborted");
-        goto out;
-    }
     if (fuse_mount(f, m->realmnt) != 0) {
-        snprintf(err, sizeof err, "cannot mount on %.900s (see the message above); backup aborted",
-                 m->realmnt);
+        char what[PATH_MAX + 64];
+        snprintf(what, sizeof what, "cannot mount on %s; backup aborted", m->realmnt);
+        with_fuse_error(err, sizeof err, what);
         notify(m, err);
         goto out;
     }
@@ -487,6 +685,10 @@ static int run(fs_main *m)
         goto out;
     }
     sig_set = 1;
+    if (sig_watch_start(m, err, sizeof err) < 0) {
+        notify(m, err);
+        goto out;
+    }
     rc = fs_control_start(m->realmnt, control_handler, m, &ctl, err, sizeof err);
     if (rc < 0) {
         notify(m, err);
@@ -495,6 +697,9 @@ static int run(fs_main *m)
     tune_readahead(m, (unsigned)(m->cfg.read_size >> 10) > 1024 ? (unsigned)(m->cfg.read_size >> 10)
                                                                  : 1024);
     fs_log(LOG_NOTICE, "mounted %s on %s", m->config, m->realmnt);
+    pthread_mutex_lock(&fs_fuse_log_state.mu);
+    fs_fuse_log_state.capturing = 0;
+    pthread_mutex_unlock(&fs_fuse_log_state.mu);
     notify(m, "OK");
     if (!m->foreground) {
         int nul = open("/dev/null", O_RDWR);
@@ -521,6 +726,7 @@ static int run(fs_main *m)
         fs_log(LOG_ERR, "FUSE loop failed: %s", strerror(-rc));
     status = 0;
 out:
+    sig_watch_stop(m);
     if (sig_set)
         fuse_remove_signal_handlers(fuse_get_session(f));
     if (mounted)
@@ -567,6 +773,9 @@ static int wait_child(int fd, pid_t pid)
     return 1;
 }
 
+/* esebackupfs [options] CONFIG MOUNTPOINT | status|commit MOUNTPOINT.
+ * Exit status: 0 mounted / done, 1 refused or failed, 2 (status, commit)
+ * the mount cannot be reached. */
 int main(int argc, char **argv)
 {
     fs_main m;
@@ -584,6 +793,10 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 1;
     if (fs_conf_load(m.config, &m.cfg, err, sizeof err) < 0) {
         fprintf(stderr, PROG ": %s\n", err);
+        return 1;
+    }
+    if (!realpath(m.config, m.realcfg)) {
+        fprintf(stderr, PROG ": %s: %s\n", m.config, strerror(errno));
         return 1;
     }
     if (saved[0] && add_opts(&m, saved) < 0) {
@@ -624,5 +837,5 @@ int main(int argc, char **argv)
         _exit(1);
     }
     fs_log_setup(PROG, 1, 0);
-    _exit(run(&m));
+    exit(run(&m));
 }

@@ -175,6 +175,7 @@ int fs_window_get(const fs_window *w, int file, uint64_t off, void *p, size_t n)
     return 1;
 }
 
+/* See spool.h: free the ring; safe on an unused window. */
 void fs_window_free(fs_window *w)
 {
     free(w->buf);
