@@ -413,6 +413,37 @@ START_TEST(poisoned_log_refuses_commits)
 }
 END_TEST
 
+START_TEST(log_size_mismatch)
+{
+    char path[300], cur[300];
+    JET_INSTANCE inst = mk_inst("m", 0);
+    JET_SESID s;
+    JET_DBID db;
+    struct stat st0, st1;
+    db_path(path, sizeof path);
+    ck_assert_int_eq(JetInit(&inst), 0);
+    ck_assert_int_eq(JetBeginSessionA(inst, &s, NULL, NULL), 0);
+    ck_assert_int_eq(JetCreateDatabaseA(s, path, NULL, &db, 0), 0);
+    write_recs(s, db, 10, 1);
+    ck_assert_int_eq(JetEndSession(s, 0), 0);
+    ck_assert_int_eq(JetTerm2(inst, JET_bitTermComplete), 0);
+    snprintf(cur, sizeof cur, "%s/edb.log", dir);
+    ck_assert_int_eq(stat(cur, &st0), 0);
+    /* another log size than the existing stream's: refused, nothing changed */
+    inst = mk_inst("m", 0);
+    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramLogFileSize, 128, NULL), 0);
+    ck_assert_int_eq(JetInit(&inst), JET_errLogFileSizeMismatch);
+    ck_assert_int_eq(JetTerm(inst), 0);
+    ck_assert_int_eq(stat(cur, &st1), 0);
+    ck_assert_int_eq(st1.st_size, st0.st_size);
+    ck_assert_int_eq(st1.st_ino, st0.st_ino);
+    /* the right size still works */
+    inst = mk_inst("m", 0);
+    ck_assert_int_eq(JetInit(&inst), 0);
+    ck_assert_int_eq(JetTerm2(inst, JET_bitTermComplete), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("engine");
@@ -428,6 +459,7 @@ int main(void)
     tcase_add_test(tc, bad_files);
     tcase_add_test(tc, term_with_open_sessions);
     tcase_add_test(tc, poisoned_log_refuses_commits);
+    tcase_add_test(tc, log_size_mismatch);
     suite_add_tcase(su, tc);
     sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

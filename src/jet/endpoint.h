@@ -33,6 +33,11 @@
 extern "C" {
 #endif
 
+/* Seconds a client waits for the server to accept a request or send a
+ * reply before it gives up on the connection (JET_errInstanceUnavailable;
+ * the server then aborts the backup). */
+#define JEP_IO_TIMEOUT_S 120
+
 typedef struct jep_client jep_client;
 typedef struct jep_server jep_server;
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -143,6 +144,17 @@ JET_ERR JepConnect(const char *socket_path, jep_client **pc)
     if (do_connect(c->fd, &sa) < 0) {
         rc = connect_err(errno);
         goto out;
+    }
+    {
+        /* a host that stops answering (SIGSTOP, hang) must not hold the
+         * client forever: a reply that does not come within
+         * JEP_IO_TIMEOUT_S breaks the connection (JET_errInstanceUnavailable) */
+        struct timeval tv = { JEP_IO_TIMEOUT_S, 0 };
+        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+            setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) {
+            rc = JET_errInstanceUnavailable;
+            goto out;
+        }
     }
     /* the server speaks first: its greeting says accepted or refused */
     p.fd = c->fd;

@@ -445,6 +445,11 @@ static JET_ERR recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev,
         goto out;
     have_cur = rc == 0;
     rc = JET_errSuccess;
+    /* ESE refuses to continue a log stream with a different file size */
+    if (have_cur && (uint64_t)ch.csec_file * JF_SEGMENT != (uint64_t)inst->log_kib * 1024) {
+        rc = JET_errLogFileSizeMismatch;
+        goto out;
+    }
     unlink(tmp);
 
     if (!have_cur && hi == 0) {
@@ -627,7 +632,9 @@ static JET_ERR lock_files(jet_inst *inst)
  * JET_errInvalidPath, JET_errFileAccessDenied (another process has the
  * instance), JET_errCheckpointCorrupt, JET_errLogFileCorrupt,
  * JET_errMissingLogFile, JET_errSoftRecoveryOnBackupDatabase,
- * JET_errDatabaseCorrupted, JET_errLogWriteFail, JET_errDiskIO.  On
+ * JET_errLogFileSizeMismatch (JET_paramLogFileSize differs from the size
+ * of the existing <base>.log), JET_errDatabaseCorrupted,
+ * JET_errLogWriteFail, JET_errDiskIO.  On
  * failure the instance stays uninitialised (it may be retried or freed
  * with JetTerm).
  */
