@@ -58,21 +58,6 @@ kill "$SERVE"
 wait "$SERVE" || true
 SERVE=
 run sh -c "grep '^# committed-at-roll' '$D/copy/manifest'"
-if ! "$JU" restore "$D/copy" "$D/restored" 2>"$D/restore.err"; then
-    # jetutil restore does not read the esebackupfs layout yet: give it its
-    # own label over the copied files (symlinks; no bytes change)
-    echo "(jetutil restore: $(cat "$D/restore.err"); using a jetutil label over the copy)"
-    mkdir "$D/ad"
-    gens=$(sed -n 's/^# log-generations //p' "$D/copy/manifest")
-    {
-        echo "format=1"; echo "type=full"; echo "base=edb"
-        echo "page_size=$(sed -n 's/^page-size: //p' "$D/copy/backup_label")"
-        sed -n 's/^\(legacy=.*\)/\1/p; s/^\(log_kib=.*\)/\1/p' "$D/bank/jetutil.conf"
-        echo "genLow=${gens%-*}"; echo "genHigh=${gens#*-}"; echo "backups=1"
-        echo "database=$(sed -n 's/^database: //p' "$D/copy/backup_label")"; echo "file=bank.edb"
-    } >"$D/ad/jetutil-backup.label"
-    ln -s "$D/copy/bank.edb" "$D/copy"/logs/* "$D/ad/"
-    run "$JU" restore "$D/ad" "$D/restored"
-fi
+run "$JU" restore "$D/copy" "$D/restored"
 run "$JU" verify "$D/restored"
 echo "# done: the live copy restored and verified"

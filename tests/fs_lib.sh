@@ -121,42 +121,11 @@ fs_committed() {
     sed -n 's/^# committed-at-roll \([0-9][0-9]*\)$/\1/p' "$1/manifest"
 }
 
-# fs_restore COPY TARGET SRCINST: jetutil restore of an esebackupfs copy.
-# jetutil restore reads its own label (jetutil-backup.label, logs beside
-# it); when it does not understand the esebackupfs layout (backup_label,
-# manifest, logs/) an adapter directory of symlinks to the copied files
-# with an equivalent label is restored instead.  Only the copied bytes
-# are used either way.
+# fs_restore COPY TARGET: jetutil restore of an esebackupfs copy as it is
+# (backup_label, database stream, logs/, manifest; verified against the
+# manifest before anything is written).
 fs_restore() {
-    if "$JU" restore "$1" "$2" >"$T/restore.out" 2>&1; then
-        return 0
-    fi
-    grep -q "not a jetutil backup directory" "$T/restore.out" || { cat "$T/restore.out"; return 1; }
-    rm -rf "$2"
-    ad=$(mktemp -d "$T/adapter.XXXXXX")
-    gens=$(sed -n 's/^# log-generations //p' "$1/manifest")
-    type=$(sed -n 's/^backup-type: //p' "$1/backup_label")
-    legacy=$(sed -n 's/^legacy=//p' "$3/jetutil.conf")
-    logkib=$(sed -n 's/^log_kib=//p' "$3/jetutil.conf")
-    {
-        echo "format=1"
-        echo "type=$type"
-        echo "base=$(sed -n 's/^log-base-name: //p' "$1/backup_label")"
-        echo "page_size=$(sed -n 's/^page-size: //p' "$1/backup_label")"
-        echo "legacy=${legacy:-3}"
-        echo "log_kib=${logkib:-256}"
-        echo "genLow=${gens%-*}"
-        echo "genHigh=${gens#*-}"
-        echo "backups=1"
-        sed -n 's/^database: \(.*\)$/database=\1/p' "$1/backup_label" | while read -r l; do
-            echo "$l"
-            echo "file=$(basename "${l#database=}")"
-        done
-    } >"$ad/jetutil-backup.label"
-    for f in "$1"/*.edb "$1"/logs/*; do
-        [ -e "$f" ] && ln -s "$(readlink -f "$f")" "$ad/"
-    done
-    "$JU" restore "$ad" "$2" >"$T/restore.out" 2>&1 || { cat "$T/restore.out"; return 1; }
+    "$JU" restore "$1" "$2" >"$T/restore.out" 2>&1 || { cat "$T/restore.out"; return 1; }
 }
 
 # fs_check_copy COPY SRCINST NAME [MIN]: sha256sum -c of the manifest,
@@ -169,7 +138,7 @@ fs_check_copy() {
     committed=${4:-$(fs_committed "$1")}
     [ -n "$committed" ] || fail "$3: no committed-at-roll in the manifest"
     rm -rf "$T/restored"
-    fs_restore "$1" "$T/restored" "$2" || fail "$3: jetutil restore"
+    fs_restore "$1" "$T/restored" || fail "$3: jetutil restore"
     "$JU" verify "$T/restored" >"$T/verify.out" 2>&1 || { cat "$T/verify.out"; fail "$3: verify"; }
     transfers=$(sed -n 's/^transfers \([0-9]*\)$/\1/p' "$T/verify.out")
     [ -n "$transfers" ] && [ "$transfers" -ge "$committed" ] ||

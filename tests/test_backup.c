@@ -291,6 +291,47 @@ START_TEST(circular_incremental)
 }
 END_TEST
 
+/* Circular logging never deletes a log a running backup needs: the logs
+ * from CopyMic on stay through checkpoints until the backup ends; after
+ * End the next checkpoint removes them. */
+START_TEST(circular_pins_logs)
+{
+    env e;
+    jf_chk chk;
+    unsigned long cur, ckpt;
+    uint32_t copymic;
+    char lp[PATH_MAX + 64];
+    struct stat st;
+    env_start(&e, true);
+    env_add_db(&e);
+    write_recs(&e, 0, 0, 10, 1);
+    ck_assert_int_eq(JetLibCheckpoint(e.inst), 0);
+    ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, 0), 0);
+    ck_assert_int_eq(jinst_read_checkpoint(ji(&e), &chk), 0);
+    copymic = (uint32_t)chk.lgpos_checkpoint.gen;
+    /* several generations and checkpoints while the backup runs */
+    for (unsigned k = 0; k < 6; k++) {
+        ck_assert_int_eq(JetLibRollLog(e.inst, NULL), 0);
+        write_recs(&e, 0, 0, 20, 2 + k);
+        ck_assert_int_eq(JetLibCheckpoint(e.inst), 0);
+    }
+    gens(&e, &cur, &ckpt);
+    ck_assert_uint_gt(ckpt, copymic + 3);
+    for (uint32_t g = copymic; g < cur; g++) {
+        log_path(&e, g, lp, sizeof lp);
+        ck_assert_msg(stat(lp, &st) == 0, "log %u deleted during the backup", g);
+    }
+    ck_assert_int_eq(JetEndExternalBackupInstance2(e.inst, JET_bitBackupEndAbort), 0);
+    ck_assert_int_eq(JetLibCheckpoint(e.inst), 0);
+    gens(&e, &cur, &ckpt);
+    for (uint32_t g = copymic; g < ckpt; g++) {
+        log_path(&e, g, lp, sizeof lp);
+        ck_assert_msg(stat(lp, &st) != 0, "log %u kept after the backup", g);
+    }
+    env_stop(&e);
+}
+END_TEST
+
 START_TEST(db_phase_cells)
 {
     env e;
@@ -998,6 +1039,7 @@ static Suite *suite(void)
     tcase_add_test(tc, no_backup_cells);
     tcase_add_test(tc, begin_rules);
     tcase_add_test(tc, circular_incremental);
+    tcase_add_test(tc, circular_pins_logs);
     tcase_add_test(tc, db_phase_cells);
     tcase_add_test(tc, attach_info);
     tcase_add_test(tc, log_phase_cells);
