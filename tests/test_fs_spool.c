@@ -88,6 +88,45 @@ START_TEST(window_ring)
 }
 END_TEST
 
+/* Zero-copy appends: the engine writes straight into the ring; bytes the
+ * write will overwrite leave the window before the write starts. */
+START_TEST(window_reserve)
+{
+    fs_window w;
+    unsigned char out[8192], *p;
+    ck_assert_int_eq(fs_window_init(&w, 16384), 0);
+    for (uint64_t off = 0; off < 6 * 4096; off += 4096) {
+        p = fs_window_reserve(&w, 0, off, 4096);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq((uintptr_t)p % 4096, 0);
+        /* the region being written is never readable meanwhile */
+        ck_assert_int_eq(fs_window_get(&w, 0, off, out, 1), 0);
+        if (off >= 16384) /* the oldest 4 KiB it overwrites left the window */
+            ck_assert_int_eq(fs_window_get(&w, 0, off - 16384, out, 1), 0);
+        memset(p, (int)(off / 4096) + 1, 4096);
+        fs_window_commit(&w, 0, off, 4096);
+        ck_assert_int_eq(fs_window_get(&w, 0, off, out, 4096), 1);
+        ck_assert_uint_eq(out[0], off / 4096 + 1);
+        ck_assert_uint_eq(out[4095], off / 4096 + 1);
+    }
+    /* the last three chunks before the newest one are still held */
+    ck_assert_int_eq(fs_window_get(&w, 0, 2 * 4096, out, 8192), 1);
+    ck_assert_uint_eq(out[0], 3);
+    ck_assert_uint_eq(out[8191], 4);
+    /* not contiguous or not page-aligned in the ring: caller copies */
+    ck_assert_ptr_null(fs_window_reserve(&w, 0, 6 * 4096 + 100, 4096));
+    ck_assert_ptr_null(fs_window_reserve(&w, 0, 6 * 4096, 32768));
+    /* a short engine read commits only what came */
+    p = fs_window_reserve(&w, 1, 0, 4096);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 9, 100);
+    fs_window_commit(&w, 1, 0, 100);
+    ck_assert_int_eq(fs_window_get(&w, 1, 0, out, 100), 1);
+    ck_assert_int_eq(fs_window_get(&w, 1, 0, out, 101), 0);
+    fs_window_free(&w);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("spool");
@@ -96,6 +135,7 @@ int main(void)
     int failed;
 
     tcase_add_test(tc, spool_lazy_cap_and_cleanup);
+    tcase_add_test(tc, window_reserve);
     tcase_add_test(tc, window_ring);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -516,15 +516,26 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
     JET_ERR rc;
     int erc = 0;
     char en[96];
+    unsigned char *dst = ctx->buf;
+    int direct = 0;
 
+    /* stream policy: the engine reads straight into the window, so an
+     * in-order reader's bytes are copied once (window -> FUSE reply) */
+    if (!keep) {
+        unsigned char *w = fs_window_reserve(&ctx->win, f->index, off, ctx->cfg.read_size);
+        if (w != NULL) {
+            dst = w;
+            direct = 1;
+        }
+    }
     pthread_mutex_unlock(&ctx->mu);
-    rc = ctx->be.ops->read(ctx->be.ctx, h, ctx->buf, (unsigned long)ctx->cfg.read_size, &got);
+    rc = ctx->be.ops->read(ctx->be.ctx, h, dst, (unsigned long)ctx->cfg.read_size, &got);
     if (rc >= 0 && (got == 0 || got > remain))
         rc = JET_errFileIOBeyondEOF;
-    if (rc >= 0 && EVP_DigestUpdate(sha, ctx->buf, got) != 1)
+    if (rc >= 0 && EVP_DigestUpdate(sha, dst, got) != 1)
         rc = JET_errOutOfMemory;
     if (rc >= 0 && (keep || self))
-        erc = fs_spool_write(&ctx->spool, base + off, ctx->buf, got);
+        erc = fs_spool_write(&ctx->spool, base + off, dst, got);
     pthread_mutex_lock(&ctx->mu);
     if (rc < 0) {
         err_name(rc, en, sizeof en);
@@ -547,7 +558,10 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
         return;
     }
     if (!keep) {
-        fs_window_put(&ctx->win, f->index, off, ctx->buf, got);
+        if (direct)
+            fs_window_commit(&ctx->win, f->index, off, got);
+        else
+            fs_window_put(&ctx->win, f->index, off, ctx->buf, got);
         if (self && f->spooled_from == FS_NONE)
             f->spooled_from = off;
     }

@@ -120,7 +120,8 @@ int fs_window_init(fs_window *w, size_t size)
     w->file = -1;
     if (!size)
         return 0;
-    w->buf = malloc(size);
+    size = (size + 4095) & ~(size_t)4095; /* page-aligned slots for direct reads */
+    w->buf = aligned_alloc(4096, size);
     if (!w->buf)
         return -ENOMEM;
     w->size = size;
@@ -173,6 +174,36 @@ int fs_window_get(const fs_window *w, int file, uint64_t off, void *p, size_t n)
         done += k;
     }
     return 1;
+}
+
+/* See spool.h.  The region is used only if it does not wrap and starts
+ * on a page boundary (the engine wants page-aligned buffers). */
+unsigned char *fs_window_reserve(fs_window *w, int file, uint64_t off, size_t n)
+{
+    size_t pos;
+
+    if (!w->size || n > w->size)
+        return NULL;
+    pos = (size_t)(off % w->size);
+    if (pos % 4096 != 0 || pos + n > w->size)
+        return NULL;
+    if (file != w->file || off != w->hi) {
+        w->file = file;
+        w->lo = w->hi = off;
+    }
+    if (off + n > w->size && w->lo < off + n - w->size)
+        w->lo = off + n - w->size;
+    if (w->lo > w->hi)
+        w->lo = w->hi;
+    return w->buf + pos;
+}
+
+/* See spool.h: bytes [off, off+n) are now in the reserved region. */
+void fs_window_commit(fs_window *w, int file, uint64_t off, size_t n)
+{
+    if (!w->size || file != w->file || off != w->hi)
+        return;
+    w->hi = off + n;
 }
 
 /* See spool.h: free the ring; safe on an unused window. */

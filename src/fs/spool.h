@@ -54,6 +54,14 @@ int fs_window_init(fs_window *w, size_t size);
 /* Append bytes [off, off+n) of file `file` (off must equal hi unless the
  * file changes, which resets the window). */
 void fs_window_put(fs_window *w, int file, uint64_t off, const void *p, size_t n);
+/* Zero-copy append: the place in the ring where bytes [off, off+n) of
+ * file will be written directly (by the engine read), or NULL when they
+ * would not be contiguous and page-aligned there (then use fs_window_put).
+ * Bytes the write will overwrite are dropped from the window first, so
+ * readers (under the caller's lock) never see a half-written region.
+ * Follow with fs_window_commit for the bytes actually written. */
+unsigned char *fs_window_reserve(fs_window *w, int file, uint64_t off, size_t n);
+void fs_window_commit(fs_window *w, int file, uint64_t off, size_t n);
 /* Copy [off, off+n) of file out if the window holds all of it: 1, else 0. */
 int fs_window_get(const fs_window *w, int file, uint64_t off, void *p, size_t n);
 void fs_window_free(fs_window *w);
