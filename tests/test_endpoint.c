@@ -1,7 +1,10 @@
 /*
  * test_endpoint.c -- the backup endpoint (src/jet/ep_server.c,
  * ep_client.c) against a real in-process instance hosting a database in a
- * mkdtemp directory, with the server socket in that directory.
+ * mkdtemp directory, with the server socket in that directory; and the
+ * client's READFILE handling against a scripted fake server (data received
+ * straight into the caller's buffer; malformed or short responses break
+ * the connection before any unchecked byte is stored).
  *
  * Synchronisation with the server's threads uses its log callback: a test
  * waits (condition variable, 20 s limit = failure) for the line the server
@@ -351,6 +354,7 @@ static void full_backup_checked(struct fixture *fx, jep_client *c, int truncate)
     memset(&li1, 0, sizeof li1);
     li1.cbSize = 3; /* wrong size: -1003 as in-process */
     ck_assert_int_eq(JepGetLogInfo2(c, l1, sizeof l1, &cb1, &li1), JET_errInvalidParameter);
+    memset(&li2, 0, sizeof li2); /* memcmp below covers the padding */
     li1.cbSize = li2.cbSize = sizeof li1;
     memset(l1, 'Q', sizeof l1);
     memset(l2, 'Q', sizeof l2);
@@ -841,6 +845,287 @@ START_TEST(socket_path_rules_and_stop)
 }
 END_TEST
 
+/* ---- the client against a scripted fake server: READFILE responses ---- */
+#define FK_MAX 4
+
+/* One fake endpoint: a thread that accepts one connection, does the
+ * greeting/hello/GETINFO exchange, answers the first n READFILE requests
+ * with the scripted raw bytes, optionally shuts its write side, then waits
+ * for the client's next move (EOF when the client breaks or leaves). */
+struct fake {
+    char dir[64], sock[96];
+    int lfd;
+    pthread_t thr;
+    int n;                        /* scripted responses */
+    uint8_t *resp[FK_MAX];        /* raw bytes sent for the i-th READFILE */
+    size_t nresp[FK_MAX];
+    int shut_after;               /* SHUT_WR after the last response */
+    /* results, read after the join */
+    int served;                   /* READFILE requests answered */
+    uint64_t req_cb[FK_MAX];      /* their byte counts */
+    int bad;                      /* handshake/request not as expected */
+    int eof;                      /* the client shut down or closed */
+};
+
+/* Fake server thread (see struct fake).  Failures go to f->bad. */
+static void *fake_main(void *arg)
+{
+    struct fake *f = arg;
+    uint8_t out[EP_HDR + 128], *buf = NULL;
+    size_t cap = 0, n;
+    uint32_t op, len;
+    const char *why;
+    ep_req q;
+    ep_resp r;
+    int fd, rc;
+
+    fd = accept(f->lfd, NULL, NULL);
+    if (fd < 0) {
+        f->bad = 1;
+        return NULL;
+    }
+    memset(&r, 0, sizeof r);
+    r.op = EP_OP_HELLO;
+    r.magic = EP_MAGIC;
+    r.version = EP_VERSION;
+    n = ep_resp_encode(&r, out, sizeof out);
+    if (!n || ep_send_all(fd, out, n) < 0)
+        goto bad;
+    if (ep_recv_frame(fd, 0, EP_MAX_REQ_PAYLOAD, &op, &buf, &cap, &len, &why) != 1 ||
+        op != EP_OP_HELLO)
+        goto bad;
+    if (ep_recv_frame(fd, 0, EP_MAX_REQ_PAYLOAD, &op, &buf, &cap, &len, &why) != 1 ||
+        op != EP_OP_GETINFO)
+        goto bad;
+    memset(&r, 0, sizeof r);
+    r.op = EP_OP_GETINFO;
+    snprintf(r.info.instance_name, sizeof r.info.instance_name, "fake");
+    snprintf(r.info.base_name, sizeof r.info.base_name, "edb");
+    r.info.cb_page = CB_PAGE;
+    n = ep_resp_encode(&r, out, sizeof out);
+    if (!n || ep_send_all(fd, out, n) < 0)
+        goto bad;
+    for (int i = 0; i < f->n; i++) {
+        if (ep_recv_frame(fd, 0, EP_MAX_REQ_PAYLOAD, &op, &buf, &cap, &len, &why) != 1 ||
+            op != EP_OP_READFILE || ep_req_decode(op, buf, len, &q, &why) < 0)
+            goto bad;
+        f->req_cb[i] = q.cb;
+        if (ep_send_all(fd, f->resp[i], f->nresp[i]) < 0)
+            goto bad;
+        f->served++;
+    }
+    if (f->shut_after && shutdown(fd, SHUT_WR) < 0)
+        goto bad;
+    rc = ep_recv_frame(fd, 0, EP_MAX_REQ_PAYLOAD, &op, &buf, &cap, &len, &why);
+    f->eof = rc == 0;
+    goto out;
+bad:
+    f->bad = 1;
+out:
+    free(buf);
+    close(fd);
+    return NULL;
+}
+
+/* Listen on a fresh directory's socket and start the fake thread. */
+static void fake_start(struct fake *f)
+{
+    struct sockaddr_un sa;
+
+    snprintf(f->dir, sizeof f->dir, "/tmp/jepfake-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(f->dir));
+    snprintf(f->sock, sizeof f->sock, "%s/fake.sock", f->dir);
+    f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(f->lfd, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", f->sock);
+    ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(f->lfd, 1), 0);
+    ck_assert_int_eq(pthread_create(&f->thr, NULL, fake_main, f), 0);
+}
+
+/* Join the fake thread (it ends once the client shut down or closed) and
+ * clean up. */
+static void fake_finish(struct fake *f)
+{
+    ck_assert_int_eq(pthread_join(f->thr, NULL), 0);
+    close(f->lfd);
+    unlink(f->sock);
+    rmdir(f->dir);
+    for (int i = 0; i < f->n; i++)
+        free(f->resp[i]);
+}
+
+/* Byte i of the data pattern with seed. */
+static uint8_t pat(uint8_t seed, size_t i)
+{
+    return (uint8_t)(seed + i * 7 + (i >> 12));
+}
+
+/* Script response i: a frame { hlen, op } + { err, declared cb_data } +
+ * ndata pattern bytes, of which only the first cut bytes are sent when
+ * cut != (size_t)-1. */
+static void fake_resp(struct fake *f, int i, uint32_t hlen, uint32_t op, int32_t err,
+                      uint32_t decl, size_t ndata, uint8_t seed, size_t cut)
+{
+    size_t n = EP_HDR + 8 + ndata;
+    uint8_t *b = malloc(n);
+
+    ck_assert_ptr_nonnull(b);
+    ep_hdr_put(b, hlen, op);
+    ep_put32(b + EP_HDR, (uint32_t)err);
+    ep_put32(b + EP_HDR + 4, decl);
+    for (size_t k = 0; k < ndata; k++)
+        b[EP_HDR + 8 + k] = pat(seed, k);
+    f->resp[i] = b;
+    f->nresp[i] = cut == (size_t)-1 ? n : cut;
+    if (f->n < i + 1)
+        f->n = i + 1;
+}
+
+/* true if p[n] is all byte v. */
+static int all_is(const uint8_t *p, size_t n, uint8_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != v)
+            return 0;
+    return 1;
+}
+
+#define RD_OK(d) ((uint32_t)(EP_OP_READFILE | EP_RESP)), 0, (d)
+
+/* A read above EP_MAX_READ is split; the data of each part lands at its
+ * place in the caller's buffer and nothing past the bytes returned is
+ * written. */
+START_TEST(readfile_split_lands_in_caller_buffer)
+{
+    const size_t cb = EP_MAX_READ + 2 * CB_PAGE;
+    struct fake f;
+    jep_client *c;
+    unsigned long got = 12345;
+    uint8_t *pv;
+
+    memset(&f, 0, sizeof f);
+    fake_resp(&f, 0, 8 + EP_MAX_READ, RD_OK(EP_MAX_READ), EP_MAX_READ, 1, (size_t)-1);
+    fake_resp(&f, 1, 8 + CB_PAGE, RD_OK(CB_PAGE), CB_PAGE, 2, (size_t)-1);
+    fake_start(&f);
+    ck_assert_int_eq(posix_memalign((void **)&pv, 4096, cb), 0);
+    memset(pv, 0xEE, cb);
+    ck_assert_int_eq(JepConnect(f.sock, &c), 0);
+    ck_assert_int_eq(JepReadFile(c, 0, pv, cb, &got), 0);
+    ck_assert_uint_eq(got, EP_MAX_READ + CB_PAGE);
+    for (size_t k = 0; k < EP_MAX_READ; k++)
+        if (pv[k] != pat(1, k))
+            ck_abort_msg("first part: byte %zu differs", k);
+    for (size_t k = 0; k < CB_PAGE; k++)
+        if (pv[EP_MAX_READ + k] != pat(2, k))
+            ck_abort_msg("second part: byte %zu differs", k);
+    ck_assert(all_is(pv + EP_MAX_READ + CB_PAGE, CB_PAGE, 0xEE));
+    JepDisconnect(c);
+    fake_finish(&f);
+    ck_assert_int_eq(f.bad, 0);
+    ck_assert_int_eq(f.served, 2);
+    ck_assert_uint_eq(f.req_cb[0], EP_MAX_READ);
+    ck_assert_uint_eq(f.req_cb[1], 2 * CB_PAGE);
+    ck_assert_int_eq(f.eof, 1);
+    free(pv);
+}
+END_TEST
+
+/* An error response that (against the protocol's habit) carries data: the
+ * error is returned, the caller's buffer is untouched, and the data is
+ * consumed so the next read on the same connection is in step. */
+START_TEST(readfile_error_with_data_keeps_stream)
+{
+    struct fake f;
+    jep_client *c;
+    unsigned long got = 12345;
+    uint8_t *pv;
+
+    memset(&f, 0, sizeof f);
+    fake_resp(&f, 0, 8 + 2 * CB_PAGE, EP_OP_READFILE | EP_RESP, JET_errDiskIO,
+              2 * CB_PAGE, 2 * CB_PAGE, 3, (size_t)-1);
+    fake_resp(&f, 1, 8 + 2 * CB_PAGE, RD_OK(2 * CB_PAGE), 2 * CB_PAGE, 4, (size_t)-1);
+    fake_start(&f);
+    ck_assert_int_eq(posix_memalign((void **)&pv, 4096, 2 * CB_PAGE), 0);
+    memset(pv, 0xEE, 2 * CB_PAGE);
+    ck_assert_int_eq(JepConnect(f.sock, &c), 0);
+    ck_assert_int_eq(JepReadFile(c, 0, pv, 2 * CB_PAGE, &got), JET_errDiskIO);
+    ck_assert_uint_eq(got, 0);
+    ck_assert(all_is(pv, 2 * CB_PAGE, 0xEE));
+    ck_assert_int_eq(JepReadFile(c, 0, pv, 2 * CB_PAGE, &got), 0);
+    ck_assert_uint_eq(got, 2 * CB_PAGE);
+    for (size_t k = 0; k < 2 * CB_PAGE; k++)
+        ck_assert_uint_eq(pv[k], pat(4, k));
+    JepDisconnect(c);
+    fake_finish(&f);
+    ck_assert_int_eq(f.bad, 0);
+    ck_assert_int_eq(f.served, 2);
+    ck_assert_int_eq(f.eof, 1);
+    free(pv);
+}
+END_TEST
+
+struct bad_case {
+    const char *what;
+    uint32_t hlen, op;
+    uint32_t decl;
+    size_t ndata, cut;
+    int shut;
+    int may_write;                /* the client may have stored data */
+};
+
+#define NOCUT ((size_t)-1)
+#define RDOP (EP_OP_READFILE | EP_RESP)
+static const struct bad_case bad_cases[] = {
+    { "declares more than requested", 8 + 4 * CB_PAGE, RDOP, 4 * CB_PAGE, 4 * CB_PAGE, NOCUT, 0, 0 },
+    { "declares less than the frame", 8 + 2 * CB_PAGE, RDOP, CB_PAGE, 2 * CB_PAGE, NOCUT, 0, 0 },
+    { "declares more than the frame", 8 + CB_PAGE, RDOP, 2 * CB_PAGE, CB_PAGE, NOCUT, 0, 0 },
+    { "declares over EP_MAX_READ", 8 + EP_MAX_READ + 32, RDOP, EP_MAX_READ + 32, 0, EP_HDR + 8, 0, 0 },
+    { "frame shorter than the fixed part", 4, RDOP, 0, 0, EP_HDR + 4, 0, 0 },
+    { "length over the maximum", EP_MAX_RESP_PAYLOAD + 1, RDOP, 0, 0, EP_HDR, 0, 0 },
+    { "response to another request", 8 + CB_PAGE, EP_OP_CLOSEFILE | EP_RESP, CB_PAGE, CB_PAGE, NOCUT, 0, 0 },
+    { "request opcode", 8 + CB_PAGE, EP_OP_READFILE, CB_PAGE, CB_PAGE, NOCUT, 0, 0 },
+    { "EOF before the header", 8, RDOP, 0, 0, 0, 1, 0 },
+    { "EOF inside the fixed part", 8 + CB_PAGE, RDOP, CB_PAGE, CB_PAGE, EP_HDR + 3, 1, 0 },
+    { "EOF inside the data", 8 + 2 * CB_PAGE, RDOP, 2 * CB_PAGE, 2 * CB_PAGE, EP_HDR + 8 + 100, 1, 1 },
+};
+
+/* Every malformed or short READFILE response breaks the connection: the
+ * call returns JET_errInstanceUnavailable with *pcb 0, the socket is shut
+ * down (the server sees EOF), later calls get JET_errInstanceUnavailable;
+ * data is never stored before the response passed its checks. */
+START_TEST(readfile_malformed_breaks)
+{
+    const struct bad_case *k = &bad_cases[_i];
+    struct fake f;
+    jep_client *c;
+    unsigned long got = 12345;
+    uint8_t *pv;
+
+    memset(&f, 0, sizeof f);
+    fake_resp(&f, 0, k->hlen, k->op, 0, k->decl, k->ndata, 5, k->cut);
+    f.shut_after = k->shut;
+    fake_start(&f);
+    ck_assert_int_eq(posix_memalign((void **)&pv, 4096, 2 * CB_PAGE), 0);
+    memset(pv, 0xEE, 2 * CB_PAGE);
+    ck_assert_int_eq(JepConnect(f.sock, &c), 0);
+    ck_assert_msg(JepReadFile(c, 0, pv, 2 * CB_PAGE, &got) == JET_errInstanceUnavailable,
+                  "%s: not refused", k->what);
+    ck_assert_msg(got == 0, "%s: *pcb %lu", k->what, got);
+    if (!k->may_write)
+        ck_assert_msg(all_is(pv, 2 * CB_PAGE, 0xEE), "%s: buffer written", k->what);
+    fake_finish(&f); /* returns only once the client shut the socket down */
+    ck_assert_msg(f.bad == 0 && f.served == 1 && f.eof == 1, "%s: server saw bad %d served %d eof %d",
+                  k->what, f.bad, f.served, f.eof);
+    ck_assert_int_eq(JepReadFile(c, 0, pv, 2 * CB_PAGE, &got), JET_errInstanceUnavailable);
+    ck_assert_int_eq(JepCloseFile(c, 0), JET_errInstanceUnavailable);
+    JepDisconnect(c);
+    free(pv);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *endpoint_suite(void)
 {
@@ -854,6 +1139,13 @@ static Suite *endpoint_suite(void)
     tcase_add_test(tc, garbage_does_not_disturb_host);
     tcase_add_test(tc, second_client_gets_backup_in_progress);
     tcase_add_test(tc, socket_path_rules_and_stop);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("client-readfile");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, readfile_split_lands_in_caller_buffer);
+    tcase_add_test(tc, readfile_error_with_data_keeps_stream);
+    tcase_add_loop_test(tc, readfile_malformed_breaks, 0,
+                        (int)(sizeof bad_cases / sizeof bad_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -45,14 +45,11 @@ static JET_ERR cl_break(jep_client *c)
     return JET_errInstanceUnavailable;
 }
 
-/* Send request q and receive its response into r (r->data points into
- * c->buf until the next call).  0 with r->err the server's JET_ERR, or
- * JET_errInstanceUnavailable (transport/protocol failure; c is broken),
- * or JET_errInvalidParameter (q cannot be encoded; nothing sent). */
-static JET_ERR cl_call(jep_client *c, const ep_req *q, ep_resp *r)
+/* Encode and send request q.  0, JET_errInstanceUnavailable (c already
+ * broken, or the send failed: c is now broken), or JET_errInvalidParameter
+ * (q cannot be encoded; nothing sent). */
+static JET_ERR cl_send(jep_client *c, const ep_req *q)
 {
-    const char *why;
-    uint32_t op, len;
     size_t n;
 
     if (c->broken)
@@ -62,9 +59,113 @@ static JET_ERR cl_call(jep_client *c, const ep_req *q, ep_resp *r)
         return JET_errInvalidParameter;
     if (ep_send_all(c->fd, c->req, n) < 0)
         return cl_break(c);
+    return 0;
+}
+
+/* Send request q and receive its response into r (r->data points into
+ * c->buf until the next call).  0 with r->err the server's JET_ERR, or
+ * JET_errInstanceUnavailable (transport/protocol failure; c is broken),
+ * or JET_errInvalidParameter (q cannot be encoded; nothing sent). */
+static JET_ERR cl_call(jep_client *c, const ep_req *q, ep_resp *r)
+{
+    const char *why;
+    uint32_t op, len;
+    JET_ERR rc;
+
+    rc = cl_send(c, q);
+    if (rc < 0)
+        return rc;
     if (ep_recv_frame(c->fd, 1, EP_MAX_RESP_PAYLOAD, &op, &c->buf, &c->cap, &len, &why) != 1)
         return cl_break(c);
     if (op != (q->op | EP_RESP) || ep_resp_decode(q->op, c->buf, len, r, &why) < 0)
+        return cl_break(c);
+    return 0;
+}
+
+/* Receive and discard n bytes of the current frame.  0, or
+ * JET_errInstanceUnavailable (short or failed; c is broken). */
+static JET_ERR cl_skip(jep_client *c, size_t n)
+{
+    uint8_t sink[4096];
+
+    while (n > 0) {
+        size_t k = n < sizeof sink ? n : sizeof sink;
+        if (ep_recv_all(c->fd, sink, k) != 1)
+            return cl_break(c);
+        n -= k;
+    }
+    return 0;
+}
+
+/* Receive a READFILE response's header and fixed part (nfixed bytes) into
+ * b with as few recv calls as the socket allows (usually one), checking
+ * the header -- length within EP_MAX_RESP_PAYLOAD, opcode, length >= nfixed
+ * -- as soon as its 8 bytes are in, so a bad header breaks at once rather
+ * than waiting for bytes that will not come.  0 with *plen, or
+ * JET_errInstanceUnavailable (c is broken). */
+static JET_ERR cl_recv_read_head(jep_client *c, uint8_t *b, uint32_t nfixed, uint32_t *plen)
+{
+    size_t got = 0, want = EP_HDR + nfixed;
+    const char *why;
+    uint32_t op;
+
+    while (got < want) {
+        ssize_t k = recv(c->fd, b + got, want - got, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return cl_break(c);
+        if (got < EP_HDR && got + (size_t)k >= EP_HDR &&
+            (ep_hdr_get(b, 1, EP_MAX_RESP_PAYLOAD, plen, &op, &why) < 0 ||
+             op != (EP_OP_READFILE | EP_RESP) || *plen < nfixed))
+            return cl_break(c);
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+/* One READFILE round trip of at most chunk (<= EP_MAX_READ) bytes whose
+ * data part is received straight into dst -- no staging in c->buf.  The
+ * frame is checked as cl_call + ep_resp_decode check it (length against
+ * EP_MAX_RESP_PAYLOAD, opcode, fixed part, cb_data against the maximum and
+ * the frame length) before any data byte is read, and cb_data > chunk
+ * with a success/warning code is refused before dst is touched.  An error
+ * response (r->err < 0) leaves dst alone: data it carries is discarded.
+ * Returns 0 with r filled (r->data NULL; r->cb_data bytes are in dst when
+ * r->err >= 0), or JET_errInstanceUnavailable (transport or protocol
+ * failure: c is broken; dst may hold part of the data), or
+ * JET_errInvalidParameter (request cannot be encoded; nothing sent), or
+ * JET_errInternalError (the codec's READFILE layout does not fit this
+ * function: a build bug; nothing sent). */
+static JET_ERR cl_read_chunk(jep_client *c, JET_HANDLE hf, uint8_t *dst,
+                             unsigned long chunk, ep_resp *r)
+{
+    uint8_t head[EP_HDR + 16];
+    uint32_t len, nfixed = ep_resp_fixed_size(EP_OP_READFILE);
+    const char *why;
+    ep_req q;
+    JET_ERR rc;
+
+    if (nfixed == 0 || nfixed > sizeof head - EP_HDR)
+        return JET_errInternalError; /* codec and client disagree: a build bug */
+
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_READFILE;
+    q.hf = hf;
+    q.cb = chunk;
+    rc = cl_send(c, &q);
+    if (rc < 0)
+        return rc;
+    rc = cl_recv_read_head(c, head, nfixed, &len);
+    if (rc < 0)
+        return rc;
+    if (ep_resp_decode_head(EP_OP_READFILE, head + EP_HDR, len, r, &why) < 0)
+        return cl_break(c);
+    if (r->err < 0)
+        return cl_skip(c, r->cb_data);
+    if (r->cb_data > chunk)
+        return cl_break(c);
+    if (r->cb_data && ep_recv_all(c->fd, dst, r->cb_data) != 1)
         return cl_break(c);
     return 0;
 }
@@ -353,7 +454,6 @@ JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb,
 {
     unsigned long total = 0;
     JET_ERR err = 0, rc;
-    ep_req q;
     ep_resp r;
 
     if (!c)
@@ -364,19 +464,11 @@ JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb,
         *pcb = 0;
     do {
         unsigned long chunk = cb - total > EP_MAX_READ ? EP_MAX_READ : cb - total;
-        memset(&q, 0, sizeof q);
-        q.op = EP_OP_READFILE;
-        q.hf = hf;
-        q.cb = chunk;
-        rc = cl_call(c, &q, &r);
+        rc = cl_read_chunk(c, hf, pv ? (uint8_t *)pv + total : NULL, chunk, &r);
         if (rc < 0)
             return rc;
         if (r.err < 0)
             return r.err;
-        if (r.cb_data > chunk)
-            return cl_break(c);
-        if (r.cb_data)
-            memcpy((uint8_t *)pv + total, r.data, r.cb_data);
         total += r.cb_data;
         err = r.err;
         if (r.cb_data < chunk)

@@ -376,10 +376,21 @@ size_t ep_resp_encode(const ep_resp *r, uint8_t *out, size_t cap)
     return n + r->cb_data;
 }
 
-/* Decode the payload p[len] of the response to request opcode op into r
- * (r->data points into p).  0, or -1 with a static reason in *why. */
-int ep_resp_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
-                   const char **why)
+/* Bytes of the fixed part of a response to op (its data excluded), or 0
+ * for an unknown op.  No errors. */
+uint32_t ep_resp_fixed_size(uint32_t op)
+{
+    long fixed = resp_fixed_size(op);
+
+    return fixed < 0 ? 0 : (uint32_t)fixed;
+}
+
+/* Decode the fixed part of a response to request opcode op whose payload
+ * is len bytes; p holds ep_resp_fixed_size(op) bytes and is read only when
+ * len covers them.  All of ep_resp_decode's checks; r->data is NULL.  0, or
+ * -1 with a static reason in *why. */
+int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
+                        const char **why)
 {
     long fixed = resp_fixed_size(op);
     uint32_t cb_data = 0, rest;
@@ -460,7 +471,17 @@ int ep_resp_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
         return -1;
     }
     r->cb_data = cb_data;
-    r->data = cb_data ? p + (fixed - 4) : NULL;
+    return 0;
+}
+
+/* Decode the payload p[len] of the response to request opcode op into r
+ * (r->data points into p).  0, or -1 with a static reason in *why. */
+int ep_resp_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
+                   const char **why)
+{
+    if (ep_resp_decode_head(op, p, len, r, why) < 0)
+        return -1;
+    r->data = r->cb_data ? p + ep_resp_fixed_size(op) : NULL;
     return 0;
 }
 

@@ -119,6 +119,17 @@ size_t ep_resp_encode(const ep_resp *r, uint8_t *out, size_t cap);
  * -1 with *why; r->data points into p. */
 int ep_resp_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
                    const char **why);
+/* Bytes of the fixed part of a response to op (data excluded); 0 if op is
+ * unknown. */
+uint32_t ep_resp_fixed_size(uint32_t op);
+/* Decode only the fixed part of a response whose payload is len bytes, for
+ * a receiver that reads the data part itself (e.g. straight into the
+ * caller's buffer): p holds ep_resp_fixed_size(op) bytes, read only when
+ * len covers them.  Same checks and result as ep_resp_decode -- so
+ * r->cb_data == len - fixed part on success -- except r->data is NULL.
+ * 0, or -1 with *why. */
+int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
+                        const char **why);
 
 /* ---- I/O over a connected SOCK_STREAM socket ---- */
 /* Send all bytes (MSG_NOSIGNAL, EINTR retried).  0, or -1 with errno. */
