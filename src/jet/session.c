@@ -538,21 +538,38 @@ static JET_ERR rec_args(jet_session *s, JET_DBID dbid, unsigned long long recno,
     return JET_errSuccess;
 }
 
-/* JetLibReadRecord -- see jetlib.h. */
-JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
-                         void *pv, unsigned long cb)
+/* The checks every record call starts with: a valid session, the database
+ * open in it, recno and cb in range, pv present when cb > 0, and (when
+ * in_txn) a transaction open. */
+static JET_ERR rec_enter(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
+                         const void *pv, unsigned long cb, bool in_txn,
+                         jet_session **ps, jet_db **pdb)
 {
     jet_session *s = jsess_get(sesid);
-    jet_db *db;
-    wentry *w;
     JET_ERR rc;
     if (s == NULL)
         return JET_errInvalidSesid;
-    rc = rec_args(s, dbid, recno, cb, &db);
+    rc = rec_args(s, dbid, recno, cb, pdb);
     if (rc < 0)
         return rc;
     if (pv == NULL && cb > 0)
         return JET_errInvalidParameter;
+    if (in_txn && !s->in_txn)
+        return JET_errNotInTransaction;
+    *ps = s;
+    return JET_errSuccess;
+}
+
+/* JetLibReadRecord -- see jetlib.h. */
+JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
+                         void *pv, unsigned long cb)
+{
+    jet_session *s;
+    jet_db *db;
+    wentry *w;
+    JET_ERR rc = rec_enter(sesid, dbid, recno, pv, cb, false, &s, &db);
+    if (rc < 0)
+        return rc;
     if (s->in_txn && (w = wfind(s, (uint32_t)dbid, recno)) != NULL) {
         memcpy(pv, s->arena + w->off, cb);
         return JET_errSuccess;
@@ -563,16 +580,11 @@ JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recn
 /* JetLibLockRecord -- see jetlib.h. */
 JET_ERR JetLibLockRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno)
 {
-    jet_session *s = jsess_get(sesid);
+    jet_session *s;
     jet_db *db;
-    JET_ERR rc;
-    if (s == NULL)
-        return JET_errInvalidSesid;
-    rc = rec_args(s, dbid, recno, 0, &db);
+    JET_ERR rc = rec_enter(sesid, dbid, recno, NULL, 0, true, &s, &db);
     if (rc < 0)
         return rc;
-    if (!s->in_txn)
-        return JET_errNotInTransaction;
     rc = lock_take(s, (uint32_t)dbid, recno);
     return rc < 0 ? rc : JET_errSuccess;
 }
@@ -582,19 +594,12 @@ JET_ERR JetLibLockRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recn
 JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
                           const void *pv, unsigned long cb)
 {
-    jet_session *s = jsess_get(sesid);
+    jet_session *s;
     jet_db *db;
     wentry *w;
-    JET_ERR rc;
-    if (s == NULL)
-        return JET_errInvalidSesid;
-    rc = rec_args(s, dbid, recno, cb, &db);
+    JET_ERR rc = rec_enter(sesid, dbid, recno, pv, cb, true, &s, &db);
     if (rc < 0)
         return rc;
-    if (pv == NULL && cb > 0)
-        return JET_errInvalidParameter;
-    if (!s->in_txn)
-        return JET_errNotInTransaction;
     rc = lock_take(s, (uint32_t)dbid, recno);
     if (rc < 0)
         return rc;

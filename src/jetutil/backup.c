@@ -188,44 +188,39 @@ int bk_label_read(const char *cmd, const char *dir, bk_label *l)
         ju_error(cmd, "%s: %s (not a jetutil backup directory?)", path, strerror(errno));
         return -1;
     }
-    while (fgets(line, sizeof line, f)) {
-        char *nl = strchr(line, '\n'), *eq, *val;
+    for (;;) {
+        char *key, *val;
         unsigned long long v = 0;
         bool num;
-        lineno++;
-        if (nl) *nl = '\0';
-        if (line[0] == '#' || line[0] == '\0') continue;
-        eq = strchr(line, '=');
-        if (!eq) {
-            ju_error(cmd, "%s:%d: expected key=value", path, lineno);
+        int k = ju_kv_next(f, cmd, path, &lineno, line, sizeof line, &key, &val);
+        if (k < 0)
             goto out;
-        }
-        *eq = '\0';
-        val = eq + 1;
+        if (k == 0)
+            break;
         {
             char *end;
             errno = 0;
             v = strtoull(val, &end, 10);
             num = *val && !*end && !errno;
         }
-        if (!strcmp(line, "type") && strlen(val) < sizeof l->type) strcpy(l->type, val);
-        else if (!strcmp(line, "base") && strlen(val) == JET_BASE_NAME_LENGTH) strcpy(l->base, val);
-        else if (!strcmp(line, "format") && num) continue;
-        else if (!strcmp(line, "page_size") && num) l->page_size = (unsigned long)v;
-        else if (!strcmp(line, "legacy") && num) l->legacy = (unsigned long)v;
-        else if (!strcmp(line, "log_kib") && num) l->log_kib = (unsigned long)v;
-        else if (!strcmp(line, "genLow") && num) { l->gen_low = (unsigned long)v; have_low = true; }
-        else if (!strcmp(line, "genHigh") && num) { l->gen_high = (unsigned long)v; have_high = true; }
-        else if (!strcmp(line, "backups") && num) l->backups = (unsigned long)v;
-        else if (!strcmp(line, "committed_at_roll") && num) {
+        if (!strcmp(key, "type") && strlen(val) < sizeof l->type) strcpy(l->type, val);
+        else if (!strcmp(key, "base") && strlen(val) == JET_BASE_NAME_LENGTH) strcpy(l->base, val);
+        else if (!strcmp(key, "format") && num) continue;
+        else if (!strcmp(key, "page_size") && num) l->page_size = (unsigned long)v;
+        else if (!strcmp(key, "legacy") && num) l->legacy = (unsigned long)v;
+        else if (!strcmp(key, "log_kib") && num) l->log_kib = (unsigned long)v;
+        else if (!strcmp(key, "genLow") && num) { l->gen_low = (unsigned long)v; have_low = true; }
+        else if (!strcmp(key, "genHigh") && num) { l->gen_high = (unsigned long)v; have_high = true; }
+        else if (!strcmp(key, "backups") && num) l->backups = (unsigned long)v;
+        else if (!strcmp(key, "committed_at_roll") && num) {
             l->committed_at_roll = v;
             l->have_committed = true;
-        } else if (!strcmp(line, "database") && l->ndb < BK_MAX_DBS && strlen(val) < JU_PATH) {
+        } else if (!strcmp(key, "database") && l->ndb < BK_MAX_DBS && strlen(val) < JU_PATH) {
             strcpy(l->db_orig[l->ndb++], val);
-        } else if (!strcmp(line, "file") && l->ndb > 0 && strlen(val) < 256 && !strchr(val, '/')) {
+        } else if (!strcmp(key, "file") && l->ndb > 0 && strlen(val) < 256 && !strchr(val, '/')) {
             strcpy(l->db_file[l->ndb - 1], val);
         } else {
-            ju_error(cmd, "%s:%d: bad or unknown entry '%s'", path, lineno, line);
+            ju_error(cmd, "%s:%d: bad or unknown entry '%s'", path, lineno, key);
             goto out;
         }
     }

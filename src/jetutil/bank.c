@@ -45,20 +45,14 @@ int ju_settings_read(const char *cmd, const char *dir, ju_settings *s)
         ju_error(cmd, "%s: %s (not a jetutil instance directory?)", path, strerror(errno));
         return -1;
     }
-    while (fgets(line, sizeof line, f)) {
-        char *eq, *key = line, *val, *nl;
+    for (;;) {
+        char *key, *val;
         unsigned long v;
-        lineno++;
-        nl = strchr(line, '\n');
-        if (nl) *nl = '\0';
-        if (line[0] == '#' || line[0] == '\0') continue;
-        eq = strchr(line, '=');
-        if (!eq) {
-            ju_error(cmd, "%s:%d: expected key=value", path, lineno);
+        int k = ju_kv_next(f, cmd, path, &lineno, line, sizeof line, &key, &val);
+        if (k < 0)
             goto out;
-        }
-        *eq = '\0';
-        val = eq + 1;
+        if (k == 0)
+            break;
         if (!strcmp(key, "base")) {
             if (strlen(val) != JET_BASE_NAME_LENGTH) {
                 ju_error(cmd, "%s:%d: base must be %d characters", path, lineno,
@@ -93,10 +87,6 @@ int ju_settings_read(const char *cmd, const char *dir, ju_settings *s)
             ju_error(cmd, "%s:%d: unknown key '%s'", path, lineno, key);
             goto out;
         }
-    }
-    if (ferror(f)) {
-        ju_error(cmd, "%s: read error", path);
-        goto out;
     }
     if (!have_page || !have_log) {
         ju_error(cmd, "%s: page_size and log_kib are required", path);

@@ -134,6 +134,13 @@ int ju_wait_signal(long ms);
 void ju_jet_error(const char *cmd, const char *what, JET_ERR err);
 /* Print `jetutil CMD: ` + formatted message + newline to stderr. */
 void ju_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Next "key=value" line of a small settings or label file ('#' comments and
+ * blank lines skipped).  1 with *key/*val pointing into line, 0 at the end,
+ * -1 after printing "PATH:LINE: ..." for a line without '=' or a read
+ * error.  *lineno counts lines. */
+int ju_kv_next(FILE *f, const char *cmd, const char *path, int *lineno, char *line,
+               size_t cbline, char **key, char **val);
 /* Parse an unsigned decimal in [lo, hi]; 0 or -1 (printed usage error). */
 int ju_parse_ulong(const char *cmd, const char *opt, const char *val, unsigned long lo,
                    unsigned long hi, unsigned long *out);

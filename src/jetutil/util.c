@@ -225,3 +225,31 @@ int ju_rm_contents(const char *dir)
     closedir(d);
     return rc;
 }
+
+/* ju_kv_next -- see jetutil.h. */
+int ju_kv_next(FILE *f, const char *cmd, const char *path, int *lineno, char *line,
+               size_t cbline, char **key, char **val)
+{
+    while (fgets(line, (int)cbline, f)) {
+        char *nl = strchr(line, '\n'), *eq;
+        (*lineno)++;
+        if (nl)
+            *nl = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        eq = strchr(line, '=');
+        if (!eq) {
+            ju_error(cmd, "%s:%d: expected key=value", path, *lineno);
+            return -1;
+        }
+        *eq = '\0';
+        *key = line;
+        *val = eq + 1;
+        return 1;
+    }
+    if (ferror(f)) {
+        ju_error(cmd, "%s: read error", path);
+        return -1;
+    }
+    return 0;
+}
