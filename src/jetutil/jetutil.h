@@ -136,7 +136,7 @@ void ju_jet_error(const char *cmd, const char *what, JET_ERR err);
 void ju_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Next "key=value" line of a small settings or label file ('#' comments and
- * blank lines skipped).  1 with *key/*val pointing into line, 0 at the end,
+ * blank lines skipped).  1 with *key and *val pointing into line, 0 at the end,
  * -1 after printing "PATH:LINE: ..." for a line without '=' or a read
  * error.  *lineno counts lines. */
 int ju_kv_next(FILE *f, const char *cmd, const char *path, int *lineno, char *line,
