@@ -31,7 +31,7 @@
 
 #include "backup.h"
 
-#define USAGE "jetutil backup (--endpoint SOCKET | DIR) DEST [--incremental] [--truncate]"
+#define USAGE JU_USAGE_BACKUP
 #define BUFSZ (1UL << 20)
 
 /* ---- the call table ---- */

@@ -13,9 +13,7 @@
 
 #include "jetutil.h"
 
-#define USAGE                                                                            \
-    "jetutil create DIR [--accounts N] [--page-size BYTES] [--log-size KIB] [--record-size " \
-    "BYTES] [--checkpoint-kib KIB]"
+#define USAGE JU_USAGE_CREATE
 #define BATCH_MAX 2000
 
 /* Write a little-endian u64 at the start of record recno. */

@@ -18,8 +18,7 @@
 
 #include "jetutil.h"
 
-#define USAGE "jetutil dump FILE"
-
+#define USAGE JU_USAGE_DUMP
 /* pread exactly cb bytes at off; 1 = ok, 0 = short (EOF), -1 = I/O error. */
 static int read_at(int fd, void *buf, size_t cb, off_t off)
 {

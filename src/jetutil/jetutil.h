@@ -133,6 +133,16 @@ int ju_wait_signal(long ms);
 /* Print `jetutil CMD: WHAT: JET_errName (code)` to stderr. */
 void ju_jet_error(const char *cmd, const char *what, JET_ERR err);
 /* Print `jetutil CMD: ` + formatted message + newline to stderr. */
+/* Usage line of each command: shown by the command on a usage error and
+ * by `jetutil --help` (one definition, so the two cannot drift). */
+#define JU_USAGE_CREATE "jetutil create DIR [--accounts N] [--page-size BYTES] [--log-size KIB] [--record-size BYTES] [--checkpoint-kib KIB]"
+#define JU_USAGE_WORKLOAD "jetutil workload DIR [--threads T] [--seconds S]"
+#define JU_USAGE_VERIFY "jetutil verify DIR"
+#define JU_USAGE_DUMP "jetutil dump FILE"
+#define JU_USAGE_SERVE "jetutil serve DIR --endpoint SOCKET [--threads T]"
+#define JU_USAGE_BACKUP "jetutil backup (--endpoint SOCKET | DIR) DEST [--incremental] [--truncate]"
+#define JU_USAGE_RESTORE "jetutil restore [--check] BACKUPDIR [INCRDIR...] TARGETDIR"
+
 void ju_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Next "key=value" line of a small settings or label file ('#' comments and

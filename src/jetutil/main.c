@@ -15,13 +15,13 @@ static const struct {
     int (*fn)(int, char **);
     const char *summary; /* NULL: hidden */
 } cmds[] = {
-    { "create", cmd_create, "create DIR [--accounts N] [--page-size BYTES] [--log-size KIB]" },
-    { "workload", cmd_workload, "workload DIR [--threads T] [--seconds S]" },
-    { "verify", cmd_verify, "verify DIR" },
-    { "dump", cmd_dump, "dump FILE" },
-    { "serve", cmd_serve, "serve DIR --endpoint SOCKET [--threads T]" },
-    { "backup", cmd_backup, "backup (--endpoint SOCKET | DIR) DEST [--incremental] [--truncate]" },
-    { "restore", cmd_restore, "restore BACKUPDIR TARGETDIR" },
+    { "create", cmd_create, JU_USAGE_CREATE + sizeof "jetutil" },
+    { "workload", cmd_workload, JU_USAGE_WORKLOAD + sizeof "jetutil" },
+    { "verify", cmd_verify, JU_USAGE_VERIFY + sizeof "jetutil" },
+    { "dump", cmd_dump, JU_USAGE_DUMP + sizeof "jetutil" },
+    { "serve", cmd_serve, JU_USAGE_SERVE + sizeof "jetutil" },
+    { "backup", cmd_backup, JU_USAGE_BACKUP + sizeof "jetutil" },
+    { "restore", cmd_restore, JU_USAGE_RESTORE + sizeof "jetutil" },
     { "bench-read", cmd_bench_read, NULL },
 };
 

@@ -34,7 +34,7 @@
 
 #include "backup.h"
 
-#define USAGE "jetutil restore [--check] BACKUPDIR [INCRDIR...] TARGETDIR"
+#define USAGE JU_USAGE_RESTORE
 #define SCRATCH "restore-logs"
 
 /* Where the restore takes each log generation from. */

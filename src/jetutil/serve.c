@@ -16,8 +16,7 @@
 #include "endpoint.h"
 #include "jetutil.h"
 
-#define USAGE "jetutil serve DIR --endpoint SOCKET [--threads T]"
-
+#define USAGE JU_USAGE_SERVE
 typedef struct serve_ctx {
     uint64_t base;     /* transfers in the database at start */
     ju_runner *run;

@@ -15,8 +15,7 @@
 
 #include "jetutil.h"
 
-#define USAGE "jetutil verify DIR"
-
+#define USAGE JU_USAGE_VERIFY
 /* Header checks before recovery: missing database, damaged database,
  * checkpoint or current log headers.  Prints and returns the error. */
 static JET_ERR preflight(const char *dir, const ju_settings *s)

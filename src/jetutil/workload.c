@@ -13,8 +13,7 @@
 
 #include "jetutil.h"
 
-#define USAGE "jetutil workload DIR [--threads T] [--seconds S]"
-
+#define USAGE JU_USAGE_WORKLOAD
 /* Exit 0 after a clean stop; 1 on an engine error; 2 on usage errors. */
 int cmd_workload(int argc, char **argv)
 {
