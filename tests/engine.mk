@@ -1,12 +1,12 @@
 # libjet engine core tests
 check_PROGRAMS += tests/test_engine tests/test_engine_crash tests/test_engine_backup
 TESTS += tests/test_engine tests/test_engine_crash tests/test_engine_backup
-tests_test_engine_SOURCES = tests/test_engine.c
+tests_test_engine_SOURCES = tests/test_engine.c tests/jet_testutil.h
 tests_test_engine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_engine_LDADD = $(LIBJET) $(CHECK_LIBS)
-tests_test_engine_crash_SOURCES = tests/test_engine_crash.c
+tests_test_engine_crash_SOURCES = tests/test_engine_crash.c tests/jet_testutil.h
 tests_test_engine_crash_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_engine_crash_LDADD = $(LIBJET) $(CHECK_LIBS)
-tests_test_engine_backup_SOURCES = tests/test_engine_backup.c
+tests_test_engine_backup_SOURCES = tests/test_engine_backup.c tests/jet_testutil.h
 tests_test_engine_backup_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_engine_backup_LDADD = $(LIBJET) $(CHECK_LIBS)

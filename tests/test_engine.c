@@ -17,31 +17,25 @@
 #include <unistd.h>
 
 #include "jet_int.h"
+#include "jet_testutil.h"
 
 static char dir[256];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_engine.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(jt_tmpdir(dir, sizeof dir, "test_engine"), 0);
 }
 
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(jt_rmtree(dir), 0);
 }
 
 /* Instance on dir with small logs. */
 static JET_INSTANCE mk_inst(const char *name, long circular)
 {
-    JET_INSTANCE inst = 0;
-    ck_assert_int_eq(JetCreateInstance2A(&inst, name, NULL, 0), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramLogFilePath, 0, dir), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramSystemPath, 0, dir), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramLogFileSize, 64, NULL), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramCircularLog, circular, NULL), 0);
+    JET_INSTANCE inst = jt_inst(name, dir, 64, circular);
+    ck_assert_uint_ne(inst, 0);
     return inst;
 }
 

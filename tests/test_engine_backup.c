@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "jetlib.h"
+#include "jet_testutil.h"
 
 #define NWRITERS 4
 #define MIRROR 5000ULL  /* another page than the counters */
@@ -50,15 +51,12 @@ typedef struct writer {
 
 static void setup(void)
 {
-    snprintf(root, sizeof root, "/tmp/test_engine_backup.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(root));
+    ck_assert_int_eq(jt_tmpdir(root, sizeof root, "test_engine_backup"), 0);
 }
 
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(jt_rmtree(root), 0);
 }
 
 static void sub(char *buf, size_t cb, const char *name)
@@ -223,10 +221,8 @@ static void restore_and_check(shared *sh, unsigned k, const unsigned long long n
                      0);
 
     snprintf(name, sizeof name, "verify%u", k);
-    ck_assert_int_eq(JetCreateInstance2A(&inst, name, NULL, 0), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramLogFilePath, 0, rs), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramSystemPath, 0, rs), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramLogFileSize, 64, NULL), 0);
+    inst = jt_inst(name, rs, 64, 0);
+    ck_assert_uint_ne(inst, 0);
     ck_assert_int_eq(JetInit(&inst), 0);
     ck_assert_int_eq(JetBeginSessionA(inst, &s, NULL, NULL), 0);
     ck_assert_int_eq(JetAttachDatabaseA(s, copy, 0), 0);
@@ -263,10 +259,8 @@ START_TEST(backup_during_writers)
     sub(src, sizeof src, "src");
     xmkdir(src);
     snprintf(sh.dbpath, sizeof sh.dbpath, "%s/bank.edb", src);
-    ck_assert_int_eq(JetCreateInstance2A(&sh.inst, "src", NULL, 0), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&sh.inst, 0, JET_paramLogFilePath, 0, src), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&sh.inst, 0, JET_paramSystemPath, 0, src), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&sh.inst, 0, JET_paramLogFileSize, 64, NULL), 0);
+    sh.inst = jt_inst("src", src, 64, 0);
+    ck_assert_uint_ne(sh.inst, 0);
     ck_assert_int_eq(JetInit(&sh.inst), 0);
     ck_assert_int_eq(JetBeginSessionA(sh.inst, &s, NULL, NULL), 0);
     ck_assert_int_eq(JetCreateDatabaseA(s, sh.dbpath, NULL, &db, 0), 0);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "jet_int.h"
+#include "jet_testutil.h"
 
 #define CTR_REC 100000ULL   /* counter record: number of transactions */
 #define MARK_FAULT 0xFFFFFFFFu
@@ -31,15 +32,12 @@ static char dir[256];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_engine_crash.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(jt_tmpdir(dir, sizeof dir, "test_engine_crash"), 0);
 }
 
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(jt_rmtree(dir), 0);
 }
 
 static void dir_file(char *buf, size_t cb, const char *name)
@@ -55,17 +53,10 @@ static bool exists(const char *name)
     return stat(p, &st) == 0;
 }
 
-/* Instance on dir with 64 KiB logs. */
+/* Instance on dir with 64 KiB logs (0 on failure: children use it). */
 static JET_INSTANCE mk_inst(long circular)
 {
-    JET_INSTANCE inst = 0;
-    if (JetCreateInstance2A(&inst, "crash", NULL, 0) < 0 ||
-        JetSetSystemParameterA(&inst, 0, JET_paramLogFilePath, 0, dir) < 0 ||
-        JetSetSystemParameterA(&inst, 0, JET_paramSystemPath, 0, dir) < 0 ||
-        JetSetSystemParameterA(&inst, 0, JET_paramLogFileSize, 64, NULL) < 0 ||
-        JetSetSystemParameterA(&inst, 0, JET_paramCircularLog, circular, NULL) < 0)
-        return 0;
-    return inst;
+    return jt_inst("crash", dir, 64, circular);
 }
 
 /* What a child does. */
