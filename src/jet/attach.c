@@ -36,13 +36,13 @@ JET_ERR jet_abspath(const char *in, char *out, size_t cb)
     int n;
     if (in == NULL || in[0] == '\0' || strlen(in) >= PATH_MAX)
         return JET_errInvalidPath;
-    if (realpath(in, real) != NULL) {
+    if (jos_realpath(in, real) != NULL) {
         n = snprintf(out, cb, "%s", real);
         return n < 0 || (size_t)n >= cb ? JET_errInvalidPath : JET_errSuccess;
     }
     snprintf(dir, sizeof dir, "%s", in);
     snprintf(base, sizeof base, "%s", in);
-    if (realpath(dirname(dir), real) == NULL)
+    if (jos_realpath(dirname(dir), real) == NULL)
         return JET_errInvalidPath;
     n = snprintf(out, cb, "%s/%s", strcmp(real, "/") == 0 ? "" : real, basename(base));
     return n < 0 || (size_t)n >= cb ? JET_errInvalidPath : JET_errSuccess;
@@ -267,7 +267,7 @@ JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
     memcpy(body + 42, path, len);
     rc = attach_locked(inst, path, dbid, JF_LR_CREATEDB, body, (uint32_t)(42 + len), false, &db);
     if (rc < 0) {
-        unlink(path);
+        jos_unlink(path);
         goto out;
     }
     db->nopen++;

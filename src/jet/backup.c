@@ -129,7 +129,7 @@ static JET_ERR bk_log_event(jet_inst *inst, uint32_t event, jf_lgpos *ppos)
 static void bk_file_release(struct bk_file *f)
 {
     if (f->fd >= 0)
-        close(f->fd);
+        jos_close(f->fd);
     free(f->hdr_page);
     memset(f, 0, sizeof *f);
     f->fd = -1;
@@ -230,7 +230,7 @@ static JET_ERR bk_abspath(const char *name, char *out, size_t cb)
     char *slash = strrchr(tmp, '/');
     *slash = '\0';
     const char *d = tmp[0] != '\0' ? tmp : "/";
-    if (realpath(d, dir) != NULL) {
+    if (jos_realpath(d, dir) != NULL) {
         n = snprintf(out, cb, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", slash + 1);
     } else {
         n = snprintf(out, cb, "%s/%s", tmp, slash + 1);
@@ -469,12 +469,12 @@ static JET_ERR bk_open_log(jet_inst *inst, jet_backup *bk, const char *abspath,
         if (jf_log_parse(base, inst->base, ext, &gen) < 0)
             return JET_errInvalidParameter;
     }
-    fd = open(abspath, O_RDONLY | O_CLOEXEC);
+    fd = jos_open(abspath, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR ? JET_errMissingFileToBackup
              : errno == EACCES ? JET_errFileAccessDenied : JET_errDiskIO;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
+    if (jos_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        jos_close(fd);
         return JET_errMissingFileToBackup;
     }
     f->in_use = true;
@@ -643,7 +643,7 @@ static JET_ERR bk_read_log(struct bk_file *f, uint8_t *out, size_t n)
     size_t got = 0;
 
     while (got < n) {
-        ssize_t r = pread(f->fd, out + got, n - got, (off_t)(f->ib + got));
+        ssize_t r = jos_pread(f->fd, out + got, n - got, (off_t)(f->ib + got));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)

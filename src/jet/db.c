@@ -84,13 +84,13 @@ static JET_ERR write_header(jet_inst *inst, int fd, const jf_dbhdr *h, uint32_t 
         return JET_errOutOfMemory;
     jf_dbhdr_encode(h, blk, cb_page);
     rc = pwrite_full(fd, blk, cb_page, 0);
-    if (rc == 0 && fdatasync(fd) != 0)
+    if (rc == 0 && jos_fdatasync(fd) != 0)
         rc = JET_errDiskIO;
     if (rc == 0 && inst != NULL)
         jinst_fault(inst, "db.hdr.copy0");
     if (rc == 0)
         rc = pwrite_full(fd, blk, cb_page, cb_page);
-    if (rc == 0 && fdatasync(fd) != 0)
+    if (rc == 0 && jos_fdatasync(fd) != 0)
         rc = JET_errDiskIO;
     free(blk);
     return rc;
@@ -107,7 +107,7 @@ JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
 {
     jf_dbhdr h;
     JET_ERR rc;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), 0644);
+    int fd = jos_open(path, O_RDWR | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), 0644);
     if (fd < 0)
         return errno == EEXIST ? JET_errDatabaseDuplicate
                : errno == ENOENT || errno == ENOTDIR ? JET_errInvalidPath : JET_errDiskIO;
@@ -122,9 +122,9 @@ JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
     h.cb_record = cb_record;
     jf_logtime_from_time(&h.time_attach, time(NULL));
     rc = write_header(NULL, fd, &h, cb_page);
-    close(fd);
+    jos_close(fd);
     if (rc < 0)
-        unlink(path);
+        jos_unlink(path);
     return rc;
 }
 
@@ -167,12 +167,12 @@ out:
 JET_ERR jdb_read_header_file(const char *path, jf_dbhdr *h)
 {
     JET_ERR rc;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = jos_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? JET_errFileNotFound
                : errno == EACCES ? JET_errFileAccessDenied : JET_errDiskIO;
     rc = read_header(fd, h);
-    close(fd);
+    jos_close(fd);
     return rc;
 }
 
@@ -201,7 +201,7 @@ JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pd
         goto out;
     }
     pthread_mutex_init(&db->cache->mu, NULL);
-    db->fd = open(abspath, O_RDWR | O_CLOEXEC);
+    db->fd = jos_open(abspath, O_RDWR | O_CLOEXEC);
     if (db->fd < 0) {
         rc = errno == ENOENT ? JET_errFileNotFound
              : errno == EACCES || errno == EROFS ? JET_errFileAccessDenied : JET_errDiskIO;
@@ -216,7 +216,7 @@ JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pd
         goto out;
     }
     db->recs_per_page = (db->cb_page - JF_PAGE_HDR) / db->cb_record;
-    if (fstat(db->fd, &st) != 0) {
+    if (jos_fstat(db->fd, &st) != 0) {
         rc = JET_errDiskIO;
         goto out;
     }
@@ -255,7 +255,7 @@ void jdb_close(jet_db *db)
         free(db->cache);
     }
     if (db->fd >= 0)
-        close(db->fd);
+        jos_close(db->fd);
     jrl_destroy(&db->rl);
     pthread_mutex_destroy(&db->hdr_lock);
     free(db);
@@ -536,7 +536,7 @@ JET_ERR jdb_flush(jet_db *db)
         if (rc < 0)
             goto out;
     }
-    if (fdatasync(db->fd) != 0) {
+    if (jos_fdatasync(db->fd) != 0) {
         rc = JET_errDiskIO;
         goto out;
     }
@@ -592,8 +592,8 @@ JET_ERR JetLibVerifyDatabaseFile(const char *path, unsigned long long *pcpages,
     if (pbadpgno)
         *pbadpgno = 0;
     JCALL(jdb_read_header_file(path, &h));
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    fd = jos_open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || jos_fstat(fd, &st) != 0) {
         rc = JET_errDiskIO;
         goto out;
     }
@@ -620,6 +620,6 @@ JET_ERR JetLibVerifyDatabaseFile(const char *path, unsigned long long *pcpages,
 out:
     free(buf);
     if (fd >= 0)
-        close(fd);
+        jos_close(fd);
     return rc;
 }

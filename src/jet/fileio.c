@@ -17,7 +17,7 @@ int jio_pwrite(int fd, const void *buf, size_t cb, off_t off)
 {
     const uint8_t *p = buf;
     while (cb > 0) {
-        ssize_t n = pwrite(fd, p, cb, off);
+        ssize_t n = jos_pwrite(fd, p, cb, off);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -38,7 +38,7 @@ int jio_pread(int fd, void *buf, size_t cb, off_t off, size_t *pgot)
     uint8_t *p = buf;
     size_t got = 0;
     while (cb > 0) {
-        ssize_t n = pread(fd, p, cb, off);
+        ssize_t n = jos_pread(fd, p, cb, off);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -85,7 +85,7 @@ static void inst_free(jet_inst *inst)
     jbk_destroy(inst);
     jlt_destroy(inst->locks);
     if (inst->lock_fd >= 0)
-        close(inst->lock_fd);
+        jos_close(inst->lock_fd);
     pthread_mutex_destroy(&inst->lock);
     pthread_mutex_destroy(&inst->ckpt_lock);
     pthread_mutex_destroy(&inst->bk_lock);
@@ -310,11 +310,11 @@ static int mkdir_p(const char *path)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        if (jos_mkdir(tmp, 0755) != 0 && errno != EEXIST)
             return -1;
         *p = '/';
     }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+    if (jos_mkdir(tmp, 0755) != 0 && errno != EEXIST)
         return -1;
     return 0;
 }
@@ -326,7 +326,7 @@ static JET_ERR resolve_dir(char *dir, bool create)
     struct stat st;
     if (create && mkdir_p(dir) != 0)
         return JET_errInvalidPath;
-    if (realpath(dir, real) == NULL || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (jos_realpath(dir, real) == NULL || jos_stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
         return JET_errInvalidPath;
     if (strlen(real) + 2 > JF_PATH_MAX)
         return JET_errInvalidPath;
@@ -436,7 +436,7 @@ static JET_ERR recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev,
     if (rc == JET_errFileNotFound) {
         /* crash between the two renames of a roll: finish it */
         if (log_header(tmp, &ch) == 0 && hi != 0 && (uint32_t)ch.gen == hi + 1 &&
-            rename(tmp, cur) == 0)
+            jos_rename(tmp, cur) == 0)
             rc = 0;
         else
             rc = JET_errFileNotFound;
@@ -450,7 +450,7 @@ static JET_ERR recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev,
         rc = JET_errLogFileSizeMismatch;
         goto out;
     }
-    unlink(tmp);
+    jos_unlink(tmp);
 
     if (!have_cur && hi == 0) {
         if (have_chk) {
@@ -497,7 +497,7 @@ static JET_ERR recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev,
     JCALL(jet_redo(&ra));
     if (have_cur) {
         jinst_log_path(inst, last, path, sizeof path);
-        if (rename(cur, path) != 0) {
+        if (jos_rename(cur, path) != 0) {
             rc = JET_errLogWriteFail;
             goto out;
         }
@@ -614,11 +614,11 @@ static JET_ERR lock_files(jet_inst *inst)
 {
     char path[JF_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s%s.jlk", inst->sys_path, inst->base);
-    inst->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    inst->lock_fd = jos_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (inst->lock_fd < 0)
         return errno == EACCES || errno == EROFS ? JET_errFileAccessDenied : JET_errInvalidPath;
-    if (flock(inst->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        close(inst->lock_fd);
+    if (jos_flock(inst->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        jos_close(inst->lock_fd);
         inst->lock_fd = -1;
         return JET_errFileAccessDenied;
     }
@@ -689,7 +689,7 @@ JET_ERR JET_API JetInit2(JET_INSTANCE *pinstance, JET_GRBIT grbit)
     inst->bk_allowed = true;
 out:
     if (rc < 0 && inst->lock_fd >= 0 && inst->state == JI_CREATED) {
-        close(inst->lock_fd);
+        jos_close(inst->lock_fd);
         inst->lock_fd = -1;
     }
     pthread_mutex_unlock(&inst->lock);

@@ -36,6 +36,7 @@
 
 #include "format.h"
 #include "jetlib.h"
+#include "os.h"
 
 typedef struct jet_inst jet_inst;
 typedef struct jet_db jet_db;

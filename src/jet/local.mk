@@ -4,6 +4,7 @@ src_jet_libjet_a_SOURCES = \
 	src/jet/jet.h src/jet/jetlib.h src/jet/jet_int.h \
 	src/jet/format.h src/jet/format.c \
 	src/jet/rangelock.c \
+	src/jet/os.h src/jet/os.c \
 	src/jet/fileio.c \
 	src/jet/log.c \
 	src/jet/db.c \

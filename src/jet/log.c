@@ -93,13 +93,13 @@ static JET_ERR pwrite_all(int fd, const void *buf, size_t cb, off_t off)
  * good enough for a log: failure is JET_errLogWriteFail. */
 static JET_ERR fsync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = jos_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     JET_ERR rc = JET_errSuccess;
     if (fd < 0)
         return JET_errLogWriteFail;
-    if (fsync(fd) != 0)
+    if (jos_fsync(fd) != 0)
         rc = JET_errLogWriteFail;
-    close(fd);
+    jos_close(fd);
     return rc;
 }
 
@@ -127,13 +127,13 @@ static JET_ERR create_file(const char *path, const jf_loghdr *hdr, unsigned log_
     uint8_t *zero = NULL;
     off_t size = (off_t)log_kib * 1024, off;
     JET_ERR rc = JET_errSuccess;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = jos_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno == ENOSPC ? JET_errLogDiskFull : JET_errLogWriteFail;
     jf_loghdr_encode(hdr, blk);
     JCALL(pwrite_all(fd, blk, sizeof blk, 0));
     if (!fill) {
-        if (ftruncate(fd, size) != 0)
+        if (jos_ftruncate(fd, size) != 0)
             rc = JET_errLogWriteFail;
         off = size;
     } else if ((zero = calloc(1, CHUNK)) == NULL) {
@@ -146,11 +146,11 @@ static JET_ERR create_file(const char *path, const jf_loghdr *hdr, unsigned log_
         size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
         JCALL(pwrite_all(fd, zero, n, off));
     }
-    if (fdatasync(fd) != 0)
+    if (jos_fdatasync(fd) != 0)
         rc = JET_errLogWriteFail;
 out:
     free(zero);
-    close(fd);
+    jos_close(fd);
     return rc;
 }
 
@@ -160,14 +160,14 @@ static JET_ERR rewrite_header(const char *path, const jf_loghdr *hdr)
 {
     uint8_t blk[JF_LOG_HDR];
     JET_ERR rc;
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = jos_open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return JET_errLogWriteFail;
     jf_loghdr_encode(hdr, blk);
     rc = pwrite_all(fd, blk, sizeof blk, 0);
-    if (rc == 0 && fdatasync(fd) != 0)
+    if (rc == 0 && jos_fdatasync(fd) != 0)
         rc = JET_errLogWriteFail;
-    close(fd);
+    jos_close(fd);
     return rc;
 }
 
@@ -257,14 +257,14 @@ static JET_ERR start_generation(jet_log *log, uint32_t gen, jf_logtime tprev)
     if (rc < 0)
         goto out;
     jinst_fault(log->inst, "log.roll.tmp_written");
-    if (rename(tmp, cur) != 0) {
+    if (jos_rename(tmp, cur) != 0) {
         rc = JET_errLogWriteFail;
         goto out;
     }
     JCALL(fsync_dir(log->inst->log_path));
     if (log->fd >= 0)
-        close(log->fd);
-    log->fd = open(cur, O_RDWR | O_CLOEXEC);
+        jos_close(log->fd);
+    log->fd = jos_open(cur, O_RDWR | O_CLOEXEC);
     if (log->fd < 0) {
         rc = JET_errLogWriteFail;
         goto out;
@@ -371,7 +371,7 @@ static JET_ERR flush_locked(jet_log *log)
         rc = pwrite_all(log->fd, log->wbuf + (size_t)log->isec_flushed * JF_SEGMENT,
                         (size_t)(to - log->isec_flushed + 1) * JF_SEGMENT,
                         (off_t)log->isec_flushed * JF_SEGMENT);
-        if (rc == 0 && fdatasync(log->fd) != 0)
+        if (rc == 0 && jos_fdatasync(log->fd) != 0)
             rc = JET_errLogWriteFail;
     }
     if (rc < 0) {
@@ -408,7 +408,7 @@ static JET_ERR roll_locked(jet_log *log)
     path_join(arc, sizeof arc, log->inst->log_path, name);
     if (log->gen + 1 > JF_GEN_MAX)
         return JET_errLogSequenceEnd;
-    if (rename(cur, arc) != 0) {
+    if (jos_rename(cur, arc) != 0) {
         set_failed(log, JET_errLogWriteFail);
         return JET_errLogWriteFail;
     }
@@ -561,7 +561,7 @@ JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn)
         pthread_mutex_unlock(&log->mu);
         rc = pwrite_all(fd, log->wbuf + (size_t)from * JF_SEGMENT,
                         (size_t)(to - from + 1) * JF_SEGMENT, (off_t)from * JF_SEGMENT);
-        if (rc == 0 && fdatasync(fd) != 0)
+        if (rc == 0 && jos_fdatasync(fd) != 0)
             rc = JET_errLogWriteFail;
         pthread_mutex_lock(&log->mu);
         log->flushing = false;
@@ -680,7 +680,7 @@ void jlog_close(jet_log *log)
             pthread_cond_wait(&log->cv, &log->mu);
         (void)flush_locked(log);
         pthread_mutex_unlock(&log->mu);
-        close(log->fd);
+        jos_close(log->fd);
     }
     pthread_mutex_destroy(&log->mu);
     pthread_cond_destroy(&log->cv);
@@ -693,12 +693,12 @@ void jlog_close(jet_log *log)
  * (0 when none).  Errors: JET_errInvalidLogDirectory. */
 static JET_ERR scan_gens(const jet_inst *inst, uint32_t *plo, uint32_t *phi)
 {
-    DIR *d = opendir(inst->log_path);
+    DIR *d = jos_opendir(inst->log_path);
     struct dirent *e;
     uint32_t lo = 0, hi = 0;
     if (d == NULL)
         return JET_errInvalidLogDirectory;
-    while ((e = readdir(d)) != NULL) {
+    while ((e = jos_readdir(d)) != NULL) {
         uint32_t g;
         if (jf_log_parse(e->d_name, inst->base, jf_log_ext(inst->legacy), &g) != 0)
             continue;
@@ -707,7 +707,7 @@ static JET_ERR scan_gens(const jet_inst *inst, uint32_t *plo, uint32_t *phi)
         if (g > hi)
             hi = g;
     }
-    closedir(d);
+    jos_closedir(d);
     *plo = lo;
     *phi = hi;
     return JET_errSuccess;
@@ -743,7 +743,7 @@ JET_ERR jlog_delete_range(const jet_inst *inst, uint32_t lo, uint32_t hi)
     for (uint32_t g = lo; g < hi; g++) {
         char path[JF_PATH_MAX + 64];
         jinst_log_path(inst, g, path, sizeof path);
-        if (unlink(path) != 0 && errno != ENOENT)
+        if (jos_unlink(path) != 0 && errno != ENOENT)
             return JET_errDiskIO;
     }
     return JET_errSuccess;
@@ -775,11 +775,11 @@ JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr)
     jet_logreader *r = NULL;
     struct stat st;
     size_t done = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = jos_open(path, O_RDONLY | O_CLOEXEC);
     *pr = NULL;
     if (fd < 0)
         return errno == ENOENT ? JET_errFileNotFound : JET_errDiskIO;
-    if (fstat(fd, &st) != 0) {
+    if (jos_fstat(fd, &st) != 0) {
         rc = JET_errDiskIO;
         goto out;
     }
@@ -811,7 +811,7 @@ JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr)
     *pr = r;
     r = NULL;
 out:
-    close(fd);
+    jos_close(fd);
     if (r != NULL)
         jlr_close(r);
     return rc;
@@ -948,18 +948,18 @@ JET_ERR jchk_write_inst(jet_inst *inst, const char *path, const jf_chk *chk)
     jf_chk_encode(chk, buf);
     memcpy(buf + JF_CHK_BLOCK, buf, JF_CHK_BLOCK);
     snprintf(tmp, sizeof tmp, "%s.new", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = jos_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
     rc = pwrite_all(fd, buf, sizeof buf, 0);
     if (rc < 0)
         rc = rc == JET_errLogDiskFull ? JET_errDiskFull : JET_errDiskIO;
-    if (rc == 0 && fdatasync(fd) != 0)
+    if (rc == 0 && jos_fdatasync(fd) != 0)
         rc = JET_errDiskIO;
-    close(fd);
+    jos_close(fd);
     if (rc == 0 && inst != NULL)
         jinst_fault(inst, "chk.new_written");
-    if (rc == 0 && rename(tmp, path) != 0)
+    if (rc == 0 && jos_rename(tmp, path) != 0)
         rc = JET_errDiskIO;
     if (rc == 0) {
         char dir[JF_PATH_MAX + 16];
@@ -976,7 +976,7 @@ JET_ERR jchk_write_inst(jet_inst *inst, const char *path, const jf_chk *chk)
             rc = JET_errDiskIO;
     }
     if (rc < 0)
-        unlink(tmp);
+        jos_unlink(tmp);
     return rc;
 }
 
@@ -990,12 +990,12 @@ JET_ERR jchk_read(const char *path, jf_chk *chk)
     uint8_t buf[2 * JF_CHK_BLOCK];
     ssize_t n;
     JET_ERR rc = JET_errCheckpointCorrupt;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = jos_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? JET_errCheckpointFileNotFound : JET_errDiskIO;
     memset(buf, 0, sizeof buf);
-    n = pread(fd, buf, sizeof buf, 0);
-    close(fd);
+    n = jos_pread(fd, buf, sizeof buf, 0);
+    jos_close(fd);
     if (n < 0)
         return JET_errDiskIO;
     if (n >= JF_CHK_BLOCK && jf_chk_decode(buf, JF_CHK_BLOCK, chk) == 0)

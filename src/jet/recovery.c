@@ -118,10 +118,10 @@ static JET_ERR rdb_close(rdb *d, jf_lgpos pos, bool clean)
                 d->hdr.pgno_last = d->pgno_last;
             rc = rdb_write_header(d);
         }
-        if (rc == 0 && fsync(d->fd) != 0)
+        if (rc == 0 && jos_fsync(d->fd) != 0)
             rc = JET_errDiskIO;
         if (d->fd >= 0)
-            close(d->fd);
+            jos_close(d->fd);
     }
     free(d);
     return rc;
@@ -179,8 +179,8 @@ static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_i
         rc = JET_errSoftRecoveryOnBackupDatabase;
         goto out;
     }
-    d->fd = open(path, O_RDWR | O_CLOEXEC);
-    if (d->fd < 0 || fstat(d->fd, &st) != 0) {
+    d->fd = jos_open(path, O_RDWR | O_CLOEXEC);
+    if (d->fd < 0 || jos_fstat(d->fd, &st) != 0) {
         rc = errno == ENOENT ? JET_errFileNotFound : JET_errDiskIO;
         goto out;
     }
@@ -199,7 +199,7 @@ static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_i
 out:
     if (d != NULL) {
         if (d->fd >= 0)
-            close(d->fd);
+            jos_close(d->fd);
         free(d);
     }
     return rc;

@@ -99,7 +99,7 @@ static JET_ERR rs_mkdirs(const char *dir)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+        if (jos_mkdir(tmp, 0777) < 0 && errno != EEXIST)
             return JET_errInvalidPath;
         *p = '/';
     }
@@ -124,7 +124,7 @@ static JET_ERR rs_log_path(const char *dir, const char *base, uint32_t gen, unsi
 static bool rs_exists(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return jos_stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Read exactly cb bytes at off.  Errors: JET_errDiskIO (I/O error or
@@ -133,7 +133,7 @@ static JET_ERR rs_pread(int fd, void *buf, size_t cb, uint64_t off)
 {
     size_t got = 0;
     while (got < cb) {
-        ssize_t r = pread(fd, (uint8_t *)buf + got, cb - got, (off_t)(off + got));
+        ssize_t r = jos_pread(fd, (uint8_t *)buf + got, cb - got, (off_t)(off + got));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -148,7 +148,7 @@ static JET_ERR rs_pwrite(int fd, const void *buf, size_t cb, uint64_t off)
 {
     size_t put = 0;
     while (put < cb) {
-        ssize_t r = pwrite(fd, (const uint8_t *)buf + put, cb - put, (off_t)(off + put));
+        ssize_t r = jos_pwrite(fd, (const uint8_t *)buf + put, cb - put, (off_t)(off + put));
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -164,12 +164,12 @@ static JET_ERR rs_read_loghdr(const char *path, jf_loghdr *h)
 {
     uint8_t blk[JF_LOG_HDR];
     JET_ERR rc;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = jos_open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
         return errno == ENOENT ? JET_errMissingRestoreLogFiles : JET_errDiskIO;
     rc = rs_pread(fd, blk, sizeof blk, 0);
-    close(fd);
+    jos_close(fd);
     if (rc < 0)
         return JET_errLogFileCorrupt;
     if (jf_loghdr_decode(blk, sizeof blk, h) < 0)
@@ -240,14 +240,14 @@ static JET_ERR rs_check_db(struct rs_ctx *c, struct rs_db *d)
     jf_trailer t;
     uint32_t cbp;
     JET_ERR rc;
-    int fd = open(d->path, O_RDWR | O_CLOEXEC);
+    int fd = jos_open(d->path, O_RDWR | O_CLOEXEC);
 
     if (fd < 0) {
         rc = errno == ENOENT ? JET_errFileNotFound
            : errno == EACCES || errno == EROFS ? JET_errFileAccessDenied : JET_errDiskIO;
         goto out;
     }
-    if (fstat(fd, &st) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_fstat(fd, &st) < 0) { rc = JET_errDiskIO; goto out; }
     d->size = (uint64_t)st.st_size;
     buf = malloc(2 * JF_MAX_PAGE);
     if (buf == NULL) { rc = JET_errOutOfMemory; goto out; }
@@ -279,7 +279,7 @@ static JET_ERR rs_check_db(struct rs_ctx *c, struct rs_db *d)
 out:
     free(buf);
     if (fd >= 0)
-        close(fd);
+        jos_close(fd);
     return rc;
 }
 
@@ -317,7 +317,7 @@ static JET_ERR rs_write_hdr(int fd, const jf_dbhdr *h, uint32_t cbp)
     jf_dbhdr_encode(h, blk, cbp);
     JCALL(rs_pwrite(fd, blk, cbp, 0));
     JCALL(rs_pwrite(fd, blk, cbp, cbp));
-    if (fsync(fd) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_fsync(fd) < 0) { rc = JET_errDiskIO; goto out; }
     rc = JET_errSuccess;
 out:
     free(blk);
@@ -330,7 +330,7 @@ out:
 static JET_ERR rs_patch_db(struct rs_ctx *c, struct rs_db *d)
 {
     JET_ERR rc;
-    int fd = open(d->path, O_RDWR | O_CLOEXEC);
+    int fd = jos_open(d->path, O_RDWR | O_CLOEXEC);
 
     if (fd < 0)
         return JET_errDiskIO;
@@ -340,11 +340,11 @@ static JET_ERR rs_patch_db(struct rs_ctx *c, struct rs_db *d)
     if (d->hdr.gen_max_req < (int32_t)c->gen_high)
         d->hdr.gen_max_req = (int32_t)c->gen_high;
     JCALL(rs_write_hdr(fd, &d->hdr, d->cb_page));
-    if (ftruncate(fd, (off_t)(d->size - d->cb_page)) < 0) { rc = JET_errDiskIO; goto out; }
-    if (fsync(fd) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_ftruncate(fd, (off_t)(d->size - d->cb_page)) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_fsync(fd) < 0) { rc = JET_errDiskIO; goto out; }
     rc = JET_errSuccess;
 out:
-    close(fd);
+    jos_close(fd);
     return rc;
 }
 
@@ -357,7 +357,7 @@ static JET_ERR rs_mark_clean(struct rs_db *d, jf_lgpos end)
     jf_dbhdr h;
     uint64_t pages;
     JET_ERR rc;
-    int fd = open(d->path, O_RDWR | O_CLOEXEC);
+    int fd = jos_open(d->path, O_RDWR | O_CLOEXEC);
 
     if (fd < 0)
         return JET_errDiskIO;
@@ -369,7 +369,7 @@ static JET_ERR rs_mark_clean(struct rs_db *d, jf_lgpos end)
         rc = JET_errDatabaseCorrupted;
         goto out;
     }
-    if (fstat(fd, &st) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_fstat(fd, &st) < 0) { rc = JET_errDiskIO; goto out; }
     pages = (uint64_t)st.st_size / d->cb_page;
     if (pages >= JF_DB_RESERVED_PAGES && pages - JF_DB_RESERVED_PAGES > h.pgno_last)
         h.pgno_last = (uint32_t)(pages - JF_DB_RESERVED_PAGES);
@@ -380,7 +380,7 @@ static JET_ERR rs_mark_clean(struct rs_db *d, jf_lgpos end)
     rc = JET_errSuccess;
 out:
     free(buf);
-    close(fd);
+    jos_close(fd);
     return rc;
 }
 
