@@ -10,3 +10,10 @@ tests_test_engine_crash_LDADD = $(LIBJET) $(CHECK_LIBS)
 tests_test_engine_backup_SOURCES = tests/test_engine_backup.c tests/jet_testutil.h
 tests_test_engine_backup_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_engine_backup_LDADD = $(LIBJET) $(CHECK_LIBS)
+# power-loss simulation (tests/jet_testvfs.c) and fault injection (src/jet/os.h)
+check_PROGRAMS += tests/test_engine_powerloss
+TESTS += tests/test_engine_powerloss
+tests_test_engine_powerloss_SOURCES = tests/test_engine_powerloss.c tests/jet_testvfs.c \
+	tests/jet_testvfs.h tests/jet_testutil.h
+tests_test_engine_powerloss_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_engine_powerloss_LDADD = $(LIBJET) $(CHECK_LIBS)

@@ -42,6 +42,12 @@
 
 #include "jet_int.h"
 
+/* Segment header flags (LGSEGHDR @36, docs/formats.md): written by a
+ * flush (JF_SEGF_FLUSH) whose first segment is the low 16 bits. */
+#define JF_SEGF_FLUSH 0x80000000u
+#define SEG_FLAGS_OFF 36
+#define TORN_SECTOR 512   /* the unit a power loss may tear writes into */
+
 struct jet_log {
     jet_inst *inst;
     pthread_mutex_t mu;
@@ -339,15 +345,24 @@ void jlog_poison(jet_log *log, JET_ERR err)
     pthread_mutex_unlock(&log->mu);
 }
 
-/* Seal segments [from, to] of the image into wbuf (same offsets).
+/* Seal segments [from, to] of the image into wbuf (same offsets), each
+ * marked as written by the flush that starts at segment from (flags =
+ * JF_SEGF_FLUSH | from: the torn-tail rule of the reader), then close a
+ * partly filled last segment: the append position moves to the next
+ * segment, so no later flush rewrites a segment this one made durable.
  * log->mu held. */
 static void seal_range(jet_log *log, unsigned from, unsigned to)
 {
     jf_logtime now;
     jf_logtime_from_time(&now, time(NULL));
+    if (log->ib > JF_SEG_HDR && log->isec == to) {
+        log->isec = (uint16_t)(to + 1);
+        log->ib = JF_SEG_HDR;
+    }
     for (unsigned s = from; s <= to; s++) {
         uint8_t *dst = log->wbuf + (size_t)s * JF_SEGMENT;
-        jf_seghdr sh = { { 0, (uint16_t)s, (int32_t)log->gen }, now, 0 };
+        jf_seghdr sh = { { 0, (uint16_t)s, (int32_t)log->gen }, now,
+                         JF_SEGF_FLUSH | (uint32_t)from };
         memcpy(dst, log->img + (size_t)s * JF_SEGMENT, JF_SEGMENT);
         jf_seg_seal(dst, &sh);
     }
@@ -367,7 +382,7 @@ static JET_ERR flush_locked(jet_log *log)
         return JET_errSuccess;
     to = log->ib > JF_SEG_HDR ? log->isec : (unsigned)log->isec - 1;
     if (to >= log->isec_flushed) {
-        seal_range(log, log->isec_flushed, to);
+        seal_range(log, log->isec_flushed, to); /* may move the tip */
         rc = pwrite_all(log->fd, log->wbuf + (size_t)log->isec_flushed * JF_SEGMENT,
                         (size_t)(to - log->isec_flushed + 1) * JF_SEGMENT,
                         (off_t)log->isec_flushed * JF_SEGMENT);
@@ -482,6 +497,13 @@ JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb
         rc = log->fail_rc;
         goto out;
     }
+    /* a record header never straddles two segments (the reader skips the
+     * rest of a segment too short for one, and a zero header means "the
+     * rest of this segment is unused") */
+    if (log->isec < log->csec && JF_SEGMENT - log->ib < JF_LR_HDR) {
+        log->isec++;
+        log->ib = JF_SEG_HDR;
+    }
     /* keep room for an all-zero record header marking the end */
     if (room_left(log) < (uint64_t)total + JF_LR_HDR) {
         /* roll_locked would wait for these (dropping the lock), and
@@ -547,14 +569,14 @@ JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn)
             continue;
         }
         /* a roll in between made lsn's generation durable already */
-        target = tip_lsn(log);
         from = log->isec_flushed;
         to = log->ib > JF_SEG_HDR ? log->isec : (unsigned)log->isec - 1;
         if (to < from) {
-            log->durable = target;
+            log->durable = tip_lsn(log);
             break;
         }
         seal_range(log, from, to);
+        target = tip_lsn(log); /* after the partly filled segment was closed */
         isec_next = log->isec;
         fd = log->fd;
         log->flushing = true;
@@ -759,6 +781,7 @@ struct jet_logreader {
     unsigned ib;
     unsigned sec_checked;  /* segments below this index verified */
     bool at_end;
+    unsigned end_sec;      /* first segment past the data (once known) */
     uint8_t *rec;          /* assembled record */
     size_t cbrec;
     int32_t gen;
@@ -817,7 +840,41 @@ out:
     return rc;
 }
 
-/* Make sure segment isec verified.  1 ok, 0 blank (end), <0 corrupt. */
+/* Does the valid, non-blank segment isec come from a flush that started
+ * after segment s (so s was durable before it)?  Segments without the
+ * flush flag (older files) count as later. */
+static bool later_flush(const jet_logreader *r, unsigned isec, unsigned s)
+{
+    uint32_t fl = jf_get32(r->img + (size_t)isec * JF_SEGMENT + SEG_FLAGS_OFF);
+    return !(fl & JF_SEGF_FLUSH) || (fl & 0xFFFFu) > s;
+}
+
+/* Segment s is blank or does not verify: is it the torn or unwritten
+ * tail of the last flush (1), or damage to durable data (0)?  A flush
+ * only ever writes segments that held no durable data (seal_range), and
+ * the next flush starts after it is durable, so after a power loss every
+ * segment from s on is blank, torn, or written by the same flush.  A torn
+ * segment still holds at least one 512-byte sector it had before the
+ * flush (zeros); a segment with none is damage. */
+static bool torn_tail(const jet_logreader *r, unsigned s, bool blank)
+{
+    const uint8_t *seg = r->img + (size_t)s * JF_SEGMENT;
+    bool zero_sector = blank;
+    for (unsigned o = 0; !zero_sector && o < JF_SEGMENT; o += TORN_SECTOR)
+        zero_sector = jf_is_blank(seg + o, TORN_SECTOR);
+    if (!zero_sector)
+        return false;
+    for (unsigned i = s + 1; i < r->csec; i++) {
+        bool b = false;
+        if (jf_seg_verify(r->img + (size_t)i * JF_SEGMENT, (uint16_t)i, &b) == 0 && !b &&
+            later_flush(r, i, s))
+            return false;
+    }
+    return true;
+}
+
+/* Make sure segment isec verified.  1 ok, 0 end of the data (blank, or
+ * the torn tail of an interrupted flush), <0 corrupt. */
 static JET_ERR check_seg(jet_logreader *r, unsigned isec)
 {
     bool blank = false;
@@ -825,9 +882,13 @@ static JET_ERR check_seg(jet_logreader *r, unsigned isec)
     if (isec >= r->csec)
         return 0;
     rc = jf_seg_verify(r->img + (size_t)isec * JF_SEGMENT, (uint16_t)isec, &blank);
-    if (rc < 0)
-        return JET_errLogFileCorrupt;
-    return blank ? 0 : 1;
+    if (rc < 0 || blank) {
+        if (!torn_tail(r, isec, blank))
+            return JET_errLogFileCorrupt;
+        r->end_sec = isec;
+        return 0;
+    }
+    return 1;
 }
 
 /* Copy cb stream bytes from the read position into dst, advancing.
@@ -873,14 +934,26 @@ JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
     jf_lgpos pos;
     if (r->at_end)
         return 0;
-    pos = (jf_lgpos){ (uint16_t)r->ib, (uint16_t)r->isec, r->gen };
-    rc = get_bytes(r, hdr, sizeof hdr);
-    if (rc <= 0)
-        goto end;
-    total = jf_get32(hdr);
-    if (total == 0) {
-        rc = 0;
-        goto end;
+    for (;;) {
+        /* a header never straddles segments; a zero header closes the
+         * segment (the flush that wrote it ended there) */
+        if (r->isec < r->csec && JF_SEGMENT - r->ib < JF_LR_HDR) {
+            r->isec++;
+            r->ib = JF_SEG_HDR;
+        }
+        pos = (jf_lgpos){ (uint16_t)r->ib, (uint16_t)r->isec, r->gen };
+        rc = get_bytes(r, hdr, sizeof hdr);
+        if (rc <= 0)
+            goto end;
+        total = jf_get32(hdr);
+        if (total != 0)
+            break;
+        if (pos.ib == JF_SEG_HDR) { /* an empty sealed segment: never written */
+            rc = JET_errLogFileCorrupt;
+            goto end;
+        }
+        r->isec = pos.isec + 1u;
+        r->ib = JF_SEG_HDR;
     }
     if (total < JF_LR_HDR || total > JF_LR_MAX || hdr[4] == 0 || hdr[4] > JF_LR_TERM) {
         rc = JET_errLogFileCorrupt;
