@@ -496,6 +496,7 @@ static JET_ERR recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev,
     ra.cb_page_default = inst->cb_page;
     JCALL(jet_redo(&ra));
     if (have_cur) {
+        JCALL(jlog_repair_tail(cur));
         jinst_log_path(inst, last, path, sizeof path);
         if (jos_rename(cur, path) != 0) {
             rc = JET_errLogWriteFail;

@@ -215,6 +215,9 @@ JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr);
 JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
                  uint32_t *pcb, jf_lgpos *ppos);
 void jlr_close(jet_logreader *r);
+/* Blank every segment of the log at path past the end of its data (the
+ * torn tail of an interrupted flush) and fdatasync; see log.c. */
+JET_ERR jlog_repair_tail(const char *path);
 /* Position just after the last record returned by jlr_next. */
 jf_lgpos jlr_tell(const jet_logreader *r);
 

@@ -781,7 +781,6 @@ struct jet_logreader {
     unsigned ib;
     unsigned sec_checked;  /* segments below this index verified */
     bool at_end;
-    unsigned end_sec;      /* first segment past the data (once known) */
     uint8_t *rec;          /* assembled record */
     size_t cbrec;
     int32_t gen;
@@ -885,7 +884,6 @@ static JET_ERR check_seg(jet_logreader *r, unsigned isec)
     if (rc < 0 || blank) {
         if (!torn_tail(r, isec, blank))
             return JET_errLogFileCorrupt;
-        r->end_sec = isec;
         return 0;
     }
     return 1;
@@ -948,10 +946,6 @@ JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
         total = jf_get32(hdr);
         if (total != 0)
             break;
-        if (pos.ib == JF_SEG_HDR) { /* an empty sealed segment: never written */
-            rc = JET_errLogFileCorrupt;
-            goto end;
-        }
         r->isec = pos.isec + 1u;
         r->ib = JF_SEG_HDR;
     }
@@ -977,6 +971,56 @@ JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
     return 1;
 end:
     r->at_end = true;
+    return rc;
+}
+
+/*
+ * jlog_repair_tail -- after soft recovery has read the current log at
+ * path to its end: make every segment past the data blank (zeros) and
+ * fdatasync, so that the torn tail of an interrupted flush (which the
+ * reader took as the end) cannot be read, copied or verified later as
+ * damage once the file is archived.  Idempotent; a power loss during the
+ * repair leaves a tail the reader still recognises.  Errors:
+ * JET_errFileNotFound, JET_errLogFileCorrupt (damage, not a torn tail),
+ * JET_errOutOfMemory, JET_errDiskIO, JET_errLogWriteFail.
+ */
+JET_ERR jlog_repair_tail(const char *path)
+{
+    jet_logreader *r = NULL;
+    jf_loghdr h;
+    uint8_t type;
+    const uint8_t *body;
+    uint32_t cb;
+    unsigned first;
+    bool dirty = false;
+    int fd = -1;
+    JET_ERR rc;
+    JCALL(jlr_open(path, &r, &h));
+    while ((rc = jlr_next(r, &type, &body, &cb, NULL)) == 1)
+        ;
+    if (rc < 0)
+        goto out;
+    rc = JET_errSuccess;
+    /* the reader stopped at the start of the first segment past the data */
+    first = r->ib == JF_SEG_HDR ? r->isec : r->isec + 1u;
+    for (unsigned i = first; i < r->csec; i++) {
+        uint8_t *seg = r->img + (size_t)i * JF_SEGMENT;
+        if (jf_is_blank(seg, JF_SEGMENT))
+            continue;
+        if (fd < 0 && (fd = jos_open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+            rc = JET_errLogWriteFail;
+            goto out;
+        }
+        memset(seg, 0, JF_SEGMENT);
+        JCALL(pwrite_all(fd, seg, JF_SEGMENT, (off_t)i * JF_SEGMENT));
+        dirty = true;
+    }
+    if (dirty && jos_fdatasync(fd) != 0)
+        rc = JET_errLogWriteFail;
+out:
+    if (fd >= 0 && jos_close(fd) != 0 && rc == 0)
+        rc = JET_errLogWriteFail;
+    jlr_close(r);
     return rc;
 }
 
