@@ -17,3 +17,9 @@ tests_test_engine_powerloss_SOURCES = tests/test_engine_powerloss.c tests/jet_te
 	tests/jet_testvfs.h tests/jet_testutil.h
 tests_test_engine_powerloss_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_engine_powerloss_LDADD = $(LIBJET) $(CHECK_LIBS)
+check_PROGRAMS += tests/test_engine_faults
+TESTS += tests/test_engine_faults
+tests_test_engine_faults_SOURCES = tests/test_engine_faults.c tests/jet_testvfs.c \
+	tests/jet_testvfs.h tests/jet_testutil.h
+tests_test_engine_faults_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_engine_faults_LDADD = $(LIBJET) $(CHECK_LIBS)

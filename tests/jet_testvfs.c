@@ -40,7 +40,7 @@ typedef struct tv_ent {
     int file;
 } tv_ent;
 
-enum { NS_CREATE, NS_RENAME, NS_UNLINK };
+enum { NS_CREATE, NS_RENAME, NS_UNLINK, NS_LINK };
 typedef struct tv_nsop {
     int kind;
     char a[64], b[64];
@@ -145,6 +145,11 @@ static void ns_apply(tv_ns *ns, const tv_nsop *op)
     switch (op->kind) {
     case NS_CREATE:
         ns_set(ns, op->a, op->file);
+        break;
+    case NS_LINK:
+        i = ns_find(ns, op->a);
+        if (i >= 0)
+            ns_set(ns, op->b, ns->e[i].file);
         break;
     case NS_RENAME:
         i = ns_find(ns, op->a);
@@ -389,6 +394,19 @@ static int v_unlink(const char *path)
     return r;
 }
 
+static int v_link(const char *from, const char *to)
+{
+    int r;
+    if (tracked_name(to) != NULL)
+        point();
+    pthread_mutex_lock(&tv.mu);
+    r = real()->xlink(from, to);
+    if (r == 0 && tracked_name(from) && tracked_name(to))
+        ns_log(NS_LINK, tracked_name(from), tracked_name(to), -1);
+    pthread_mutex_unlock(&tv.mu);
+    return r;
+}
+
 static ssize_t v_pread(int fd, void *buf, size_t cb, off_t off) { return real()->xpread(fd, buf, cb, off); }
 static int v_fstat(int fd, struct stat *st) { return real()->xfstat(fd, st); }
 static int v_stat(const char *p, struct stat *st) { return real()->xstat(p, st); }
@@ -442,7 +460,7 @@ int tvfs_start(const char *dir, tv_point_fn fn, void *arg)
     tv.points = 0;
     tv.vt = (jos_vtab){ v_open, v_close, v_pread, v_pwrite, v_fsync, v_fdatasync,
                         v_rename, v_unlink, v_ftruncate, v_fstat, v_stat, v_mkdir,
-                        v_flock, v_opendir, v_readdir, v_closedir, v_realpath };
+                        v_flock, v_opendir, v_readdir, v_closedir, v_realpath, v_link };
     tv.active = true;
     pthread_mutex_unlock(&tv.mu);
     tv_image_free(&img);

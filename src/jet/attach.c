@@ -216,7 +216,13 @@ static JET_ERR attach_locked(jet_inst *inst, const char *path, uint32_t dbid,
     a.dbid = dbid;
     a.sign_log = jlog_signature(inst->log);
     JCALL(log_durable(inst, type, body, cb, &a.pos));
-    JCALL(jdb_update_header(db, hdr_attach, &a));
+    rc = jdb_update_header(db, hdr_attach, &a);
+    if (rc < 0) {
+        /* the ATTACH record is durable, the header is not: only redo can
+         * reconcile them, so no checkpoint may pass the record */
+        jlog_poison(inst->log, JET_errInstanceUnavailable);
+        goto out;
+    }
     inst->dbs[dbid] = db;
     publish_attach(inst);
     *pdb = db;
@@ -323,7 +329,13 @@ static JET_ERR detach_one(jet_inst *inst, jet_db *db)
     jf_put32(body, db->dbid);
     JCALL(log_durable(inst, JF_LR_DETACH, body, sizeof body, NULL));
     pos = jlog_tip(inst->log);
-    JCALL(jdb_update_header(db, hdr_detach, &pos));
+    rc = jdb_update_header(db, hdr_detach, &pos);
+    if (rc < 0) {
+        /* the DETACH record is durable, the clean header is not: leave it
+         * to redo (no checkpoint may pass the record) */
+        jlog_poison(inst->log, JET_errInstanceUnavailable);
+        goto out;
+    }
     inst->dbs[db->dbid] = NULL;
     jdb_close(db);
     publish_attach(inst);

@@ -98,19 +98,29 @@ static JET_ERR write_header(jet_inst *inst, int fd, const jf_dbhdr *h, uint32_t 
 
 /*
  * jdb_create_file -- create a database file holding only its header
- * (state JustCreated).  Errors: JET_errDatabaseDuplicate (exists and not
- * overwrite), JET_errInvalidPath, JET_errDiskIO, JET_errDiskFull.
+ * (state JustCreated), durable on return.  The header is written and
+ * synced under "<path>.jnew" first and then linked (renamed when
+ * overwrite) to path, and the directory synced: path never names a file
+ * without a valid header, whatever fails or is torn.  Errors:
+ * JET_errDatabaseDuplicate (exists and not overwrite), JET_errInvalidPath,
+ * JET_errDiskIO, JET_errDiskFull.
  */
 JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
                         const jf_sig *sign_db, const jf_sig *sign_log,
                         uint32_t dbid, bool overwrite)
 {
+    char tmp[JF_PATH_MAX + 8];
+    struct stat st;
     jf_dbhdr h;
     JET_ERR rc;
-    int fd = jos_open(path, O_RDWR | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), 0644);
+    int fd;
+    if (!overwrite && jos_stat(path, &st) == 0)
+        return JET_errDatabaseDuplicate;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.jnew", path) >= sizeof tmp)
+        return JET_errInvalidPath;
+    fd = jos_open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return errno == EEXIST ? JET_errDatabaseDuplicate
-               : errno == ENOENT || errno == ENOTDIR ? JET_errInvalidPath : JET_errDiskIO;
+        return errno == ENOENT || errno == ENOTDIR ? JET_errInvalidPath : jio_err(errno);
     memset(&h, 0, sizeof h);
     h.magic = JF_DB_MAGIC;
     h.version = JF_DB_VERSION;
@@ -122,9 +132,18 @@ JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
     h.cb_record = cb_record;
     jf_logtime_from_time(&h.time_attach, time(NULL));
     rc = write_header(NULL, fd, &h, cb_page);
-    jos_close(fd);
+    if (jos_close(fd) != 0 && rc == 0)
+        rc = JET_errDiskIO;
     if (rc < 0)
-        jos_unlink(path);
+        goto out;
+    if (overwrite ? jos_rename(tmp, path) != 0 : jos_link(tmp, path) != 0) {
+        rc = errno == EEXIST ? JET_errDatabaseDuplicate : jio_err(errno);
+        goto out;
+    }
+    rc = jio_err(jio_fsync_dir(path));
+out:
+    if (!(rc == 0 && overwrite))
+        (void)jos_unlink(tmp); /* best effort: only a leftover temporary name */
     return rc;
 }
 

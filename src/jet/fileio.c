@@ -1,11 +1,15 @@
 /*
  * fileio.c -- whole-buffer positional I/O shared by the engine modules
  * (log.c, db.c, recovery.c): loops over short transfers and EINTR so that
- * callers see all-or-error.  Thread-safe (no state).
+ * callers see all-or-error, and the directory fsync that makes a create,
+ * rename or unlink durable.  Every call goes through the os.h table.
+ * Thread-safe (no state).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,4 +69,28 @@ JET_ERR jio_err(int e)
     if (e == 0)
         return JET_errSuccess;
     return e == ENOSPC || e == EDQUOT ? JET_errDiskFull : JET_errDiskIO;
+}
+
+/* jio_fsync_dir -- fsync the directory holding the file at path (so that
+ * its creation, rename or removal is durable).  0, or the errno of the
+ * failing open/fsync/close. */
+int jio_fsync_dir(const char *path)
+{
+    char dir[JF_PATH_MAX + 64];
+    const char *slash = strrchr(path, '/');
+    int fd, e = 0;
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    fd = jos_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    if (jos_fsync(fd) != 0)
+        e = errno;
+    if (jos_close(fd) != 0 && e == 0)
+        e = errno;
+    return e;
 }

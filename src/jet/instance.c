@@ -769,7 +769,9 @@ JET_ERR JET_API JetTerm2(JET_INSTANCE instance, JET_GRBIT grbit)
     r = jlog_append(inst->log, JF_LR_TERM, NULL, 0, NULL, NULL);
     if (r == 0)
         r = jlog_flush_all(inst->log);
-    if (r == 0)
+    /* a database that could not be detached cleanly needs redo from the
+     * checkpoint on disk: do not move the checkpoint past its records */
+    if (r == 0 && rc == 0)
         r = write_checkpoint(inst, jlog_tip(inst->log), false);
     if (rc == 0)
         rc = r;

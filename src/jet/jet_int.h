@@ -52,6 +52,7 @@ typedef struct jet_session jet_session;
 #include <sys/types.h>
 int jio_pwrite(int fd, const void *buf, size_t cb, off_t off);           /* 0 or errno */
 int jio_pread(int fd, void *buf, size_t cb, off_t off, size_t *pgot);    /* zero-fills past EOF */
+int jio_fsync_dir(const char *path);  /* fsync path's directory: 0 or errno */
 JET_ERR jio_err(int e);  /* ENOSPC/EDQUOT -> JET_errDiskFull, else JET_errDiskIO */
 
 /* ---- rangelock.c: exclusive locks on page ranges [lo, hi] ---- */

@@ -712,15 +712,18 @@ void jlog_close(jet_log *log)
 }
 
 /* Scan the log directory for archived generations: lowest and highest
- * (0 when none).  Errors: JET_errInvalidLogDirectory. */
+ * (0 when none).  Errors: JET_errInvalidLogDirectory, JET_errDiskIO. */
 static JET_ERR scan_gens(const jet_inst *inst, uint32_t *plo, uint32_t *phi)
 {
     DIR *d = jos_opendir(inst->log_path);
     struct dirent *e;
     uint32_t lo = 0, hi = 0;
+    JET_ERR rc = JET_errSuccess;
     if (d == NULL)
         return JET_errInvalidLogDirectory;
-    while ((e = jos_readdir(d)) != NULL) {
+    /* readdir returns NULL at the end and on an error: errno tells them
+     * apart (a generation silently skipped would be a missing log) */
+    while ((errno = 0, e = jos_readdir(d)) != NULL) {
         uint32_t g;
         if (jf_log_parse(e->d_name, inst->base, jf_log_ext(inst->legacy), &g) != 0)
             continue;
@@ -729,7 +732,12 @@ static JET_ERR scan_gens(const jet_inst *inst, uint32_t *plo, uint32_t *phi)
         if (g > hi)
             hi = g;
     }
-    jos_closedir(d);
+    if (errno != 0)
+        rc = JET_errDiskIO;
+    if (jos_closedir(d) != 0 && rc == 0)
+        rc = JET_errDiskIO;
+    if (rc < 0)
+        return rc;
     *plo = lo;
     *phi = hi;
     return JET_errSuccess;

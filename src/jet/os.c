@@ -40,6 +40,7 @@ static const jos_vtab jos_sys = {
     .xreaddir = readdir,
     .xclosedir = closedir,
     .xrealpath = realpath,
+    .xlink = link,
 };
 
 /* The process-wide context: the table in use, call counters and the
@@ -53,12 +54,13 @@ static struct jos_context {
     atomic_int fault_err;
     atomic_bool fault_sticky;
     atomic_ulong fired;
+    atomic_int fired_op;                    /* kind of the first failed call */
 } jos_ctx;
 
 static const char *const op_names[JOS_NOPS + 1] = {
     "open", "close", "pread", "pwrite", "fsync", "fdatasync", "rename", "unlink",
     "ftruncate", "fstat", "stat", "mkdir", "flock", "opendir", "readdir", "closedir",
-    "realpath", "any",
+    "realpath", "link", "any",
 };
 
 /* jos_op_name -- see os.h. */
@@ -93,7 +95,8 @@ static bool fault(jos_op op)
     nth = atomic_load(&jos_ctx.fault_nth);
     if (n != nth && !(atomic_load(&jos_ctx.fault_sticky) && n > nth))
         return false;
-    atomic_fetch_add(&jos_ctx.fired, 1);
+    if (atomic_fetch_add(&jos_ctx.fired, 1) == 0)
+        atomic_store(&jos_ctx.fired_op, (int)op);
     errno = atomic_load(&jos_ctx.fault_err);
     return true;
 }
@@ -117,7 +120,7 @@ int jos_set_vtab(const jos_vtab *v)
         (!v->xopen || !v->xclose || !v->xpread || !v->xpwrite || !v->xfsync ||
          !v->xfdatasync || !v->xrename || !v->xunlink || !v->xftruncate || !v->xfstat ||
          !v->xstat || !v->xmkdir || !v->xflock || !v->xopendir || !v->xreaddir ||
-         !v->xclosedir || !v->xrealpath)) {
+         !v->xclosedir || !v->xrealpath || !v->xlink)) {
         errno = EINVAL;
         return -1;
     }
@@ -155,6 +158,12 @@ void jos_fault_disarm(void)
 unsigned long jos_fault_fired(void)
 {
     return atomic_load(&jos_ctx.fired);
+}
+
+/* jos_fault_op -- see os.h. */
+jos_op jos_fault_op(void)
+{
+    return atomic_load(&jos_ctx.fired) > 0 ? (jos_op)atomic_load(&jos_ctx.fired_op) : JOS_ANY;
 }
 
 /* jos_count -- see os.h. */
@@ -269,4 +278,9 @@ int jos_closedir(DIR *d)
 char *jos_realpath(const char *path, char *resolved)
 {
     return fault(JOS_REALPATH) ? NULL : vt()->xrealpath(path, resolved);
+}
+
+int jos_link(const char *from, const char *to)
+{
+    return fault(JOS_LINK) ? -1 : vt()->xlink(from, to);
 }

@@ -37,7 +37,7 @@ extern "C" {
 typedef enum jos_op {
     JOS_OPEN, JOS_CLOSE, JOS_PREAD, JOS_PWRITE, JOS_FSYNC, JOS_FDATASYNC,
     JOS_RENAME, JOS_UNLINK, JOS_FTRUNCATE, JOS_FSTAT, JOS_STAT, JOS_MKDIR,
-    JOS_FLOCK, JOS_OPENDIR, JOS_READDIR, JOS_CLOSEDIR, JOS_REALPATH,
+    JOS_FLOCK, JOS_OPENDIR, JOS_READDIR, JOS_CLOSEDIR, JOS_REALPATH, JOS_LINK,
     JOS_NOPS,
     JOS_ANY = JOS_NOPS /* any kind (fault injection, counting) */
 } jos_op;
@@ -61,6 +61,7 @@ typedef struct jos_vtab {
     struct dirent *(*xreaddir)(DIR *d);
     int (*xclosedir)(DIR *d);
     char *(*xrealpath)(const char *path, char *resolved);
+    int (*xlink)(const char *from, const char *to);
 } jos_vtab;
 
 /* The wrappers the engine calls (POSIX contracts; see above). */
@@ -81,6 +82,7 @@ DIR *jos_opendir(const char *path);
 struct dirent *jos_readdir(DIR *d);
 int jos_closedir(DIR *d);
 char *jos_realpath(const char *path, char *resolved);
+int jos_link(const char *from, const char *to);
 
 /* jos_default -- the table of the real system calls (immutable). */
 const jos_vtab *jos_default(void);
@@ -105,6 +107,10 @@ void jos_fault_disarm(void);
 /* jos_fault_fired -- how many calls failed by injection since the last
  * jos_fault_arm. */
 unsigned long jos_fault_fired(void);
+
+/* jos_fault_op -- the kind of the first call that failed by injection
+ * since the last jos_fault_arm (JOS_ANY if none). */
+jos_op jos_fault_op(void);
 
 /* jos_count -- calls of kind op (JOS_ANY: all) since the last
  * jos_count_reset or jos_fault_arm. */

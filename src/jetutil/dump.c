@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jet_int.h" /* jlr_*: the engine's log reader */
 #include "jetutil.h"
 
 #define USAGE JU_USAGE_DUMP
@@ -324,18 +325,27 @@ static JET_ERR dump_log(const char *path, int fd, off_t size, char *detail, size
         nstream += JF_SEG_PAYLOAD;
     }
     printf("  %-26s all %u verified (%lu blank)\n", "segment checksums:", h->csec_file - 1u, blank);
-    while (pos + JF_LR_HDR <= nstream) {
-        uint32_t cb = jf_get32(stream + pos);
-        uint8_t t = stream[pos + 4];
-        if (cb == 0) break;
-        if (cb < JF_LR_HDR || cb > nstream - pos) {
-            snprintf(detail, cbd, "bad record length %u at stream offset %zu", cb, pos);
-            rc = JET_errLogFileCorrupt;
-            goto out;
+    {
+        /* the records, read as recovery reads them (log.c: a zero header
+         * closes a segment, headers never straddle segments) */
+        jet_logreader *lr = NULL;
+        jf_loghdr lh;
+        const uint8_t *body;
+        uint32_t cb;
+        uint8_t t;
+        rc = jlr_open(path, &lr, &lh);
+        while (rc == 0 && (r = jlr_next(lr, &t, &body, &cb, NULL)) == 1) {
+            counts[t < 7 ? t : 7]++;
+            nrec++;
+            pos += cb + JF_LR_HDR;
         }
-        counts[t < 7 ? t : 7]++;
-        nrec++;
-        pos += cb;
+        jlr_close(lr);
+        if (rc == 0 && r < 0) {
+            snprintf(detail, cbd, "bad record after stream byte %zu", pos);
+            rc = JET_errLogFileCorrupt;
+        }
+        if (rc < 0)
+            goto out;
     }
     printf("  %-26s %lu (%zu bytes)\n", "records:", nrec, pos);
     for (unsigned t = 1; t < 8; t++)
