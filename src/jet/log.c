@@ -8,6 +8,13 @@
  * file is mirrored in memory (at most JET_paramLogFileSize, 32 MiB), so a
  * flush seals and writes the segments appended since the last flush.
  *
+ * Torn writes (docs/formats.md): a flush writes only segments that hold
+ * no durable data -- when it ends inside a segment, the next record starts
+ * in the next segment (seal_range), as ESE's fLGFillPartialSector does --
+ * and marks each with its first segment; the reader ends the data at a
+ * blank or torn segment only the interrupted flush could have written
+ * (torn_tail), and recovery blanks that tail (jlog_repair_tail).
+ *
  * Log files are written in full (zeros) when created, not left sparse: an
  * fdatasync after appending into allocated blocks is ~25% cheaper than
  * one that also commits block allocations.  <base>tmp.log for the next
@@ -927,9 +934,10 @@ static JET_ERR get_bytes(jet_logreader *r, uint8_t *dst, size_t cb)
 
 /*
  * jlr_next -- the next record.  Returns 1 with the record, 0 at the end of
- * the data (zero header, blank segment, or a record cut off by the end of
- * what was ever written), JET_errLogFileCorrupt on a damaged segment or an
- * impossible record length.
+ * the data (a blank segment, the torn tail of an interrupted flush, the end
+ * of the file, or a record cut off by one of these; a zero header only
+ * closes its segment), JET_errLogFileCorrupt on a damaged segment that is
+ * not such a tail or an impossible record length.
  */
 JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
                  uint32_t *pcb, jf_lgpos *ppos)
