@@ -549,7 +549,8 @@ int tvfs_capture(uint64_t *seed, unsigned keep_pct, tv_image *img)
         }
         size_t unit = tv.atomic_edb && strstr(ns.e[i].name, ".edb") != NULL ? tv.atomic_edb
                                                                                 : TV_SECTOR;
-        memcpy(b, fi->dur, cb);
+        if (cb > 0)
+            memcpy(b, fi->dur, cb);
         nfr = 0;
         for (size_t o = 0; o < fi->nops; o++) {
             const tv_op *op = &fi->ops[o];

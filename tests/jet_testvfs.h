@@ -27,7 +27,8 @@ typedef struct tv_image {
     char (*name)[64];
     uint8_t **data;
     size_t *cb;
-    unsigned long tag;     /* caller's value at capture time */
+    unsigned long tag;     /* caller's values at capture time */
+    unsigned long tag2;
 } tv_image;
 
 /* Called before every mutating call on a tracked file (pwrite, ftruncate,
