@@ -172,8 +172,10 @@ unsigned long jos_count(jos_op op)
     return (unsigned)op <= JOS_NOPS ? atomic_load(&jos_ctx.count[op]) : 0;
 }
 
-/* ---- the wrappers: POSIX contracts (os.h) ---- */
+/* ---- the wrappers ---- */
 
+/* jos_open -- open through the table: its return value and errno, or an
+ * injected failure (os.h).  mode is read only with O_CREAT or O_TMPFILE. */
 int jos_open(const char *path, int flags, ...)
 {
     mode_t mode = 0;
@@ -188,6 +190,8 @@ int jos_open(const char *path, int flags, ...)
     return vt()->xopen(path, flags, mode);
 }
 
+/* jos_close -- close through the table: its return value and errno, or an
+ * injected failure (os.h).  An injected failure still releases the descriptor. */
 int jos_close(int fd)
 {
     if (fault(JOS_CLOSE)) {
@@ -199,71 +203,99 @@ int jos_close(int fd)
     return vt()->xclose(fd);
 }
 
+/* jos_pread -- pread through the table: its return value and errno, or an
+ * injected failure (os.h). */
 ssize_t jos_pread(int fd, void *buf, size_t cb, off_t off)
 {
     return fault(JOS_PREAD) ? -1 : vt()->xpread(fd, buf, cb, off);
 }
 
+/* jos_pwrite -- pwrite through the table: its return value and errno, or an
+ * injected failure (os.h). */
 ssize_t jos_pwrite(int fd, const void *buf, size_t cb, off_t off)
 {
     return fault(JOS_PWRITE) ? -1 : vt()->xpwrite(fd, buf, cb, off);
 }
 
+/* jos_fsync -- fsync through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_fsync(int fd)
 {
     return fault(JOS_FSYNC) ? -1 : vt()->xfsync(fd);
 }
 
+/* jos_fdatasync -- fdatasync through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_fdatasync(int fd)
 {
     return fault(JOS_FDATASYNC) ? -1 : vt()->xfdatasync(fd);
 }
 
+/* jos_rename -- rename through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_rename(const char *from, const char *to)
 {
     return fault(JOS_RENAME) ? -1 : vt()->xrename(from, to);
 }
 
+/* jos_unlink -- unlink through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_unlink(const char *path)
 {
     return fault(JOS_UNLINK) ? -1 : vt()->xunlink(path);
 }
 
+/* jos_ftruncate -- ftruncate through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_ftruncate(int fd, off_t size)
 {
     return fault(JOS_FTRUNCATE) ? -1 : vt()->xftruncate(fd, size);
 }
 
+/* jos_fstat -- fstat through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_fstat(int fd, struct stat *st)
 {
     return fault(JOS_FSTAT) ? -1 : vt()->xfstat(fd, st);
 }
 
+/* jos_stat -- stat through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_stat(const char *path, struct stat *st)
 {
     return fault(JOS_STAT) ? -1 : vt()->xstat(path, st);
 }
 
+/* jos_mkdir -- mkdir through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_mkdir(const char *path, mode_t mode)
 {
     return fault(JOS_MKDIR) ? -1 : vt()->xmkdir(path, mode);
 }
 
+/* jos_flock -- flock through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_flock(int fd, int op)
 {
     return fault(JOS_FLOCK) ? -1 : vt()->xflock(fd, op);
 }
 
+/* jos_opendir -- opendir through the table: its return value and errno, or an
+ * injected failure (os.h). */
 DIR *jos_opendir(const char *path)
 {
     return fault(JOS_OPENDIR) ? NULL : vt()->xopendir(path);
 }
 
+/* jos_readdir -- readdir through the table: its return value and errno, or an
+ * injected failure (os.h).  NULL with errno 0 at the end. */
 struct dirent *jos_readdir(DIR *d)
 {
     return fault(JOS_READDIR) ? NULL : vt()->xreaddir(d);
 }
 
+/* jos_closedir -- closedir through the table: its return value and errno, or an
+ * injected failure (os.h).  An injected failure still releases the descriptor. */
 int jos_closedir(DIR *d)
 {
     if (fault(JOS_CLOSEDIR)) {
@@ -275,11 +307,15 @@ int jos_closedir(DIR *d)
     return vt()->xclosedir(d);
 }
 
+/* jos_realpath -- realpath through the table: its return value and errno, or an
+ * injected failure (os.h). */
 char *jos_realpath(const char *path, char *resolved)
 {
     return fault(JOS_REALPATH) ? NULL : vt()->xrealpath(path, resolved);
 }
 
+/* jos_link -- link through the table: its return value and errno, or an
+ * injected failure (os.h). */
 int jos_link(const char *from, const char *to)
 {
     return fault(JOS_LINK) ? -1 : vt()->xlink(from, to);
