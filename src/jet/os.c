@@ -179,7 +179,12 @@ unsigned long jos_count(jos_op op)
 int jos_open(const char *path, int flags, ...)
 {
     mode_t mode = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+#ifdef O_TMPFILE
+    bool has_mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+#else
+    bool has_mode = (flags & O_CREAT) != 0;
+#endif
+    if (has_mode) {
         va_list ap;
         va_start(ap, flags);
         mode = (mode_t)va_arg(ap, unsigned int);
