@@ -136,8 +136,19 @@ JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
         rc = JET_errDiskIO;
     if (rc < 0)
         goto out;
-    if (overwrite ? jos_rename(tmp, path) != 0 : jos_link(tmp, path) != 0) {
-        rc = errno == EEXIST ? JET_errDatabaseDuplicate : jio_err(errno);
+    if (!overwrite && jos_link(tmp, path) != 0) {
+        if (errno == EEXIST) {
+            rc = JET_errDatabaseDuplicate;
+            goto out;
+        }
+        if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP) {
+            rc = jio_err(errno);
+            goto out;
+        }
+        overwrite = true; /* no hard links here: rename (checked absent above) */
+    }
+    if (overwrite && jos_rename(tmp, path) != 0) {
+        rc = jio_err(errno);
         goto out;
     }
     rc = jio_err(jio_fsync_dir(path));
