@@ -45,6 +45,11 @@ JET_ERR JetLibGetRecordSize(JET_SESID sesid, JET_DBID dbid, unsigned long *pcb);
 /* "JET_errBackupInProgress" for -505; "JET_errUnknown" when unknown.
  * The returned string is static. */
 const char *JetLibErrorName(JET_ERR err);
+/* The name table (jet_errors.def without its aliases): its size, and entry
+ * i's code and name (*pname = NULL and 0 when i is out of range).  For
+ * tests and tools that list every code.  Pure, thread-safe. */
+size_t JetLibErrorCount(void);
+JET_ERR JetLibErrorAt(size_t i, const char **pname);
 
 /* Offline check of a database file: header (either copy) and every page's
  * checksum and page number.  Returns 0 or the first error; *pcpages gets
