@@ -8,7 +8,7 @@
 # and no "backup begun" (a good mount afterwards adds exactly one, so the
 # check can see one).  In-process: a spool without room for the databases
 # under policy = keep is refused before JetInit (the instance's files are
-# byte-for-byte unchanged).
+# byte-for-byte unchanged), and so is a cap below the databases' size.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/fs_lib.sh"
 
 I=$T/inst
@@ -82,4 +82,14 @@ if mountpoint -q "$T/small"; then
 else
     echo "   (no tmpfs); in-process case not run"
 fi
+
+step "in-process, policy = keep, cap below the databases' size: refused before JetInit"
+dbsize=$(stat -c %s "$I/bank.edb")
+fs_ini "$T/ipcap.ini" "[source]" "system_path = $I" "log_path = $I" "databases = $I/bank.edb" \
+    "[spool]" "directory = $T" "cap = 64K"
+(cd "$I" && sha256sum -- * | sort) >"$T/inst.before"
+expect_refused "$T/ipcap.ini" \
+    "^esebackupfs: $T/ipcap.ini:7: cap 65536 is less than the databases' $dbsize bytes, which policy = keep spools; no backup begun\$"
+(cd "$I" && sha256sum -- * | sort) >"$T/inst.after"
+cmp -s "$T/inst.before" "$T/inst.after" || fail "cap: the instance was touched (JetInit ran)"
 echo "ok"

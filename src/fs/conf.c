@@ -324,8 +324,10 @@ static int conf_spool(conf_parse *cp, const char *k, const char *v)
             return conf_fail(cp, cp->line, "policy: '%s' is not keep or stream", v);
         return 1;
     }
-    if (!strcmp(k, "cap"))
+    if (!strcmp(k, "cap")) {
+        cfg->spool_cap_line = cp->line;
         return conf_size(cp, k, v, 0, UINT64_MAX, &cfg->spool_cap);
+    }
     if (!strcmp(k, "window")) {
         cp->key_lines[KL_WINDOW] = cp->line;
         return conf_size(cp, k, v, 1u << 20, 1ull << 30, &cfg->window);

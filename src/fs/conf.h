@@ -58,6 +58,7 @@ typedef struct fs_config {
     uint64_t read_size;                    /* bytes per engine read */
     int read_size_line;                    /* line of read_size (0 = default) */
     int spool_dir_line;                    /* line of [spool] directory (0 = default) */
+    int spool_cap_line;                    /* line of [spool] cap (0 = default) */
     int source_line;                       /* line of [source] */
 } fs_config;
 

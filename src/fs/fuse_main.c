@@ -749,10 +749,10 @@ out:
  * directory exists, is a directory, the mounting uid can create a file in
  * it on a writable filesystem, and it has room for one engine read -- and,
  * for an in-process source with policy = keep (every byte is spooled), for
- * the databases' current size (the logs and the growth while mounted come
- * on top and are only known after the backup began; running out then
- * fails the backup: EIO, Abort, no truncation).  0, or -1 with
- * "FILE:LINE: ..." in err. */
+ * the databases' current size, which must also fit the cap (the logs and
+ * the growth while mounted come on top and are only known after the backup
+ * began; running out then fails the backup: EIO, Abort, no truncation).
+ * 0, or -1 with "FILE:LINE: ..." in err. */
 static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
 {
     char why[512], where[FS_CONF_PATH + 64];
@@ -768,6 +768,14 @@ static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
         }
         if (dbs > need)
             need = dbs;
+    }
+    /* keep spools every byte it pulls: a cap below the databases alone
+     * fails for sure */
+    if (cfg->spool_cap && dbs > cfg->spool_cap) {
+        snprintf(err, cb, "%s:%d: cap %" PRIu64 " is less than the databases' %" PRIu64
+                 " bytes, which policy = keep spools; no backup begun", cfg->file,
+                 cfg->spool_cap_line, cfg->spool_cap, dbs);
+        return -1;
     }
     rc = fs_spool_check(cfg->spool_dir, need, why, sizeof why);
     if (rc == 0)
