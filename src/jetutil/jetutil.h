@@ -193,7 +193,7 @@ void ju_open_error(const char *cmd, const char *path, mode_t mode, const char *h
  * stat (neither blocks).  0, or -1 after printing
  * `jetutil CMD: PATH (a FIFO, not a regular file): JET_errFileInvalidType`.
  * A file replaced between this check and the engine's open is not caught
- * (the engine opens read-write, which does not block on a FIFO). */
+ * (the engine's opens are libjet's; its log reader opens read-only). */
 int ju_check_instance_files(const char *cmd, const char *dir, const char *base);
 double ju_now(void); /* monotonic seconds */
 uint64_t ju_rand(uint64_t *state); /* xorshift64* */
