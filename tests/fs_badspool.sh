@@ -1,7 +1,8 @@
 #!/bin/sh
 # fs_badspool.sh -- issue 7 item 10: a spool directory that cannot work is
 # refused before anything happens on the host.  For a missing directory, a
-# regular file, a read-only filesystem and a filesystem without room, the
+# regular file, a read-only filesystem, a directory the mounting uid
+# cannot write (run as nobody) and a filesystem without room, the
 # mount fails with one line "FILE:LINE: spool directory ..." naming the
 # line of [spool] directory, nothing is mounted, and the host shows that
 # nothing was begun: `jetutil serve`'s endpoint log has no new connection
@@ -55,6 +56,27 @@ if mount -t tmpfs -o size=256k tmpfs "$T/small" 2>"$T/mount.err"; then
     refused_before_begin full "$T/small" "[0-9]* bytes available, at least 1048576 needed"
 else
     echo "   (cannot mount a tmpfs here: $(cat "$T/mount.err")); no-room case not run"
+fi
+
+step "spool directory not writable by the mounting uid (nobody)"
+if command -v setpriv >/dev/null; then
+    chmod 711 "$T"
+    mkdir -p "$T/rootonly" && chmod 755 "$T/rootonly"
+    fs_ini "$T/nobody.ini" "[source]" "endpoint = $EPS" "[spool]" "directory = $T/rootonly"
+    chmod 644 "$T/nobody.ini"
+    b=$(begun)
+    a=$(accepted)
+    rc=0
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$FS" "$T/nobody.ini" "$T/mnt-nobody" \
+        2>"$T/nobody.err" || rc=$?
+    [ "$rc" -eq 1 ] || { cat "$T/nobody.err"; fail "nobody: exit $rc"; }
+    grep -qx "esebackupfs: $T/nobody.ini:4: spool directory $T/rootonly: cannot create a file there: Permission denied; no backup begun" \
+        "$T/nobody.err" || { cat "$T/nobody.err"; fail "nobody: message"; }
+    [ "$(begun)" = "$b" ] && [ "$(accepted)" = "$a" ] || { cat "$LOG"; fail "nobody: the host was reached"; }
+    echo "   refused: $(cat "$T/nobody.err")"
+    chmod 700 "$T"
+else
+    echo "   (no setpriv); uid case not run"
 fi
 
 step "a good spool directory: the host shows exactly one begin"
