@@ -9,7 +9,9 @@
 # and no "backup begun" (a good mount afterwards adds exactly one, so the
 # check can see one).  In-process: a spool without room for the databases
 # under policy = keep is refused before JetInit (the instance's files are
-# byte-for-byte unchanged), and so is a cap below the databases' size.
+# byte-for-byte unchanged), and so is a cap below the databases' size, a
+# missing database (JetInit used to create a new log set first) and a
+# log_path that is not a directory.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/fs_lib.sh"
 
 I=$T/inst
@@ -114,4 +116,19 @@ expect_refused "$T/ipcap.ini" \
     "^esebackupfs: $T/ipcap.ini:7: cap 65536 is less than the databases' $dbsize bytes, which policy = keep spools; no backup begun\$"
 (cd "$I" && sha256sum -- * | sort) >"$T/inst.after"
 cmp -s "$T/inst.before" "$T/inst.after" || fail "cap: the instance was touched (JetInit ran)"
+
+step "in-process source: a missing database, a log_path that is no directory: refused before JetInit"
+mkdir "$T/empty"
+fs_ini "$T/nodb.ini" "[source]" "system_path = $T/empty" "log_path = $T/empty" \
+    "database = $T/empty/bank.edb" "[spool]" "directory = $T"
+expect_refused "$T/nodb.ini" \
+    "^esebackupfs: $T/nodb.ini:4: database $T/empty/bank.edb: No such file or directory; no backup begun\$"
+[ -z "$(ls -A "$T/empty")" ] || { ls -l "$T/empty"; fail "nodb: files were created (JetInit ran)"; }
+fs_ini "$T/nolog.ini" "[source]" "system_path = $I" "log_path = $I/bank.edb" \
+    "databases = $I/bank.edb" "[spool]" "directory = $T"
+(cd "$I" && sha256sum -- * | sort) >"$T/inst.before"
+expect_refused "$T/nolog.ini" \
+    "^esebackupfs: $T/nolog.ini:3: log_path $I/bank.edb: not a directory; no backup begun\$"
+(cd "$I" && sha256sum -- * | sort) >"$T/inst.after"
+cmp -s "$T/inst.before" "$T/inst.after" || fail "nolog: the instance was touched"
 echo "ok"

@@ -227,15 +227,15 @@ static int conf_source(conf_parse *cp, const char *k, const char *v)
         return conf_path(cp, k, v, cfg->endpoint, sizeof cfg->endpoint);
     }
     if (!strcmp(k, "system_path")) {
-        cp->key_lines[KL_SYSTEM] = cp->line;
+        cp->key_lines[KL_SYSTEM] = cfg->system_path_line = cp->line;
         return conf_path(cp, k, v, cfg->system_path, sizeof cfg->system_path);
     }
     if (!strcmp(k, "log_path")) {
-        cp->key_lines[KL_LOG] = cp->line;
+        cp->key_lines[KL_LOG] = cfg->log_path_line = cp->line;
         return conf_path(cp, k, v, cfg->log_path, sizeof cfg->log_path);
     }
     if (!strcmp(k, "databases") || !strcmp(k, "database")) {
-        cp->key_lines[KL_DATABASES] = cp->line;
+        cp->key_lines[KL_DATABASES] = cfg->databases_line = cp->line;
         return conf_databases(cp, v);
     }
     if (!strcmp(k, "base_name")) {

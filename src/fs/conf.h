@@ -59,6 +59,8 @@ typedef struct fs_config {
     int read_size_line;                    /* line of read_size (0 = default) */
     int spool_dir_line;                    /* line of [spool] directory (0 = default) */
     int spool_cap_line;                    /* line of [spool] cap (0 = default) */
+    int system_path_line, log_path_line;   /* lines of those keys (0 = absent) */
+    int databases_line;                    /* line of databases/database */
     int source_line;                       /* line of [source] */
 } fs_config;
 

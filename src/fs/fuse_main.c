@@ -793,6 +793,43 @@ static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
     return -1;
 }
 
+/* The in-process source checks that need no engine, run before JetInit
+ * (which would create a new log set in a wrong directory before failing
+ * to attach a missing database): system_path and log_path are
+ * directories, every database is an existing regular file.  0, or -1 with
+ * "FILE:LINE: ..." in err. */
+static int source_precheck(const fs_config *cfg, char *err, size_t cb)
+{
+    const struct {
+        const char *key, *path;
+        int line;
+    } dirs[] = { { "system_path", cfg->system_path, cfg->system_path_line },
+                 { "log_path", cfg->log_path, cfg->log_path_line } };
+    struct stat st;
+    int r;
+
+    if (cfg->endpoint[0])
+        return 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        r = stat(dirs[i].path, &st);
+        if (r < 0 || !S_ISDIR(st.st_mode)) {
+            snprintf(err, cb, "%s:%d: %s %s: %s; no backup begun", cfg->file, dirs[i].line,
+                     dirs[i].key, dirs[i].path, r < 0 ? strerror(errno) : "not a directory");
+            return -1;
+        }
+    }
+    for (int i = 0; i < cfg->ndatabases; i++) {
+        r = stat(cfg->databases[i], &st);
+        if (r < 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, cb, "%s:%d: database %s: %s; no backup begun", cfg->file,
+                     cfg->databases_line, cfg->databases[i],
+                     r < 0 ? strerror(errno) : "not a regular file");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Parent side of daemonizing: wait for "OK" or an error line. */
 static int wait_child(int fd, pid_t pid)
 {
@@ -843,6 +880,7 @@ int main(int argc, char **argv)
     if (rc)
         return rc > 0 ? 0 : 1;
     if (fs_conf_load(m.config, &m.cfg, err, sizeof err) < 0 ||
+        source_precheck(&m.cfg, err, sizeof err) < 0 ||
         spool_precheck(&m.cfg, err, sizeof err) < 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return 1;
