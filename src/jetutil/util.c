@@ -197,9 +197,14 @@ int ju_open_regular(const char *path, int flags, mode_t mode, mode_t *pmode)
     *pmode = 0;
     fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode);
     if (fd < 0) {
-        /* a directory opened for writing: say what it is */
+        /* a directory opened for writing (EISDIR), a FIFO without a reader
+         * opened for writing or a device without its driver (ENXIO): say
+         * what it is */
         if (errno == EISDIR) {
             *pmode = S_IFDIR;
+            errno = EFTYPE_JU;
+        } else if (errno == ENXIO && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+            *pmode = st.st_mode;
             errno = EFTYPE_JU;
         }
         return -1;
