@@ -45,7 +45,7 @@ typedef struct conf_parse {
 enum { KL_ENDPOINT, KL_SYSTEM, KL_LOG, KL_DATABASES, KL_PAGE, KL_BASE, KL_LOGSIZE, KL_INSTANCE,
        KL_POLICY, KL_WINDOW };
 
-/* Names of the in-process keys, indexed KL_SYSTEM..KL_INSTANCE. */
+/* Names of the [source] keys, indexed KL_ENDPOINT..KL_INSTANCE. */
 static const char *const kl_names[] = { "endpoint", "system_path", "log_path", "databases",
                                         "page_size", "base_name", "log_file_size", "instance" };
 
