@@ -27,3 +27,6 @@ TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_ma
 	tests/fs_inprocess.sh tests/fs_mount_helper.sh
 EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
 	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/bench_fs.sh
+# issue 7 item 10: a bad spool directory is refused before the backup begins
+TESTS += tests/fs_badspool.sh
+EXTRA_DIST += tests/fs_badspool.sh

@@ -20,6 +20,7 @@
 #define FUSE_USE_VERSION 35
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,6 +39,7 @@
 #include "fs/control.h"
 #include "fs/fsops.h"
 #include "fs/log.h"
+#include "fs/spool.h"
 
 #define PROG "esebackupfs"
 
@@ -742,6 +744,92 @@ out:
     return status;
 }
 
+/* The spool checks that need no host, run before anything else (no
+ * connection to an endpoint, no JetInit, no backup begun): the spool
+ * directory exists, is a directory, the mounting uid can create a file in
+ * it on a writable filesystem, and it has room for one engine read -- and,
+ * for an in-process source with policy = keep (every byte is spooled), for
+ * the databases' current size, which must also fit the cap (the logs and
+ * the growth while mounted come on top and are only known after the backup
+ * began; running out then fails the backup: EIO, Abort, no truncation).
+ * 0, or -1 with "FILE:LINE: ..." in err. */
+static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
+{
+    char why[512], where[FS_CONF_PATH + 64];
+    uint64_t need = cfg->read_size, dbs = 0;
+    int rc;
+
+    if (!cfg->endpoint[0] && cfg->policy == FS_SPOOL_KEEP) {
+        for (int i = 0; i < cfg->ndatabases; i++) {
+            struct stat st;
+            /* a missing database is the engine's to report (JetInit) */
+            if (stat(cfg->databases[i], &st) == 0 && S_ISREG(st.st_mode))
+                dbs += (uint64_t)st.st_size;
+        }
+        if (dbs > need)
+            need = dbs;
+    }
+    /* keep spools every byte it pulls: a cap below the databases alone
+     * fails for sure */
+    if (cfg->spool_cap && dbs > cfg->spool_cap) {
+        snprintf(err, cb, "%s:%d: cap %" PRIu64 " is less than the databases' %" PRIu64
+                 " bytes, which policy = keep spools; no backup begun", cfg->file,
+                 cfg->spool_cap_line, cfg->spool_cap, dbs);
+        return -1;
+    }
+    rc = fs_spool_check(cfg->spool_dir, need, why, sizeof why);
+    if (rc == 0)
+        return 0;
+    if (cfg->spool_dir_line)
+        snprintf(where, sizeof where, "%s:%d", cfg->file, cfg->spool_dir_line);
+    else
+        snprintf(where, sizeof where, "%s:1: (no [spool] directory, default)", cfg->file);
+    if (rc == -ENOSPC && need > cfg->read_size)
+        snprintf(err, cb, "%s: spool directory %s: %s (policy = keep spools the databases, %" PRIu64
+                 " bytes); no backup begun", where, cfg->spool_dir, why, dbs);
+    else
+        snprintf(err, cb, "%s: spool directory %s: %s; no backup begun", where, cfg->spool_dir,
+                 why);
+    return -1;
+}
+
+/* The in-process source checks that need no engine, run before JetInit
+ * (which would create a new log set in a wrong directory before failing
+ * to attach a missing database): system_path and log_path are
+ * directories, every database is an existing regular file.  0, or -1 with
+ * "FILE:LINE: ..." in err. */
+static int source_precheck(const fs_config *cfg, char *err, size_t cb)
+{
+    const struct {
+        const char *key, *path;
+        int line;
+    } dirs[] = { { "system_path", cfg->system_path, cfg->system_path_line },
+                 { "log_path", cfg->log_path, cfg->log_path_line } };
+    struct stat st;
+    int r;
+
+    if (cfg->endpoint[0])
+        return 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        r = stat(dirs[i].path, &st);
+        if (r < 0 || !S_ISDIR(st.st_mode)) {
+            snprintf(err, cb, "%s:%d: %s %s: %s; no backup begun", cfg->file, dirs[i].line,
+                     dirs[i].key, dirs[i].path, r < 0 ? strerror(errno) : "not a directory");
+            return -1;
+        }
+    }
+    for (int i = 0; i < cfg->ndatabases; i++) {
+        r = stat(cfg->databases[i], &st);
+        if (r < 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, cb, "%s:%d: database %s: %s; no backup begun", cfg->file,
+                     cfg->databases_line, cfg->databases[i],
+                     r < 0 ? strerror(errno) : "not a regular file");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Parent side of daemonizing: wait for "OK" or an error line. */
 static int wait_child(int fd, pid_t pid)
 {
@@ -779,7 +867,7 @@ static int wait_child(int fd, pid_t pid)
 int main(int argc, char **argv)
 {
     fs_main m;
-    char err[1024], saved[4096];
+    char err[4096], saved[4096];
     struct stat st;
     int rc, pfd[2];
     pid_t pid;
@@ -791,7 +879,9 @@ int main(int argc, char **argv)
     rc = parse_args(&m, argc, argv, saved, sizeof saved);
     if (rc)
         return rc > 0 ? 0 : 1;
-    if (fs_conf_load(m.config, &m.cfg, err, sizeof err) < 0) {
+    if (fs_conf_load(m.config, &m.cfg, err, sizeof err) < 0 ||
+        source_precheck(&m.cfg, err, sizeof err) < 0 ||
+        spool_precheck(&m.cfg, err, sizeof err) < 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return 1;
     }

@@ -168,12 +168,13 @@ static int manifest_read(const char *cmd, bk_set *s)
     bool have_gens = false;
     int rc = -1;
     FILE *f;
+    mode_t kind;
 
     snprintf(path, sizeof path, "%s/%s", s->dir, BK_FS_MANIFEST);
-    f = fopen(path, "r");
+    f = ju_fopen_read(path, &kind);
     if (!f) {
-        ju_error(cmd, "%s: %s (an esebackupfs copy must hold the manifest, copied last)", path,
-                 strerror(errno));
+        ju_open_error(cmd, path, kind,
+                      kind ? NULL : "an esebackupfs copy must hold the manifest, copied last");
         return -1;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
@@ -253,11 +254,12 @@ static int fslabel_read(const char *cmd, bk_set *s)
     unsigned lineno = 0;
     int rc = -1;
     FILE *f;
+    mode_t kind;
 
     snprintf(path, sizeof path, "%s/%s", s->dir, BK_FS_LABEL);
-    f = fopen(path, "r");
+    f = ju_fopen_read(path, &kind);
     if (!f) {
-        ju_error(cmd, "%s: %s", path, strerror(errno));
+        ju_open_error(cmd, path, kind, NULL);
         return -1;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
@@ -433,25 +435,21 @@ long bk_set_verify(const char *cmd, const bk_set *s)
         unsigned char md[32];
         unsigned long long size = 0;
         struct stat st;
+        mode_t kind;
         int fd, r;
 
         snprintf(path, sizeof path, "%s/%s", s->dir, e->rel);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = ju_open_regular(path, O_RDONLY, 0, &kind);
         if (fd < 0) {
-            if (errno == ENOENT)
+            if (!kind && errno == ENOENT)
                 ju_error(cmd, "%s: missing (listed in %s/%s:%u)", path, s->dir, BK_FS_MANIFEST,
                          e->line);
             else
-                ju_error(cmd, "%s: %s", path, strerror(errno));
+                ju_open_error(cmd, path, kind, NULL);
             return -1;
         }
         if (fstat(fd, &st) < 0) {
             ju_error(cmd, "%s: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            ju_error(cmd, "%s: not a regular file", path);
             close(fd);
             return -1;
         }
