@@ -679,6 +679,103 @@ START_TEST(test_engine_reads_xor_format_file)
 }
 END_TEST
 
+/* Copy backup file name of inst to out through the Jet calls. */
+static void copy_out(JET_INSTANCE inst, const char *name, const char *out, void *buf)
+{
+    JET_HANDLE h;
+    unsigned long lo, hi, cb;
+    unsigned long long total = 0, size;
+    FILE *f = fopen(out, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(JetOpenFileInstanceA(inst, name, &h, &lo, &hi), 0);
+    size = (unsigned long long)hi << 32 | lo;
+    do {
+        ck_assert_int_eq(JetReadFileInstance(inst, h, buf, 16 * CBP, &cb), 0);
+        ck_assert_uint_eq(fwrite(buf, 1, cb, f), cb);
+        total += cb;
+    } while (cb != 0 && total < size);
+    ck_assert_uint_eq(total, size);
+    ck_assert_int_eq(JetCloseFileInstance(inst, h), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_xor_format_file_backup_restore)
+{
+    /* full backup of an XOR-format file with a commit between the database
+     * copy and the log list (so restore redoes it onto an XOR page), then
+     * JetExternalRestore2A and a check of every record */
+    char path[300], bk[300], logs[320], copy[320], rs[300], out[700];
+    char *szz = malloc(1 << 16);
+    void *buf = NULL;
+    unsigned long cb;
+    JET_LOGINFO_A li;
+    JET_RSTMAP_A map;
+    JET_INSTANCE inst;
+    JET_SESID s;
+    JET_DBID db;
+    unsigned long long v;
+    ck_assert_ptr_nonnull(szz);
+    ck_assert_int_eq(posix_memalign(&buf, CBP, 16 * CBP), 0);
+    mk_db(path, sizeof path);
+    downgrade_file(path);
+    snprintf(bk, sizeof bk, "%s/bk", root);
+    snprintf(logs, sizeof logs, "%s/logs", bk);
+    snprintf(copy, sizeof copy, "%s/db.edb", bk);
+    snprintf(rs, sizeof rs, "%s/rs", root);
+    ck_assert_int_eq(mkdir(bk, 0755), 0);
+    ck_assert_int_eq(mkdir(logs, 0755), 0);
+    ck_assert_int_eq(mkdir(rs, 0755), 0);
+
+    inst = jt_inst("ck", root, 1024, 0);
+    ck_assert(inst != 0);
+    ck_assert_int_eq(JetInit(&inst), 0);
+    ck_assert_int_eq(JetBeginSessionA(inst, &s, NULL, NULL), 0);
+    ck_assert_int_eq(JetAttachDatabaseA(s, path, 0), 0);
+    ck_assert_int_eq(JetOpenDatabaseA(s, path, NULL, &db, 0), 0);
+    ck_assert_int_eq(JetBeginExternalBackupInstance(inst, 0), 0);
+    copy_out(inst, path, copy, buf);
+    v = 4242;
+    ck_assert_int_eq(JetBeginTransaction(s), 0);
+    ck_assert_int_eq(JetLibWriteRecord(s, db, 70, &v, sizeof v), 0);
+    ck_assert_int_eq(JetCommitTransaction(s, 0), 0);
+    li.cbSize = sizeof li;
+    ck_assert_int_eq(JetGetLogInfoInstance2A(inst, szz, 1 << 16, &cb, &li), 0);
+    for (const char *p = szz; *p; p += strlen(p) + 1) {
+        snprintf(out, sizeof out, "%s/%s", logs, strrchr(p, '/') + 1);
+        copy_out(inst, p, out, buf);
+    }
+    ck_assert_int_eq(JetEndExternalBackupInstance2(inst, JET_bitBackupEndNormal), 0);
+    ck_assert_int_eq(JetEndSession(s, 0), 0);
+    ck_assert_int_eq(JetTerm2(inst, JET_bitTermComplete), 0);
+
+    map.szDatabaseName = path;
+    map.szNewDatabaseName = copy;
+    ck_assert_int_eq(JetExternalRestore2A(rs, rs, &map, 1, logs, &li, NULL, NULL, NULL, NULL), 0);
+    ck_assert_int_eq(JetLibVerifyDatabaseFile(copy, NULL, NULL), 0);
+    /* the redone page is in the CRC format, the others still XOR */
+    for (uint32_t pgno = 1; pgno <= 4; pgno++) {
+        uint8_t pg[CBP];
+        page_io(copy, pgno, pg, 0);
+        ck_assert_int_eq(jf_page_format(pg, CBP), pgno == 2 ? JF_PGFMT_CRC : JF_PGFMT_XOR);
+    }
+    inst = jt_inst("ck2", rs, 1024, 0);
+    ck_assert(inst != 0);
+    ck_assert_int_eq(JetInit(&inst), 0);
+    ck_assert_int_eq(JetBeginSessionA(inst, &s, NULL, NULL), 0);
+    ck_assert_int_eq(JetAttachDatabaseA(s, copy, 0), 0);
+    ck_assert_int_eq(JetOpenDatabaseA(s, copy, NULL, &db, 0), 0);
+    for (unsigned long long i = 0; i < NRECS; i++) {
+        ck_assert_int_eq(JetLibReadRecord(s, db, i, &v, sizeof v), 0);
+        ck_assert_uint_eq(v, i == 70 ? 4242 : 1000 + i);
+    }
+    ck_assert_int_eq(JetEndSession(s, 0), 0);
+    ck_assert_int_eq(JetTerm2(inst, JET_bitTermComplete), 0);
+    ck_assert_int_eq(JetLibVerifyDatabaseFile(copy, NULL, NULL), 0);
+    free(buf);
+    free(szz);
+}
+END_TEST
+
 static Suite *cksum_suite(void)
 {
     Suite *s = suite_create("cksum");
@@ -700,6 +797,7 @@ static Suite *cksum_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_engine_refuses_xor_cancelling_page);
     tcase_add_test(tc, test_engine_reads_xor_format_file);
+    tcase_add_test(tc, test_xor_format_file_backup_restore);
     suite_add_tcase(s, tc);
     return s;
 }
