@@ -542,7 +542,7 @@ static void lanes_sw(const uint8_t *p, size_t cb, uint32_t c[JF_PG_LANES])
             c[s] = crc_sw_word(c[s], jf_get32(p + off + 4 * s));
 }
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <nmmintrin.h>
 #define JF_HAVE_CRC_HW 1
 
@@ -559,27 +559,40 @@ __attribute__((target("sse4.2"))) static uint32_t buf_hw(uint32_t crc, const uin
     return crc;
 }
 
-/* Lane registers with SSE4.2: four independent crc32 chains, so the
- * instruction's latency is hidden. */
+/* Lane registers with SSE4.2: four independent crc32 chains (one per lane),
+ * so the instruction's latency is hidden.  Each 64-bit crc32 takes two
+ * consecutive words of its lane (offsets off + 4s and off + 16 + 4s),
+ * which is the lane's byte order; a last odd word goes through the 32-bit
+ * form. */
 __attribute__((target("sse4.2"))) static void lanes_hw(const uint8_t *p, size_t cb,
                                                        uint32_t c[JF_PG_LANES])
 {
-    uint32_t c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
-    for (size_t off = 16; off + 16 <= cb; off += 16) {
-        uint64_t w[2];
-        memcpy(w, p + off, sizeof w);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "x86 is little-endian"
 #endif
-        c0 = _mm_crc32_u32(c0, (uint32_t)w[0]);
-        c1 = _mm_crc32_u32(c1, (uint32_t)(w[0] >> 32));
-        c2 = _mm_crc32_u32(c2, (uint32_t)w[1]);
-        c3 = _mm_crc32_u32(c3, (uint32_t)(w[1] >> 32));
+    const uint64_t lo = 0xFFFFFFFFu, hi = ~lo;
+    uint64_t c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+    size_t off = 16;
+    for (; off + 32 <= cb; off += 32) {
+        uint64_t q[4]; /* q[0] = words 0,1 of the 32 bytes, q[2] = words 4,5 */
+        memcpy(q, p + off, sizeof q);
+        c0 = _mm_crc32_u64(c0, (q[0] & lo) | q[2] << 32);
+        c1 = _mm_crc32_u64(c1, q[0] >> 32 | (q[2] & hi));
+        c2 = _mm_crc32_u64(c2, (q[1] & lo) | q[3] << 32);
+        c3 = _mm_crc32_u64(c3, q[1] >> 32 | (q[3] & hi));
     }
-    c[0] = c0;
-    c[1] = c1;
-    c[2] = c2;
-    c[3] = c3;
+    if (off + 16 <= cb) {
+        uint64_t q[2];
+        memcpy(q, p + off, sizeof q);
+        c0 = _mm_crc32_u32((uint32_t)c0, (uint32_t)q[0]);
+        c1 = _mm_crc32_u32((uint32_t)c1, (uint32_t)(q[0] >> 32));
+        c2 = _mm_crc32_u32((uint32_t)c2, (uint32_t)q[1]);
+        c3 = _mm_crc32_u32((uint32_t)c3, (uint32_t)(q[1] >> 32));
+    }
+    c[0] = (uint32_t)c0;
+    c[1] = (uint32_t)c1;
+    c[2] = (uint32_t)c2;
+    c[3] = (uint32_t)c3;
 }
 #endif
 
