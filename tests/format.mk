@@ -17,3 +17,10 @@ tests_test_errname_LDADD = $(LIBJET) $(CHECK_LIBS)
 tests_errlist_SOURCES = tests/errlist.c
 tests_errlist_LDADD = $(LIBJET)
 EXTRA_DIST += tests/errlist_esent.sh
+
+# page checksums: corruption detection, old format, engine refusal
+check_PROGRAMS += tests/test_cksum
+TESTS += tests/test_cksum
+tests_test_cksum_SOURCES = tests/test_cksum.c tests/jet_testutil.h
+tests_test_cksum_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_cksum_LDADD = $(LIBJET) $(CHECK_LIBS)
