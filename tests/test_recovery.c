@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static JET_INSTANCE mk_inst(const char *name, const char *d)
 /* Child: in directory d, create t.edb, commit NTX transactions (record i =
  * i + 100 + salt, counter = i + 1), roll the log every ROLL_EVERY, then
  * exit without JetTerm: a crashed instance whose logs hold every commit. */
-static void crashed_instance(const char *d, unsigned salt)
+static void crashed_instance_ckpt(const char *d, unsigned salt, bool ckpt)
 {
     pid_t pid = fork();
     int st;
@@ -79,6 +80,8 @@ static void crashed_instance(const char *d, unsigned salt)
         if (inst == 0 || JetInit(&inst) < 0 || JetBeginSessionA(inst, &s, NULL, NULL) < 0 ||
             JetCreateDatabaseA(s, path, NULL, &db, 0) < 0)
             _exit(2);
+        if (ckpt && JetLibCheckpoint(inst) < 0)
+            _exit(5);
         for (unsigned i = 0; i < NTX; i++) {
             unsigned long long v = i + 100 + salt, c = i + 1;
             if (JetBeginTransaction(s) < 0 || JetLibWriteRecord(s, db, i, &v, sizeof v) < 0 ||
@@ -92,6 +95,13 @@ static void crashed_instance(const char *d, unsigned salt)
     }
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer failed (status 0x%x)", st);
+}
+
+/* The crashed instance, its database created after the last checkpoint
+ * (the logs replayed hold its CREATEDB record). */
+static void crashed_instance(const char *d, unsigned salt)
+{
+    crashed_instance_ckpt(d, salt, false);
 }
 
 /* Names, sizes, mtimes (ns) and contents of everything below d, hashed. */
@@ -189,7 +199,8 @@ START_TEST(log_from_another_stream)
 }
 END_TEST
 
-START_TEST(database_from_another_stream)
+/* The logs create t.edb, but the file there is another database. */
+START_TEST(created_database_replaced)
 {
     char a[400], b[400], cmd[900];
     crashed_instance(dir, 0);
@@ -198,7 +209,33 @@ START_TEST(database_from_another_stream)
     in(b, sizeof b, dir, "t.edb");
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", a, b);
     ck_assert_int_eq(system(cmd), 0);
+    init_fails_unchanged(dir, JET_errBadDbSignature);
+}
+END_TEST
+
+/* t.edb is attached at the checkpoint, but the file there belongs to
+ * another log stream. */
+START_TEST(attached_database_from_another_stream)
+{
+    char a[400], b[400], cmd[900];
+    crashed_instance_ckpt(dir, 0, true);
+    crashed_instance_ckpt(dir2, 7, true);
+    in(a, sizeof a, dir2, "t.edb");
+    in(b, sizeof b, dir, "t.edb");
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", a, b);
+    ck_assert_int_eq(system(cmd), 0);
     init_fails_unchanged(dir, JET_errBadLogSignature);
+}
+END_TEST
+
+/* t.edb is attached at the checkpoint and has been deleted. */
+START_TEST(attached_database_missing)
+{
+    char p[400];
+    crashed_instance_ckpt(dir, 0, true);
+    in(p, sizeof p, dir, "t.edb");
+    ck_assert_int_eq(unlink(p), 0);
+    init_fails_unchanged(dir, JET_errAttachedDatabaseMismatch);
 }
 END_TEST
 
@@ -365,7 +402,9 @@ static Suite *suite(void)
     tcase_add_test(tc, missing_current_log);
     tcase_add_test(tc, missing_log_in_the_middle);
     tcase_add_test(tc, log_from_another_stream);
-    tcase_add_test(tc, database_from_another_stream);
+    tcase_add_test(tc, created_database_replaced);
+    tcase_add_test(tc, attached_database_from_another_stream);
+    tcase_add_test(tc, attached_database_missing);
     tcase_add_test(tc, checkpoint_from_another_stream);
     tcase_add_test(tc, copied_instance_recovers_its_own_files);
     tcase_add_test(tc, alternate_database_recovery_path);
