@@ -6,10 +6,12 @@
  * can be validated; its mutex is held only to look up, add and remove.
  *
  * JetInit: lock the instance's files against other processes (flock on
- * <system path>/<base>.jlk), read the checkpoint, find the logs, redo from
- * the checkpoint through the current log (recovery.c), archive the
- * recovered <base>.log and start a fresh generation, write a checkpoint,
- * start the checkpointer.  After JetInit no database is attached: the
+ * <system path>/<base>.jlk), read the checkpoint, find the logs, check them
+ * all and redo from the checkpoint through the current log (recovery.c)
+ * into the instance's own database files (map_own), archive the recovered
+ * <base>.log (hard link) and start a fresh generation, write a checkpoint,
+ * start the checkpointer.  Nothing in the directory changes unless
+ * recovery succeeds up to the redo.  After JetInit no database is attached: the
  * application attaches what it uses, as with ESE.
  *
  * Thread safety: every call is thread-safe.  See jet_int.h for the lock
