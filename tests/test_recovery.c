@@ -66,7 +66,7 @@ static JET_INSTANCE mk_inst(const char *name, const char *d)
 /* Child: in directory d, create t.edb, commit NTX transactions (record i =
  * i + 100 + salt, counter = i + 1), roll the log every ROLL_EVERY, then
  * exit without JetTerm: a crashed instance whose logs hold every commit. */
-static void crashed_instance_ckpt(const char *d, unsigned salt, bool ckpt)
+static void crashed_instance_at(const char *d, const char *dbdir, unsigned salt, bool ckpt)
 {
     pid_t pid = fork();
     int st;
@@ -76,7 +76,7 @@ static void crashed_instance_ckpt(const char *d, unsigned salt, bool ckpt)
         JET_INSTANCE inst = mk_inst("crashed", d);
         JET_SESID s;
         JET_DBID db;
-        snprintf(path, sizeof path, "%s/t.edb", d);
+        snprintf(path, sizeof path, "%s/t.edb", dbdir);
         if (inst == 0 || JetInit(&inst) < 0 || JetBeginSessionA(inst, &s, NULL, NULL) < 0 ||
             JetCreateDatabaseA(s, path, NULL, &db, 0) < 0)
             _exit(2);
@@ -95,6 +95,12 @@ static void crashed_instance_ckpt(const char *d, unsigned salt, bool ckpt)
     }
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer failed (status 0x%x)", st);
+}
+
+/* The same with the database in the instance directory. */
+static void crashed_instance_ckpt(const char *d, unsigned salt, bool ckpt)
+{
+    crashed_instance_at(d, d, salt, ckpt);
 }
 
 /* The crashed instance, its database created after the last checkpoint
@@ -302,6 +308,42 @@ START_TEST(alternate_database_recovery_path)
 }
 END_TEST
 
+/* A database kept outside the instance's directories is not opened by
+ * default (the logs could be a copy); the parameter names its directory. */
+START_TEST(database_outside_needs_alternate_path)
+{
+    char db[400], h1[128], h2[128];
+    JET_INSTANCE inst;
+    crashed_instance_at(dir, dir2, 0, false);
+    in(db, sizeof db, dir2, "t.edb");
+    dir_hash(dir2, h1, sizeof h1);
+    init_fails_unchanged(dir, JET_errAttachedDatabaseMismatch);
+    dir_hash(dir2, h2, sizeof h2);
+    ck_assert_str_eq(h1, h2);
+    inst = mk_inst("outside", dir);
+    ck_assert_int_ne(inst, 0);
+    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramAlternateDatabaseRecoveryPath,
+                                            0, dir2), 0);
+    recovers_all(inst, db, 0);
+}
+END_TEST
+
+/* The same, the database attached at the checkpoint. */
+START_TEST(attached_database_outside_needs_alternate_path)
+{
+    char db[400];
+    JET_INSTANCE inst;
+    crashed_instance_at(dir, dir2, 0, true);
+    in(db, sizeof db, dir2, "t.edb");
+    init_fails_unchanged(dir, JET_errAttachedDatabaseMismatch);
+    inst = mk_inst("outside", dir);
+    ck_assert_int_ne(inst, 0);
+    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramAlternateDatabaseRecoveryPath,
+                                            0, dir2), 0);
+    recovers_all(inst, db, 0);
+}
+END_TEST
+
 /* One instance has t.edb attached; a second instance (other directory)
  * attaching the same file gets JET_errFileAccessDenied. */
 START_TEST(attached_database_is_locked_in_process)
@@ -408,6 +450,8 @@ static Suite *suite(void)
     tcase_add_test(tc, checkpoint_from_another_stream);
     tcase_add_test(tc, copied_instance_recovers_its_own_files);
     tcase_add_test(tc, alternate_database_recovery_path);
+    tcase_add_test(tc, database_outside_needs_alternate_path);
+    tcase_add_test(tc, attached_database_outside_needs_alternate_path);
     tcase_add_test(tc, attached_database_is_locked_in_process);
     tcase_add_test(tc, attached_database_is_locked_across_processes);
     tcase_add_test(tc, intact_crashed_instance_recovers);

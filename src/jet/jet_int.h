@@ -373,7 +373,9 @@ typedef struct jet_redo_args {
  * its header's log signature compared with the stream's
  * (JET_errBadLogSignature: the file belongs to another log stream); a
  * database the logs need that is missing gives
- * JET_errAttachedDatabaseMismatch (ESE's name).  Refuses an un-restored
+ * JET_errAttachedDatabaseMismatch (ESE's name), also for a database the
+ * logs create when map relocates it and nothing is there (checked in the
+ * first pass: recovery creates files only where the logs named them).  Refuses an un-restored
  * backup copy (full_cur.gen_low != 0 and gen_high == 0) with
  * JET_errSoftRecoveryOnBackupDatabase.
  * Errors also: JET_errFileAccessDenied (another holder has a database),

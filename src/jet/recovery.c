@@ -344,15 +344,24 @@ static JET_ERR note_created(redo *r, const char *orig, const jf_sig *sig)
 /* After the first pass, before anything is written: a file standing where
  * the logs create a database must be one of the databases the logs create
  * there (replaying the create re-initialises it), never another database
- * (JET_errBadDbSignature).  Reads headers only. */
+ * (JET_errBadDbSignature).  A database the map relocates (a copied
+ * instance directory, JET_paramAlternateDatabaseRecoveryPath) must exist
+ * there: recovery does not create files in a place the logs never named
+ * (JET_errAttachedDatabaseMismatch).  Reads headers only. */
 static JET_ERR check_created(redo *r)
 {
     for (size_t i = 0; i < r->ncr; i++) {
         const char *path = r->a->map(r->a->map_arg, r->cr[i].orig);
         jf_dbhdr h;
         bool known = false;
-        if (path == NULL || jdb_read_header_file(path, &h) != 0)
-            continue; /* skipped, absent or not a database header: re-created */
+        JET_ERR hrc;
+        if (path == NULL)
+            continue; /* not replayed */
+        hrc = jdb_read_header_file(path, &h);
+        if (hrc == JET_errFileNotFound && strcmp(path, r->cr[i].orig) != 0)
+            return JET_errAttachedDatabaseMismatch;
+        if (hrc != 0)
+            continue; /* absent or not a database header: re-created */
         for (size_t j = 0; j < r->ncr && !known; j++)
             known = strcmp(r->cr[j].orig, r->cr[i].orig) == 0 &&
                     jf_sig_eq(&r->cr[j].sign_db, &h.sign_db);
