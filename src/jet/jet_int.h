@@ -150,7 +150,8 @@ void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
  *   ckpt.written         checkpoint written, circular deletion not done
  *   ckpt.deleting        circular deletion: oldest log deleted, others not
  *   db.hdr.copy0         database header copy 0 written, copy 1 not yet
- *   init.archived        JetInit: recovered <base>.log archived, the new
+ *   init.archived        JetInit: recovered <base>.log archived (hard
+ *                        link: <base>.log still there), the new
  *                        generation not created yet
  * tests/test_engine_crash.c kills a writer at each of them. */
 JET_ERR jinst_set_fault_hook(JET_INSTANCE instance,
