@@ -21,6 +21,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,6 +425,52 @@ START_TEST(attached_database_is_locked_across_processes)
 }
 END_TEST
 
+/* Fault hook: SIGKILL at the second "log.roll.archived". */
+static void kill_at_second_roll(void *arg, const char *point)
+{
+    unsigned *hits = arg;
+    if (strcmp(point, "log.roll.archived") == 0 && ++*hits == 2)
+        raise(SIGKILL);
+}
+
+/* Two rolls back to back (the next log file is not pre-created by the
+ * checkpointer in between), killed between the renames of the second:
+ * <base>.log is gone, but the roll wrote <base>tmp.log first, so recovery
+ * finishes the roll rather than reporting a missing log. */
+START_TEST(killed_in_back_to_back_rolls)
+{
+    char db[400];
+    pid_t pid;
+    int st;
+    in(db, sizeof db, dir, "t.edb");
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        unsigned hits = 0;
+        JET_INSTANCE inst = mk_inst("rolls", dir);
+        JET_SESID s;
+        JET_DBID id;
+        if (inst == 0 || jinst_set_fault_hook(inst, kill_at_second_roll, &hits) < 0 ||
+            JetInit(&inst) < 0 || JetBeginSessionA(inst, &s, NULL, NULL) < 0 ||
+            JetCreateDatabaseA(s, db, NULL, &id, 0) < 0)
+            _exit(2);
+        for (unsigned i = 0; i < NTX; i++) {
+            unsigned long long v = i + 100, c = i + 1;
+            if (JetBeginTransaction(s) < 0 || JetLibWriteRecord(s, id, i, &v, sizeof v) < 0 ||
+                JetLibWriteRecord(s, id, CTR_REC, &c, sizeof c) < 0 ||
+                JetCommitTransaction(s, 0) < 0)
+                _exit(3);
+        }
+        (void)JetLibRollLog(inst, NULL);
+        (void)JetLibRollLog(inst, NULL);
+        _exit(4);
+    }
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child status 0x%x", st);
+    recovers_all(mk_inst("rolls", dir), db, 0);
+}
+END_TEST
+
 /* The undamaged crashed instance still recovers (the checks above do not
  * refuse a good one). */
 START_TEST(intact_crashed_instance_recovers)
@@ -455,6 +502,7 @@ static Suite *suite(void)
     tcase_add_test(tc, attached_database_is_locked_in_process);
     tcase_add_test(tc, attached_database_is_locked_across_processes);
     tcase_add_test(tc, intact_crashed_instance_recovers);
+    tcase_add_test(tc, killed_in_back_to_back_rolls);
     suite_add_tcase(su, tc);
     return su;
 }
