@@ -67,7 +67,8 @@ static JET_INSTANCE mk_inst(const char *name, const char *d)
 /* Child: in directory d, create t.edb, commit NTX transactions (record i =
  * i + 100 + salt, counter = i + 1), roll the log every ROLL_EVERY, then
  * exit without JetTerm: a crashed instance whose logs hold every commit. */
-static void crashed_instance_at(const char *d, const char *dbdir, unsigned salt, bool ckpt)
+static void crashed_instance_at(const char *d, const char *dbdir, unsigned salt, bool ckpt,
+                                bool attach)
 {
     pid_t pid = fork();
     int st;
@@ -79,7 +80,9 @@ static void crashed_instance_at(const char *d, const char *dbdir, unsigned salt,
         JET_DBID db;
         snprintf(path, sizeof path, "%s/t.edb", dbdir);
         if (inst == 0 || JetInit(&inst) < 0 || JetBeginSessionA(inst, &s, NULL, NULL) < 0 ||
-            JetCreateDatabaseA(s, path, NULL, &db, 0) < 0)
+            (attach ? JetAttachDatabaseA(s, path, 0) < 0 ||
+                          JetOpenDatabaseA(s, path, NULL, &db, 0) < 0
+                    : JetCreateDatabaseA(s, path, NULL, &db, 0) < 0))
             _exit(2);
         if (ckpt && JetLibCheckpoint(inst) < 0)
             _exit(5);
@@ -101,7 +104,7 @@ static void crashed_instance_at(const char *d, const char *dbdir, unsigned salt,
 /* The same with the database in the instance directory. */
 static void crashed_instance_ckpt(const char *d, unsigned salt, bool ckpt)
 {
-    crashed_instance_at(d, d, salt, ckpt);
+    crashed_instance_at(d, d, salt, ckpt, false);
 }
 
 /* The crashed instance, its database created after the last checkpoint
@@ -235,6 +238,23 @@ START_TEST(attached_database_from_another_stream)
 }
 END_TEST
 
+/* The logs attach t.edb (ATTACH record after the checkpoint), but the
+ * file there is a database left dirty by another log stream. */
+START_TEST(attach_record_database_dirty_in_another_stream)
+{
+    char a[400], b[400], cmd[900];
+    crashed_instance(dir, 0);
+    in(b, sizeof b, dir, "t.edb");
+    recovers_all(mk_inst("clean", dir), b, 0);  /* t.edb clean, detached */
+    crashed_instance_at(dir, dir, 5, false, true); /* attach, commit, crash */
+    crashed_instance(dir2, 7);                 /* its t.edb is dirty */
+    in(a, sizeof a, dir2, "t.edb");
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", a, b);
+    ck_assert_int_eq(system(cmd), 0);
+    init_fails_unchanged(dir, JET_errBadLogSignature);
+}
+END_TEST
+
 /* t.edb is attached at the checkpoint and has been deleted. */
 START_TEST(attached_database_missing)
 {
@@ -315,7 +335,7 @@ START_TEST(database_outside_needs_alternate_path)
 {
     char db[400], h1[128], h2[128];
     JET_INSTANCE inst;
-    crashed_instance_at(dir, dir2, 0, false);
+    crashed_instance_at(dir, dir2, 0, false, false);
     in(db, sizeof db, dir2, "t.edb");
     dir_hash(dir2, h1, sizeof h1);
     init_fails_unchanged(dir, JET_errAttachedDatabaseMismatch);
@@ -334,7 +354,7 @@ START_TEST(attached_database_outside_needs_alternate_path)
 {
     char db[400];
     JET_INSTANCE inst;
-    crashed_instance_at(dir, dir2, 0, true);
+    crashed_instance_at(dir, dir2, 0, true, false);
     in(db, sizeof db, dir2, "t.edb");
     init_fails_unchanged(dir, JET_errAttachedDatabaseMismatch);
     inst = mk_inst("outside", dir);
@@ -494,6 +514,7 @@ static Suite *suite(void)
     tcase_add_test(tc, created_database_replaced);
     tcase_add_test(tc, attached_database_from_another_stream);
     tcase_add_test(tc, attached_database_missing);
+    tcase_add_test(tc, attach_record_database_dirty_in_another_stream);
     tcase_add_test(tc, checkpoint_from_another_stream);
     tcase_add_test(tc, copied_instance_recovers_its_own_files);
     tcase_add_test(tc, alternate_database_recovery_path);

@@ -364,8 +364,10 @@ typedef struct jet_redo_args {
  * present (else JET_errMissingLogFile), carry its generation and the
  * stream's signature (JET_errBadLogSignature), chain to the one before by
  * tmPrevGen (JET_errInvalidLogSequence) and parse to its end
- * (JET_errLogFileCorrupt) -- so a missing, foreign or damaged log changes
- * nothing.  The second replays committed records into the database files
+ * (JET_errLogFileCorrupt), a file where the logs create a database must be
+ * one they create there (JET_errBadDbSignature), and one they attach must
+ * not be dirty under another stream (JET_errBadLogSignature) -- so a
+ * missing, foreign or damaged log or database changes nothing.  The second replays committed records into the database files
  * directly (pread / pwrite of whole pages, page checksums recomputed),
  * fsyncs them, and marks every database it touched clean (dbstate CLEAN,
  * lgpos_consistent = end).  Each database is opened through map and locked

@@ -49,10 +49,11 @@ typedef struct rdb {
     uint32_t npages;
 } rdb;
 
-/* A CREATEDB record seen by the first pass. */
+/* A CREATEDB (or, attach, an ATTACH) record seen by the first pass. */
 typedef struct created {
     char orig[JF_PATH_MAX];
     jf_sig sign_db;
+    bool attach;
 } created;
 
 typedef struct redo {
@@ -324,8 +325,9 @@ static JET_ERR get_path(const uint8_t *b, uint32_t cb, uint32_t at, char *out)
 }
 
 /* First pass: remember that the logs create a database at orig with
- * signature sig.  JET_errOutOfMemory. */
-static JET_ERR note_created(redo *r, const char *orig, const jf_sig *sig)
+ * signature sig, or (attach, sig NULL) attach one there.
+ * JET_errOutOfMemory. */
+static JET_ERR note_created(redo *r, const char *orig, const jf_sig *sig, bool attach)
 {
     if (r->ncr == r->cap_cr) {
         size_t cap = r->cap_cr != 0 ? 2 * r->cap_cr : 8;
@@ -336,7 +338,9 @@ static JET_ERR note_created(redo *r, const char *orig, const jf_sig *sig)
         r->cap_cr = cap;
     }
     snprintf(r->cr[r->ncr].orig, sizeof r->cr[r->ncr].orig, "%s", orig);
-    r->cr[r->ncr].sign_db = *sig;
+    if (sig != NULL)
+        r->cr[r->ncr].sign_db = *sig;
+    r->cr[r->ncr].attach = attach;
     r->ncr++;
     return JET_errSuccess;
 }
@@ -347,7 +351,10 @@ static JET_ERR note_created(redo *r, const char *orig, const jf_sig *sig)
  * (JET_errBadDbSignature).  A database the map relocates (a copied
  * instance directory, JET_paramAlternateDatabaseRecoveryPath) must exist
  * there: recovery does not create files in a place the logs never named
- * (JET_errAttachedDatabaseMismatch).  Reads headers only. */
+ * (JET_errAttachedDatabaseMismatch).  A database the logs attach that is
+ * in dirty state under another log stream is that stream's to recover
+ * (JET_errBadLogSignature; attach needs a clean database, so no crash of
+ * this stream leaves one).  Reads headers only. */
 static JET_ERR check_created(redo *r)
 {
     for (size_t i = 0; i < r->ncr; i++) {
@@ -358,12 +365,18 @@ static JET_ERR check_created(redo *r)
         if (path == NULL)
             continue; /* not replayed */
         hrc = jdb_read_header_file(path, &h);
+        if (r->cr[i].attach) {
+            if (hrc == 0 && h.dbstate == JF_DBSTATE_DIRTY &&
+                !jf_sig_eq(&h.sign_log, &r->a->sign_log_seen))
+                return JET_errBadLogSignature;
+            continue; /* a missing one fails when the replay reaches it */
+        }
         if (hrc == JET_errFileNotFound && strcmp(path, r->cr[i].orig) != 0)
             return JET_errAttachedDatabaseMismatch;
         if (hrc != 0)
             continue; /* absent or not a database header: re-created */
         for (size_t j = 0; j < r->ncr && !known; j++)
-            known = strcmp(r->cr[j].orig, r->cr[i].orig) == 0 &&
+            known = !r->cr[j].attach && strcmp(r->cr[j].orig, r->cr[i].orig) == 0 &&
                     jf_sig_eq(&r->cr[j].sign_db, &h.sign_db);
         if (!known)
             return JET_errBadDbSignature;
@@ -388,13 +401,15 @@ static JET_ERR redo_record(redo *r, uint8_t type, const uint8_t *b, uint32_t cb)
         get_sig(b + 12, &ci.sign_db);
         JCALL(get_path(b, cb, 40, path));
         if (r->dry)
-            JCALL(note_created(r, path, &ci.sign_db));
+            JCALL(note_created(r, path, &ci.sign_db, false));
         return rdb_open(r, jf_get32(b), path, &ci, false);
     }
     case JF_LR_ATTACH:
         if (cb < 6)
             return JET_errLogFileCorrupt;
         JCALL(get_path(b, cb, 4, path));
+        if (r->dry)
+            JCALL(note_created(r, path, NULL, true));
         return rdb_open(r, jf_get32(b), path, NULL, false);
     case JF_LR_DETACH: {
         uint32_t dbid;
