@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,20 +98,48 @@ static JET_ERR write_header(jet_inst *inst, int fd, const jf_dbhdr *h, uint32_t 
 }
 
 /*
- * jdb_create_file -- create a database file holding only its header
- * (state JustCreated).  Errors: JET_errDatabaseDuplicate (exists and not
- * overwrite), JET_errInvalidPath, JET_errDiskIO, JET_errDiskFull.
+ * jdb_lock_open -- open the database file at path read-write and take an
+ * exclusive, non-blocking flock on it (ESE's exclusive file sharing: one
+ * open file description, so one instance or recovery, in any process).
+ * With create the file is created (mode 0644) if absent, never truncated.
+ * The lock lives as long as *pfd is open.  Errors: JET_errFileNotFound,
+ * JET_errInvalidPath (a directory of the path is missing),
+ * JET_errFileAccessDenied (permission, read-only file system, or another
+ * holder of the lock), JET_errDiskIO.
  */
-JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
-                        const jf_sig *sign_db, const jf_sig *sign_log,
-                        uint32_t dbid, bool overwrite)
+JET_ERR jdb_lock_open(const char *path, bool create, int *pfd)
+{
+    JET_ERR rc = JET_errSuccess;
+    int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    *pfd = -1;
+    if (fd < 0)
+        return errno == ENOENT ? (create ? JET_errInvalidPath : JET_errFileNotFound)
+               : errno == ENOTDIR ? JET_errInvalidPath
+               : errno == EACCES || errno == EROFS || errno == EPERM ? JET_errFileAccessDenied
+               : JET_errDiskIO;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = errno == EWOULDBLOCK ? JET_errFileAccessDenied : JET_errDiskIO;
+        goto out;
+    }
+    *pfd = fd;
+    fd = -1;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/*
+ * jdb_init_fd -- make the open (locked) file fd a new, empty database:
+ * truncate it and write both header copies (state JustCreated), fsynced.
+ * Errors: JET_errDiskIO, JET_errDiskFull, JET_errOutOfMemory.
+ */
+JET_ERR jdb_init_fd(int fd, uint32_t cb_page, uint32_t cb_record, const jf_sig *sign_db,
+                    const jf_sig *sign_log, uint32_t dbid)
 {
     jf_dbhdr h;
-    JET_ERR rc;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), 0644);
-    if (fd < 0)
-        return errno == EEXIST ? JET_errDatabaseDuplicate
-               : errno == ENOENT || errno == ENOTDIR ? JET_errInvalidPath : JET_errDiskIO;
+    if (ftruncate(fd, 0) != 0)
+        return JET_errDiskIO;
     memset(&h, 0, sizeof h);
     h.magic = JF_DB_MAGIC;
     h.version = JF_DB_VERSION;
@@ -121,10 +150,46 @@ JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
     h.cb_page = cb_page;
     h.cb_record = cb_record;
     jf_logtime_from_time(&h.time_attach, time(NULL));
-    rc = write_header(NULL, fd, &h, cb_page);
-    close(fd);
-    if (rc < 0)
+    return write_header(NULL, fd, &h, cb_page);
+}
+
+/*
+ * jdb_create_file -- create a database file holding only its header
+ * (state JustCreated).  The file is locked (jdb_lock_open) before anything
+ * is written, so an existing file that another instance holds is left
+ * alone.  With pfd the locked descriptor is returned (for jdb_open), else
+ * closed.  Errors: JET_errDatabaseDuplicate (exists and not overwrite),
+ * JET_errFileAccessDenied (locked by another holder), JET_errInvalidPath,
+ * JET_errDiskIO, JET_errDiskFull.
+ */
+JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
+                        const jf_sig *sign_db, const jf_sig *sign_log,
+                        uint32_t dbid, bool overwrite, int *pfd)
+{
+    JET_ERR rc = JET_errSuccess;
+    int fd = -1;
+    if (pfd != NULL)
+        *pfd = -1;
+    if (!overwrite) {
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return errno == EEXIST ? JET_errDatabaseDuplicate
+                   : errno == ENOENT || errno == ENOTDIR ? JET_errInvalidPath : JET_errDiskIO;
+        close(fd);
+    }
+    JCALL(jdb_lock_open(path, true, &fd));
+    rc = jdb_init_fd(fd, cb_page, cb_record, sign_db, sign_log, dbid);
+    if (rc < 0) {
         unlink(path);
+        goto out;
+    }
+    if (pfd != NULL) {
+        *pfd = fd;
+        fd = -1;
+    }
+out:
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
 
@@ -178,18 +243,24 @@ JET_ERR jdb_read_header_file(const char *path, jf_dbhdr *h)
 
 /*
  * jdb_open -- open an existing database file for use by inst under dbid.
- * Errors: JET_errFileNotFound, JET_errFileAccessDenied,
+ * fd is a descriptor from jdb_create_file/jdb_lock_open (ownership passes
+ * to the jet_db, also on failure), or -1 to open and lock abspath here.
+ * The flock is held until jdb_close.  Errors: JET_errFileNotFound,
+ * JET_errFileAccessDenied (also: another instance or process has it),
  * JET_errDatabaseCorrupted, JET_errDiskIO, JET_errOutOfMemory.
  */
-JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pdb)
+JET_ERR jdb_open(jet_inst *inst, const char *abspath, int fd, uint32_t dbid, jet_db **pdb)
 {
     JET_ERR rc = JET_errSuccess;
     struct stat st;
     jet_db *db = calloc(1, sizeof *db);
     *pdb = NULL;
-    if (db == NULL)
+    if (db == NULL) {
+        if (fd >= 0)
+            close(fd);
         return JET_errOutOfMemory;
-    db->fd = -1;
+    }
+    db->fd = fd;
     db->inst = inst;
     db->dbid = dbid;
     snprintf(db->path, sizeof db->path, "%s", abspath);
@@ -201,12 +272,8 @@ JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pd
         goto out;
     }
     pthread_mutex_init(&db->cache->mu, NULL);
-    db->fd = open(abspath, O_RDWR | O_CLOEXEC);
-    if (db->fd < 0) {
-        rc = errno == ENOENT ? JET_errFileNotFound
-             : errno == EACCES || errno == EROFS ? JET_errFileAccessDenied : JET_errDiskIO;
-        goto out;
-    }
+    if (db->fd < 0)
+        JCALL(jdb_lock_open(abspath, false, &db->fd));
     JCALL(read_header(db->fd, &db->hdr));
     db->cb_page = db->hdr.cb_page;
     db->cb_record = db->hdr.cb_record;

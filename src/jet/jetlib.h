@@ -29,6 +29,14 @@ extern "C" {
 #define JETLIB_paramRecordSize 0x10001 /* bytes per record for new databases, 8..1024 */
 #define JETLIB_paramCheckpointKiB 0x10002 /* log bytes between checkpoints (default 4 x log size) */
 
+/* ESE's recovery-only parameter (esent.h id 113), a directory: soft
+ * recovery opens every database recorded in the logs under its file name in
+ * this directory instead of the recorded path (docs/architecture.md,
+ * "Recovery opens only the instance's own databases"). */
+#ifndef JET_paramAlternateDatabaseRecoveryPath
+#define JET_paramAlternateDatabaseRecoveryPath 113
+#endif
+
 /* Records.  Errors: JET_errInvalidSesid, JET_errInvalidDatabaseId,
  * JET_errNotInTransaction (write/lock outside a transaction),
  * JET_errWriteConflict, JET_errInvalidParameter (cb > record size),

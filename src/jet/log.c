@@ -408,6 +408,21 @@ static JET_ERR roll_locked(jet_log *log)
     path_join(arc, sizeof arc, log->inst->log_path, name);
     if (log->gen + 1 > JF_GEN_MAX)
         return JET_errLogSequenceEnd;
+    /* The next generation's file exists before <base>.log is archived, so
+     * recovery tells a crash between the two renames (tmp of gen + 1
+     * present) from a lost current log (JET_errMissingLogFile). */
+    if (!log->tmp_ready) {
+        char tmp[JF_PATH_MAX + 64];
+        jf_loghdr h;
+        jf_tmp_log_name(name, sizeof name, log->inst->base, log->inst->legacy);
+        path_join(tmp, sizeof tmp, log->inst->log_path, name);
+        make_header(log, log->gen + 1, log->time_create, &h);
+        rc = create_file(tmp, &h, log->inst->log_kib, false);
+        if (rc < 0)
+            return rc;
+        log->tmp_ready = true;
+        jf_log_name(name, sizeof name, log->inst->base, log->gen, log->inst->legacy);
+    }
     if (rename(cur, arc) != 0) {
         set_failed(log, JET_errLogWriteFail);
         return JET_errLogWriteFail;
