@@ -16,9 +16,13 @@ ours=$("$top_builddir/tests/errlist")
 # esent.h: "#define JET_errX -505" or "#define JET_errX (-505)"
 theirs=$(sed -n -E 's/^#define[[:space:]]+(JET_(err|wrn)[A-Za-z0-9_]+)[[:space:]]+\(?(-?[0-9]+)\)?[[:space:]]*$/\1 \3/p' "$ESENT_H")
 [ "$(printf '%s\n' "$theirs" | wc -l)" -gt 100 ] || { echo "FAIL: could not read $ESENT_H"; exit 1; }
+declare -A esent
+while read -r name value; do
+    esent[$name]=$value
+done <<<"$theirs"
 bad=0 same=0 missing=""
 while read -r name value; do
-    theirval=$(printf '%s\n' "$theirs" | awk -v n="$name" '$1 == n { print $2; exit }')
+    theirval=${esent[$name]:-}
     if [ -z "$theirval" ]; then
         missing="$missing $name"
     elif [ "$theirval" != "$value" ]; then
