@@ -171,7 +171,7 @@ int fs_control_path(const char *mountpoint, char *buf, size_t cb)
 static void ctl_serve_one(fs_control *c, int fd)
 {
     char req[64], *ans = NULL;
-    struct ucred cr;
+    struct ucred cr = { 0, (uid_t)-1, (gid_t)-1 };
     socklen_t crl = sizeof cr;
     size_t n = 0;
     int rc;
