@@ -24,11 +24,13 @@ VU=65534
 AU=4343
 command -v setpriv >/dev/null || { echo "SKIP: needs setpriv"; exit 77; }
 command -v perl >/dev/null || { echo "SKIP: needs perl"; exit 77; }
-as_victim() {
-    setpriv --reuid=$VU --regid=$VU --clear-groups --inh-caps=+sys_admin,+dac_override \
-        --ambient-caps=+sys_admin,+dac_override "$@"
-}
-as_attacker() { setpriv --reuid=$AU --regid=$AU --clear-groups "$@"; }
+# prefixes, not functions: "$VICTIM cmd &" leaves $! = the command's pid
+# (setpriv execs it), so the EXIT trap can stop it
+VICTIM="setpriv --reuid=$VU --regid=$VU --clear-groups --inh-caps=+sys_admin,+dac_override
+    --ambient-caps=+sys_admin,+dac_override"
+ATTACKER="setpriv --reuid=$AU --regid=$AU --clear-groups"
+as_victim() { $VICTIM "$@"; }
+as_attacker() { $ATTACKER "$@"; }
 # root cannot stat another uid's FUSE mount (no allow_other): mountinfo
 victim_mounted() { awk -v m="$V/mnt" '$5 == m' /proc/self/mountinfo | grep -q " - fuse.esebackupfs "; }
 trap 'victim_mounted && umount "$V/mnt"; fs_cleanup' EXIT
@@ -44,7 +46,7 @@ CD=$T/run/esebackupfs
 
 # the victim's host and INI (everything owned by the victim)
 as_victim "$JU" create "$V/inst" --accounts 2000 --log-size 256 >/dev/null || fail "create"
-as_victim "$JU" serve "$V/inst" --endpoint "$V/ep.sock" --threads 0 >"$T/serve.out" 2>&1 &
+$VICTIM "$JU" serve "$V/inst" --endpoint "$V/ep.sock" --threads 0 >"$T/serve.out" 2>&1 &
 SERVE_PID=$!
 FS_PIDS="$FS_PIDS $SERVE_PID"
 n=0
@@ -62,7 +64,7 @@ chmod 600 "$V/a.ini"
 # request with exit 0 and "umount will truncate the logs"; READY appears
 # once it listens.  Sets FAKE_PID.
 fake_server() {
-    as_attacker perl -MIO::Socket::UNIX -e '
+    $ATTACKER perl -MIO::Socket::UNIX -e '
         my ($path, $ready) = @ARGV;
         my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $path, Listen => 5)
             or die "fake: $path: $!\n";

@@ -40,7 +40,8 @@ struct fs_control {
 struct fs_claim {
     int dfd;                    /* the verified control directory */
     int fd;                     /* the lock file */
-    int locked;                 /* we hold its flock */
+    int locked;                 /* we hold its flock (and the name is it) */
+    char name[CTL_NAME_MAX];    /* its name in dfd */
 };
 
 /* Directory for control sockets and claims (see control.h).  0 or
@@ -545,19 +546,64 @@ static int ms_left(const struct timespec *deadline)
     return ms <= 0 ? 0 : ms > 3600000 ? 3600000 : (int)ms;
 }
 
+/* Open (creating) c->name in c->dfd into c->fd, check it is our regular
+ * file, and watch it on ifd: a close (driver done) or a write (driver
+ * mounted) wakes the waiter.  0 or -errno with one line in err. */
+static int claim_open(fs_claim *c, const char *dir, int ifd, char *err, size_t cb_err)
+{
+    char watch[64];
+    struct stat st;
+    int rc;
+
+    c->fd = openat(c->dfd, c->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (c->fd < 0 || fstat(c->fd, &st) < 0) {
+        rc = -errno;
+        snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != getuid()) {
+        rc = -EPERM;
+        snprintf(err, cb_err, "%s/%s is not a regular file owned by uid %u; not trusted (remove "
+                 "it)", dir, c->name, (unsigned)getuid());
+        goto out;
+    }
+    snprintf(watch, sizeof watch, "/proc/self/fd/%d", c->fd);
+    if (inotify_add_watch(ifd, watch, IN_CLOSE_WRITE | IN_MODIFY) < 0) {
+        rc = -errno;
+        snprintf(err, cb_err, "%s/%s: inotify: %s", dir, c->name, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
+/* After flock succeeded: is c->fd still the file named c->name?  The
+ * holder unlinks the name before it unlocks, so a lock on an unlinked
+ * inode is worthless.  1 yes, 0 no (reopen), -errno. */
+static int claim_is_current(const fs_claim *c)
+{
+    struct stat a, b;
+
+    if (fstat(c->fd, &a) < 0)
+        return -errno;
+    if (fstatat(c->dfd, c->name, &b, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* See control.h. */
 int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size_t cb_err)
 {
     fs_claim *c = calloc(1, sizeof *c);
-    char dir[200], name[CTL_NAME_MAX], watch[64], holder[PATH_MAX];
+    char dir[200], holder[PATH_MAX];
     struct timespec deadline;
-    struct stat st;
     int rc, ifd = -1;
 
     if (!c)
         return -ENOMEM;
     c->dfd = c->fd = -1;
-    rc = ctl_name(source, ".lock", name, sizeof name);
+    rc = ctl_name(source, ".lock", c->name, sizeof c->name);
     if (rc < 0) {
         snprintf(err, cb_err, "claim of %s: %s", source, strerror(-rc));
         goto out;
@@ -565,28 +611,16 @@ int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size
     rc = ctl_dir_open(1, &c->dfd, dir, sizeof dir, err, cb_err);
     if (rc < 0)
         goto out;
-    c->fd = openat(c->dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (c->fd < 0 || fstat(c->fd, &st) < 0) {
-        rc = -errno;
-        snprintf(err, cb_err, "%s/%s: %s", dir, name, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_uid != getuid()) {
-        rc = -EPERM;
-        snprintf(err, cb_err, "%s/%s is not a regular file owned by uid %u; not trusted (remove "
-                 "it)", dir, name, (unsigned)getuid());
-        goto out;
-    }
-    /* a close (driver done) or a write (driver mounted) wakes the wait */
     ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    snprintf(watch, sizeof watch, "/proc/self/fd/%d", c->fd);
-    if (ifd < 0 || inotify_add_watch(ifd, watch, IN_CLOSE_WRITE | IN_MODIFY) < 0 ||
-        clock_gettime(CLOCK_MONOTONIC, &deadline) < 0) {
+    if (ifd < 0 || clock_gettime(CLOCK_MONOTONIC, &deadline) < 0) {
         rc = -errno;
         snprintf(err, cb_err, "claim of %s: %s", source, strerror(errno));
         goto out;
     }
     deadline.tv_sec += wait_s;
+    rc = claim_open(c, dir, ifd, err, cb_err);
+    if (rc < 0)
+        goto out;
     for (;;) {
         struct pollfd p = { ifd, POLLIN, 0 };
         char ev[4096];
@@ -594,10 +628,25 @@ int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size
 
         if (flock(c->fd, LOCK_EX | LOCK_NB) == 0) {
             char zero[PATH_MAX];
+            rc = claim_is_current(c);
+            if (rc < 0) {
+                snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(-rc));
+                goto out;
+            }
+            if (rc == 0) {
+                /* the previous holder removed it while we waited: take
+                 * the name anew (whoever creates it next competes) */
+                close(c->fd);
+                c->fd = -1;
+                rc = claim_open(c, dir, ifd, err, cb_err);
+                if (rc < 0)
+                    goto out;
+                continue;
+            }
             memset(zero, 0, sizeof zero);
             if (pwrite(c->fd, zero, sizeof zero, 0) != (ssize_t)sizeof zero) {
                 rc = -errno;
-                snprintf(err, cb_err, "%s/%s: %s", dir, name, strerror(errno));
+                snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(errno));
                 goto out;
             }
             c->locked = 1;
@@ -605,7 +654,7 @@ int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size
         }
         if (errno != EWOULDBLOCK && errno != EINTR) {
             rc = -errno;
-            snprintf(err, cb_err, "%s/%s: flock: %s", dir, name, strerror(errno));
+            snprintf(err, cb_err, "%s/%s: flock: %s", dir, c->name, strerror(errno));
             goto out;
         }
         claim_read_holder(c->fd, holder, sizeof holder);
@@ -656,6 +705,11 @@ void fs_claim_release(fs_claim *c)
 {
     if (!c)
         return;
+    /* remove the name while still holding the lock (a waiter that then
+     * locks the unlinked inode notices and reopens), so that the
+     * directory does not collect one file per source ever mounted */
+    if (c->locked && unlinkat(c->dfd, c->name, 0) < 0)
+        fs_log(LOG_WARNING, "cannot remove the claim %s: %s", c->name, strerror(errno));
     if (c->fd >= 0)
         close(c->fd);           /* drops the flock; wakes waiters (IN_CLOSE_WRITE) */
     if (c->dfd >= 0)
