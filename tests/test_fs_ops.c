@@ -221,6 +221,18 @@ START_TEST(never_gives_copy_and_commit_policy)
     ck_assert_int_eq(w.e.ntruncate, 1);
     ck_assert_int_eq(w.e.nend, 1);
     world_free(&w);
+
+    /* commit after the decision (Abort): refused, names the decision */
+    world_init(&w, 1, 1 * MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_COMMIT);
+    world_start(&w);
+    read_everything(&w, 65536);
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
+    ck_assert_int_eq(fs_commit(w.ctx, msg, sizeof msg), 1);
+    ck_assert_ptr_nonnull(strstr(msg, "already decided: JetEndExternalBackupInstance2(Abort)"));
+    ck_assert_ptr_null(strstr(msg, "will truncate"));
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
+    ck_assert_int_eq(w.e.ntruncate, 0);
+    world_free(&w);
 }
 END_TEST
 

@@ -70,8 +70,10 @@ struct fs_ctx {
     int have_committed;
     unsigned long long committed;   /* host committed counter at the roll */
     int commit_requested;
-    int finished;
-    enum fs_decision decision;
+    int finished;                   /* the umount decision is taken (commit too late) */
+    int ended;                      /* ... and the backup was ended on the engine */
+    enum fs_decision decision;      /* valid once finished (updated by fallbacks) */
+    const char *decision_reason;    /* static string, valid once finished */
 
     char *label;
     size_t label_len;
@@ -1119,6 +1121,12 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
     }
     ctx->finished = 1;
     d = decide_locked(ctx, &reason);
+    if (!ctx->started) {
+        d = FS_DECIDE_ABORT;
+        reason = "the backup never began";
+    }
+    ctx->decision = d;
+    ctx->decision_reason = reason;
     ctx->stop = 1;
     pthread_cond_broadcast(&ctx->cv_prod);
     pthread_cond_broadcast(&ctx->cv_data);
@@ -1157,6 +1165,7 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
 out:
     pthread_mutex_lock(&ctx->mu);
     ctx->decision = d;
+    ctx->ended = 1;
     pthread_mutex_unlock(&ctx->mu);
     fs_spool_close(&ctx->spool);
     return d;
@@ -1237,8 +1246,10 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
         ST("stream re-reads refused: %" PRIu64 "\n", ctx->dropped_reads);
     ST("waiting requests: %d\n", ctx->nwaiting);
     ST("error: %s\n", ctx->failed ? ctx->errmsg : "none");
-    if (ctx->finished)
+    if (ctx->ended)
         ST("umount: done: %s\n", decision_text(d));
+    else if (ctx->finished)
+        ST("umount: deciding: %s (%s)\n", decision_text(d), ctx->decision_reason);
     else
         ST("umount now would: %s (%s)\n", decision_text(d), reason);
     healthy = !ctx->failed;
@@ -1253,6 +1264,16 @@ int fs_commit(fs_ctx *ctx, char *buf, size_t cb)
     int rc;
 
     pthread_mutex_lock(&ctx->mu);
+    if (ctx->finished) {
+        /* the decision is taken (under mu, so it cannot have seen this
+         * commit): say which, and do not pretend the commit counts */
+        snprintf(buf, cb, "commit refused: umount has already decided: %s (%s)%s\n",
+                 decision_text(ctx->decision), ctx->decision_reason,
+                 ctx->ended ? "" : "; ending the backup now");
+        fs_log(LOG_NOTICE, "commit refused: the umount decision was already taken");
+        pthread_mutex_unlock(&ctx->mu);
+        return 1;
+    }
     ctx->commit_requested = 1;
     if (ctx->failed) {
         snprintf(buf, cb, "commit recorded, but the backup failed (%s): umount will abort\n",
@@ -1261,13 +1282,14 @@ int fs_commit(fs_ctx *ctx, char *buf, size_t cb)
     } else if (ctx->cfg.truncate != FS_TRUNC_COMMIT) {
         snprintf(buf, cb, "commit recorded; truncate = %s, so it does not change the umount "
                  "decision\n", fs_conf_truncate_name(ctx->cfg.truncate));
-        rc = 0;
+        rc = 1;
     } else if (!all_delivered(ctx)) {
         snprintf(buf, cb, "commit recorded; not every byte was delivered yet: umount truncates "
                  "only if the copy completes\n");
         rc = 0;
     } else {
-        snprintf(buf, cb, "commit recorded: umount will truncate the logs\n");
+        snprintf(buf, cb, "commit recorded: umount will truncate the logs (unless the "
+                 "engine refuses JetTruncateLogInstance; umount logs the outcome)\n");
         rc = 0;
     }
     fs_log(LOG_NOTICE, "commit requested");

@@ -88,8 +88,12 @@ int fs_op_rofs(void);
  * (no error), 1 when the backup failed. */
 int fs_status(fs_ctx *ctx, char *buf, size_t cb);
 /* Record an explicit commit (truncate = commit).  Writes one line of
- * answer; returns 0, or 1 if the commit cannot lead to truncation (error,
- * or truncate policy is not commit -- still recorded). */
+ * answer.  Returns 0 only when the commit is recorded and can still change
+ * the umount decision (truncate = commit, no error, decision not taken);
+ * 1 when it cannot: the backup failed or truncate is not commit (recorded,
+ * no effect), or fs_ctx_finish already took the decision (not recorded;
+ * the answer names the decision).  Takes ctx->mu, so a commit either
+ * precedes the decision and counts, or follows it and is refused. */
 int fs_commit(fs_ctx *ctx, char *buf, size_t cb);
 /* What fs_ctx_finish would decide now, and why (reason: static string). */
 enum fs_decision fs_would_decide(fs_ctx *ctx, const char **reason);

@@ -42,6 +42,9 @@
 #include "fs/spool.h"
 
 #define PROG "esebackupfs"
+/* How long a mount waits for the previous driver of its source to end
+ * that backup after its umount (see fs_claim_take). */
+#define FS_CLAIM_WAIT_S 30
 
 /* Command-line state (one per process run). */
 typedef struct fs_main {
@@ -632,6 +635,8 @@ static int run(fs_main *m)
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
     struct fuse *f = NULL;
     fs_control *ctl = NULL;
+    fs_claim *claim = NULL;
+    char source[sizeof m->cfg.endpoint + sizeof m->cfg.system_path + sizeof m->cfg.log_path + 32];
     int rc, mounted = 0, status = 1, sig_set = 0;
     size_t k = 0;
 
@@ -659,6 +664,17 @@ static int run(fs_main *m)
         notify(m, err);
         goto out;
     }
+    /* one driver per source at a time: wait here (bounded) while the
+     * driver of a just unmounted mount of it is still ending its backup */
+    if (m->cfg.endpoint[0])
+        snprintf(source, sizeof source, "endpoint %s", m->cfg.endpoint);
+    else
+        snprintf(source, sizeof source, "instance %s %s", m->cfg.system_path, m->cfg.log_path);
+    rc = fs_claim_take(source, FS_CLAIM_WAIT_S, &claim, err, sizeof err);
+    if (rc < 0) {
+        notify(m, err);
+        goto out;
+    }
     rc = fs_backend_open(&m->cfg, &be, err, sizeof err);
     if (rc < 0) {
         notify(m, err);
@@ -682,6 +698,9 @@ static int run(fs_main *m)
         goto out;
     }
     mounted = 1;
+    rc = fs_claim_mounted(claim, m->realmnt);
+    if (rc < 0)
+        fs_log(LOG_WARNING, "cannot record the mount point in the claim: %s", strerror(-rc));
     if (fuse_set_signal_handlers(fuse_get_session(f)) != 0) {
         notify(m, "cannot install signal handlers; backup aborted");
         goto out;
@@ -741,6 +760,9 @@ out:
     fuse_opt_free_args(&args);
     fs_ctx_free(m->ctx);
     m->ctx = NULL;
+    /* the backup has ended and the engine is closed: a waiting mount of
+     * the same source may begin now */
+    fs_claim_release(claim);
     return status;
 }
 
@@ -899,6 +921,13 @@ int main(int argc, char **argv)
     }
     if (!S_ISDIR(st.st_mode)) {
         fprintf(stderr, PROG ": mount point %s: not a directory\n", m.mountpoint);
+        return 1;
+    }
+    /* the control socket is named after the mount point: a second mount
+     * on top would take it over, so it is refused before anything starts */
+    if (fs_control_is_mounted(m.realmnt) == 1) {
+        fprintf(stderr, PROG ": mount point %s is already an esebackupfs mount; refusing to "
+                "mount on top of it\n", m.mountpoint);
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
