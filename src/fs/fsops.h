@@ -94,9 +94,6 @@ int fs_commit(fs_ctx *ctx, char *buf, size_t cb);
 /* What fs_ctx_finish would decide now, and why (reason: static string). */
 enum fs_decision fs_would_decide(fs_ctx *ctx, const char **reason);
 
-/* [mount] direct_io of the configuration. */
-int fs_ctx_direct_io(const fs_ctx *ctx);
-
 /* For tests and the benchmark: bytes written to the spool so far. */
 uint64_t fs_spool_bytes(fs_ctx *ctx);
 /* For tests: wait until the producer has finished everything or failed;

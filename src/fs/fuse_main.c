@@ -100,9 +100,11 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     conn->max_readahead = 1u << 20;
     if (conn->max_background < 64)
         conn->max_background = 64;
+    /* no async direct I/O: the parts of one large read(2) arrive one
+     * after the other, in order (the stream window relies on it) */
     conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
                               FUSE_CAP_SPLICE_MOVE | FUSE_CAP_READDIRPLUS |
-                              FUSE_CAP_READDIRPLUS_AUTO);
+                              FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO);
     return ctx;
 }
 
@@ -156,7 +158,11 @@ static int op_opendir(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
-/* open: read-only; page cache kept, no flush, direct_io from the INI. */
+/* open: read-only, no flush, and always direct_io (FOPEN_DIRECT_IO): every
+ * read(2) reaches fs_op_read as it is (no page cache, no kernel
+ * read-ahead), so what the umount decision counts as delivered is what a
+ * reader got, and no read is ever split between the page cache and the
+ * driver (which returned short reads when the driver's part failed). */
 static int op_open(const char *path, struct fuse_file_info *fi)
 {
     fs_ctx *ctx = op_ctx();
@@ -166,9 +172,9 @@ static int op_open(const char *path, struct fuse_file_info *fi)
     if (rc < 0)
         return rc;
     fi->fh = fh;
-    fi->keep_cache = 1;
+    fi->keep_cache = 0;
     fi->noflush = 1;
-    fi->direct_io = fs_ctx_direct_io(ctx);
+    fi->direct_io = 1;
     return 0;
 }
 
