@@ -24,6 +24,6 @@ bench_scripts += tests/bench_fs.sh
 
 # integration tests with real mounts (root, /dev/fuse; skip otherwise)
 TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
-	tests/fs_inprocess.sh tests/fs_mount_helper.sh
+	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/fs_deliver.sh
 EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
-	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/bench_fs.sh
+	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/fs_deliver.sh tests/bench_fs.sh
