@@ -46,7 +46,7 @@ grep -q JET_errFileAccessDenied "$T/locked.err" || { cat "$T/locked.err"; fail "
 cp -a "$T/mnt" "$T/copy" || fail "cp -a"
 "$FS" status "$T/mnt" >"$T/status" || { cat "$T/status"; fail "status not healthy"; }
 grep -q "^umount now would: JetTruncateLogInstance" "$T/status" || { cat "$T/status"; fail "decision"; }
-for l in "$T"/copy/logs/*; do
+for l in "$T"/copy/logs/*.log; do
     [ "$(stat -c %s "$l")" = "$logsize" ] ||
         fail "$(basename "$l"): $(stat -c %s "$l") bytes, the instance's logs have $logsize"
 done
