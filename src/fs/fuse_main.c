@@ -83,7 +83,8 @@ static fs_ctx *op_ctx(void)
     return fuse_get_context()->private_data;
 }
 
-/* init: freeze-friendly caching, large readahead, no splice/readdirplus. */
+/* init: frozen attributes cached, no kernel read-ahead (every file is
+ * direct I/O, see op_open), no async direct I/O, no splice/readdirplus. */
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
     /* fuse_new got the fs_main (the core did not exist yet); from here on
@@ -97,7 +98,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->attr_timeout = 86400.0 * 365;
     cfg->entry_timeout = 86400.0 * 365;
     cfg->negative_timeout = 1.0;
-    conn->max_readahead = 1u << 20;
+    conn->max_readahead = 0;
     if (conn->max_background < 64)
         conn->max_background = 64;
     /* no async direct I/O: the parts of one large read(2) arrive one
@@ -400,8 +401,10 @@ static int parse_args(fs_main *m, int argc, char **argv, char *saved_opts, size_
 
 /* ---- readahead ---- */
 
-/* Find our mount's "maj:min" in /proc/self/mountinfo and raise the bdi's
- * read_ahead_kb so that the kernel sends 1 MiB reads (fuse-notes b.5).
+/* Find our mount's "maj:min" in /proc/self/mountinfo and set the bdi's
+ * read_ahead_kb (fuse-notes b.5): 0, so that no read-ahead can fetch
+ * bytes no reader asked for even on a page-cache path (every file is
+ * direct I/O already; this is the second lock on the same door).
  * Reads no file on the mount itself (that would wait on ourselves). */
 static void tune_readahead(const fs_main *m, unsigned kb)
 {
@@ -441,7 +444,7 @@ static void tune_readahead(const fs_main *m, unsigned kb)
     snprintf(path, sizeof path, "/sys/class/bdi/%s/read_ahead_kb", dev);
     f = fopen(path, "w");
     if (!f || fprintf(f, "%u\n", kb) < 0 || fclose(f) != 0) {
-        fs_log(LOG_WARNING, "readahead: cannot write %s: %s (reads stay at 128 KiB)", path,
+        fs_log(LOG_WARNING, "readahead: cannot write %s: %s", path,
                strerror(errno));
         return;
     }
@@ -700,8 +703,7 @@ static int run(fs_main *m)
         notify(m, err);
         goto out;
     }
-    tune_readahead(m, (unsigned)(m->cfg.read_size >> 10) > 1024 ? (unsigned)(m->cfg.read_size >> 10)
-                                                                 : 1024);
+    tune_readahead(m, 0);
     fs_log(LOG_NOTICE, "mounted %s on %s", m->config, m->realmnt);
     pthread_mutex_lock(&fs_fuse_log_state.mu);
     fs_fuse_log_state.capturing = 0;
