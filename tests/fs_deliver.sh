@@ -151,5 +151,10 @@ mkdir "$T/copy-look" && tar -xf "$T/look.tar" -C "$T/copy-look" || fail "look: u
 "$FS" status "$M" >"$T/look2.status" || { cat "$T/look2.status"; fail "look: status after tar"; }
 fs_umount "$M"
 fs_check_copy "$T/copy-look" "$I" "tar after ls -l"
+# a copy without logs/manifest (the root manifest lists it) is refused
+rm "$T/copy-look/logs/manifest"
+if "$JU" restore --check "$T/copy-look" >"$T/nolm.out" 2>&1; then fail "restore without logs/manifest"; fi
+grep -q "logs/manifest: No such file" "$T/nolm.out" || { cat "$T/nolm.out"; fail "nolm: message"; }
+echo "   without logs/manifest: $(head -1 "$T/nolm.out")"
 fs_serve_stop
 echo "PASS"
