@@ -806,6 +806,28 @@ START_TEST(stat_root_pulls_nothing)
 }
 END_TEST
 
+/* A stream request the window cannot hold whole (larger than any FUSE
+ * request: only a direct caller can make one) gets EIO for the whole
+ * request and fails the backup: never a short read. */
+START_TEST(stream_request_larger_than_window)
+{
+    world w;
+    char *buf = malloc(8 * MIB), st[8192];
+    uint64_t fh;
+
+    ck_assert_ptr_nonnull(buf);
+    world_init(&w, 1, 8 * MIB, 1, FS_SPOOL_STREAM, FS_TRUNC_COMPLETE);
+    world_start(&w); /* window 2 MiB (>= 1 MiB + 2 x 256 KiB read_size: not raised) */
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_RDONLY, &fh), 0);
+    ck_assert_int_eq(fs_op_read(w.ctx, fh, buf, 8 * MIB, 0), -EIO);
+    ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 1);
+    ck_assert_msg(strstr(st, "does not fit the [spool] window") != NULL, "status: %s", st);
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
+    free(buf);
+    world_free(&w);
+}
+END_TEST
+
 static Suite *fsops_suite(void)
 {
     Suite *s = suite_create("fsops");
@@ -830,6 +852,7 @@ static Suite *fsops_suite(void)
     tcase_add_test(tc, reader_eio_fails_backup);
     tcase_add_loop_test(tc, stream_min_window_in_order, 0, 3);
     tcase_add_test(tc, stat_root_pulls_nothing);
+    tcase_add_test(tc, stream_request_larger_than_window);
     suite_add_tcase(s, tc);
     return s;
 }
