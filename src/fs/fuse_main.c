@@ -88,7 +88,8 @@ static fs_ctx *op_ctx(void)
     return fuse_get_context()->private_data;
 }
 
-/* init: freeze-friendly caching, large readahead, no splice/readdirplus. */
+/* init: frozen attributes cached, no kernel read-ahead (every file is
+ * direct I/O, see op_open), no async direct I/O, no splice/readdirplus. */
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
     /* fuse_new got the fs_main (the core did not exist yet); from here on
@@ -102,12 +103,14 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->attr_timeout = 86400.0 * 365;
     cfg->entry_timeout = 86400.0 * 365;
     cfg->negative_timeout = 1.0;
-    conn->max_readahead = 1u << 20;
+    conn->max_readahead = 0;
     if (conn->max_background < 64)
         conn->max_background = 64;
+    /* no async direct I/O: the parts of one large read(2) arrive one
+     * after the other, in order (the stream window relies on it) */
     conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
                               FUSE_CAP_SPLICE_MOVE | FUSE_CAP_READDIRPLUS |
-                              FUSE_CAP_READDIRPLUS_AUTO);
+                              FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO);
     return ctx;
 }
 
@@ -161,7 +164,11 @@ static int op_opendir(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
-/* open: read-only; page cache kept, no flush, direct_io from the INI. */
+/* open: read-only, no flush, and always direct_io (FOPEN_DIRECT_IO): every
+ * read(2) reaches fs_op_read as it is (no page cache, no kernel
+ * read-ahead), so what the umount decision counts as delivered is what a
+ * reader got, and no read is ever split between the page cache and the
+ * driver (which returned short reads when the driver's part failed). */
 static int op_open(const char *path, struct fuse_file_info *fi)
 {
     fs_ctx *ctx = op_ctx();
@@ -171,9 +178,9 @@ static int op_open(const char *path, struct fuse_file_info *fi)
     if (rc < 0)
         return rc;
     fi->fh = fh;
-    fi->keep_cache = 1;
+    fi->keep_cache = 0;
     fi->noflush = 1;
-    fi->direct_io = fs_ctx_direct_io(ctx);
+    fi->direct_io = 1;
     return 0;
 }
 
@@ -399,8 +406,10 @@ static int parse_args(fs_main *m, int argc, char **argv, char *saved_opts, size_
 
 /* ---- readahead ---- */
 
-/* Find our mount's "maj:min" in /proc/self/mountinfo and raise the bdi's
- * read_ahead_kb so that the kernel sends 1 MiB reads (fuse-notes b.5).
+/* Find our mount's "maj:min" in /proc/self/mountinfo and set the bdi's
+ * read_ahead_kb (fuse-notes b.5): 0, so that no read-ahead can fetch
+ * bytes no reader asked for even on a page-cache path (every file is
+ * direct I/O already; this is the second lock on the same door).
  * Reads no file on the mount itself (that would wait on ourselves). */
 static void tune_readahead(const fs_main *m, unsigned kb)
 {
@@ -440,7 +449,7 @@ static void tune_readahead(const fs_main *m, unsigned kb)
     snprintf(path, sizeof path, "/sys/class/bdi/%s/read_ahead_kb", dev);
     f = fopen(path, "w");
     if (!f || fprintf(f, "%u\n", kb) < 0 || fclose(f) != 0) {
-        fs_log(LOG_WARNING, "readahead: cannot write %s: %s (reads stay at 128 KiB)", path,
+        fs_log(LOG_WARNING, "readahead: cannot write %s: %s", path,
                strerror(errno));
         return;
     }
@@ -715,8 +724,7 @@ static int run(fs_main *m)
         notify(m, err);
         goto out;
     }
-    tune_readahead(m, (unsigned)(m->cfg.read_size >> 10) > 1024 ? (unsigned)(m->cfg.read_size >> 10)
-                                                                 : 1024);
+    tune_readahead(m, 0);
     fs_log(LOG_NOTICE, "mounted %s on %s", m->config, m->realmnt);
     pthread_mutex_lock(&fs_fuse_log_state.mu);
     fs_fuse_log_state.capturing = 0;
