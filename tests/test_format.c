@@ -1,6 +1,5 @@
 /*
- * test_format.c -- unit tests for src/jet/format.c (format.h) and
- * JetLibErrorName: file names, checksums, encode/decode round trips,
+ * test_format.c -- unit tests for src/jet/format.c (format.h): file names, checksums, encode/decode round trips,
  * rejection of truncated/corrupt blocks, lgpos and logtime helpers.
  */
 #ifdef HAVE_CONFIG_H
@@ -984,22 +983,6 @@ START_TEST(test_sig)
 }
 END_TEST
 
-/* --------------------------------------------------------------- errname */
-
-START_TEST(test_errname)
-{
-    ck_assert_str_eq(JetLibErrorName(JET_errBackupInProgress), "JET_errBackupInProgress");
-    ck_assert_str_eq(JetLibErrorName(-505), "JET_errBackupInProgress");
-    ck_assert_str_eq(JetLibErrorName(0), "JET_errSuccess");
-    ck_assert_str_eq(JetLibErrorName(-1118), "JET_errReadPgnoVerifyFailure");
-    ck_assert_str_eq(JetLibErrorName(-550), "JET_errDatabaseDirtyShutdown");
-    ck_assert_str_eq(JetLibErrorName(JET_wrnDatabaseAttached), "JET_wrnDatabaseAttached");
-    ck_assert_str_eq(JetLibErrorName(-4001), "JET_errFileIOBeyondEOF");
-    ck_assert_str_eq(JetLibErrorName(-12345), "JET_errUnknown");
-    ck_assert_str_eq(JetLibErrorName(12345), "JET_errUnknown");
-}
-END_TEST
-
 static Suite *format_suite(void)
 {
     Suite *s = suite_create("format");
@@ -1031,7 +1014,6 @@ static Suite *format_suite(void)
     tcase_add_test(tc, test_lgpos);
     tcase_add_test(tc, test_logtime);
     tcase_add_test(tc, test_sig);
-    tcase_add_test(tc, test_errname);
     suite_add_tcase(s, tc);
     return s;
 }
