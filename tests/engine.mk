@@ -23,3 +23,9 @@ tests_test_engine_faults_SOURCES = tests/test_engine_faults.c tests/jet_testvfs.
 	tests/jet_testvfs.h tests/jet_testutil.h
 tests_test_engine_faults_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_engine_faults_LDADD = $(LIBJET) $(CHECK_LIBS)
+# issue 7 items 1-2: an instance owns its files, missing logs are errors
+check_PROGRAMS += tests/test_recovery
+TESTS += tests/test_recovery
+tests_test_recovery_SOURCES = tests/test_recovery.c tests/jet_testutil.h
+tests_test_recovery_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_recovery_LDADD = $(LIBJET) $(CHECK_LIBS)

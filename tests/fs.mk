@@ -24,6 +24,11 @@ bench_scripts += tests/bench_fs.sh
 
 # integration tests with real mounts (root, /dev/fuse; skip otherwise)
 TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
-	tests/fs_inprocess.sh tests/fs_mount_helper.sh
+	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/fs_deliver.sh \
+	tests/fs_control.sh tests/fs_commit_race.sh tests/fs_remount.sh
 EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
-	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/bench_fs.sh
+	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/fs_deliver.sh tests/bench_fs.sh \
+	tests/fs_control.sh tests/fs_commit_race.sh tests/fs_remount.sh
+# issue 7 item 10: a bad spool directory is refused before the backup begins
+TESTS += tests/fs_badspool.sh
+EXTRA_DIST += tests/fs_badspool.sh

@@ -46,7 +46,7 @@ grep -q JET_errFileAccessDenied "$T/locked.err" || { cat "$T/locked.err"; fail "
 cp -a "$T/mnt" "$T/copy" || fail "cp -a"
 "$FS" status "$T/mnt" >"$T/status" || { cat "$T/status"; fail "status not healthy"; }
 grep -q "^umount now would: JetTruncateLogInstance" "$T/status" || { cat "$T/status"; fail "decision"; }
-for l in "$T"/copy/logs/*; do
+for l in "$T"/copy/logs/*.log; do
     [ "$(stat -c %s "$l")" = "$logsize" ] ||
         fail "$(basename "$l"): $(stat -c %s "$l") bytes, the instance's logs have $logsize"
 done
@@ -66,7 +66,7 @@ echo "   deleted exactly the $(wc -l <"$T/gone") generations below 0x$low"
 "$JU" verify "$I" >"$T/src.verify2" 2>&1 || { cat "$T/src.verify2"; fail "instance not released"; }
 
 step "the copy restores and verifies"
-grep -q "^# committed-at-roll unknown" "$T/copy/manifest" || fail "manifest committed line"
+grep -q "^# committed-at-roll unknown" "$T/copy/logs/manifest" || fail "manifest committed line"
 fs_check_copy "$T/copy" "$I" "cp -a (in-process)" "$want"
 got=$(sed -n 's/^transfers \([0-9]*\)$/\1/p' "$T/verify.out")
 [ "$got" = "$want" ] || fail "restored transfers $got, the quiet source has $want"

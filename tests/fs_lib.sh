@@ -116,9 +116,9 @@ fs_umount() {
     fs_wait_gone "$DRIVER_PID" || fail "driver did not exit after umount"
 }
 
-# fs_committed COPY: committed-at-roll from the copy's manifest.
+# fs_committed COPY: committed-at-roll from the copy's logs/manifest.
 fs_committed() {
-    sed -n 's/^# committed-at-roll \([0-9][0-9]*\)$/\1/p' "$1/manifest"
+    sed -n 's/^# committed-at-roll \([0-9][0-9]*\)$/\1/p' "$1/logs/manifest"
 }
 
 # fs_restore COPY TARGET: jetutil restore of an esebackupfs copy as it is
@@ -133,8 +133,8 @@ fs_restore() {
 # given: an in-process mount has no host counter, the manifest says
 # "committed-at-roll unknown").
 fs_check_copy() {
-    (cd "$1" && sha256sum -c --quiet --strict manifest 2>/dev/null) ||
-        (cd "$1" && grep -v '^#' manifest | sha256sum -c --quiet) || fail "$3: manifest check"
+    (cd "$1" && sha256sum -c --quiet manifest logs/manifest 2>/dev/null) ||
+        fail "$3: manifest check"
     committed=${4:-$(fs_committed "$1")}
     [ -n "$committed" ] || fail "$3: no committed-at-roll in the manifest"
     rm -rf "$T/restored"

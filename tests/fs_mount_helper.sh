@@ -57,7 +57,8 @@ for l in "^phase: databases$" "^backup: full, truncate = never, spool policy = k
     "^error: none$" "^umount now would: JetEndExternalBackupInstance2(Abort) (not every byte"; do
     grep -q "$l" "$T/status" || { cat "$T/status"; fail "status lacks $l"; }
 done
-"$FS" commit "$T/mnt" >"$T/commit" || fail "commit exit $?"
+# truncate = never: the commit cannot change the decision, so exit 1
+"$FS" commit "$T/mnt" >"$T/commit" && fail "commit with truncate = never exit 0"
 grep -q "truncate = never, so it does not change" "$T/commit" || fail "commit answer"
 "$FS" status "$T/mnt" | grep -q "^commit: given$" || fail "commit not shown"
 "$FS" status "$T" >/dev/null 2>"$T/status.err" && fail "status of a non-mount succeeded"

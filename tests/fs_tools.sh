@@ -75,13 +75,18 @@ rsync -a "$T/mnt-inc/" "$T/copy-inc/" || fail "rsync of the incremental"
 fs_umount "$T/mnt-inc"
 fs_dump_field "$I/bank.edb" "incremental backup" | grep -q genLow || fail "no incremental recorded"
 # full copy + incremental logs = a restorable set (log range widened)
+# (logs/manifest: the full's with the range widened and the incremental's
+# log lines appended; the root manifest's digest of it updated)
+cp "$T/copy-full/logs/manifest" "$T/full-logs.manifest" || fail "keep the full's logs/manifest"
 cp -a "$T/copy-inc/logs/." "$T/copy-full/logs/" || fail "merge incremental logs"
-lo=$(sed -n 's/^# log-generations \([0-9]*\)-.*/\1/p' "$T/copy-full/manifest")
-hi=$(sed -n 's/^# log-generations [0-9]*-\([0-9]*\)$/\1/p' "$T/copy-inc/manifest")
+lo=$(sed -n 's/^# log-generations \([0-9]*\)-.*/\1/p' "$T/full-logs.manifest")
+hi=$(sed -n 's/^# log-generations [0-9]*-\([0-9]*\)$/\1/p' "$T/copy-inc/logs/manifest")
 c=$(fs_committed "$T/copy-inc")
-sed -i "s/^# log-generations .*/# log-generations $lo-$hi/; s/^# committed-at-roll .*/# committed-at-roll $c/" \
-    "$T/copy-full/manifest"
-cat "$T/copy-inc/manifest" | grep -v '^#' >>"$T/copy-full/manifest"
+sed "s/^# log-generations .*/# log-generations $lo-$hi/; s/^# committed-at-roll .*/# committed-at-roll $c/" \
+    "$T/full-logs.manifest" >"$T/copy-full/logs/manifest"
+grep -v '^#' "$T/copy-inc/logs/manifest" >>"$T/copy-full/logs/manifest"
+d=$(sha256sum <"$T/copy-full/logs/manifest" | cut -d' ' -f1)
+sed -i "s|^[0-9a-f]\{64\}  logs/manifest\$|$d  logs/manifest|" "$T/copy-full/manifest"
 fs_check_copy "$T/copy-full" "$I" "full + incremental"
 fs_serve_stop
 echo "PASS"

@@ -46,6 +46,31 @@ START_TEST(good_files)
     ck_assert_int_eq(c.allow_other, 1);
     ck_assert_uint_eq(c.read_size, 512u << 10);
     ck_assert_str_eq(c.spool_dir, "/var/spool/x");
+    ck_assert_int_eq(c.spool_dir_line, 16);
+}
+END_TEST
+
+/* Issue 7 item 10: accepted spellings that used to be misread. */
+START_TEST(good_spellings)
+{
+    fs_config c;
+    char err[512] = "";
+
+    /* a UTF-8 BOM at the start is skipped (issue 7 item 10) */
+    ck_assert_msg(fs_conf_parse_string("bom.ini", "\xEF\xBB\xBF" EP "[backup]\ntruncate = commit\n",
+                                       &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(c.endpoint, "/run/x.sock");
+    ck_assert_int_eq(c.truncate, FS_TRUNC_COMMIT);
+    /* a comment after a section header is fine; "/" is normalised;
+     * "database" is the one-database spelling */
+    ck_assert_msg(fs_conf_parse_string("c.ini", "[source] ; the host\nsystem_path = /\n"
+                                       "log_path = /l\ndatabase = /a.edb\n[spool]\t# x\n"
+                                       "directory = /\n", &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(c.system_path, "/");
+    ck_assert_str_eq(c.spool_dir, "/");
+    ck_assert_int_eq(c.ndatabases, 1);
+    ck_assert_str_eq(c.databases[0], "/a.edb");
+    ck_assert_int_eq(c.spool_dir_line, 6);
 }
 END_TEST
 
@@ -106,6 +131,46 @@ static const struct bad {
     { EP "[mount]\nsize = 1\n", 4, "unknown key 'size' in [mount]" },
     { EP "[spool]\npolicy = keep\n  continued\n", 5, "duplicate key 'policy'" },
     { EP "[mount]\nallow_other = yes\n" "direct_io = 2\n", 5, "not yes or no" },
+    /* issue 7 item 10: a key on the section header line is not dropped */
+    { EP "[backup] truncate = complete\n", 3, "text after the section header [backup]" },
+    { "[source] endpoint = /x\n", 1, "text after the section header [source]" },
+    { EP "[spool]policy=stream\n", 3, "text after the section header [spool]" },
+    /* conflicting pairs name both lines */
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabase = /a\ndatabases = /b\n", 5,
+      "'databases' conflicts with 'database' on line 4" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\n\ndatabase = /b\n", 6,
+      "'database' conflicts with 'databases' on line 4" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabase = /a\ndatabase = /b\n", 5,
+      "duplicate key 'database' in [source] (first set on line 4)" },
+    { "[source]\nendpoint = /a\n\nendpoint = /b\n", 4, "(first set on line 2)" },
+    { "[source]\nendpoint = /x\nlog_path = /l\n", 3,
+      "endpoint (line 2) and log_path (line 3) exclude each other" },
+    { "[source]\ninstance = i\nendpoint = /x\n", 3,
+      "endpoint (line 3) and instance (line 2) exclude each other" },
+    { EP "[spool]\nwindow = 8M\n", 4, "window applies only to policy = stream" },
+    { EP "[spool]\nwindow = 8M\npolicy = keep\n", 5,
+      "window (line 4) applies only to policy = stream, and policy = keep (line 5)" },
+    { "[mount]\nread_size = 64K\n[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\n"
+      "page_size = 32768\n", 7, "read_size 65536 (line 2) is less than 3 pages of page_size 32768 "
+      "(line 7)" },
+    /* non-normalised paths, for every path key */
+    { "[source]\nendpoint = /x/..\n", 2, "endpoint: '/x/..' is not a normalised path" },
+    { "[source]\nendpoint = /x/.\n", 2, "not a normalised path" },
+    { "[source]\nendpoint = /x/\n", 2, "not a normalised path" },
+    { "[source]\nendpoint = /./x\n", 2, "not a normalised path" },
+    { "[source]\nendpoint = /..\n", 2, "not a normalised path" },
+    { "[source]\nsystem_path = /s/..\n", 2, "system_path: '/s/..' is not a normalised" },
+    { "[source]\nlog_path = /l/\n", 2, "log_path: '/l/' is not a normalised" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a.edb, /b/../a.edb\n", 4,
+      "databases: '/b/../a.edb' is not a normalised" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabase = /d//a.edb\n", 4,
+      "databases: '/d//a.edb' is not a normalised" },
+    { EP "[spool]\ndirectory = /x/..\n", 4, "directory: '/x/..' is not a normalised path" },
+    { EP "[spool]\ndirectory = /var/tmp/.\n", 4, "not a normalised path" },
+    { EP "[spool]\ndirectory = /var//tmp\n", 4, "not a normalised path" },
+    { EP "[spool]\ndirectory = /var/tmp/\n", 4, "not a normalised path" },
+    /* a BOM is skipped only at the start of the file */
+    { EP "\xEF\xBB\xBF[backup]\n", 3, "syntax error" },
 };
 
 START_TEST(bad_files)
@@ -253,6 +318,7 @@ int main(void)
     int failed;
 
     tcase_add_test(tc, good_files);
+    tcase_add_test(tc, good_spellings);
     tcase_add_loop_test(tc, bad_files, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, long_line);
     tcase_add_test(tc, sizes);

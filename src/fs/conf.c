@@ -33,14 +33,21 @@ typedef struct conf_parse {
     int failed;                 /* first error recorded */
     char *err;
     size_t cb_err;
-    char seen[CONF_MAX_KEYS][48];   /* "section.key" already set */
+    char seen[CONF_MAX_KEYS][48];   /* "section.key" already set (canonical) */
+    char seen_as[CONF_MAX_KEYS][32];/* the key as written */
+    int seen_line[CONF_MAX_KEYS];   /* its line */
     int nseen;
     int seen_sections;          /* bit per known section */
     char section[32];           /* section of the current line (reader) */
     int key_lines[32];          /* line of selected keys, see KL_* */
 } conf_parse;
 
-enum { KL_ENDPOINT, KL_SYSTEM, KL_LOG, KL_DATABASES, KL_PAGE, KL_BASE, KL_LOGSIZE, KL_INSTANCE };
+enum { KL_ENDPOINT, KL_SYSTEM, KL_LOG, KL_DATABASES, KL_PAGE, KL_BASE, KL_LOGSIZE, KL_INSTANCE,
+       KL_POLICY, KL_WINDOW };
+
+/* Names of the [source] keys, indexed KL_ENDPOINT..KL_INSTANCE. */
+static const char *const kl_names[] = { "endpoint", "system_path", "log_path", "databases",
+                                        "page_size", "base_name", "log_file_size", "instance" };
 
 static const char *const conf_sections[] = { "source", "backup", "spool", "mount", NULL };
 
@@ -123,16 +130,36 @@ static int conf_bool(const char *v)
     return -1;
 }
 
-/* Copy an absolute path value into dst (size cb); error message on
- * failure.  Returns 1 on success, 0 after conf_fail. */
+/* 1 when the absolute path v is normalised: no empty component ("//"),
+ * no "." or ".." component, no trailing '/' (except "/" itself). */
+static int conf_normalised(const char *v)
+{
+    const char *c = v + 1;
+
+    if (!*c)
+        return 1;
+    for (;;) {
+        const char *slash = strchr(c, '/');
+        size_t n = slash ? (size_t)(slash - c) : strlen(c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        if (!slash)
+            return 1;
+        c = slash + 1;
+    }
+}
+
+/* Copy an absolute, normalised path value into dst (size cb); error
+ * message on failure.  Returns 1 on success, 0 after conf_fail. */
 static int conf_path(conf_parse *cp, const char *key, const char *v, char *dst, size_t cb)
 {
     if (v[0] != '/')
         return conf_fail(cp, cp->line, "%s: '%s' is not an absolute path", key, v);
     if (strlen(v) >= cb)
         return conf_fail(cp, cp->line, "%s: path too long", key);
-    if (strstr(v, "//") || strstr(v, "/../") || strstr(v, "/./"))
-        return conf_fail(cp, cp->line, "%s: '%s' is not a normalised path", key, v);
+    if (!conf_normalised(v))
+        return conf_fail(cp, cp->line, "%s: '%s' is not a normalised path (no '.', '..', '//' "
+                         "or trailing '/')", key, v);
     memcpy(dst, v, strlen(v) + 1);
     return 1;
 }
@@ -200,15 +227,15 @@ static int conf_source(conf_parse *cp, const char *k, const char *v)
         return conf_path(cp, k, v, cfg->endpoint, sizeof cfg->endpoint);
     }
     if (!strcmp(k, "system_path")) {
-        cp->key_lines[KL_SYSTEM] = cp->line;
+        cp->key_lines[KL_SYSTEM] = cfg->system_path_line = cp->line;
         return conf_path(cp, k, v, cfg->system_path, sizeof cfg->system_path);
     }
     if (!strcmp(k, "log_path")) {
-        cp->key_lines[KL_LOG] = cp->line;
+        cp->key_lines[KL_LOG] = cfg->log_path_line = cp->line;
         return conf_path(cp, k, v, cfg->log_path, sizeof cfg->log_path);
     }
     if (!strcmp(k, "databases") || !strcmp(k, "database")) {
-        cp->key_lines[KL_DATABASES] = cp->line;
+        cp->key_lines[KL_DATABASES] = cfg->databases_line = cp->line;
         return conf_databases(cp, v);
     }
     if (!strcmp(k, "base_name")) {
@@ -283,9 +310,12 @@ static int conf_spool(conf_parse *cp, const char *k, const char *v)
 {
     fs_config *cfg = cp->cfg;
 
-    if (!strcmp(k, "directory"))
+    if (!strcmp(k, "directory")) {
+        cfg->spool_dir_line = cp->line;
         return conf_path(cp, k, v, cfg->spool_dir, sizeof cfg->spool_dir);
+    }
     if (!strcmp(k, "policy")) {
+        cp->key_lines[KL_POLICY] = cp->line;
         if (!strcmp(v, "keep"))
             cfg->policy = FS_SPOOL_KEEP;
         else if (!strcmp(v, "stream"))
@@ -294,10 +324,14 @@ static int conf_spool(conf_parse *cp, const char *k, const char *v)
             return conf_fail(cp, cp->line, "policy: '%s' is not keep or stream", v);
         return 1;
     }
-    if (!strcmp(k, "cap"))
+    if (!strcmp(k, "cap")) {
+        cfg->spool_cap_line = cp->line;
         return conf_size(cp, k, v, 0, UINT64_MAX, &cfg->spool_cap);
-    if (!strcmp(k, "window"))
+    }
+    if (!strcmp(k, "window")) {
+        cp->key_lines[KL_WINDOW] = cp->line;
         return conf_size(cp, k, v, 1u << 20, 1ull << 30, &cfg->window);
+    }
     return conf_fail(cp, cp->line, "unknown key '%s' in [spool]", k);
 }
 
@@ -339,12 +373,23 @@ static int conf_handler(void *user, const char *section, const char *name, const
         return 0;
     if (!section[0])
         return conf_fail(cp, cp->line, "key '%s' outside any section", name);
-    snprintf(full, sizeof full, "%s.%s", section, name);
-    for (int i = 0; i < cp->nseen; i++)
-        if (!strcmp(cp->seen[i], full))
-            return conf_fail(cp, cp->line, "duplicate key '%s' in [%s]", name, section);
-    if (cp->nseen < CONF_MAX_KEYS)
-        snprintf(cp->seen[cp->nseen++], sizeof cp->seen[0], "%s", full);
+    /* "database" is an alias of "databases": both set the same list */
+    snprintf(full, sizeof full, "%s.%s", section,
+             !strcmp(section, "source") && !strcmp(name, "database") ? "databases" : name);
+    for (int i = 0; i < cp->nseen; i++) {
+        if (strcmp(cp->seen[i], full))
+            continue;
+        if (!strcmp(cp->seen_as[i], name))
+            return conf_fail(cp, cp->line, "duplicate key '%s' in [%s] (first set on line %d)",
+                             name, section, cp->seen_line[i]);
+        return conf_fail(cp, cp->line, "'%s' conflicts with '%s' on line %d (the same setting "
+                         "twice); keep one", name, cp->seen_as[i], cp->seen_line[i]);
+    }
+    if (cp->nseen == CONF_MAX_KEYS)
+        return conf_fail(cp, cp->line, "too many keys");
+    snprintf(cp->seen[cp->nseen], sizeof cp->seen[0], "%s", full);
+    snprintf(cp->seen_as[cp->nseen], sizeof cp->seen_as[0], "%s", name);
+    cp->seen_line[cp->nseen++] = cp->line;
     if (!value[0])
         return conf_fail(cp, cp->line, "empty value for '%s'", name);
     if (!strcmp(section, "source"))
@@ -377,6 +422,14 @@ static void conf_section_line(conf_parse *cp, const char *s)
     }
     memcpy(name, s + 1, n);
     name[n] = 0;
+    /* inih ignores whatever follows ']': "[backup] truncate = complete"
+     * would mount with the key silently dropped */
+    for (const char *t = close + 1; *t && *t != ';' && *t != '#'; t++)
+        if (!isspace((unsigned char)*t)) {
+            conf_fail(cp, cp->line, "text after the section header [%s]; put each key = value "
+                      "on its own line", name);
+            return;
+        }
     for (i = 0; conf_sections[i]; i++)
         if (!strcmp(name, conf_sections[i]))
             break;
@@ -437,11 +490,24 @@ static void conf_final(conf_parse *cp)
     if (cfg->endpoint[0] && inproc) {
         for (int i = KL_SYSTEM; i <= KL_INSTANCE; i++)
             if (cp->key_lines[i]) {
-                conf_fail(cp, cp->key_lines[i],
-                          "endpoint and in-process keys (system_path, log_path, databases, "
-                          "base_name, page_size, log_file_size, instance) exclude each other");
+                int el = cp->key_lines[KL_ENDPOINT], kl = cp->key_lines[i];
+                conf_fail(cp, el > kl ? el : kl,
+                          "endpoint (line %d) and %s (line %d) exclude each other: give "
+                          "endpoint, or the in-process keys (system_path, log_path, databases, "
+                          "base_name, page_size, log_file_size, instance)", el, kl_names[i], kl);
                 return;
             }
+    }
+    if (cp->key_lines[KL_WINDOW] && cfg->policy != FS_SPOOL_STREAM) {
+        if (cp->key_lines[KL_POLICY])
+            conf_fail(cp, cp->key_lines[KL_WINDOW] > cp->key_lines[KL_POLICY]
+                              ? cp->key_lines[KL_WINDOW] : cp->key_lines[KL_POLICY],
+                      "window (line %d) applies only to policy = stream, and policy = keep "
+                      "(line %d)", cp->key_lines[KL_WINDOW], cp->key_lines[KL_POLICY]);
+        else
+            conf_fail(cp, cp->key_lines[KL_WINDOW], "window applies only to policy = stream, "
+                      "and policy is keep (the default)");
+        return;
     }
     if (!cfg->source_line) {
         conf_fail(cp, srcline, "missing [source] section (endpoint = SOCKET or the instance's "
@@ -463,16 +529,16 @@ static void conf_final(conf_parse *cp)
             return;
         }
     }
-    if (cfg->page_size && cfg->read_size % cfg->page_size) {
-        conf_fail(cp, cfg->read_size_line ? cfg->read_size_line : cp->key_lines[KL_PAGE],
-                  "read_size %" PRIu64 " is not a multiple of page_size %lu", cfg->read_size,
-                  cfg->page_size);
-        return;
-    }
-    if (cfg->page_size && cfg->read_size < 3 * cfg->page_size) {
-        conf_fail(cp, cfg->read_size_line ? cfg->read_size_line : cp->key_lines[KL_PAGE],
-                  "read_size %" PRIu64 " is less than 3 pages of %lu bytes", cfg->read_size,
-                  cfg->page_size);
+    if (cfg->page_size &&
+        (cfg->read_size % cfg->page_size || cfg->read_size < 3 * cfg->page_size)) {
+        int rl = cfg->read_size_line, pl = cp->key_lines[KL_PAGE];
+        char where[48] = " (the default)";
+        if (rl)
+            snprintf(where, sizeof where, " (line %d)", rl);
+        conf_fail(cp, rl > pl ? rl : pl, "read_size %" PRIu64 "%s is %s page_size %lu (line %d)",
+                  cfg->read_size, where,
+                  cfg->read_size % cfg->page_size ? "not a multiple of" : "less than 3 pages of",
+                  cfg->page_size, pl);
         return;
     }
 }
@@ -490,6 +556,8 @@ int fs_conf_parse_string(const char *name, const char *text, fs_config *cfg, cha
     cp.cfg = cfg;
     cp.name = name;
     cp.p = text;
+    if (!strncmp(text, "\xEF\xBB\xBF", 3))
+        cp.p += 3;              /* a UTF-8 byte order mark at the start is skipped */
     cp.err = err;
     cp.cb_err = cb_err;
     if (strlen(text) != strnlen(text, CONF_MAX_TEXT) || strlen(text) >= CONF_MAX_TEXT)

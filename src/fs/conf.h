@@ -9,8 +9,12 @@
  *   [backup]  type = full|incremental, truncate = never|complete|commit
  *   [spool]   directory, policy = keep|stream, cap, window
  *   [mount]   allow_other = yes|no, read_size, direct_io = yes|no
- * Unknown sections or keys, bad values and duplicate keys are refused with
- * "FILE:LINE: what is wrong".  The file must be owned by root or the
+ * Unknown sections or keys, bad values, duplicate or conflicting keys
+ * (database/databases, endpoint/in-process keys, window without policy =
+ * stream, read_size/page_size), text after a section header and paths that
+ * are not absolute and normalised are refused with "FILE:LINE: what is
+ * wrong" (naming both lines for a pair).  A UTF-8 BOM at the start is
+ * skipped.  The file must be owned by root or the
  * caller and not writable by group or others (it controls log deletion).
  *
  * Thread safety: none needed (parsed once at start-up).
@@ -53,6 +57,10 @@ typedef struct fs_config {
     int direct_io;
     uint64_t read_size;                    /* bytes per engine read */
     int read_size_line;                    /* line of read_size (0 = default) */
+    int spool_dir_line;                    /* line of [spool] directory (0 = default) */
+    int spool_cap_line;                    /* line of [spool] cap (0 = default) */
+    int system_path_line, log_path_line;   /* lines of those keys (0 = absent) */
+    int databases_line;                    /* line of databases/database */
     int source_line;                       /* line of [source] */
 } fs_config;
 

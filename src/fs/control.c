@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "fs/control.h"
@@ -18,64 +21,158 @@
 
 #define CTL_ANSWER_MAX (256 * 1024)
 
+#define CTL_NAME_MAX 32         /* "<16 hex>.sock" / ".lock" */
+
 struct fs_control {
     int lfd;                    /* listening socket */
+    int dfd;                    /* the verified control directory */
+    char name[CTL_NAME_MAX];    /* socket name in it */
+    dev_t dev;                  /* the socket we bound (removed only if */
+    ino_t ino;                  /*   the name still refers to it) */
     int stop_pipe[2];           /* write a byte to stop the thread */
     pthread_t thread;
     int running;
-    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char path[256];             /* DIR/NAME, for messages */
     fs_control_fn fn;
     void *arg;
 };
 
-/* Directory for control sockets (see control.h).  0 or -errno. */
+struct fs_claim {
+    int dfd;                    /* the verified control directory */
+    int fd;                     /* the lock file */
+    int locked;                 /* we hold its flock (and the name is it) */
+    char name[CTL_NAME_MAX];    /* its name in dfd */
+};
+
+/* Directory for control sockets and claims (see control.h).  0 or
+ * -ENAMETOOLONG. */
 static int ctl_dir(char *buf, size_t cb)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
+    int n;
 
     if (getuid() == 0)
-        snprintf(buf, cb, "/run/esebackupfs");
+        n = snprintf(buf, cb, "/run/esebackupfs");
     else if (xdg && xdg[0] == '/')
-        snprintf(buf, cb, "%s/esebackupfs", xdg);
+        n = snprintf(buf, cb, "%s/esebackupfs", xdg);
     else
-        snprintf(buf, cb, "/tmp/esebackupfs-%u", (unsigned)getuid());
+        n = snprintf(buf, cb, "/tmp/esebackupfs-%u", (unsigned)getuid());
+    return n < 0 || (size_t)n >= cb ? -ENAMETOOLONG : 0;
+}
+
+/* "<16 hex digits of SHA-256(key)><suffix>" into buf.  0 or -errno. */
+static int ctl_name(const char *key, const char *suffix, char *buf, size_t cb)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (EVP_Digest(key, strlen(key), md, &n, EVP_sha256(), NULL) != 1 || n < 8)
+        return -ENOMEM;
+    if (cb < 17 + strlen(suffix))
+        return -ENAMETOOLONG;
+    for (int i = 0; i < 8; i++)
+        snprintf(buf + 2 * i, 3, "%02x", md[i]);
+    strcpy(buf + 16, suffix);
     return 0;
 }
 
-/* Socket path for an already canonical mount point path.  0 or -errno.
- * Touches no file (the mount may be ours and not yet served). */
-static int ctl_path_real(const char *real, char *buf, size_t cb)
+/* Open the control directory (creating it 0700 when create is set) and
+ * check that it is a real directory owned by us with mode 0700; never
+ * follow a symlink, never change another uid's directory.  *pdfd = an
+ * O_DIRECTORY fd; dir = its path.  0 or -errno with one line in err. */
+static int ctl_dir_open(int create, int *pdfd, char *dir, size_t cbdir, char *err, size_t cb_err)
 {
-    char dir[256];
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    char hex[17];
+    struct stat st;
+    uid_t uid = getuid();
+    int fd = -1, rc, made = 0;
 
-    if (EVP_Digest(real, strlen(real), md, &n, EVP_sha256(), NULL) != 1)
-        return -ENOMEM;
-    for (int i = 0; i < 8; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    ctl_dir(dir, sizeof dir);
-    if ((size_t)snprintf(buf, cb, "%s/%s.sock", dir, hex) >= cb)
-        return -ENAMETOOLONG;
-    return 0;
+    rc = ctl_dir(dir, cbdir);
+    if (rc < 0) {
+        snprintf(err, cb_err, "control directory: %s", strerror(-rc));
+        goto out;
+    }
+    if (create) {
+        if (mkdir(dir, 0700) == 0) {
+            made = 1;
+        } else if (errno != EEXIST) {
+            rc = -errno;
+            snprintf(err, cb_err, "cannot create control directory %s: %s", dir, strerror(errno));
+            goto out;
+        }
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        rc = -errno;
+        if (errno == ELOOP || errno == ENOTDIR)
+            snprintf(err, cb_err, "control directory %s is a symlink or not a directory; not "
+                     "trusted (remove it)", dir);
+        else
+            snprintf(err, cb_err, "control directory %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+        snprintf(err, cb_err, "control directory %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    /* one we just made is ours: undo a restrictive umask */
+    if (made && st.st_uid == uid && (st.st_mode & 07777) != 0700) {
+        if (fchmod(fd, 0700) < 0) {
+            rc = -errno;
+            snprintf(err, cb_err, "chmod 0700 %s: %s", dir, strerror(errno));
+            goto out;
+        }
+        st.st_mode = (st.st_mode & ~(mode_t)07777) | 0700;
+    }
+    if (st.st_uid != uid || (st.st_mode & 07777) != 0700) {
+        rc = -EPERM;
+        snprintf(err, cb_err, "control directory %s is not owned by uid %u with mode 0700 (owner "
+                 "uid %u, mode %04o); not trusted (remove it)", dir, (unsigned)uid,
+                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        goto out;
+    }
+    *pdfd = fd;
+    fd = -1;
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* sockaddr for NAME inside the opened directory dfd (so that the checked
+ * directory is the one used, whatever happens to its path). */
+static void ctl_addr(struct sockaddr_un *sa, int dfd, const char *name)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", dfd, name);
 }
 
 /* See control.h. */
 int fs_control_path(const char *mountpoint, char *buf, size_t cb)
 {
-    char real[PATH_MAX];
+    char real[PATH_MAX], dir[256], name[CTL_NAME_MAX];
+    int rc;
 
     if (!realpath(mountpoint, real))
         return -errno;
-    return ctl_path_real(real, buf, cb);
+    rc = ctl_dir(dir, sizeof dir);
+    if (rc < 0)
+        return rc;
+    rc = ctl_name(real, ".sock", name, sizeof name);
+    if (rc < 0)
+        return rc;
+    if ((size_t)snprintf(buf, cb, "%s/%s", dir, name) >= cb)
+        return -ENAMETOOLONG;
+    return 0;
 }
 
 /* Serve one connection: read a line, check the peer, answer, close. */
 static void ctl_serve_one(fs_control *c, int fd)
 {
     char req[64], *ans = NULL;
-    struct ucred cr;
+    struct ucred cr = { 0, (uid_t)-1, (gid_t)-1 };
     socklen_t crl = sizeof cr;
     size_t n = 0;
     int rc;
@@ -142,48 +239,108 @@ static void *ctl_thread(void *arg)
     return NULL;
 }
 
+/* Make the socket name free in c->dfd: nothing there, or a stale socket
+ * (nobody answers: a killed driver) which is removed.  A live socket (the
+ * driver of another mount of this mount point) or a non-socket is refused
+ * and left alone.  0 or -errno with one line in err. */
+static int ctl_claim_name(fs_control *c, char *err, size_t cb_err)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int probe = -1, rc;
+
+    if (fstatat(c->dfd, c->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        rc = errno == ENOENT ? 0 : -errno;
+        if (rc < 0)
+            snprintf(err, cb_err, "control socket %s: %s", c->path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        rc = -EEXIST;
+        snprintf(err, cb_err, "control socket %s exists and is not a socket; refusing (remove it)",
+                 c->path);
+        goto out;
+    }
+    probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) {
+        rc = -errno;
+        snprintf(err, cb_err, "control socket: %s", strerror(errno));
+        goto out;
+    }
+    ctl_addr(&sa, c->dfd, c->name);
+    if (connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        rc = -EADDRINUSE;
+        snprintf(err, cb_err, "control socket %s is served by another live esebackupfs mount of "
+                 "this mount point; refusing", c->path);
+        goto out;
+    }
+    if (errno != ECONNREFUSED) {
+        rc = -errno;
+        snprintf(err, cb_err, "control socket %s: %s", c->path, strerror(errno));
+        goto out;
+    }
+    if (unlinkat(c->dfd, c->name, 0) < 0 && errno != ENOENT) {
+        rc = -errno;
+        snprintf(err, cb_err, "cannot remove the stale control socket %s: %s", c->path,
+                 strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (probe >= 0)
+        close(probe);
+    return rc;
+}
+
 /* See control.h. */
 int fs_control_start(const char *mountpoint, fs_control_fn fn, void *arg, fs_control **pc,
                      char *err, size_t cb_err)
 {
     fs_control *c = calloc(1, sizeof *c);
     struct sockaddr_un sa;
-    char dir[256];
-    int rc;
+    struct stat st;
+    char dir[200];
+    int rc, bound = 0;
 
     if (!c)
         return -ENOMEM;
-    c->lfd = -1;
+    c->lfd = c->dfd = -1;
     c->stop_pipe[0] = c->stop_pipe[1] = -1;
     c->fn = fn;
     c->arg = arg;
-    rc = ctl_path_real(mountpoint, c->path, sizeof c->path);
+    rc = ctl_name(mountpoint, ".sock", c->name, sizeof c->name);
     if (rc < 0) {
         snprintf(err, cb_err, "control socket for %s: %s", mountpoint, strerror(-rc));
         goto out;
     }
-    ctl_dir(dir, sizeof dir);
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        rc = -errno;
-        snprintf(err, cb_err, "cannot create %s: %s", dir, strerror(errno));
+    rc = ctl_dir_open(1, &c->dfd, dir, sizeof dir, err, cb_err);
+    if (rc < 0)
         goto out;
-    }
+    snprintf(c->path, sizeof c->path, "%s/%s", dir, c->name);
+    rc = ctl_claim_name(c, err, cb_err);
+    if (rc < 0)
+        goto out;
     c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->lfd < 0 || pipe2(c->stop_pipe, O_CLOEXEC) < 0) {
         rc = -errno;
         snprintf(err, cb_err, "control socket: %s", strerror(errno));
         goto out;
     }
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
-    (void)unlink(c->path); /* a stale socket of a killed driver */
-    if (bind(c->lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(c->path, 0600) < 0 ||
-        listen(c->lfd, 8) < 0) {
+    ctl_addr(&sa, c->dfd, c->name);
+    if (bind(c->lfd, (struct sockaddr *)&sa, sizeof sa) < 0) {
         rc = -errno;
         snprintf(err, cb_err, "control socket %s: %s", c->path, strerror(errno));
         goto out;
     }
+    bound = 1;
+    if (fchmodat(c->dfd, c->name, 0600, 0) < 0 ||
+        fstatat(c->dfd, c->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || listen(c->lfd, 8) < 0) {
+        rc = -errno;
+        snprintf(err, cb_err, "control socket %s: %s", c->path, strerror(errno));
+        goto out;
+    }
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
     rc = -pthread_create(&c->thread, NULL, ctl_thread, c);
     if (rc < 0) {
         snprintf(err, cb_err, "control thread: %s", strerror(-rc));
@@ -195,8 +352,12 @@ int fs_control_start(const char *mountpoint, fs_control_fn fn, void *arg, fs_con
     rc = 0;
 out:
     if (c) {
+        if (bound)
+            (void)unlinkat(c->dfd, c->name, 0);
         if (c->lfd >= 0)
             close(c->lfd);
+        if (c->dfd >= 0)
+            close(c->dfd);
         if (c->stop_pipe[0] >= 0) {
             close(c->stop_pipe[0]);
             close(c->stop_pipe[1]);
@@ -209,6 +370,8 @@ out:
 /* See control.h. */
 void fs_control_stop(fs_control *c)
 {
+    struct stat st;
+
     if (!c)
         return;
     if (c->running) {
@@ -219,32 +382,73 @@ void fs_control_stop(fs_control *c)
     close(c->lfd);
     close(c->stop_pipe[0]);
     close(c->stop_pipe[1]);
-    (void)unlink(c->path);
+    /* remove the name only while it is still the socket we bound */
+    if (fstatat(c->dfd, c->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == c->dev &&
+        st.st_ino == c->ino)
+        (void)unlinkat(c->dfd, c->name, 0);
+    close(c->dfd);
     free(c);
 }
 
 /* See control.h. */
 int fs_control_client(const char *prog, const char *mountpoint, const char *cmd)
 {
-    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char real[PATH_MAX], dir[200], name[CTL_NAME_MAX], path[256], err[512];
     char buf[65536];
     struct sockaddr_un sa;
-    int fd = -1, rc = 2, first = 1;
+    struct stat st;
+    struct ucred cr;
+    socklen_t crl = sizeof cr;
+    uid_t uid = getuid();
+    int fd = -1, dfd = -1, rc, first = 1;
     ssize_t r;
 
-    rc = fs_control_path(mountpoint, path, sizeof path);
+    if (!realpath(mountpoint, real)) {
+        fprintf(stderr, "%s: %s: %s\n", prog, mountpoint, strerror(errno));
+        return 2;
+    }
+    rc = ctl_name(real, ".sock", name, sizeof name);
     if (rc < 0) {
         fprintf(stderr, "%s: %s: %s\n", prog, mountpoint, strerror(-rc));
         return 2;
     }
-    rc = 2;
+    rc = ctl_dir_open(0, &dfd, dir, sizeof dir, err, sizeof err);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (rc == -ENOENT) {
+        fprintf(stderr, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
+                mountpoint, path, strerror(-rc));
+        goto out;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, mountpoint, err);
+        goto out;
+    }
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        fprintf(stderr, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
+                mountpoint, path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISSOCK(st.st_mode) || st.st_uid != uid || (st.st_mode & 077)) {
+        fprintf(stderr, "%s: %s: control socket %s is not owned by uid %u with mode 0600 (owner "
+                "uid %u, mode %04o); not trusted\n", prog, mountpoint, path, (unsigned)uid,
+                (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        goto out;
+    }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path) + 1);
+    ctl_addr(&sa, dfd, name);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
         fprintf(stderr, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
                 mountpoint, path, strerror(errno));
+        goto out;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0) {
+        fprintf(stderr, "%s: %s: SO_PEERCRED: %s\n", prog, path, strerror(errno));
+        goto out;
+    }
+    if (cr.uid != uid) {
+        fprintf(stderr, "%s: %s: control socket %s is served by uid %u (pid %ld), not by uid %u; "
+                "not trusted\n", prog, mountpoint, path, (unsigned)cr.uid, (long)cr.pid,
+                (unsigned)uid);
         goto out;
     }
     if (dprintf(fd, "%s\n", cmd) < 0) {
@@ -268,5 +472,247 @@ int fs_control_client(const char *prog, const char *mountpoint, const char *cmd)
 out:
     if (fd >= 0)
         close(fd);
+    if (dfd >= 0)
+        close(dfd);
     return first ? 2 : rc;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void mountinfo_escape(const char *s, char *out, size_t cb)
+{
+    size_t k = 0;
+
+    for (; *s && k + 5 < cb; s++) {
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\\')
+            k += (size_t)snprintf(out + k, cb - k, "\\%03o", (unsigned char)*s);
+        else
+            out[k++] = *s;
+    }
+    out[k] = 0;
+}
+
+/* See control.h. */
+int fs_control_is_mounted(const char *realmnt)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char *line = NULL, esc[PATH_MAX * 4];
+    size_t cap = 0;
+    int found = 0;
+
+    if (!f)
+        return -errno;
+    mountinfo_escape(realmnt, esc, sizeof esc);
+    while (!found && getline(&line, &cap, f) > 0) {
+        /* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTS */
+        char *p = line, *mnt;
+        for (int i = 0; i < 4 && p; i++) {
+            p = strchr(p, ' ');
+            if (p)
+                p++;
+        }
+        if (!p)
+            continue;
+        mnt = p;
+        p = strchr(p, ' ');
+        if (!p)
+            continue;
+        *p++ = 0;
+        if (!strcmp(mnt, esc) && strstr(p, " - fuse.esebackupfs "))
+            found = 1;
+    }
+    free(line);
+    fclose(f);
+    return found;
+}
+
+/* The holder's record: the mount point, "" before it is mounted. */
+static void claim_read_holder(int fd, char *buf, size_t cb)
+{
+    ssize_t r = pread(fd, buf, cb - 1, 0);
+
+    buf[r > 0 ? (size_t)r : 0] = 0;
+}
+
+/* Milliseconds left until deadline (CLOCK_MONOTONIC), 0 when passed. */
+static int ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    long long ms;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
+        return 0;
+    ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+         (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    return ms <= 0 ? 0 : ms > 3600000 ? 3600000 : (int)ms;
+}
+
+/* Open (creating) c->name in c->dfd into c->fd, check it is our regular
+ * file, and watch it on ifd: a close (driver done) or a write (driver
+ * mounted) wakes the waiter.  0 or -errno with one line in err. */
+static int claim_open(fs_claim *c, const char *dir, int ifd, char *err, size_t cb_err)
+{
+    char watch[64];
+    struct stat st;
+    int rc;
+
+    c->fd = openat(c->dfd, c->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (c->fd < 0 || fstat(c->fd, &st) < 0) {
+        rc = -errno;
+        snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != getuid()) {
+        rc = -EPERM;
+        snprintf(err, cb_err, "%s/%s is not a regular file owned by uid %u; not trusted (remove "
+                 "it)", dir, c->name, (unsigned)getuid());
+        goto out;
+    }
+    snprintf(watch, sizeof watch, "/proc/self/fd/%d", c->fd);
+    if (inotify_add_watch(ifd, watch, IN_CLOSE_WRITE | IN_MODIFY) < 0) {
+        rc = -errno;
+        snprintf(err, cb_err, "%s/%s: inotify: %s", dir, c->name, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
+/* After flock succeeded: is c->fd still the file named c->name?  The
+ * holder unlinks the name before it unlocks, so a lock on an unlinked
+ * inode is worthless.  1 yes, 0 no (reopen), -errno. */
+static int claim_is_current(const fs_claim *c)
+{
+    struct stat a, b;
+
+    if (fstat(c->fd, &a) < 0)
+        return -errno;
+    if (fstatat(c->dfd, c->name, &b, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* See control.h. */
+int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size_t cb_err)
+{
+    fs_claim *c = calloc(1, sizeof *c);
+    char dir[200], holder[PATH_MAX];
+    struct timespec deadline;
+    int rc, ifd = -1;
+
+    if (!c)
+        return -ENOMEM;
+    c->dfd = c->fd = -1;
+    rc = ctl_name(source, ".lock", c->name, sizeof c->name);
+    if (rc < 0) {
+        snprintf(err, cb_err, "claim of %s: %s", source, strerror(-rc));
+        goto out;
+    }
+    rc = ctl_dir_open(1, &c->dfd, dir, sizeof dir, err, cb_err);
+    if (rc < 0)
+        goto out;
+    ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (ifd < 0 || clock_gettime(CLOCK_MONOTONIC, &deadline) < 0) {
+        rc = -errno;
+        snprintf(err, cb_err, "claim of %s: %s", source, strerror(errno));
+        goto out;
+    }
+    deadline.tv_sec += wait_s;
+    rc = claim_open(c, dir, ifd, err, cb_err);
+    if (rc < 0)
+        goto out;
+    for (;;) {
+        struct pollfd p = { ifd, POLLIN, 0 };
+        char ev[4096];
+        int left;
+
+        if (flock(c->fd, LOCK_EX | LOCK_NB) == 0) {
+            char zero[PATH_MAX];
+            rc = claim_is_current(c);
+            if (rc < 0) {
+                snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(-rc));
+                goto out;
+            }
+            if (rc == 0) {
+                /* the previous holder removed it while we waited: take
+                 * the name anew (whoever creates it next competes) */
+                close(c->fd);
+                c->fd = -1;
+                rc = claim_open(c, dir, ifd, err, cb_err);
+                if (rc < 0)
+                    goto out;
+                continue;
+            }
+            memset(zero, 0, sizeof zero);
+            if (pwrite(c->fd, zero, sizeof zero, 0) != (ssize_t)sizeof zero) {
+                rc = -errno;
+                snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(errno));
+                goto out;
+            }
+            c->locked = 1;
+            break;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            rc = -errno;
+            snprintf(err, cb_err, "%s/%s: flock: %s", dir, c->name, strerror(errno));
+            goto out;
+        }
+        claim_read_holder(c->fd, holder, sizeof holder);
+        if (holder[0] && fs_control_is_mounted(holder) == 1) {
+            fs_log(LOG_INFO, "%s is in use by the esebackupfs mount on %s", source, holder);
+            break;
+        }
+        left = ms_left(&deadline);
+        if (left == 0) {
+            fs_log(LOG_WARNING, "the previous driver of %s has not ended its backup after %d s",
+                   source, wait_s);
+            break;
+        }
+        if (poll(&p, 1, left) < 0 && errno != EINTR) {
+            rc = -errno;
+            snprintf(err, cb_err, "claim of %s: poll: %s", source, strerror(errno));
+            goto out;
+        }
+        while (read(ifd, ev, sizeof ev) > 0)
+            ;
+    }
+    *pc = c;
+    c = NULL;
+    rc = 0;
+out:
+    if (ifd >= 0)
+        close(ifd);
+    fs_claim_release(c);
+    return rc;
+}
+
+/* See control.h. */
+int fs_claim_mounted(fs_claim *c, const char *realmnt)
+{
+    char rec[PATH_MAX];
+
+    if (!c || !c->locked)
+        return 0;
+    memset(rec, 0, sizeof rec);
+    snprintf(rec, sizeof rec, "%s", realmnt);
+    if (pwrite(c->fd, rec, sizeof rec, 0) != (ssize_t)sizeof rec)
+        return -errno;
+    return 0;
+}
+
+/* See control.h. */
+void fs_claim_release(fs_claim *c)
+{
+    if (!c)
+        return;
+    /* remove the name while still holding the lock (a waiter that then
+     * locks the unlinked inode notices and reopens), so that the
+     * directory does not collect one file per source ever mounted */
+    if (c->locked && unlinkat(c->dfd, c->name, 0) < 0)
+        fs_log(LOG_WARNING, "cannot remove the claim %s: %s", c->name, strerror(errno));
+    if (c->fd >= 0)
+        close(c->fd);           /* drops the flock; wakes waiters (IN_CLOSE_WRITE) */
+    if (c->dfd >= 0)
+        close(c->dfd);
+    free(c);
 }

@@ -1,16 +1,35 @@
 /*
- * control.h -- the status/commit channel of a mounted esebackupfs.
+ * control.h -- the status/commit channel of a mounted esebackupfs, and the
+ * per-source claim that makes "umount; mount" reliable.
  *
  * Progress must live outside the copied tree (a changing file inside it
  * would trip tar and borg), so each mount serves a UNIX-domain socket
  * named after its mount point:
- *     /run/esebackupfs/<16 hex digits of SHA-256(realpath(MOUNTPOINT))>.sock
- * (non-root: $XDG_RUNTIME_DIR/esebackupfs, else /tmp/esebackupfs-<uid>).
- * The directory is 0700, the socket 0600; peers other than root and the
- * mounting user are refused (SO_PEERCRED).  The request is one line,
- * "status" or "commit"; the answer is "<exit code>\n<text>".
+ *     DIR/<16 hex digits of SHA-256(realpath(MOUNTPOINT))>.sock
+ * DIR = /run/esebackupfs for root; otherwise $XDG_RUNTIME_DIR/esebackupfs
+ * (absolute only), else /tmp/esebackupfs-<uid>.
  *
- * Thread safety: the server runs one thread; the handler is called from it.
+ * Trust (never follow or reuse another uid's path): DIR must be a real
+ * directory (not a symlink) owned by the calling uid with mode 0700; it is
+ * created so, and refused otherwise, by the server and by the client
+ * alike.  Every name in it is reached through the opened directory
+ * (/proc/self/fd/N/NAME), so the checked directory is the one used.  The
+ * server refuses a socket path that a live server answers (another mount
+ * of the same mount point) and removes only a stale socket or its own.
+ * The client talks only to a socket owned by its uid with mode 0600 whose
+ * server process runs as its uid (SO_PEERCRED); the server answers only
+ * root and its own uid.  The request is one line, "status" or "commit";
+ * the answer is "<exit code>\n<text>".
+ *
+ * Claim: DIR/<16 hex digits of SHA-256(source)>.lock, flock()ed by the
+ * driver from before JetBeginExternalBackup until after the backup ended
+ * and the engine connection or instance was closed; it holds the mount
+ * point once mounted.  A new mount of the same source waits (bounded) for
+ * a previous driver whose mount is gone (umount returned, the backup is
+ * still being ended), and does not wait for one that is still mounted.
+ *
+ * Thread safety: the server runs one thread; the handler is called from
+ * it.  The claim functions are called from one thread (the mount's main).
  */
 #ifndef FS_CONTROL_H
 #define FS_CONTROL_H
@@ -18,21 +37,46 @@
 #include <stddef.h>
 
 typedef struct fs_control fs_control;
+typedef struct fs_claim fs_claim;
 
 /* Request handler: write the answer text into buf, return the exit code. */
 typedef int (*fs_control_fn)(void *arg, const char *cmd, char *buf, size_t cb);
 
-/* Socket path for a mount point (realpath'ed).  0 or -errno. */
+/* Socket path for a mount point (realpath'ed).  Touches no file.
+ * 0 or -errno. */
 int fs_control_path(const char *mountpoint, char *buf, size_t cb);
 /* Create the socket and start serving; mountpoint must already be the
- * realpath (nothing under it is accessed).  0 or -errno (message in err). */
+ * realpath (nothing under it is accessed).  Refuses (nothing created) a
+ * control directory not owned by us with mode 0700, a symlink, a non-socket
+ * at the socket path, and a socket another live server answers.
+ * 0 or -errno (one-line message in err). */
 int fs_control_start(const char *mountpoint, fs_control_fn fn, void *arg, fs_control **pc,
                      char *err, size_t cb_err);
-/* Stop serving and remove the socket.  Safe with NULL. */
+/* Stop serving and remove the socket if it is still ours.  Safe with NULL. */
 void fs_control_stop(fs_control *c);
-/* Client: send cmd to the mount's socket, print the answer text to stdout
- * and return its exit code; 2 with a message on stderr when the mount
- * cannot be reached. */
+/* Client: send cmd to the mount's socket after the checks above, print the
+ * answer text to stdout and return its exit code; 2 with a one-line
+ * message on stderr when the mount cannot be reached or is not trusted. */
 int fs_control_client(const char *prog, const char *mountpoint, const char *cmd);
+
+/* 1 if an esebackupfs filesystem is mounted exactly at realmnt (per
+ * /proc/self/mountinfo), 0 if not, -errno when that cannot be read. */
+int fs_control_is_mounted(const char *realmnt);
+
+/* Claim the backup source `source` (a string naming it, e.g. the endpoint
+ * path) for this driver: open DIR/<hash>.lock (same directory checks) and
+ * take its lock.  While another driver holds it and that driver's mount is
+ * gone or not made yet, wait up to wait_s seconds for it (woken by inotify
+ * on the lock file, no polling); when it holds it with a live mount, or on
+ * timeout, return at once without the lock (the engine's Begin then gives
+ * the true answer, JET_errBackupInProgress).  *pc is set in both cases.
+ * 0, or -errno with a one-line message in err (directory not trusted). */
+int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size_t cb_err);
+/* Record the mount point in the claim once mounted (no-op without the
+ * lock).  0 or -errno. */
+int fs_claim_mounted(fs_claim *c, const char *realmnt);
+/* Release the claim (after the backup ended and the engine was closed).
+ * Safe with NULL. */
+void fs_claim_release(fs_claim *c);
 
 #endif

@@ -35,8 +35,22 @@
 
 #define FS_FH_LABEL 1
 #define FS_FH_MANIFEST 2
+#define FS_FH_LOGMAN 3
 #define FS_FH_FILE0 16
 #define FS_MAX_FILES 100000
+/* The largest read request the kernel sends to a FUSE daemon: 256 pages
+ * (FUSE_MAX_MAX_PAGES; libfuse's buffer).  With direct_io every read(2)
+ * arrives in requests of at most this size. */
+#define FS_MAX_REQ_PAGES 256
+
+/* A reader waiting for bytes [lo, hi) of file `file` (on its stack),
+ * linked in fs_ctx.waiters: the producer does not touch the stream window
+ * while a waiter's bytes are ready but not yet copied (see ready_waiter). */
+typedef struct fs_rwait {
+    int file;
+    uint64_t lo, hi;
+    struct fs_rwait *next;
+} fs_rwait;
 
 /* ==== 1. context ======================================================= */
 
@@ -70,13 +84,21 @@ struct fs_ctx {
     int have_committed;
     unsigned long long committed;   /* host committed counter at the roll */
     int commit_requested;
-    int finished;
-    enum fs_decision decision;
+    int finished;                   /* the umount decision is taken (commit too late) */
+    int ended;                      /* ... and the backup was ended on the engine */
+    enum fs_decision decision;      /* valid once finished (updated by fallbacks) */
+    const char *decision_reason;    /* static string, valid once finished */
 
     char *label;
     size_t label_len;
-    char *manifest;
-    size_t manifest_len;
+    char *manifest;                 /* root manifest text (NULL until complete) */
+    size_t manifest_len;            /* its size, fixed at start */
+    char *logman;                   /* logs/manifest text (NULL until complete) */
+    size_t logman_len;              /* its size, fixed with the log list */
+    unsigned char logman_digest[32];
+    fs_file *man[2];                /* delivery of [0] manifest, [1] logs/manifest */
+    fs_rwait *waiters;              /* readers waiting for engine bytes */
+    uint64_t max_req;               /* largest request size served under stream */
 
     fs_spool spool;
     fs_window win;
@@ -146,6 +168,8 @@ static int ctx_add_file(fs_ctx *ctx, const char *engine_path, enum fs_kind kind)
             return -EEXIST;
     if (kind == FS_K_DB && (!strcmp(base, FS_LABEL_NAME) || !strcmp(base, FS_LOGS_NAME) ||
                             !strcmp(base, FS_MANIFEST_NAME)))
+        return -EEXIST;
+    if (kind == FS_K_LOG && !strcmp(base, FS_MANIFEST_NAME))
         return -EEXIST;
     if (ctx->nfiles >= FS_MAX_FILES)
         return -EFBIG;
@@ -235,40 +259,92 @@ static int build_label(fs_ctx *ctx)
     return 0;
 }
 
-/* Build the manifest once every engine file is done (sha256sum format for
- * the checksum lines, '#' lines for the rest).  ctx->mu held. */
-static int build_manifest(fs_ctx *ctx)
+/* Format one manifest: which = 0 the root `manifest` (databases, and the
+ * digest of logs/manifest), 1 `logs/manifest` (logs, generations,
+ * committed counter).  sha256sum lines for the digests, '#' lines for the
+ * rest.  Every field whose value is learnt late is fixed-width (sizes are
+ * 20 digits, digests 64 hex; both all zero until known), so the text made
+ * early has the length of the final one: the root manifest's size is
+ * known at mount and logs/manifest's with the log list (stat never
+ * waits).  0 or -ENOMEM; *ps is malloc'ed.  ctx->mu held or not shared. */
+static int manifest_text(const fs_ctx *ctx, int which, char **ps, size_t *plen)
 {
     char t[64];
-    size_t cap = 4096 + (size_t)ctx->nfiles * 700, n = 0;
+    int lo = which ? ctx->ndb : 0, hi = which ? ctx->nfiles : ctx->ndb;
+    size_t cap = 4096 + (size_t)(hi - lo) * 700, n = 0;
     char *s = malloc(cap);
 
     if (!s)
         return -ENOMEM;
-    fs_time_iso(&ctx->start, t, sizeof t);
 #define MAN(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
-    MAN("# esebackupfs manifest (check a copy with: sha256sum -c manifest)\n");
-    MAN("# start-time %s\n", t);
-    MAN("# backup-type %s\n", fs_conf_type_name(ctx->cfg.type));
-    MAN("# log-generations %lu-%lu\n", ctx->log_gen_low, ctx->log_gen_high);
-    if (ctx->have_committed)
-        MAN("# committed-at-roll %llu\n", ctx->committed);
-    else
-        MAN("# committed-at-roll unknown\n");
-    for (int i = 0; i < ctx->nfiles; i++) {
-        fs_file *f = ctx->files[i];
-        MAN("# size %s%s %" PRIu64 "\n", f->kind == FS_K_LOG ? "logs/" : "", f->name, f->size);
+    if (!which) {
+        fs_time_iso(&ctx->start, t, sizeof t);
+        MAN("# esebackupfs manifest (check a copy with: sha256sum -c manifest logs/manifest)\n");
+        MAN("# start-time %s\n", t);
+        MAN("# backup-type %s\n", fs_conf_type_name(ctx->cfg.type));
+    } else {
+        MAN("# esebackupfs log manifest (check a copy with: sha256sum -c manifest logs/manifest)\n");
+        MAN("# log-generations %lu-%lu\n", ctx->log_gen_low, ctx->log_gen_high);
+        if (ctx->have_committed)
+            MAN("# committed-at-roll %llu\n", ctx->committed);
+        else
+            MAN("# committed-at-roll unknown\n");
     }
-    for (int i = 0; i < ctx->nfiles; i++) {
-        fs_file *f = ctx->files[i];
+    for (int i = lo; i < hi; i++) {
+        const fs_file *f = ctx->files[i];
+        MAN("# size %s%s %020" PRIu64 "\n", f->kind == FS_K_LOG ? "logs/" : "", f->name,
+            f->size_known ? f->size : 0);
+    }
+    for (int i = lo; i < hi; i++) {
+        const fs_file *f = ctx->files[i];
         for (int k = 0; k < 32; k++)
             MAN("%02x", f->digest[k]);
         MAN("  %s%s\n", f->kind == FS_K_LOG ? "logs/" : "", f->name);
     }
+    if (!which) {
+        for (int k = 0; k < 32; k++)
+            MAN("%02x", ctx->logman_digest[k]);
+        MAN("  " FS_LOGS_NAME "/" FS_MANIFEST_NAME "\n");
+    }
 #undef MAN
-    ctx->manifest = s;
-    ctx->manifest_len = n < cap ? n : cap - 1;
+    *ps = s;
+    *plen = n < cap ? n : cap - 1;
     return 0;
+}
+
+/* The size a manifest will have (see manifest_text).  0 or -ENOMEM. */
+static int manifest_size(const fs_ctx *ctx, int which, size_t *plen)
+{
+    char *s = NULL;
+    int rc = manifest_text(ctx, which, &s, plen);
+
+    free(s);
+    return rc;
+}
+
+/* Build both manifests once every engine file is done: logs/manifest,
+ * its digest, then the root one.  Each must have the size announced
+ * earlier.  0, -ENOMEM, or -EPROTO (size differs: a bug, fail loudly).
+ * ctx->mu held. */
+static int build_manifest(fs_ctx *ctx)
+{
+    size_t n1 = 0, n0 = 0;
+    int rc;
+
+    rc = manifest_text(ctx, 1, &ctx->logman, &n1);
+    if (rc < 0)
+        goto out;
+    if (EVP_Digest(ctx->logman, n1, ctx->logman_digest, NULL, EVP_sha256(), NULL) != 1) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    rc = manifest_text(ctx, 0, &ctx->manifest, &n0);
+    if (rc < 0)
+        goto out;
+    if (n0 != ctx->manifest_len || n1 != ctx->logman_len)
+        rc = -EPROTO;
+out:
+    return rc;
 }
 
 /* Open engine file f (producer or start; ctx->mu NOT held by the caller
@@ -336,6 +412,12 @@ static JET_ERR get_logs(fs_ctx *ctx)
     ctx->log_gen_high = li.ulGenHigh;
     ctx->have_committed = have_committed;
     ctx->committed = committed;
+    erc = manifest_size(ctx, 1, &ctx->logman_len);
+    if (erc < 0) {
+        pthread_mutex_unlock(&ctx->mu);
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
     ctx->logs_known = 1;
     fs_log(LOG_INFO, "log list known: %d log files, generations %lu-%lu%s", ctx->nfiles - ctx->ndb,
            li.ulGenLow, li.ulGenHigh, have_committed ? "" : " (no committed counter)");
@@ -439,11 +521,34 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
     }
     erc = build_label(ctx);
     if (erc >= 0)
-        erc = fs_spool_init(&ctx->spool, ctx->cfg.spool_dir, ctx->cfg.spool_cap);
+        erc = manifest_size(ctx, 0, &ctx->manifest_len);
+    for (int i = 0; i < 2 && erc >= 0; i++) {
+        ctx->man[i] = fs_file_new(FS_MANIFEST_NAME, i ? FS_K_LOGMAN : FS_K_MANIFEST, -1,
+                                  i ? FS_INO_LOGMAN : FS_INO_MANIFEST);
+        if (!ctx->man[i])
+            erc = -ENOMEM;
+    }
+    if (erc < 0) {
+        snprintf(err, cb_err, "out of memory for the label/manifest");
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
+    erc = fs_spool_init(&ctx->spool, ctx->cfg.spool_dir, ctx->cfg.spool_cap);
     if (erc < 0) {
         snprintf(err, cb_err, "spool directory %s: %s", ctx->cfg.spool_dir, strerror(-erc));
         rc = JET_errInvalidPath;
         goto out;
+    }
+    /* stream: the window must hold the largest request plus the chunk the
+     * producer writes past it (and one more chunk of read-ahead), or an
+     * in-order reader's bytes could be overwritten before it copies them */
+    ctx->max_req = (uint64_t)FS_MAX_REQ_PAGES * (uint64_t)sysconf(_SC_PAGESIZE);
+    if (ctx->cfg.policy == FS_SPOOL_STREAM &&
+        ctx->cfg.window < ctx->max_req + 2 * ctx->cfg.read_size) {
+        fs_log(LOG_NOTICE, "%s: [spool] window %" PRIu64 " raised to %" PRIu64 " (largest "
+               "read request %" PRIu64 " + 2 x read_size)", ctx->cfg.file, ctx->cfg.window,
+               ctx->max_req + 2 * ctx->cfg.read_size, ctx->max_req);
+        ctx->cfg.window = ctx->max_req + 2 * ctx->cfg.read_size;
     }
     erc = fs_window_init(&ctx->win, ctx->cfg.policy == FS_SPOOL_STREAM ? ctx->cfg.window : 0);
     if (erc >= 0) {
@@ -500,6 +605,18 @@ static int want_bytes(const fs_ctx *ctx, const fs_file *f)
 static int self_pull(const fs_ctx *ctx, const fs_file *f)
 {
     return ctx->pull_all || f->index < ctx->pull_to;
+}
+
+/* Is a reader waiting whose bytes are all produced but not yet copied?
+ * Under stream the producer then leaves the window alone until the reader
+ * has taken them (its range cannot be overwritten between the wake-up and
+ * the copy).  ctx->mu held. */
+static int ready_waiter(const fs_ctx *ctx)
+{
+    for (const fs_rwait *w = ctx->waiters; w; w = w->next)
+        if (ctx->files[w->file]->produced >= w->hi)
+            return 1;
+    return 0;
 }
 
 /* Read one chunk of the current file and publish it.  Called with ctx->mu
@@ -614,7 +731,8 @@ static void *producer_main(void *arg)
         fs_file *f = ctx->cur < ctx->nfiles ? ctx->files[ctx->cur] : NULL;
 
         if (f && f->open && f->produced < f->size) {
-            if (!want_bytes(ctx, f)) {
+            if (!want_bytes(ctx, f) ||
+                (ctx->cfg.policy == FS_SPOOL_STREAM && ready_waiter(ctx))) {
                 pthread_cond_wait(&ctx->cv_prod, &ctx->mu);
                 continue;
             }
@@ -639,8 +757,11 @@ static void *producer_main(void *arg)
                 ctx_fail(ctx, rc, "JetGetLogInfoInstance2: %s", en);
             }
         } else {
-            if (build_manifest(ctx) < 0) {
-                ctx_fail(ctx, JET_errOutOfMemory, "out of memory building the manifest");
+            int mrc = build_manifest(ctx);
+            if (mrc < 0) {
+                ctx_fail(ctx, mrc == -ENOMEM ? JET_errOutOfMemory : JET_errInternalError,
+                         "building the manifest: %s", mrc == -ENOMEM ? "out of memory"
+                         : "its size differs from the size announced (bug)");
                 break;
             }
             ctx->complete = 1;
@@ -669,6 +790,17 @@ static void wait_data(fs_ctx *ctx)
     ctx->nwaiting--;
 }
 
+/* A request that waited for the engine is answered EIO because the
+ * mount is being stopped: that is a failure a reader sees, so it fails
+ * the backup (umount aborts).  Returns -EIO.  ctx->mu held. */
+static int waiter_eio(fs_ctx *ctx, const char *what)
+{
+    if (!ctx->failed)
+        ctx_fail(ctx, JET_errTermInProgress, "%s: EIO returned to a reader (the mount is "
+                 "stopping)", what);
+    return -EIO;
+}
+
 /* Wait until the log list is known (pulling the databases meanwhile).
  * 0 or -EIO.  ctx->mu held. */
 static int wait_logs(fs_ctx *ctx)
@@ -679,7 +811,7 @@ static int wait_logs(fs_ctx *ctx)
         pthread_cond_broadcast(&ctx->cv_prod);
         wait_data(ctx);
     }
-    return ctx->logs_known ? 0 : -EIO;
+    return ctx->logs_known ? 0 : waiter_eio(ctx, "logs/ (waiting for the log list)");
 }
 
 /* Wait until f's size is known.  0 or -EIO.  ctx->mu held. */
@@ -691,7 +823,7 @@ static int wait_size(fs_ctx *ctx, fs_file *f)
         pthread_cond_broadcast(&ctx->cv_prod);
         wait_data(ctx);
     }
-    return f->size_known ? 0 : -EIO;
+    return f->size_known ? 0 : waiter_eio(ctx, f->name);
 }
 
 /* Wait until the manifest exists (everything pulled).  0 or -EIO.
@@ -703,7 +835,7 @@ static int wait_complete(fs_ctx *ctx)
         pthread_cond_broadcast(&ctx->cv_prod);
         wait_data(ctx);
     }
-    return ctx->complete ? 0 : -EIO;
+    return ctx->complete ? 0 : waiter_eio(ctx, FS_MANIFEST_NAME " (waiting for the end)");
 }
 
 /* Resolve path to a node; blocks for names under logs/.  0, -ENOENT,
@@ -741,6 +873,10 @@ static int resolve(fs_ctx *ctx, const char *path, fs_node *n)
         rc = wait_logs(ctx);
         if (rc < 0)
             return rc;
+        if (!strcmp(name, FS_MANIFEST_NAME)) {
+            n->kind = FS_K_LOGMAN;
+            return 0;
+        }
         for (int i = ctx->ndb; i < ctx->nfiles; i++)
             if (!strcmp(ctx->files[i]->name, name)) {
                 n->kind = FS_K_LOG;
@@ -785,10 +921,12 @@ static int node_stat(fs_ctx *ctx, const fs_node *n, struct stat *st)
         fs_stat_fill(st, FS_INO_LABEL, 0, ctx->label_len, 1, &ctx->start);
         return 0;
     case FS_K_MANIFEST:
-        rc = wait_complete(ctx);
-        if (rc < 0)
-            return rc;
+        /* size fixed at mount: a stat (ls -l) never waits or pulls */
         fs_stat_fill(st, FS_INO_MANIFEST, 0, ctx->manifest_len, 1, &ctx->start);
+        return 0;
+    case FS_K_LOGMAN:
+        /* size fixed with the log list (resolve waited for it) */
+        fs_stat_fill(st, FS_INO_LOGMAN, 0, ctx->logman_len, 1, &ctx->start);
         return 0;
     case FS_K_DB:
     case FS_K_LOG:
@@ -858,6 +996,7 @@ int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill)
         for (int i = ctx->ndb; i < ctx->nfiles; i++)
             if (fill_one(buf, fill, ctx->files[i]->name, ctx->files[i]->ino, 0))
                 goto out;
+        (void)fill_one(buf, fill, FS_MANIFEST_NAME, FS_INO_LOGMAN, 0);
     } else {
         rc = -ENOTDIR;
     }
@@ -885,6 +1024,9 @@ int fs_op_open(fs_ctx *ctx, const char *path, int flags, uint64_t *fh)
     case FS_K_MANIFEST:
         *fh = FS_FH_MANIFEST;
         break;
+    case FS_K_LOGMAN:
+        *fh = FS_FH_LOGMAN;
+        break;
     case FS_K_DB:
     case FS_K_LOG:
         *fh = FS_FH_FILE0 + (uint64_t)n.f->index;
@@ -897,22 +1039,59 @@ out:
     return rc;
 }
 
-/* Copy from a static text.  Returns bytes. */
-static int read_text(const char *text, size_t len, char *buf, size_t size, uint64_t off)
+/* Serve a manifest (which = 0 root, 1 logs/manifest): wait for the end,
+ * copy, count the bytes as delivered.  Bytes or -errno.  ctx->mu held. */
+static int read_manifest(fs_ctx *ctx, int which, char *buf, size_t size, uint64_t off)
 {
+    const char *text;
+    size_t len;
+    int rc = wait_complete(ctx);
+
+    if (rc < 0)
+        return rc;
+    text = which ? ctx->logman : ctx->manifest;
+    len = which ? ctx->logman_len : ctx->manifest_len;
     if (off >= len)
         return 0;
     if (size > len - off)
         size = (size_t)(len - off);
     memcpy(buf, text + off, size);
+    if (fs_file_deliver(ctx->man[which], off, off + size) < 0)
+        return -ENOMEM;
     return (int)size;
 }
 
-/* See fsops.h. */
+/* Could bytes from off of f still be served under stream, once produced?
+ * No when they were produced already and are neither in the window nor
+ * in the spool (a re-read).  ctx->mu held. */
+static int stream_lost(const fs_ctx *ctx, const fs_file *f, uint64_t off)
+{
+    if (ctx->cfg.policy != FS_SPOOL_STREAM || off >= f->produced)
+        return 0;
+    if (f->spooled_from != FS_NONE && off >= f->spooled_from)
+        return 0;
+    return !(ctx->win.file == f->index && off >= ctx->win.lo);
+}
+
+/* Unlink w from the waiter list and let the producer go on.  mu held. */
+static void waiter_remove(fs_ctx *ctx, fs_rwait *w)
+{
+    for (fs_rwait **p = &ctx->waiters; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            pthread_cond_broadcast(&ctx->cv_prod);
+            return;
+        }
+}
+
+/* See fsops.h.  Every failure answered to a reader fails the backup
+ * (ctx_fail): umount then aborts whatever the policy. */
 int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
 {
-    fs_file *f;
-    uint64_t end;
+    fs_file *f = NULL;
+    fs_rwait me = { 0, 0, 0, NULL };
+    int waiting = 0;
+    uint64_t end = off;
     int rc = 0, from_spool = 0;
     uint64_t spool_off = 0;
 
@@ -920,13 +1099,14 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
         size = INT32_MAX;
     pthread_mutex_lock(&ctx->mu);
     if (fh == FS_FH_LABEL) {
-        rc = read_text(ctx->label, ctx->label_len, buf, size, off);
+        if (off < ctx->label_len) {
+            rc = (int)(size < ctx->label_len - off ? size : ctx->label_len - off);
+            memcpy(buf, ctx->label + off, (size_t)rc);
+        }
         goto out;
     }
-    if (fh == FS_FH_MANIFEST) {
-        rc = wait_complete(ctx);
-        if (rc >= 0)
-            rc = read_text(ctx->manifest, ctx->manifest_len, buf, size, off);
+    if (fh == FS_FH_MANIFEST || fh == FS_FH_LOGMAN) {
+        rc = read_manifest(ctx, fh == FS_FH_LOGMAN, buf, size, off);
         goto out;
     }
     if (fh < FS_FH_FILE0 || fh - FS_FH_FILE0 >= (uint64_t)ctx->nfiles) {
@@ -942,6 +1122,27 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
     if (size > f->size - off)
         size = (size_t)(f->size - off);
     end = off + size;
+    if (f->produced < end && ctx->cfg.policy == FS_SPOOL_STREAM) {
+        if (stream_lost(ctx, f, off)) {
+            rc = -EIO; /* a re-read: refused below, without waiting */
+            goto refused;
+        }
+        if (size + ctx->cfg.read_size > ctx->win.size && !self_pull(ctx, f)) {
+            ctx_fail(ctx, JET_errInvalidParameter, "%s: a read request of %zu bytes does not fit "
+                     "the [spool] window of %zu bytes (policy = stream): EIO returned to a "
+                     "reader", f->name, size, ctx->win.size);
+            rc = -EIO;
+            goto out;
+        }
+    }
+    if (f->produced < end) {
+        me.file = f->index;
+        me.lo = off;
+        me.hi = end;
+        me.next = ctx->waiters;
+        ctx->waiters = &me;
+        waiting = 1;
+    }
     while (f->produced < end && !ctx->failed && !ctx->stop) {
         if (f->demand_hi < end)
             f->demand_hi = end;
@@ -951,7 +1152,7 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
         wait_data(ctx);
     }
     if (f->produced < end) {
-        rc = -EIO;
+        rc = ctx->failed ? -EIO : waiter_eio(ctx, f->name);
         goto out;
     }
     if (ctx->cfg.policy == FS_SPOOL_KEEP) {
@@ -963,28 +1164,38 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
         from_spool = 1;
         spool_off = f->spool_base + off;
     } else {
-        ctx->dropped_reads++;
-        fs_log(LOG_WARNING, "%s: re-read of bytes %" PRIu64 "-%" PRIu64 " no longer kept by "
-               "[spool] policy = stream: EIO (use policy = keep for tools that re-read)",
-               f->name, off, end);
         rc = -EIO;
-        goto out;
+        goto refused;
+    }
+    if (waiting) {
+        waiter_remove(ctx, &me); /* copied (window) or in the spool: free to go on */
+        waiting = 0;
     }
     if (from_spool) {
         pthread_mutex_unlock(&ctx->mu);
         rc = fs_spool_read(&ctx->spool, spool_off, buf, size);
         pthread_mutex_lock(&ctx->mu);
         if (rc < 0) {
-            fs_log(LOG_ERR, "%s: spool read at %" PRIu64 " failed", f->name, off);
+            ctx_fail(ctx, JET_errDiskIO, "%s: spool read at offset %" PRIu64 " failed: EIO "
+                     "returned to a reader", f->name, off);
             goto out;
         }
         rc = (int)size;
     }
-    if (fs_file_deliver(f, off, end) < 0) {
+    if (fs_file_deliver(f, off, end) < 0)
         rc = -ENOMEM;
-        goto out;
-    }
+    goto out;
+refused:
+    ctx->dropped_reads++;
+    ctx_fail(ctx, JET_errDiskIO, "%s: re-read of bytes %" PRIu64 "-%" PRIu64 " no longer kept by "
+             "[spool] policy = stream: EIO returned to a reader (use policy = keep for tools "
+             "that re-read)", f->name, off, end);
 out:
+    if (waiting)
+        waiter_remove(ctx, &me);
+    if (rc < 0 && rc != -EBADF && !ctx->failed)
+        ctx_fail(ctx, rc == -ENOMEM ? JET_errOutOfMemory : JET_errDiskIO, "%s: %s returned to "
+                 "a reader", f ? f->name : FS_MANIFEST_NAME, strerror(-rc));
     pthread_mutex_unlock(&ctx->mu);
     return rc;
 }
@@ -1005,7 +1216,7 @@ int fs_op_statfs(fs_ctx *ctx, struct statvfs *sv)
     pthread_mutex_lock(&ctx->mu);
     for (int i = 0; i < ctx->nfiles; i++)
         total += ctx->files[i]->size;
-    total += ctx->label_len + ctx->manifest_len;
+    total += ctx->label_len + ctx->manifest_len + ctx->logman_len;
     memset(sv, 0, sizeof *sv);
     sv->f_bsize = FS_BLKSIZE;
     sv->f_frsize = 4096;
@@ -1046,7 +1257,9 @@ int fs_op_rofs(void)
 
 /* ==== 5. status, commit, decision ======================================= */
 
-/* Is every byte of every engine file produced and delivered?  mu held. */
+/* Is every byte of every engine file produced and returned to a read
+ * call, and every byte of both manifests too?  (With direct_io every read
+ * reaches the driver, so kernel read-ahead cannot count here.)  mu held. */
 static int all_delivered(const fs_ctx *ctx)
 {
     if (!ctx->complete)
@@ -1054,7 +1267,8 @@ static int all_delivered(const fs_ctx *ctx)
     for (int i = 0; i < ctx->nfiles; i++)
         if (!ctx->files[i]->done || ctx->files[i]->delivered != ctx->files[i]->size)
             return 0;
-    return 1;
+    return ctx->man[0]->delivered == ctx->manifest_len &&
+           ctx->man[1]->delivered == ctx->logman_len;
 }
 
 /* The decision for the current state.  ctx->mu held. */
@@ -1065,7 +1279,7 @@ static enum fs_decision decide_locked(const fs_ctx *ctx, const char **reason)
         return FS_DECIDE_ABORT;
     }
     if (!all_delivered(ctx)) {
-        *reason = "not every byte of every file was delivered";
+        *reason = "not every byte of every database, log and manifest was delivered";
         return FS_DECIDE_ABORT;
     }
     switch (ctx->cfg.truncate) {
@@ -1119,6 +1333,12 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
     }
     ctx->finished = 1;
     d = decide_locked(ctx, &reason);
+    if (!ctx->started) {
+        d = FS_DECIDE_ABORT;
+        reason = "the backup never began";
+    }
+    ctx->decision = d;
+    ctx->decision_reason = reason;
     ctx->stop = 1;
     pthread_cond_broadcast(&ctx->cv_prod);
     pthread_cond_broadcast(&ctx->cv_data);
@@ -1157,6 +1377,7 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
 out:
     pthread_mutex_lock(&ctx->mu);
     ctx->decision = d;
+    ctx->ended = 1;
     pthread_mutex_unlock(&ctx->mu);
     fs_spool_close(&ctx->spool);
     return d;
@@ -1193,6 +1414,9 @@ void fs_ctx_free(fs_ctx *ctx)
     free(ctx->buf);
     free(ctx->label);
     free(ctx->manifest);
+    free(ctx->logman);
+    fs_file_free(ctx->man[0]);
+    fs_file_free(ctx->man[1]);
     pthread_cond_destroy(&ctx->cv_prod);
     pthread_cond_destroy(&ctx->cv_data);
     pthread_mutex_destroy(&ctx->mu);
@@ -1225,6 +1449,11 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
         else
             ST("file %s: size not known yet\n", f->name);
     }
+    ST("file manifest: delivered %" PRIu64 " / %zu\n", ctx->man[0] ? ctx->man[0]->delivered : 0,
+       ctx->manifest_len);
+    if (ctx->logs_known)
+        ST("file logs/manifest: delivered %" PRIu64 " / %zu\n",
+           ctx->man[1] ? ctx->man[1]->delivered : 0, ctx->logman_len);
     if (!ctx->logs_known)
         ST("logs: list not known yet\n");
     else
@@ -1237,8 +1466,10 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
         ST("stream re-reads refused: %" PRIu64 "\n", ctx->dropped_reads);
     ST("waiting requests: %d\n", ctx->nwaiting);
     ST("error: %s\n", ctx->failed ? ctx->errmsg : "none");
-    if (ctx->finished)
+    if (ctx->ended)
         ST("umount: done: %s\n", decision_text(d));
+    else if (ctx->finished)
+        ST("umount: deciding: %s (%s)\n", decision_text(d), ctx->decision_reason);
     else
         ST("umount now would: %s (%s)\n", decision_text(d), reason);
     healthy = !ctx->failed;
@@ -1253,6 +1484,16 @@ int fs_commit(fs_ctx *ctx, char *buf, size_t cb)
     int rc;
 
     pthread_mutex_lock(&ctx->mu);
+    if (ctx->finished) {
+        /* the decision is taken (under mu, so it cannot have seen this
+         * commit): say which, and do not pretend the commit counts */
+        snprintf(buf, cb, "commit refused: umount has already decided: %s (%s)%s\n",
+                 decision_text(ctx->decision), ctx->decision_reason,
+                 ctx->ended ? "" : "; ending the backup now");
+        fs_log(LOG_NOTICE, "commit refused: the umount decision was already taken");
+        pthread_mutex_unlock(&ctx->mu);
+        return 1;
+    }
     ctx->commit_requested = 1;
     if (ctx->failed) {
         snprintf(buf, cb, "commit recorded, but the backup failed (%s): umount will abort\n",
@@ -1261,24 +1502,19 @@ int fs_commit(fs_ctx *ctx, char *buf, size_t cb)
     } else if (ctx->cfg.truncate != FS_TRUNC_COMMIT) {
         snprintf(buf, cb, "commit recorded; truncate = %s, so it does not change the umount "
                  "decision\n", fs_conf_truncate_name(ctx->cfg.truncate));
-        rc = 0;
+        rc = 1;
     } else if (!all_delivered(ctx)) {
         snprintf(buf, cb, "commit recorded; not every byte was delivered yet: umount truncates "
                  "only if the copy completes\n");
         rc = 0;
     } else {
-        snprintf(buf, cb, "commit recorded: umount will truncate the logs\n");
+        snprintf(buf, cb, "commit recorded: umount will truncate the logs (unless the "
+                 "engine refuses JetTruncateLogInstance; umount logs the outcome)\n");
         rc = 0;
     }
     fs_log(LOG_NOTICE, "commit requested");
     pthread_mutex_unlock(&ctx->mu);
     return rc;
-}
-
-/* See fsops.h. */
-int fs_ctx_direct_io(const fs_ctx *ctx)
-{
-    return ctx->cfg.direct_io;
 }
 
 /* See fsops.h. */

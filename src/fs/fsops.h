@@ -14,12 +14,22 @@
  * or a memory window plus the spool for bytes nobody asked for yet
  * (policy stream).  Readers wait until the producer has passed their
  * range.  Engine or spool errors fail the backup: EIO for every read of a
- * range not produced, never a short read.
+ * range not produced, never a short read.  Every EIO answered to a reader
+ * (also a refused stream re-read or an interrupted wait) fails the backup
+ * too.  Under stream, the producer leaves the window alone while a woken
+ * reader has not copied its bytes yet.
+ *
+ * Delivery: the bytes returned by fs_op_read per file and per manifest;
+ * the umount decision needs every database, log and manifest byte (the
+ * FUSE adapter serves everything with direct I/O so that the kernel's
+ * read-ahead and page cache cannot add to it).
  *
  * Blocking (D3): readdir/lookup under logs/ waits for the log list, stat
- * of a database whose size is unknown waits for its open, and the
- * manifest waits for the end; while they wait the producer pulls the
- * remaining bytes itself.
+ * of a database whose size is unknown waits for its open, and reading a
+ * manifest waits for the end (their sizes are known earlier: the root
+ * manifest's at start, logs/manifest's with the log list, so stat never
+ * waits for them); while they wait the producer pulls the remaining bytes
+ * itself.
  *
  * Operations return >= 0 or -errno.  Thread safety: every operation may
  * be called concurrently; one mutex (fs_ctx.mu) guards all state, and is
@@ -73,7 +83,8 @@ int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill);
 /* Open for reading; *fh identifies the file for read/release.  Write
  * access -> -EROFS; directories -> -EISDIR. */
 int fs_op_open(fs_ctx *ctx, const char *path, int flags, uint64_t *fh);
-/* Read exactly min(size, st_size - off) bytes, or -EIO; 0 at/after EOF. */
+/* Read exactly min(size, st_size - off) bytes, or -EIO (which fails the
+ * backup); 0 at/after EOF.  Never fewer bytes. */
 int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off);
 int fs_op_release(fs_ctx *ctx, uint64_t fh);
 int fs_op_statfs(fs_ctx *ctx, struct statvfs *sv);
@@ -88,14 +99,15 @@ int fs_op_rofs(void);
  * (no error), 1 when the backup failed. */
 int fs_status(fs_ctx *ctx, char *buf, size_t cb);
 /* Record an explicit commit (truncate = commit).  Writes one line of
- * answer; returns 0, or 1 if the commit cannot lead to truncation (error,
- * or truncate policy is not commit -- still recorded). */
+ * answer.  Returns 0 only when the commit is recorded and can still change
+ * the umount decision (truncate = commit, no error, decision not taken);
+ * 1 when it cannot: the backup failed or truncate is not commit (recorded,
+ * no effect), or fs_ctx_finish already took the decision (not recorded;
+ * the answer names the decision).  Takes ctx->mu, so a commit either
+ * precedes the decision and counts, or follows it and is refused. */
 int fs_commit(fs_ctx *ctx, char *buf, size_t cb);
 /* What fs_ctx_finish would decide now, and why (reason: static string). */
 enum fs_decision fs_would_decide(fs_ctx *ctx, const char **reason);
-
-/* [mount] direct_io of the configuration. */
-int fs_ctx_direct_io(const fs_ctx *ctx);
 
 /* For tests and the benchmark: bytes written to the spool so far. */
 uint64_t fs_spool_bytes(fs_ctx *ctx);

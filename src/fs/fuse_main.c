@@ -20,6 +20,7 @@
 #define FUSE_USE_VERSION 35
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,8 +39,12 @@
 #include "fs/control.h"
 #include "fs/fsops.h"
 #include "fs/log.h"
+#include "fs/spool.h"
 
 #define PROG "esebackupfs"
+/* How long a mount waits for the previous driver of its source to end
+ * that backup after its umount (see fs_claim_take). */
+#define FS_CLAIM_WAIT_S 30
 
 /* Command-line state (one per process run). */
 typedef struct fs_main {
@@ -83,7 +88,8 @@ static fs_ctx *op_ctx(void)
     return fuse_get_context()->private_data;
 }
 
-/* init: freeze-friendly caching, large readahead, no splice/readdirplus. */
+/* init: frozen attributes cached, no kernel read-ahead (every file is
+ * direct I/O, see op_open), no async direct I/O, no splice/readdirplus. */
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
     /* fuse_new got the fs_main (the core did not exist yet); from here on
@@ -97,12 +103,14 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->attr_timeout = 86400.0 * 365;
     cfg->entry_timeout = 86400.0 * 365;
     cfg->negative_timeout = 1.0;
-    conn->max_readahead = 1u << 20;
+    conn->max_readahead = 0;
     if (conn->max_background < 64)
         conn->max_background = 64;
+    /* no async direct I/O: the parts of one large read(2) arrive one
+     * after the other, in order (the stream window relies on it) */
     conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
                               FUSE_CAP_SPLICE_MOVE | FUSE_CAP_READDIRPLUS |
-                              FUSE_CAP_READDIRPLUS_AUTO);
+                              FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO);
     return ctx;
 }
 
@@ -156,7 +164,11 @@ static int op_opendir(const char *path, struct fuse_file_info *fi)
     return 0;
 }
 
-/* open: read-only; page cache kept, no flush, direct_io from the INI. */
+/* open: read-only, no flush, and always direct_io (FOPEN_DIRECT_IO): every
+ * read(2) reaches fs_op_read as it is (no page cache, no kernel
+ * read-ahead), so what the umount decision counts as delivered is what a
+ * reader got, and no read is ever split between the page cache and the
+ * driver (which returned short reads when the driver's part failed). */
 static int op_open(const char *path, struct fuse_file_info *fi)
 {
     fs_ctx *ctx = op_ctx();
@@ -166,9 +178,9 @@ static int op_open(const char *path, struct fuse_file_info *fi)
     if (rc < 0)
         return rc;
     fi->fh = fh;
-    fi->keep_cache = 1;
+    fi->keep_cache = 0;
     fi->noflush = 1;
-    fi->direct_io = fs_ctx_direct_io(ctx);
+    fi->direct_io = 1;
     return 0;
 }
 
@@ -394,8 +406,10 @@ static int parse_args(fs_main *m, int argc, char **argv, char *saved_opts, size_
 
 /* ---- readahead ---- */
 
-/* Find our mount's "maj:min" in /proc/self/mountinfo and raise the bdi's
- * read_ahead_kb so that the kernel sends 1 MiB reads (fuse-notes b.5).
+/* Find our mount's "maj:min" in /proc/self/mountinfo and set the bdi's
+ * read_ahead_kb (fuse-notes b.5): 0, so that no read-ahead can fetch
+ * bytes no reader asked for even on a page-cache path (every file is
+ * direct I/O already; this is the second lock on the same door).
  * Reads no file on the mount itself (that would wait on ourselves). */
 static void tune_readahead(const fs_main *m, unsigned kb)
 {
@@ -435,7 +449,7 @@ static void tune_readahead(const fs_main *m, unsigned kb)
     snprintf(path, sizeof path, "/sys/class/bdi/%s/read_ahead_kb", dev);
     f = fopen(path, "w");
     if (!f || fprintf(f, "%u\n", kb) < 0 || fclose(f) != 0) {
-        fs_log(LOG_WARNING, "readahead: cannot write %s: %s (reads stay at 128 KiB)", path,
+        fs_log(LOG_WARNING, "readahead: cannot write %s: %s", path,
                strerror(errno));
         return;
     }
@@ -630,6 +644,8 @@ static int run(fs_main *m)
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
     struct fuse *f = NULL;
     fs_control *ctl = NULL;
+    fs_claim *claim = NULL;
+    char source[sizeof m->cfg.endpoint + sizeof m->cfg.system_path + sizeof m->cfg.log_path + 32];
     int rc, mounted = 0, status = 1, sig_set = 0;
     size_t k = 0;
 
@@ -657,6 +673,17 @@ static int run(fs_main *m)
         notify(m, err);
         goto out;
     }
+    /* one driver per source at a time: wait here (bounded) while the
+     * driver of a just unmounted mount of it is still ending its backup */
+    if (m->cfg.endpoint[0])
+        snprintf(source, sizeof source, "endpoint %s", m->cfg.endpoint);
+    else
+        snprintf(source, sizeof source, "instance %s %s", m->cfg.system_path, m->cfg.log_path);
+    rc = fs_claim_take(source, FS_CLAIM_WAIT_S, &claim, err, sizeof err);
+    if (rc < 0) {
+        notify(m, err);
+        goto out;
+    }
     rc = fs_backend_open(&m->cfg, &be, err, sizeof err);
     if (rc < 0) {
         notify(m, err);
@@ -680,6 +707,9 @@ static int run(fs_main *m)
         goto out;
     }
     mounted = 1;
+    rc = fs_claim_mounted(claim, m->realmnt);
+    if (rc < 0)
+        fs_log(LOG_WARNING, "cannot record the mount point in the claim: %s", strerror(-rc));
     if (fuse_set_signal_handlers(fuse_get_session(f)) != 0) {
         notify(m, "cannot install signal handlers; backup aborted");
         goto out;
@@ -694,8 +724,7 @@ static int run(fs_main *m)
         notify(m, err);
         goto out;
     }
-    tune_readahead(m, (unsigned)(m->cfg.read_size >> 10) > 1024 ? (unsigned)(m->cfg.read_size >> 10)
-                                                                 : 1024);
+    tune_readahead(m, 0);
     fs_log(LOG_NOTICE, "mounted %s on %s", m->config, m->realmnt);
     pthread_mutex_lock(&fs_fuse_log_state.mu);
     fs_fuse_log_state.capturing = 0;
@@ -739,7 +768,96 @@ out:
     fuse_opt_free_args(&args);
     fs_ctx_free(m->ctx);
     m->ctx = NULL;
+    /* the backup has ended and the engine is closed: a waiting mount of
+     * the same source may begin now */
+    fs_claim_release(claim);
     return status;
+}
+
+/* The spool checks that need no host, run before anything else (no
+ * connection to an endpoint, no JetInit, no backup begun): the spool
+ * directory exists, is a directory, the mounting uid can create a file in
+ * it on a writable filesystem, and it has room for one engine read -- and,
+ * for an in-process source with policy = keep (every byte is spooled), for
+ * the databases' current size, which must also fit the cap (the logs and
+ * the growth while mounted come on top and are only known after the backup
+ * began; running out then fails the backup: EIO, Abort, no truncation).
+ * 0, or -1 with "FILE:LINE: ..." in err. */
+static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
+{
+    char why[512], where[FS_CONF_PATH + 64];
+    uint64_t need = cfg->read_size, dbs = 0;
+    int rc;
+
+    if (!cfg->endpoint[0] && cfg->policy == FS_SPOOL_KEEP) {
+        for (int i = 0; i < cfg->ndatabases; i++) {
+            struct stat st;
+            /* a missing database is the engine's to report (JetInit) */
+            if (stat(cfg->databases[i], &st) == 0 && S_ISREG(st.st_mode))
+                dbs += (uint64_t)st.st_size;
+        }
+        if (dbs > need)
+            need = dbs;
+    }
+    /* keep spools every byte it pulls: a cap below the databases alone
+     * fails for sure */
+    if (cfg->spool_cap && dbs > cfg->spool_cap) {
+        snprintf(err, cb, "%s:%d: cap %" PRIu64 " is less than the databases' %" PRIu64
+                 " bytes, which policy = keep spools; no backup begun", cfg->file,
+                 cfg->spool_cap_line, cfg->spool_cap, dbs);
+        return -1;
+    }
+    rc = fs_spool_check(cfg->spool_dir, need, why, sizeof why);
+    if (rc == 0)
+        return 0;
+    if (cfg->spool_dir_line)
+        snprintf(where, sizeof where, "%s:%d", cfg->file, cfg->spool_dir_line);
+    else
+        snprintf(where, sizeof where, "%s:1: (no [spool] directory, default)", cfg->file);
+    if (rc == -ENOSPC && need > cfg->read_size)
+        snprintf(err, cb, "%s: spool directory %s: %s (policy = keep spools the databases, %" PRIu64
+                 " bytes); no backup begun", where, cfg->spool_dir, why, dbs);
+    else
+        snprintf(err, cb, "%s: spool directory %s: %s; no backup begun", where, cfg->spool_dir,
+                 why);
+    return -1;
+}
+
+/* The in-process source checks that need no engine, run before JetInit
+ * (which would create a new log set in a wrong directory before failing
+ * to attach a missing database): system_path and log_path are
+ * directories, every database is an existing regular file.  0, or -1 with
+ * "FILE:LINE: ..." in err. */
+static int source_precheck(const fs_config *cfg, char *err, size_t cb)
+{
+    const struct {
+        const char *key, *path;
+        int line;
+    } dirs[] = { { "system_path", cfg->system_path, cfg->system_path_line },
+                 { "log_path", cfg->log_path, cfg->log_path_line } };
+    struct stat st;
+    int r;
+
+    if (cfg->endpoint[0])
+        return 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        r = stat(dirs[i].path, &st);
+        if (r < 0 || !S_ISDIR(st.st_mode)) {
+            snprintf(err, cb, "%s:%d: %s %s: %s; no backup begun", cfg->file, dirs[i].line,
+                     dirs[i].key, dirs[i].path, r < 0 ? strerror(errno) : "not a directory");
+            return -1;
+        }
+    }
+    for (int i = 0; i < cfg->ndatabases; i++) {
+        r = stat(cfg->databases[i], &st);
+        if (r < 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, cb, "%s:%d: database %s: %s; no backup begun", cfg->file,
+                     cfg->databases_line, cfg->databases[i],
+                     r < 0 ? strerror(errno) : "not a regular file");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Parent side of daemonizing: wait for "OK" or an error line. */
@@ -779,7 +897,7 @@ static int wait_child(int fd, pid_t pid)
 int main(int argc, char **argv)
 {
     fs_main m;
-    char err[1024], saved[4096];
+    char err[4096], saved[4096];
     struct stat st;
     int rc, pfd[2];
     pid_t pid;
@@ -791,7 +909,9 @@ int main(int argc, char **argv)
     rc = parse_args(&m, argc, argv, saved, sizeof saved);
     if (rc)
         return rc > 0 ? 0 : 1;
-    if (fs_conf_load(m.config, &m.cfg, err, sizeof err) < 0) {
+    if (fs_conf_load(m.config, &m.cfg, err, sizeof err) < 0 ||
+        source_precheck(&m.cfg, err, sizeof err) < 0 ||
+        spool_precheck(&m.cfg, err, sizeof err) < 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return 1;
     }
@@ -809,6 +929,13 @@ int main(int argc, char **argv)
     }
     if (!S_ISDIR(st.st_mode)) {
         fprintf(stderr, PROG ": mount point %s: not a directory\n", m.mountpoint);
+        return 1;
+    }
+    /* the control socket is named after the mount point: a second mount
+     * on top would take it over, so it is refused before anything starts */
+    if (fs_control_is_mounted(m.realmnt) == 1) {
+        fprintf(stderr, PROG ": mount point %s is already an esebackupfs mount; refusing to "
+                "mount on top of it\n", m.mountpoint);
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);

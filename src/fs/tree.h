@@ -6,7 +6,12 @@
  *   /<database>...      the database streams           ino 3..
  *   /logs/              the log files (after the dbs)  ino 3+ndb
  *   /logs/<log>...                                     ino 1000..
- *   /manifest           sizes + SHA-256, comes last    ino 0x7FFFFFFF
+ *   /logs/manifest      log sizes + SHA-256, last      ino 0x7FFFFFFE
+ *   /manifest           db sizes + SHA-256 (and that   ino 0x7FFFFFFF
+ *                       of logs/manifest), comes last
+ * Both manifests have a size known before their contents (fixed-width
+ * fields): the root one at mount, logs/manifest with the log list, so a
+ * stat never waits for the end of the backup.
  * readdir order, inode order and byte/locale name order all put the
  * databases before logs/ and the manifest last (database names are
  * expected to sort before "logs"; the label sorts first).
@@ -29,13 +34,15 @@
 #define FS_INO_FIRST_DB 3
 #define FS_INO_FIRST_LOG 1000
 #define FS_INO_MANIFEST 0x7FFFFFFFu
+#define FS_INO_LOGMAN 0x7FFFFFFEu
 #define FS_LABEL_NAME "backup_label"
 #define FS_MANIFEST_NAME "manifest"
 #define FS_LOGS_NAME "logs"
 #define FS_NONE UINT64_MAX
 #define FS_BLKSIZE (1u << 20)
 
-enum fs_kind { FS_K_NONE, FS_K_ROOT, FS_K_LOGSDIR, FS_K_LABEL, FS_K_DB, FS_K_LOG, FS_K_MANIFEST };
+enum fs_kind { FS_K_NONE, FS_K_ROOT, FS_K_LOGSDIR, FS_K_LABEL, FS_K_DB, FS_K_LOG, FS_K_MANIFEST,
+              FS_K_LOGMAN };
 
 typedef struct fs_range { uint64_t lo, hi; } fs_range;
 

@@ -189,16 +189,17 @@ static JET_ERR new_slot(jet_inst *inst, const char *name, char *path, size_t cb,
     return JET_errSuccess;
 }
 
-/* Open path as dbid, log `type` with body, mark it attached.  inst->lock
- * held. */
-static JET_ERR attach_locked(jet_inst *inst, const char *path, uint32_t dbid,
+/* Open path as dbid (fd: its locked descriptor, or -1 to open and lock
+ * it; consumed either way), log `type` with body, mark it attached.  The
+ * file stays locked while it is attached.  inst->lock held. */
+static JET_ERR attach_locked(jet_inst *inst, const char *path, int fd, uint32_t dbid,
                              uint8_t type, const uint8_t *body, uint32_t cb,
                              bool check_state, jet_db **pdb)
 {
     JET_ERR rc;
     jet_db *db = NULL;
     struct attach_hdr a;
-    JCALL(jdb_open(inst, path, dbid, &db));
+    JCALL(jdb_open(inst, path, fd, dbid, &db));
     if (check_state) {
         if (db->hdr.full_cur.gen_low != 0 && db->hdr.full_cur.gen_high == 0) {
             rc = JET_errSoftRecoveryOnBackupDatabase;
@@ -235,8 +236,11 @@ out:
 
 /*
  * JetCreateDatabaseA -- create and attach a new database and open it for
- * the session.  Errors: JET_errInvalidSesid, JET_errNotInitialized,
+ * the session.  The file is locked (flock) before it is written and while
+ * it stays attached.  Errors: JET_errInvalidSesid, JET_errNotInitialized,
  * JET_errBackupInProgress, JET_errInvalidPath, JET_errDatabaseDuplicate,
+ * JET_errFileAccessDenied (with JET_bitDbOverwriteExisting: another
+ * instance or process holds the file; it is left alone),
  * JET_errTooManyAttachedDatabases, JET_errDiskIO, JET_errLogWriteFail.
  */
 JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
@@ -250,6 +254,7 @@ JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
     uint32_t dbid;
     jf_sig sdb, slog;
     jet_db *db;
+    int fd = -1;
     JET_ERR rc = enter(sesid, &s, &inst);
     if (rc < 0)
         return rc;
@@ -263,7 +268,7 @@ JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
     jf_sig_new(&sdb);
     slog = jlog_signature(inst->log);
     JCALL(jdb_create_file(path, inst->cb_page, inst->cb_record, &sdb, &slog, dbid,
-                          (grbit & JET_bitDbOverwriteExisting) != 0));
+                          (grbit & JET_bitDbOverwriteExisting) != 0, &fd));
     len = strlen(path);
     jf_put32(body, dbid);
     jf_put32(body + 4, inst->cb_record);
@@ -271,7 +276,8 @@ JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
     put_sig(body + 12, &sdb);
     jf_put16(body + 40, (uint16_t)len);
     memcpy(body + 42, path, len);
-    rc = attach_locked(inst, path, dbid, JF_LR_CREATEDB, body, (uint32_t)(42 + len), false, &db);
+    rc = attach_locked(inst, path, fd, dbid, JF_LR_CREATEDB, body, (uint32_t)(42 + len), false,
+                       &db);
     if (rc < 0) {
         jos_unlink(path);
         goto out;
@@ -285,9 +291,12 @@ out:
 }
 
 /*
- * JetAttachDatabaseA -- attach an existing, cleanly shut down database.
+ * JetAttachDatabaseA -- attach an existing, cleanly shut down database and
+ * lock it (exclusive flock, held until it is detached).
  * JET_wrnDatabaseAttached if it already is.  Errors: as create, plus
- * JET_errFileNotFound, JET_errDatabaseCorrupted,
+ * JET_errFileNotFound, JET_errDatabaseCorrupted, JET_errFileAccessDenied
+ * (another instance, in this process or another, has it attached or is
+ * recovering it; nothing is read or written),
  * JET_errSoftRecoveryOnBackupDatabase (an un-restored backup copy),
  * JET_errDatabaseDirtyShutdown, JET_errInvalidDatabaseVersion (page size
  * differs from the instance's).
@@ -311,7 +320,7 @@ JET_ERR JET_API JetAttachDatabaseA(JET_SESID sesid, const char *szFilename, JET_
     jf_put32(body, dbid);
     jf_put16(body + 4, (uint16_t)len);
     memcpy(body + 6, path, len);
-    rc = attach_locked(inst, path, dbid, JF_LR_ATTACH, body, (uint32_t)(6 + len), true, &db);
+    rc = attach_locked(inst, path, -1, dbid, JF_LR_ATTACH, body, (uint32_t)(6 + len), true, &db);
 out:
     leave(inst);
     return rc;

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,30 +98,48 @@ static JET_ERR write_header(jet_inst *inst, int fd, const jf_dbhdr *h, uint32_t 
 }
 
 /*
- * jdb_create_file -- create a database file holding only its header
- * (state JustCreated), durable on return.  The header is written and
- * synced under "<path>.jnew" first and then linked (renamed when
- * overwrite) to path, and the directory synced: path never names a file
- * without a valid header, whatever fails or is torn.  Errors:
- * JET_errDatabaseDuplicate (exists and not overwrite), JET_errInvalidPath,
- * JET_errDiskIO, JET_errDiskFull.
+ * jdb_lock_open -- open the database file at path read-write and take an
+ * exclusive, non-blocking flock on it (ESE's exclusive file sharing: one
+ * open file description, so one instance or recovery, in any process).
+ * With create the file is created (mode 0644) if absent, never truncated.
+ * The lock lives as long as *pfd is open.  Errors: JET_errFileNotFound,
+ * JET_errInvalidPath (a directory of the path is missing),
+ * JET_errFileAccessDenied (permission, read-only file system, or another
+ * holder of the lock), JET_errDiskIO, JET_errDiskFull.
  */
-JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
-                        const jf_sig *sign_db, const jf_sig *sign_log,
-                        uint32_t dbid, bool overwrite)
+JET_ERR jdb_lock_open(const char *path, bool create, int *pfd)
 {
-    char tmp[JF_PATH_MAX + 8];
-    struct stat st;
-    jf_dbhdr h;
-    JET_ERR rc;
-    int fd;
-    if (!overwrite && jos_stat(path, &st) == 0)
-        return JET_errDatabaseDuplicate;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.jnew", path) >= sizeof tmp)
-        return JET_errInvalidPath;
-    fd = jos_open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    JET_ERR rc = JET_errSuccess;
+    int fd = jos_open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    *pfd = -1;
     if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? JET_errInvalidPath : jio_err(errno);
+        return errno == ENOENT ? (create ? JET_errInvalidPath : JET_errFileNotFound)
+               : errno == ENOTDIR ? JET_errInvalidPath
+               : errno == EACCES || errno == EROFS || errno == EPERM ? JET_errFileAccessDenied
+               : jio_err(errno);
+    if (jos_flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = errno == EWOULDBLOCK ? JET_errFileAccessDenied : JET_errDiskIO;
+        goto out;
+    }
+    *pfd = fd;
+    fd = -1;
+out:
+    if (fd >= 0)
+        jos_close(fd);
+    return rc;
+}
+
+/*
+ * jdb_init_fd -- make the open (locked) file fd a new, empty database:
+ * truncate it and write both header copies (state JustCreated), fsynced.
+ * Errors: JET_errDiskIO, JET_errDiskFull, JET_errOutOfMemory.
+ */
+JET_ERR jdb_init_fd(int fd, uint32_t cb_page, uint32_t cb_record, const jf_sig *sign_db,
+                    const jf_sig *sign_log, uint32_t dbid)
+{
+    jf_dbhdr h;
+    if (jos_ftruncate(fd, 0) != 0)
+        return JET_errDiskIO;
     memset(&h, 0, sizeof h);
     h.magic = JF_DB_MAGIC;
     h.version = JF_DB_VERSION;
@@ -131,30 +150,102 @@ JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
     h.cb_page = cb_page;
     h.cb_record = cb_record;
     jf_logtime_from_time(&h.time_attach, time(NULL));
-    rc = write_header(NULL, fd, &h, cb_page);
-    if (jos_close(fd) != 0 && rc == 0)
-        rc = JET_errDiskIO;
-    if (rc < 0)
-        goto out;
-    if (!overwrite && jos_link(tmp, path) != 0) {
-        if (errno == EEXIST) {
-            rc = JET_errDatabaseDuplicate;
+    return write_header(NULL, fd, &h, cb_page);
+}
+
+/* Whether fd is the file that path names now (same device and inode). */
+static bool same_file(int fd, const char *path)
+{
+    struct stat a, b;
+    return jos_fstat(fd, &a) == 0 && jos_stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/*
+ * jdb_create_file -- create a database file holding only its header
+ * (state JustCreated), durable on return.  The header is written and
+ * synced under "<path>.jnew" first and then linked (renamed when
+ * overwrite, or without hard links) to path, and the directory synced:
+ * path never names a file without a valid header, whatever fails or is
+ * torn.  The .jnew file is locked (jdb_lock_open) before anything is
+ * written to it and keeps that lock at path, so path never names an
+ * unlocked new file; with overwrite an existing file at path is locked
+ * first and left alone if another holder has it.  With pfd the locked
+ * descriptor of the file now at path is returned (for jdb_open), else
+ * closed.  Errors: JET_errDatabaseDuplicate (exists and not overwrite),
+ * JET_errFileAccessDenied (path or its .jnew held by another holder),
+ * JET_errInvalidPath, JET_errDiskIO, JET_errDiskFull.
+ */
+JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
+                        const jf_sig *sign_db, const jf_sig *sign_log,
+                        uint32_t dbid, bool overwrite, int *pfd)
+{
+    char tmp[JF_PATH_MAX + 8];
+    struct stat st;
+    JET_ERR rc = JET_errSuccess;
+    int fd = -1, old = -1;
+    bool own_tmp = false, placed = false;
+    if (pfd != NULL)
+        *pfd = -1;
+    if (!overwrite && jos_stat(path, &st) == 0)
+        return JET_errDatabaseDuplicate;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.jnew", path) >= sizeof tmp)
+        return JET_errInvalidPath;
+    if (overwrite) {
+        /* the file being replaced: nobody else may be using it */
+        rc = jdb_lock_open(path, false, &old);
+        if (rc == JET_errFileNotFound)
+            rc = JET_errSuccess;
+        if (rc < 0)
             goto out;
-        }
-        if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP) {
+        /* a .jnew left linked to it by a crash is only a second name */
+        if (old >= 0 && same_file(old, tmp) && jos_unlink(tmp) != 0) {
             rc = jio_err(errno);
             goto out;
         }
-        overwrite = true; /* no hard links here: rename (checked absent above) */
     }
-    if (overwrite && jos_rename(tmp, path) != 0) {
-        rc = jio_err(errno);
+    /* Lock the temporary before writing it (never O_TRUNC: a concurrent
+     * creator holding it is refused, not clobbered), then make sure the
+     * name still leads to the locked file (it was not placed meanwhile). */
+    JCALL(jdb_lock_open(tmp, true, &fd));
+    if (!same_file(fd, tmp)) {
+        rc = JET_errFileAccessDenied;
         goto out;
     }
+    own_tmp = true;
+    JCALL(jdb_init_fd(fd, cb_page, cb_record, sign_db, sign_log, dbid));
+    if (!overwrite) {
+        if (jos_link(tmp, path) == 0) {
+            placed = true;
+        } else if (errno == EEXIST) {
+            rc = JET_errDatabaseDuplicate;
+            goto out;
+        } else if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP) {
+            rc = jio_err(errno);
+            goto out;
+        }
+        /* else no hard links here: rename (checked absent above) */
+    }
+    if (!placed) {
+        if (jos_rename(tmp, path) != 0) {
+            rc = jio_err(errno);
+            goto out;
+        }
+        placed = true;
+        own_tmp = false; /* the name is gone */
+    }
     rc = jio_err(jio_fsync_dir(path));
+    if (rc == 0 && pfd != NULL) {
+        *pfd = fd;
+        fd = -1;
+    }
 out:
-    if (!(rc == 0 && overwrite))
-        (void)jos_unlink(tmp); /* best effort: only a leftover temporary name */
+    if (own_tmp)
+        (void)jos_unlink(tmp); /* best effort (still locked): only a temporary name */
+    if (fd >= 0)
+        jos_close(fd);
+    if (old >= 0)
+        jos_close(old);
     return rc;
 }
 
@@ -208,18 +299,24 @@ JET_ERR jdb_read_header_file(const char *path, jf_dbhdr *h)
 
 /*
  * jdb_open -- open an existing database file for use by inst under dbid.
- * Errors: JET_errFileNotFound, JET_errFileAccessDenied,
+ * fd is a descriptor from jdb_create_file/jdb_lock_open (ownership passes
+ * to the jet_db, also on failure), or -1 to open and lock abspath here.
+ * The flock is held until jdb_close.  Errors: JET_errFileNotFound,
+ * JET_errFileAccessDenied (also: another instance or process has it),
  * JET_errDatabaseCorrupted, JET_errDiskIO, JET_errOutOfMemory.
  */
-JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pdb)
+JET_ERR jdb_open(jet_inst *inst, const char *abspath, int fd, uint32_t dbid, jet_db **pdb)
 {
     JET_ERR rc = JET_errSuccess;
     struct stat st;
     jet_db *db = calloc(1, sizeof *db);
     *pdb = NULL;
-    if (db == NULL)
+    if (db == NULL) {
+        if (fd >= 0)
+            jos_close(fd);
         return JET_errOutOfMemory;
-    db->fd = -1;
+    }
+    db->fd = fd;
     db->inst = inst;
     db->dbid = dbid;
     snprintf(db->path, sizeof db->path, "%s", abspath);
@@ -231,12 +328,8 @@ JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pd
         goto out;
     }
     pthread_mutex_init(&db->cache->mu, NULL);
-    db->fd = jos_open(abspath, O_RDWR | O_CLOEXEC);
-    if (db->fd < 0) {
-        rc = errno == ENOENT ? JET_errFileNotFound
-             : errno == EACCES || errno == EROFS ? JET_errFileAccessDenied : JET_errDiskIO;
-        goto out;
-    }
+    if (db->fd < 0)
+        JCALL(jdb_lock_open(abspath, false, &db->fd));
     JCALL(read_header(db->fd, &db->hdr));
     db->cb_page = db->hdr.cb_page;
     db->cb_record = db->hdr.cb_record;

@@ -10,13 +10,22 @@
  * libjet's own fields live in an "extension area" that ESE leaves zero; see
  * docs/formats.md.
  *
- * Checksums (spec 6.2, "old format"):
+ * Checksums (docs/formats.md "Checksums"):
  *  - header blocks (DB header, trailer, log header, checkpoint): u32 at
- *    offset 0 = 0x89ABCDEF ^ XOR of every other LE u32 word of the block;
- *  - DB pages and log segments: u64 at offset 0 = (pgno << 32) | xor32 where
- *    xor32 = 0x89ABCDEF ^ XOR of the LE u32 words from offset 8 to the end;
- *    for log segments "pgno" is the segment index in the file.
+ *    offset 0 = 0x89ABCDEF ^ XOR of every other LE u32 word of the block
+ *    (spec 6.2, "old format");
+ *  - log segments, and DB pages written by older libjet ("XOR format"):
+ *    u64 at offset 0 = (pgno << 32) | xor32 where xor32 = 0x89ABCDEF ^ XOR
+ *    of the LE u32 words from offset 8 to the end; for log segments "pgno"
+ *    is the segment index in the file;
+ *  - DB pages written now ("CRC format", JF_PG_*): four CRC-32C values at
+ *    offsets 0..15, one per 4-byte lane (words 4+s, 8+s, 12+s, ... for lane
+ *    s), the page number at 16 and the format mark at 20 and at 36.  Any
+ *    change confined to 8 contiguous bytes of such a page is detected.
  *    An all-zero page or segment is "blank" and always verifies.
+ *
+ * The CRC-32C code uses the SSE4.2 instruction when the CPU has it and a
+ * table otherwise (same results); the choice is made per call, no state.
  *
  * Decoders never trust their input: every length and count is checked
  * against the buffer, and a failure returns a Jet error, never crashes.
@@ -99,11 +108,45 @@ uint32_t jf_xor32(const void *p, size_t cb); /* XOR of LE u32 words, cb % 4 == 0
 uint32_t jf_hdr_checksum(const void *blk, size_t cb);
 void jf_hdr_seal(void *blk, size_t cb);
 bool jf_hdr_ok(const void *blk, size_t cb);
+
+/* CRC-32C (Castagnoli, reflected, init and final XOR 0xFFFFFFFF; RFC 3720
+ * B.4).  impl selects the code path: JF_CRC_AUTO (hardware if available),
+ * JF_CRC_SW (table) or JF_CRC_HW (SSE4.2 crc32).  Both functions return
+ * false, and leave the output untouched, only for JF_CRC_HW on a CPU (or
+ * build) without the instruction. */
+enum { JF_CRC_AUTO = 0, JF_CRC_SW = 1, JF_CRC_HW = 2 };
+bool jf_crc_hw_available(void);
+bool jf_crc32c(int impl, const void *p, size_t cb, uint32_t *crc);
+
+/* ---- database page checksums ----
+ * CRC format layout (the 40-byte page header; records start at 40): */
+#define JF_PG_CRC 0       /* 4 x u32: CRC-32C of lanes 0..3 */
+#define JF_PG_LANES 4
+#define JF_PG_PGNO 16     /* u32 page number */
+#define JF_PG_MARK1 20    /* u32 JF_PG_MAGIC */
+#define JF_PG_MARK2 36    /* u32 JF_PG_MAGIC (ESE's fFlags field; bit 0x2000 clear) */
+#define JF_PG_MAGIC 0x32435243u /* "CRC2" */
+/* Lane CRCs of a page (cb a multiple of 16, >= 32): out[s] = CRC-32C of
+ * the bytes of words 4+s, 8+s, ... in address order.  false only as for
+ * jf_crc32c. */
+bool jf_page_crc_lanes(int impl, const void *page, size_t cb, uint32_t out[JF_PG_LANES]);
+/* XOR-format checksum value (pgno << 32 | xor32) of a page or segment. */
 uint64_t jf_page_checksum(const void *page, size_t cb, uint32_t pgno);
+/* Seal a database page for pgno in the CRC format: writes the page number,
+ * both format marks and the lane CRCs (bytes 0..23 and 36..39; bytes 24..35
+ * and the records are covered, not changed).  Does nothing unless cb is a
+ * supported page size (2..32 KiB, a power of two). */
 void jf_page_seal(void *page, size_t cb, uint32_t pgno);
-/* 0 if the page verifies for pgno or is blank; JET_errReadPgnoVerifyFailure
- * (-1118) if it verifies for another pgno; JET_errReadVerifyFailure (-1018)
- * otherwise. */
+/* Seal in the XOR format (what libjet wrote before the CRC format; kept
+ * for log segments and for tests of old files). */
+void jf_page_seal_xor(void *page, size_t cb, uint32_t pgno);
+/* Format of a page: blank, XOR, CRC, or bad (the two marks disagree). */
+enum { JF_PGFMT_BAD = -1, JF_PGFMT_BLANK = 0, JF_PGFMT_XOR = 1, JF_PGFMT_CRC = 2 };
+int jf_page_format(const void *page, size_t cb);
+/* 0 if the page verifies for pgno (in the format its marks name) or is
+ * blank; JET_errReadPgnoVerifyFailure (-1118) if it verifies but holds
+ * another pgno; JET_errReadVerifyFailure (-1018) otherwise (also for marks
+ * that disagree, or an unsupported cb). */
 long jf_page_verify(const void *page, size_t cb, uint32_t pgno);
 
 /* ---- database header (pages 0 and 1; spec 6.2 DBFILEHDR offsets) ---- */

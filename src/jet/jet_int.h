@@ -76,6 +76,13 @@ struct jet_inst {
     /* parameters (absolute paths with a trailing '/') */
     char sys_path[JF_PATH_MAX];
     char log_path[JF_PATH_MAX];
+    /* JET_paramAlternateDatabaseRecoveryPath ("" = unset).  Soft recovery
+     * opens only the instance's own database files: a database recorded in
+     * the logs is used at its recorded path when that path is in sys_path or
+     * log_path, else the file of the same name in log_path (a copied or
+     * moved instance directory recovers its own copy); with this parameter
+     * always the file of that name in alt_db_path. */
+    char alt_db_path[JF_PATH_MAX];
     char base[JET_BASE_NAME_LENGTH + 1];
     unsigned log_kib;              /* JET_paramLogFileSize */
     bool circular;
@@ -145,7 +152,8 @@ void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
  *   ckpt.written         checkpoint written, circular deletion not done
  *   ckpt.deleting        circular deletion: oldest log deleted, others not
  *   db.hdr.copy0         database header copy 0 written, copy 1 not yet
- *   init.archived        JetInit: recovered <base>.log archived, the new
+ *   init.archived        JetInit: recovered <base>.log archived (hard
+ *                        link: <base>.log still there), the new
  *                        generation not created yet
  * tests/test_engine_crash.c kills a writer at each of them. */
 JET_ERR jinst_set_fault_hook(JET_INSTANCE instance,
@@ -247,14 +255,36 @@ struct jet_db {
     bool bk_in_session, bk_copy_done;
 };
 
-/* Create a new database file (JustCreated header, no data pages). */
+/* Database file ownership: every database file an instance attaches or
+ * recovery/restore replays into is held open with an exclusive flock
+ * (jdb_lock_open) for the life of that use, so a second holder -- another
+ * process, another instance of this process, a recovery run from a copied
+ * instance directory -- gets JET_errFileAccessDenied before it reads or
+ * writes anything.  Plain reads (backup page reads through the holder's
+ * descriptor, JetLibVerifyDatabaseFile, header peeks) take no lock. */
+/* Open path O_RDWR (create: O_CREAT, never truncating) and flock it
+ * LOCK_EX|LOCK_NB; *pfd gets the descriptor.  Errors: JET_errFileNotFound,
+ * JET_errInvalidPath, JET_errFileAccessDenied, JET_errDiskIO. */
+JET_ERR jdb_lock_open(const char *path, bool create, int *pfd);
+/* Truncate the locked file fd and write a new JustCreated header (both
+ * copies, fsynced).  Errors: JET_errDiskIO, JET_errDiskFull. */
+JET_ERR jdb_init_fd(int fd, uint32_t cb_page, uint32_t cb_record, const jf_sig *sign_db,
+                    const jf_sig *sign_log, uint32_t dbid);
+/* Create a new database file (JustCreated header, no data pages), locked
+ * before anything is written; with pfd the locked descriptor is returned
+ * (pass it to jdb_open), else it is closed.  Errors:
+ * JET_errDatabaseDuplicate, JET_errFileAccessDenied, JET_errInvalidPath,
+ * JET_errDiskIO, JET_errDiskFull. */
 JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
                         const jf_sig *sign_db, const jf_sig *sign_log,
-                        uint32_t dbid, bool overwrite);
-/* Open an existing database file; reads and verifies the header (either
- * copy).  Errors: JET_errFileNotFound, JET_errDatabaseCorrupted,
- * JET_errFileAccessDenied, JET_errDiskIO. */
-JET_ERR jdb_open(jet_inst *inst, const char *abspath, uint32_t dbid, jet_db **pdb);
+                        uint32_t dbid, bool overwrite, int *pfd);
+/* Open an existing database file (fd: a locked descriptor from
+ * jdb_create_file/jdb_lock_open, owned from here on, or -1 to open and
+ * lock abspath); reads and verifies the header (either copy).  The lock is
+ * held until jdb_close.  Errors: JET_errFileNotFound,
+ * JET_errDatabaseCorrupted, JET_errFileAccessDenied (also: locked by
+ * another holder), JET_errDiskIO. */
+JET_ERR jdb_open(jet_inst *inst, const char *abspath, int fd, uint32_t dbid, jet_db **pdb);
 void jdb_close(jet_db *db);
 /* Read and verify the header of a database file without opening it as a
  * database.  Errors: JET_errFileNotFound, JET_errFileAccessDenied,
@@ -327,6 +357,7 @@ typedef struct jet_redo_args {
     const char *(*map)(void *arg, const char *orig_path);
     void *map_arg;
     const jf_sig *sign_log;        /* expected log signature (NULL: take first) */
+    const char *cur_path;          /* the current log (NULL: <log_dir><base>.log) */
     unsigned cb_page_default;
     /* results */
     jf_lgpos end;                  /* position after the last record */
@@ -335,13 +366,29 @@ typedef struct jet_redo_args {
     jf_sig sign_log_seen;
     jf_attach_list attach_end;     /* attachments at the end */
 } jet_redo_args;
-/* Replays committed records into the database files directly (pread /
- * pwrite of whole pages, page checksums recomputed), fsyncs them, and marks
- * every database it touched clean (dbstate CLEAN, lgpos_consistent = end).
- * Refuses an un-restored backup copy (full_cur.gen_low != 0 and
- * gen_high == 0) with JET_errSoftRecoveryOnBackupDatabase.
- * Errors: JET_errMissingLogFile, JET_errLogFileCorrupt,
- * JET_errBadLogSignature, JET_errDatabaseCorrupted, JET_errDiskIO. */
+/* Two passes.  The first only reads: every log file of the range must be
+ * present (else JET_errMissingLogFile), carry its generation and the
+ * stream's signature (JET_errBadLogSignature), chain to the one before by
+ * tmPrevGen (JET_errInvalidLogSequence) and parse to its end
+ * (JET_errLogFileCorrupt), a file where the logs create a database must be
+ * one they create there (JET_errBadDbSignature), and one they attach must
+ * not be dirty under another stream (JET_errBadLogSignature) -- so a
+ * missing, foreign or damaged log or database changes nothing.  The second replays committed records into the database files
+ * directly (pread / pwrite of whole pages, page checksums recomputed),
+ * fsyncs them, and marks every database it touched clean (dbstate CLEAN,
+ * lgpos_consistent = end).  Each database is opened through map and locked
+ * (jdb_lock_open) for the whole replay.  Before the first record is
+ * replayed, every database attached at the start position is opened and
+ * its header's log signature compared with the stream's
+ * (JET_errBadLogSignature: the file belongs to another log stream); a
+ * database the logs need that is missing gives
+ * JET_errAttachedDatabaseMismatch (ESE's name), also for a database the
+ * logs create when map relocates it and nothing is there (checked in the
+ * first pass: recovery creates files only where the logs named them).  Refuses an un-restored
+ * backup copy (full_cur.gen_low != 0 and gen_high == 0) with
+ * JET_errSoftRecoveryOnBackupDatabase.
+ * Errors also: JET_errFileAccessDenied (another holder has a database),
+ * JET_errDatabaseCorrupted, JET_errDiskIO. */
 JET_ERR jet_redo(jet_redo_args *a);
 
 /* ---- backup.c hooks called by the engine ---- */

@@ -29,6 +29,14 @@ extern "C" {
 #define JETLIB_paramRecordSize 0x10001 /* bytes per record for new databases, 8..1024 */
 #define JETLIB_paramCheckpointKiB 0x10002 /* log bytes between checkpoints (default 4 x log size) */
 
+/* ESE's recovery-only parameter (esent.h id 113), a directory: soft
+ * recovery opens every database recorded in the logs under its file name in
+ * this directory instead of the recorded path (docs/architecture.md,
+ * "Recovery opens only the instance's own databases"). */
+#ifndef JET_paramAlternateDatabaseRecoveryPath
+#define JET_paramAlternateDatabaseRecoveryPath 113
+#endif
+
 /* Records.  Errors: JET_errInvalidSesid, JET_errInvalidDatabaseId,
  * JET_errNotInTransaction (write/lock outside a transaction),
  * JET_errWriteConflict, JET_errInvalidParameter (cb > record size),
@@ -45,6 +53,11 @@ JET_ERR JetLibGetRecordSize(JET_SESID sesid, JET_DBID dbid, unsigned long *pcb);
 /* "JET_errBackupInProgress" for -505; "JET_errUnknown" when unknown.
  * The returned string is static. */
 const char *JetLibErrorName(JET_ERR err);
+/* The name table (jet_errors.def without its aliases): its size, and entry
+ * i's code and name (*pname = NULL and 0 when i is out of range).  For
+ * tests and tools that list every code.  Pure, thread-safe. */
+size_t JetLibErrorCount(void);
+JET_ERR JetLibErrorAt(size_t i, const char **pname);
 
 /* Offline check of a database file: header (either copy) and every page's
  * checksum and page number.  Returns 0 or the first error; *pcpages gets

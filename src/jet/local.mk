@@ -1,7 +1,7 @@
 # libjet: the POSIX Jet engine (static, not installed)
 noinst_LIBRARIES += src/jet/libjet.a
 src_jet_libjet_a_SOURCES = \
-	src/jet/jet.h src/jet/jetlib.h src/jet/jet_int.h \
+	src/jet/jet.h src/jet/jet_errors.def src/jet/jetlib.h src/jet/jet_int.h \
 	src/jet/format.h src/jet/format.c \
 	src/jet/rangelock.c \
 	src/jet/os.h src/jet/os.c \

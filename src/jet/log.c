@@ -244,9 +244,11 @@ void jlog_prepare_next(jet_log *log)
 }
 
 /* Make <base>.log generation gen the current file (creating it via the
- * tmp file when needed) and reset the in-memory image.  log->mu held or
- * log private. */
-static JET_ERR start_generation(jet_log *log, uint32_t gen, jf_logtime tprev)
+ * tmp file when needed) and reset the in-memory image.  ready: the tmp
+ * file already holds this final header for gen (a roll wrote it before
+ * archiving), else NULL.  log->mu held or log private. */
+static JET_ERR start_generation(jet_log *log, uint32_t gen, jf_logtime tprev,
+                                const jf_loghdr *ready)
 {
     char name[64], cur[JF_PATH_MAX + 64], tmp[JF_PATH_MAX + 64];
     jf_loghdr h;
@@ -261,11 +263,15 @@ static JET_ERR start_generation(jet_log *log, uint32_t gen, jf_logtime tprev)
     /* Write a fresh header for gen into the tmp file and rename it in:
      * the header must carry the attach list and checkpoint as of now.  A
      * pre-created tmp file only needs the header. */
-    make_header(log, gen, tprev, &h);
-    if (log->tmp_ready)
-        rc = rewrite_header(tmp, &h);
-    if (!log->tmp_ready || rc < 0)
-        rc = create_file(tmp, &h, log->inst->log_kib, false);
+    if (ready != NULL) {
+        h = *ready;
+    } else {
+        make_header(log, gen, tprev, &h);
+        if (log->tmp_ready)
+            rc = rewrite_header(tmp, &h);
+        if (!log->tmp_ready || rc < 0)
+            rc = create_file(tmp, &h, log->inst->log_kib, false);
+    }
     log->tmp_ready = false;
     if (rc < 0)
         goto out;
@@ -322,7 +328,7 @@ JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
         goto out;
     }
     log->chk = (jf_lgpos){ JF_SEG_HDR, 1, (int32_t)gen };
-    JCALL(start_generation(log, gen, time_prev));
+    JCALL(start_generation(log, gen, time_prev, NULL));
     JCALL(precreate_tmp(log, log->gen, log->time_create));
     log->tmp_ready = true;
     *plog = log;
@@ -411,7 +417,8 @@ static JET_ERR flush_locked(jet_log *log)
  * pre-creation to finish, before anything is changed. */
 static JET_ERR roll_locked(jet_log *log)
 {
-    char name[64], cur[JF_PATH_MAX + 64], arc[JF_PATH_MAX + 64];
+    char name[64], cur[JF_PATH_MAX + 64], arc[JF_PATH_MAX + 64], tmp[JF_PATH_MAX + 64];
+    jf_loghdr h;
     JET_ERR rc;
     /* Wait out a running flusher and a tmp pre-creation first: from here
      * to the end the lock is held without a break, so no record can go
@@ -430,12 +437,32 @@ static JET_ERR roll_locked(jet_log *log)
     path_join(arc, sizeof arc, log->inst->log_path, name);
     if (log->gen + 1 > JF_GEN_MAX)
         return JET_errLogSequenceEnd;
+    /* The next generation's file exists, with its final header, before
+     * <base>.log is archived, so recovery tells a crash between the two
+     * renames (tmp of gen + 1 present) from a lost current log
+     * (JET_errMissingLogFile), and nothing but the renames lies between
+     * them.  Its directory entry is durable before the archive rename can
+     * be (a pre-created tmp file was only fdatasynced). */
+    jf_tmp_log_name(name, sizeof name, log->inst->base, log->inst->legacy);
+    path_join(tmp, sizeof tmp, log->inst->log_path, name);
+    make_header(log, log->gen + 1, log->time_create, &h);
+    rc = JET_errSuccess;
+    if (log->tmp_ready)
+        rc = rewrite_header(tmp, &h);
+    if (!log->tmp_ready || rc < 0)
+        rc = create_file(tmp, &h, log->inst->log_kib, false);
+    log->tmp_ready = rc == 0;
+    if (rc < 0)
+        return rc;
+    rc = fsync_dir(log->inst->log_path);
+    if (rc < 0)
+        return rc;
     if (jos_rename(cur, arc) != 0) {
         set_failed(log, JET_errLogWriteFail);
         return JET_errLogWriteFail;
     }
     jinst_fault(log->inst, "log.roll.archived");
-    rc = start_generation(log, log->gen + 1, log->time_create);
+    rc = start_generation(log, log->gen + 1, log->time_create, &h);
     if (rc < 0)
         set_failed(log, rc);
     pthread_cond_broadcast(&log->cv);

@@ -49,8 +49,18 @@ typedef struct rdb {
     uint32_t npages;
 } rdb;
 
+/* A CREATEDB (or, attach, an ATTACH) record seen by the first pass. */
+typedef struct created {
+    char orig[JF_PATH_MAX];
+    jf_sig sign_db;
+    bool attach;
+} created;
+
 typedef struct redo {
     jet_redo_args *a;
+    bool dry;                  /* first pass: read and check only */
+    created *cr;               /* CREATEDB records of the range (first pass) */
+    size_t ncr, cap_cr;
     rdb *db[JF_MAX_DBS + 1];
     jf_lgpos pos;              /* current position (for headers) */
 } redo;
@@ -142,8 +152,14 @@ typedef struct create_info {
     jf_sig sign_db;
 } create_info;
 
-/* Open (or, for CREATEDB, create) the database attached at orig as dbid. */
-static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_info *ci)
+/* Open (or, for CREATEDB, create) the database attached at orig as dbid,
+ * mapped through a->map and locked for the rest of the replay.  start: it
+ * is attached at the start position, so its header must carry the log
+ * stream's signature (JET_errBadLogSignature).  A database the logs need
+ * that is missing: JET_errAttachedDatabaseMismatch.  In the dry pass only
+ * dbid is checked. */
+static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_info *ci,
+                        bool start)
 {
     const char *path;
     rdb *d;
@@ -151,6 +167,8 @@ static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_i
     JET_ERR rc = JET_errSuccess;
     if (dbid < 1 || dbid > JF_MAX_DBS)
         return JET_errLogFileCorrupt;
+    if (r->dry)
+        return JET_errSuccess;
     if (r->db[dbid] != NULL) {
         rc = rdb_close(r->db[dbid], r->pos, true);
         r->db[dbid] = NULL;
@@ -168,22 +186,32 @@ static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_i
         return JET_errSuccess;
     }
     snprintf(d->path, sizeof d->path, "%s", path);
+    /* lock first: nothing is read or written while another holds it */
+    rc = jdb_lock_open(d->path, ci != NULL, &d->fd);
+    if (rc == JET_errFileNotFound)
+        rc = JET_errAttachedDatabaseMismatch;
+    if (rc < 0)
+        goto out;
     if (ci != NULL) {
         jf_dbhdr old;
-        bool same = jdb_read_header_file(path, &old) == 0 && jf_sig_eq(&old.sign_db, &ci->sign_db);
+        bool same = jdb_read_header_file(d->path, &old) == 0 &&
+                    jf_sig_eq(&old.sign_db, &ci->sign_db);
         if (!same) {
             jf_sig sl = r->a->sign_log_seen;
-            JCALL(jdb_create_file(path, ci->cb_page, ci->cb_record, &ci->sign_db, &sl, dbid, true));
+            JCALL(jdb_init_fd(d->fd, ci->cb_page, ci->cb_record, &ci->sign_db, &sl, dbid));
         }
     }
-    JCALL(jdb_read_header_file(path, &d->hdr));
+    JCALL(jdb_read_header_file(d->path, &d->hdr));
     if (d->hdr.full_cur.gen_low != 0 && d->hdr.full_cur.gen_high == 0) {
         rc = JET_errSoftRecoveryOnBackupDatabase;
         goto out;
     }
-    d->fd = jos_open(path, O_RDWR | O_CLOEXEC);
-    if (d->fd < 0 || jos_fstat(d->fd, &st) != 0) {
-        rc = errno == ENOENT ? JET_errFileNotFound : JET_errDiskIO;
+    if (start && !jf_sig_eq(&d->hdr.sign_log, &r->a->sign_log_seen)) {
+        rc = JET_errBadLogSignature; /* the file belongs to another log stream */
+        goto out;
+    }
+    if (jos_fstat(d->fd, &st) != 0) {
+        rc = JET_errDiskIO;
         goto out;
     }
     d->cb_page = d->hdr.cb_page;
@@ -306,6 +334,66 @@ static JET_ERR get_path(const uint8_t *b, uint32_t cb, uint32_t at, char *out)
     return JET_errSuccess;
 }
 
+/* First pass: remember that the logs create a database at orig with
+ * signature sig, or (attach, sig NULL) attach one there.
+ * JET_errOutOfMemory. */
+static JET_ERR note_created(redo *r, const char *orig, const jf_sig *sig, bool attach)
+{
+    if (r->ncr == r->cap_cr) {
+        size_t cap = r->cap_cr != 0 ? 2 * r->cap_cr : 8;
+        created *n = realloc(r->cr, cap * sizeof *n);
+        if (n == NULL)
+            return JET_errOutOfMemory;
+        r->cr = n;
+        r->cap_cr = cap;
+    }
+    snprintf(r->cr[r->ncr].orig, sizeof r->cr[r->ncr].orig, "%s", orig);
+    if (sig != NULL)
+        r->cr[r->ncr].sign_db = *sig;
+    r->cr[r->ncr].attach = attach;
+    r->ncr++;
+    return JET_errSuccess;
+}
+
+/* After the first pass, before anything is written: a file standing where
+ * the logs create a database must be one of the databases the logs create
+ * there (replaying the create re-initialises it), never another database
+ * (JET_errBadDbSignature).  A database the map relocates (a copied
+ * instance directory, JET_paramAlternateDatabaseRecoveryPath) must exist
+ * there: recovery does not create files in a place the logs never named
+ * (JET_errAttachedDatabaseMismatch).  A database the logs attach that is
+ * in dirty state under another log stream is that stream's to recover
+ * (JET_errBadLogSignature; attach needs a clean database, so no crash of
+ * this stream leaves one).  Reads headers only. */
+static JET_ERR check_created(redo *r)
+{
+    for (size_t i = 0; i < r->ncr; i++) {
+        const char *path = r->a->map(r->a->map_arg, r->cr[i].orig);
+        jf_dbhdr h;
+        bool known = false;
+        JET_ERR hrc;
+        if (path == NULL)
+            continue; /* not replayed */
+        hrc = jdb_read_header_file(path, &h);
+        if (r->cr[i].attach) {
+            if (hrc == 0 && h.dbstate == JF_DBSTATE_DIRTY &&
+                !jf_sig_eq(&h.sign_log, &r->a->sign_log_seen))
+                return JET_errBadLogSignature;
+            continue; /* a missing one fails when the replay reaches it */
+        }
+        if (hrc == JET_errFileNotFound && strcmp(path, r->cr[i].orig) != 0)
+            return JET_errAttachedDatabaseMismatch;
+        if (hrc != 0)
+            continue; /* absent or not a database header: re-created */
+        for (size_t j = 0; j < r->ncr && !known; j++)
+            known = !r->cr[j].attach && strcmp(r->cr[j].orig, r->cr[i].orig) == 0 &&
+                    jf_sig_eq(&r->cr[j].sign_db, &h.sign_db);
+        if (!known)
+            return JET_errBadDbSignature;
+    }
+    return JET_errSuccess;
+}
+
 /* Apply one record of any type. */
 static JET_ERR redo_record(redo *r, uint8_t type, const uint8_t *b, uint32_t cb)
 {
@@ -322,13 +410,17 @@ static JET_ERR redo_record(redo *r, uint8_t type, const uint8_t *b, uint32_t cb)
         ci.cb_page = jf_get32(b + 8);
         get_sig(b + 12, &ci.sign_db);
         JCALL(get_path(b, cb, 40, path));
-        return rdb_open(r, jf_get32(b), path, &ci);
+        if (r->dry)
+            JCALL(note_created(r, path, &ci.sign_db, false));
+        return rdb_open(r, jf_get32(b), path, &ci, false);
     }
     case JF_LR_ATTACH:
         if (cb < 6)
             return JET_errLogFileCorrupt;
         JCALL(get_path(b, cb, 4, path));
-        return rdb_open(r, jf_get32(b), path, NULL);
+        if (r->dry)
+            JCALL(note_created(r, path, NULL, true));
+        return rdb_open(r, jf_get32(b), path, NULL, false);
     case JF_LR_DETACH: {
         uint32_t dbid;
         if (cb < 4)
@@ -336,6 +428,8 @@ static JET_ERR redo_record(redo *r, uint8_t type, const uint8_t *b, uint32_t cb)
         dbid = jf_get32(b);
         if (dbid < 1 || dbid > JF_MAX_DBS)
             return JET_errLogFileCorrupt;
+        if (r->dry)
+            return JET_errSuccess;
         rc = rdb_close(r->db[dbid], r->pos, true);
         r->db[dbid] = NULL;
         return rc;
@@ -382,7 +476,7 @@ static JET_ERR redo_file(redo *r, const char *path, uint32_t gen, bool *pfirst,
         const jf_attach_list *al = a->attach != NULL ? a->attach : &h.attach;
         r->pos = a->start;
         for (uint32_t i = 0; i < al->count; i++)
-            JCALL(rdb_open(r, al->db[i].dbid, al->db[i].path, NULL));
+            JCALL(rdb_open(r, al->db[i].dbid, al->db[i].path, NULL, true));
         *pfirst = false;
     }
     *ptprev = h.time_create;
@@ -409,29 +503,46 @@ out:
     return rc;
 }
 
-/* jet_redo -- see jet_int.h. */
-JET_ERR jet_redo(jet_redo_args *a)
+/* One pass over the whole range: the archived generations, then the
+ * current log.  Dry: read and check only. */
+static JET_ERR redo_pass(redo *r)
 {
-    redo r;
+    jet_redo_args *a = r->a;
     JET_ERR rc = JET_errSuccess;
     bool first = true;
     jf_logtime tprev;
     char name[64], path[JF_PATH_MAX + 64];
-    memset(&r, 0, sizeof r);
     memset(&tprev, 0, sizeof tprev);
-    r.a = a;
     a->end = a->start;
     for (uint32_t g = a->gen_first; g <= a->gen_last && g != 0; g++) {
         jf_log_name(name, sizeof name, a->base, g, a->legacy);
         snprintf(path, sizeof path, "%s%s", a->log_dir, name);
-        JCALL(redo_file(&r, path, g, &first, &tprev));
+        JCALL(redo_file(r, path, g, &first, &tprev));
     }
     if (a->include_current) {
         uint32_t g = a->gen_last >= a->gen_first ? a->gen_last + 1 : a->gen_first;
         jf_cur_log_name(name, sizeof name, a->base, a->legacy);
         snprintf(path, sizeof path, "%s%s", a->log_dir, name);
-        JCALL(redo_file(&r, path, g, &first, &tprev));
+        JCALL(redo_file(r, a->cur_path != NULL ? a->cur_path : path, g, &first, &tprev));
     }
+out:
+    return rc;
+}
+
+/* jet_redo -- see jet_int.h. */
+JET_ERR jet_redo(jet_redo_args *a)
+{
+    redo r;
+    JET_ERR rc = JET_errSuccess;
+    memset(&r, 0, sizeof r);
+    r.a = a;
+    /* pass 1: every log present, one stream, contiguous, readable */
+    r.dry = true;
+    JCALL(redo_pass(&r));
+    JCALL(check_created(&r));
+    /* pass 2: replay */
+    r.dry = false;
+    JCALL(redo_pass(&r));
 out:
     memset(&a->attach_end, 0, sizeof a->attach_end);
     for (uint32_t d = 1; d <= JF_MAX_DBS; d++) {
@@ -448,5 +559,6 @@ out:
         if (rc == 0)
             rc = r2;
     }
+    free(r.cr);
     return rc;
 }

@@ -149,11 +149,18 @@ int bk_label_write(const char *cmd, const char *dir, const bk_label *l)
 {
     char path[JU_PATH], tmp[JU_PATH];
     FILE *f;
+    mode_t kind = 0;
+    int fd;
 
     snprintf(path, sizeof path, "%s/%s", dir, JU_LABEL);
     snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, JU_LABEL);
-    f = fopen(tmp, "w");
-    if (!f) goto fail;
+    fd = ju_open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644, &kind);
+    f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        ju_open_error(cmd, tmp, kind, NULL);
+        if (fd >= 0) close(fd);
+        return -1;
+    }
     fprintf(f, "# jetutil backup label (see jetutil(1))\nformat=1\ntype=%s\nbase=%s\n"
                "page_size=%lu\nlegacy=%lu\nlog_kib=%lu\ngenLow=%lu\ngenHigh=%lu\nbackups=%lu\n",
             l->type, l->base, l->page_size, l->legacy, l->log_kib, l->gen_low, l->gen_high,
@@ -178,14 +185,15 @@ int bk_label_read(const char *cmd, const char *dir, bk_label *l)
 {
     char path[JU_PATH], line[JU_PATH + 64];
     FILE *f;
+    mode_t kind;
     int lineno = 0, rc = -1;
     bool have_low = false, have_high = false;
 
     memset(l, 0, sizeof *l);
     snprintf(path, sizeof path, "%s/%s", dir, JU_LABEL);
-    f = fopen(path, "r");
+    f = ju_fopen_read(path, &kind);
     if (!f) {
-        ju_error(cmd, "%s: %s (not a jetutil backup directory?)", path, strerror(errno));
+        ju_open_error(cmd, path, kind, kind ? NULL : "not a jetutil backup directory?");
         return -1;
     }
     for (;;) {
@@ -248,15 +256,16 @@ static JET_ERR copy_stream(bk_src *s, const char *name, const char *dst, void *b
     unsigned long long size, done = 0;
     bool open_h = false;
     int fd = -1;
+    mode_t kind;
 
     *what = name;
     JCALL(bk_open(s, name, &h, &lo, &hi));
     open_h = true;
     size = (unsigned long long)hi << 32 | lo;
-    fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = ju_open_regular(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644, &kind);
     if (fd < 0) {
         *what = dst;
-        rc = errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
+        rc = kind ? JET_errFileInvalidType : errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
         goto out;
     }
     while (done < size) {

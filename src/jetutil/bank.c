@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -35,14 +36,15 @@ int ju_settings_read(const char *cmd, const char *dir, ju_settings *s)
 {
     char path[JU_PATH], line[256];
     FILE *f = NULL;
+    mode_t kind;
     int rc = -1, lineno = 0;
     bool have_page = false, have_log = false;
 
     ju_settings_default(s);
     snprintf(path, sizeof path, "%s/%s", dir, JU_SETTINGS);
-    f = fopen(path, "r");
+    f = ju_fopen_read(path, &kind);
     if (!f) {
-        ju_error(cmd, "%s: %s (not a jetutil instance directory?)", path, strerror(errno));
+        ju_open_error(cmd, path, kind, kind ? NULL : "not a jetutil instance directory?");
         return -1;
     }
     for (;;) {
@@ -92,6 +94,9 @@ int ju_settings_read(const char *cmd, const char *dir, ju_settings *s)
         ju_error(cmd, "%s: page_size and log_kib are required", path);
         goto out;
     }
+    /* the engine is about to open the instance's files: none may be a
+     * FIFO, device or directory (issue 7 item 10) */
+    if (ju_check_instance_files(cmd, dir, s->base) < 0) goto out;
     rc = 0;
 out:
     fclose(f);
@@ -101,15 +106,19 @@ out:
 /* Write DIR/jetutil.conf atomically (tmp + fsync + rename + dir fsync). */
 int ju_settings_write(const char *cmd, const char *dir, const ju_settings *s)
 {
+    mode_t kind = 0;
+    int fd;
     char path[JU_PATH], tmp[JU_PATH];
     FILE *f;
     int rc = -1;
 
     snprintf(path, sizeof path, "%s/%s", dir, JU_SETTINGS);
     snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, JU_SETTINGS);
-    f = fopen(tmp, "w");
+    fd = ju_open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644, &kind);
+    f = fd < 0 ? NULL : fdopen(fd, "w");
     if (!f) {
-        ju_error(cmd, "%s: %s", tmp, strerror(errno));
+        ju_open_error(cmd, tmp, kind, NULL);
+        if (fd >= 0) close(fd);
         return -1;
     }
     fprintf(f, "# jetutil instance settings (see jetutil(1))\n"

@@ -80,6 +80,7 @@ int cmd_bench_read(int argc, char **argv)
     char *path = NULL;
     unsigned long long bytes = 0, raw = 0;
     double sec = 0, t0;
+    mode_t kind;
     JET_ERR rc;
 
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
@@ -100,9 +101,9 @@ int cmd_bench_read(int argc, char **argv)
     }
     printf("stream-read MiB/s %.1f (%llu bytes, %.3f s)\n", sec > 0 ? bytes / 1048576.0 / sec : 0,
            bytes, sec);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = ju_open_regular(path, O_RDONLY, 0, &kind);
     if (fd < 0) {
-        ju_error("bench-read", "%s: %s", path, strerror(errno));
+        ju_open_error("bench-read", path, kind, NULL);
         goto out;
     }
     t0 = ju_now();

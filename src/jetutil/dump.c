@@ -36,24 +36,34 @@ static int read_at(int fd, void *buf, size_t cb, off_t off)
     return 1;
 }
 
-/* Open read-only: JET_errFileNotFound / JET_errFileAccessDenied / DiskIO. */
-static JET_ERR open_ro(const char *path, int *pfd, off_t *psize)
+/* Open read-only without blocking on a FIFO or device (ju_open_regular):
+ * JET_errFileNotFound / JET_errFileAccessDenied / JET_errFileInvalidType
+ * (not a regular file: *pkind = its st_mode) / JET_errDiskIO. */
+static JET_ERR open_ro_kind(const char *path, int *pfd, off_t *psize, mode_t *pkind)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = ju_open_regular(path, O_RDONLY, 0, pkind);
 
     if (fd < 0) {
+        if (*pkind) return JET_errFileInvalidType;
         if (errno == ENOENT || errno == ENOTDIR) return JET_errFileNotFound;
         if (errno == EACCES || errno == EPERM) return JET_errFileAccessDenied;
         return JET_errDiskIO;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0) {
         close(fd);
-        return S_ISDIR(st.st_mode) ? JET_errFileInvalidType : JET_errDiskIO;
+        return JET_errDiskIO;
     }
     *pfd = fd;
     *psize = st.st_size;
     return 0;
+}
+
+/* open_ro_kind without the kind. */
+static JET_ERR open_ro(const char *path, int *pfd, off_t *psize)
+{
+    mode_t kind;
+    return open_ro_kind(path, pfd, psize, &kind);
 }
 
 /* Decode header copy 0, else copy 1 (at offset cb_page); *which = copy. */
@@ -406,6 +416,7 @@ int cmd_dump(int argc, char **argv)
     JET_ERR rc;
     uint8_t b[JF_LOG_HDR];
     char detail[160] = "", what[JU_PATH + 200];
+    mode_t nonreg = 0;
 
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
     if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
@@ -413,8 +424,12 @@ int cmd_dump(int argc, char **argv)
         fprintf(stderr, "jetutil dump: FILE is required (usage: %s)\n", USAGE);
         return JU_EXIT_USAGE;
     }
-    rc = open_ro(pos[0], &fd, &size);
-    if (rc < 0) goto out;
+    rc = open_ro_kind(pos[0], &fd, &size, &nonreg);
+    if (rc < 0) {
+        if (nonreg)
+            snprintf(detail, sizeof detail, "%s, not a regular file", ju_file_kind(nonreg));
+        goto out;
+    }
     r = read_at(fd, b, sizeof b, 0);
     if (r < 0) {
         rc = JET_errDiskIO;

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "format.h"
 #include "jet.h"
@@ -166,6 +167,34 @@ int ju_rm_tree(const char *path);
 int ju_copy_file(const char *src, const char *dst, bool overwrite);
 /* fsync a directory.  0 or -1. */
 int ju_fsync_dir(const char *dir);
+
+/* ---- files where a regular file is expected (issue 7 item 10) ----
+ * jetutil never blocks on, reads or writes a FIFO, device, socket or
+ * directory standing where a file is expected. */
+/* "a FIFO", "a character device", "a block device", "a socket",
+ * "a directory", "a symbolic link" or "not a regular file" (static). */
+const char *ju_file_kind(mode_t mode);
+/* open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode) -- so that
+ * neither a FIFO nor a device can block the open -- then fstat: a regular
+ * file gets O_NONBLOCK cleared and its fd returned.  Anything else is
+ * closed and -1 returned with errno = EFTYPE_JU and *pmode = its st_mode
+ * (for ju_file_kind); on an open/fstat error -1 with errno, *pmode = 0. */
+#define EFTYPE_JU EINVAL
+int ju_open_regular(const char *path, int flags, mode_t mode, mode_t *pmode);
+/* ju_open_regular for reading as a stdio stream ("r").  NULL with errno
+ * and *pmode as above. */
+FILE *ju_fopen_read(const char *path, mode_t *pmode);
+/* Print `jetutil CMD: PATH: <strerror or "a FIFO, not a regular file">`
+ * (+ " (HINT)" when hint is not NULL) for a failed ju_open_regular. */
+void ju_open_error(const char *cmd, const char *path, mode_t mode, const char *hint);
+/* Before the engine opens an instance directory: every entry of dir that
+ * is one of the instance's files (jetutil.conf, bank.edb, BASE.chk/.jcp,
+ * BASE*.log/.jtx, BASE.jlk) must be a regular file, checked with lstat +
+ * stat (neither blocks).  0, or -1 after printing
+ * `jetutil CMD: PATH (a FIFO, not a regular file): JET_errFileInvalidType`.
+ * A file replaced between this check and the engine's open is not caught
+ * (the engine's opens are libjet's; its log reader opens read-only). */
+int ju_check_instance_files(const char *cmd, const char *dir, const char *base);
 double ju_now(void); /* monotonic seconds */
 uint64_t ju_rand(uint64_t *state); /* xorshift64* */
 

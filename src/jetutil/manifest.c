@@ -8,9 +8,12 @@
  *   DIR/<database>       the database stream(s)
  *   DIR/logs/<log>       the archived logs
  *   DIR/manifest         sha256sum text format ("HEX  REL"), plus '#' lines:
- *                        "# log-generations LOW-HIGH" (decimal),
- *                        "# committed-at-roll N|unknown",
- *                        "# size REL BYTES", "# backup-type T", ...
+ *                        "# size REL BYTES", "# backup-type T", ...; lists
+ *                        the databases and logs/manifest
+ *   DIR/logs/manifest    the same format for the logs, with
+ *                        "# log-generations LOW-HIGH" (decimal) and
+ *                        "# committed-at-roll N|unknown"
+ *                        (older copies have one manifest listing it all)
  *
  * A set is normalised to a bk_label plus the list of manifest entries, and
  * bk_set_verify checks every listed file's size and SHA-256 (OpenSSL
@@ -156,24 +159,25 @@ static int manifest_hash_line(const char *cmd, const char *path, unsigned lineno
     return 0;
 }
 
-/* Parse DIR/manifest into s: checksums, sizes, range, committed counter.
- * 0, or -1 after printing one line. */
-static int manifest_read(const char *cmd, bk_set *s)
+/* Parse the manifest DIR/REL into s: checksums, sizes, range, committed
+ * counter (*have_gens set by a range line).  A missing file, a FIFO or
+ * device is refused without blocking.  0, or -1 after printing one line. */
+static int manifest_parse(const char *cmd, bk_set *s, const char *rel_file, bool *have_gens)
 {
     char path[JU_PATH + 32];
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     unsigned lineno = 0;
-    bool have_gens = false;
     int rc = -1;
     FILE *f;
+    mode_t kind;
 
-    snprintf(path, sizeof path, "%s/%s", s->dir, BK_FS_MANIFEST);
-    f = fopen(path, "r");
+    snprintf(path, sizeof path, "%s/%s", s->dir, rel_file);
+    f = ju_fopen_read(path, &kind);
     if (!f) {
-        ju_error(cmd, "%s: %s (an esebackupfs copy must hold the manifest, copied last)", path,
-                 strerror(errno));
+        ju_open_error(cmd, path, kind,
+                      kind ? NULL : "an esebackupfs copy must hold both manifests, copied last");
         return -1;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
@@ -185,7 +189,7 @@ static int manifest_read(const char *cmd, bk_set *s)
         if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
         if (line[0] == '\0') continue;
         if (line[0] == '#') {
-            if (manifest_hash_line(cmd, path, lineno, line, s, &have_gens) < 0) goto out;
+            if (manifest_hash_line(cmd, path, lineno, line, s, have_gens) < 0) goto out;
             continue;
         }
         /* sha256sum text or binary format: 64 hex, ' ', ' ' or '*', path */
@@ -224,23 +228,40 @@ static int manifest_read(const char *cmd, bk_set *s)
         ju_error(cmd, "%s: %s", path, strerror(errno));
         goto out;
     }
-    if (!have_gens) {
-        ju_error(cmd, "%s: no '# log-generations LOW-HIGH' line (not an esebackupfs manifest?)",
-                 path);
-        goto out;
-    }
-    for (size_t i = 0; i < s->nent; i++) {
-        if (!s->ent[i].have_sha) {
-            ju_error(cmd, "%s:%u: %s has a size line but no SHA-256 line", path, s->ent[i].line,
-                     s->ent[i].rel);
-            goto out;
-        }
-    }
     rc = 0;
 out:
     free(line);
     fclose(f);
     return rc;
+}
+
+/* Parse DIR/manifest, and DIR/logs/manifest when the first lists it (the
+ * current layout: the root manifest's size is known at mount, the logs'
+ * digests live in logs/manifest), into s.  0, or -1 after printing one
+ * line. */
+static int manifest_read(const char *cmd, bk_set *s)
+{
+    char path[JU_PATH + 32];
+    bool have_gens = false;
+
+    if (manifest_parse(cmd, s, BK_FS_MANIFEST, &have_gens) < 0) return -1;
+    if (bk_set_find(s, LOGS_DIR BK_FS_MANIFEST) &&
+        manifest_parse(cmd, s, LOGS_DIR BK_FS_MANIFEST, &have_gens) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", s->dir, BK_FS_MANIFEST);
+    if (!have_gens) {
+        ju_error(cmd, "%s: no '# log-generations LOW-HIGH' line (not an esebackupfs manifest?)",
+                 path);
+        return -1;
+    }
+    for (size_t i = 0; i < s->nent; i++) {
+        if (!s->ent[i].have_sha) {
+            ju_error(cmd, "%s:%u: %s has a size line but no SHA-256 line", path, s->ent[i].line,
+                     s->ent[i].rel);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Parse DIR/backup_label ("key: value") into s->l.  0, or -1 (printed). */
@@ -253,11 +274,12 @@ static int fslabel_read(const char *cmd, bk_set *s)
     unsigned lineno = 0;
     int rc = -1;
     FILE *f;
+    mode_t kind;
 
     snprintf(path, sizeof path, "%s/%s", s->dir, BK_FS_LABEL);
-    f = fopen(path, "r");
+    f = ju_fopen_read(path, &kind);
     if (!f) {
-        ju_error(cmd, "%s: %s", path, strerror(errno));
+        ju_open_error(cmd, path, kind, NULL);
         return -1;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
@@ -433,25 +455,21 @@ long bk_set_verify(const char *cmd, const bk_set *s)
         unsigned char md[32];
         unsigned long long size = 0;
         struct stat st;
+        mode_t kind;
         int fd, r;
 
         snprintf(path, sizeof path, "%s/%s", s->dir, e->rel);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = ju_open_regular(path, O_RDONLY, 0, &kind);
         if (fd < 0) {
-            if (errno == ENOENT)
+            if (!kind && errno == ENOENT)
                 ju_error(cmd, "%s: missing (listed in %s/%s:%u)", path, s->dir, BK_FS_MANIFEST,
                          e->line);
             else
-                ju_error(cmd, "%s: %s", path, strerror(errno));
+                ju_open_error(cmd, path, kind, NULL);
             return -1;
         }
         if (fstat(fd, &st) < 0) {
             ju_error(cmd, "%s: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            ju_error(cmd, "%s: not a regular file", path);
             close(fd);
             return -1;
         }

@@ -160,6 +160,126 @@ static int plan_build(const char *cmd, bk_set *sets, int nsets, bool strict, rs_
     return 0;
 }
 
+/* Does directory a (dev, ino) equal the stat of path?  Missing = no. */
+static bool same_dir(const struct stat *a, const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_dev == a->st_dev && st.st_ino == a->st_ino;
+}
+
+/* Is the directory whose stat is `d` the directory `real` (an absolute
+ * real path) or one of its ancestors?  Walks real up to "/" comparing
+ * device and inode, so bind mounts and hard-linked paths are seen through.
+ * *depth = 0 for real itself, >0 for an ancestor. */
+static bool is_self_or_ancestor(const struct stat *d, const char *real, int *depth)
+{
+    char p[JU_PATH];
+
+    snprintf(p, sizeof p, "%s", real);
+    for (*depth = 0;; (*depth)++) {
+        char *slash;
+        if (same_dir(d, p[0] ? p : "/")) return true;
+        slash = strrchr(p, '/');
+        if (!slash || p[0] == '\0') return false;
+        *slash = '\0';
+    }
+}
+
+/* Refuse a TARGETDIR that is a backup directory, lies inside one, or
+ * contains one: restore never writes into a backup directory (hard
+ * recovery may delete logs in its log path, and a copy must stay as it was
+ * verified).  The target's real path (realpath of the target, or of its
+ * parent when it does not exist yet: symlinks and ".." resolved) is
+ * compared by device and inode with every backup directory.  0, or -1
+ * after printing one line.  Nothing is written. */
+static int check_target_outside(const char *cmd, const bk_set *sets, int nsets,
+                                const char *target)
+{
+    char t[JU_PATH], real[JU_PATH + 8], *r = NULL, *slash;
+    struct stat tst;
+    bool texists;
+    int rc = -1, depth;
+
+    if (strlen(target) >= sizeof t) {
+        ju_error(cmd, "%s: path too long", target);
+        return -1;
+    }
+    snprintf(t, sizeof t, "%s", target);
+    for (size_t n = strlen(t); n > 1 && t[n - 1] == '/'; n--) t[n - 1] = '\0';
+    texists = stat(t, &tst) == 0;
+    r = realpath(t, NULL);
+    if (r) {
+        snprintf(real, sizeof real, "%s", r);
+    } else {
+        /* not there yet: the real path of its parent + its last name */
+        slash = strrchr(t, '/');
+        if (slash == t) r = realpath("/", NULL);
+        else if (slash) {
+            *slash = '\0';
+            r = realpath(t, NULL);
+            *slash = '/';
+        } else r = realpath(".", NULL);
+        if (!r) return 0; /* no parent: mkdir reports it */
+        snprintf(real, sizeof real, "%s", r);
+    }
+    for (int i = 0; i < nsets; i++) {
+        struct stat bst;
+        char *breal;
+        if (stat(sets[i].dir, &bst) < 0) continue;
+        if (is_self_or_ancestor(&bst, real, &depth)) {
+            if (depth == 0 && r && texists)
+                ju_error(cmd, "TARGETDIR %s is the backup directory %s: restore never writes "
+                              "inside the backup directory", target, sets[i].dir);
+            else
+                ju_error(cmd, "TARGETDIR %s is inside the backup directory %s (restore never "
+                              "writes there); give a target outside it", target, sets[i].dir);
+            goto out;
+        }
+        breal = texists ? realpath(sets[i].dir, NULL) : NULL;
+        if (breal && is_self_or_ancestor(&tst, breal, &depth)) {
+            ju_error(cmd, "TARGETDIR %s contains the backup directory %s (restore never writes "
+                          "there); give a target outside it", target, sets[i].dir);
+            free(breal);
+            goto out;
+        }
+        free(breal);
+    }
+    rc = 0;
+out:
+    free(r);
+    return rc;
+}
+
+/* A source file of the restore must be a regular file (stat, which never
+ * blocks; a missing file is reported later, as before).  0, or -1 after
+ * printing one line.  The copy itself opens with O_NONBLOCK and checks
+ * again (ju_copy_file), so a file replaced meanwhile cannot block it. */
+static int check_source(const char *cmd, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0 || S_ISREG(st.st_mode)) return 0;
+    ju_error(cmd, "%s: %s, not a regular file", path, ju_file_kind(st.st_mode));
+    return -1;
+}
+
+/* check_source for every file the restore will copy: the first set's
+ * database stream and each planned log.  0 or -1 (printed). */
+static int check_sources(const char *cmd, const bk_set *sets, const rs_plan *p)
+{
+    char path[JU_PATH + 512], rel[320];
+
+    snprintf(path, sizeof path, "%s/%s", sets[0].dir, bk_set_db_rel(&sets[0], 0));
+    if (check_source(cmd, path) < 0) return -1;
+    for (unsigned long g = p->lo; g <= p->hi; g++) {
+        int k = p->src[g - p->lo];
+        if (k < 0 || bk_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) continue;
+        snprintf(path, sizeof path, "%s/%s", sets[k].dir, rel);
+        if (check_source(cmd, path) < 0) return -1;
+    }
+    return 0;
+}
+
 /* Copy the database and the planned logs into tdir and run hard recovery.
  * tdir is absolute with a trailing '/'.  0, or -1 after printing one line
  * (the caller cleans TARGETDIR). */
@@ -264,10 +384,13 @@ int cmd_restore(int argc, char **argv)
         ju_error("restore", "%s", strerror(ENOMEM));
         return JU_EXIT_FAIL;
     }
-    /* 1. read every set and plan (read-only) */
+    /* 1. read every set and plan (read-only); the target is outside every
+     * backup directory; every source is a regular file */
     for (loaded = 0; loaded < nsets; loaded++)
         if (bk_set_load("restore", pos[loaded], &sets[loaded]) < 0) goto done;
+    if (target && check_target_outside("restore", sets, nsets, target) < 0) goto done;
     if (plan_build("restore", sets, nsets, check, &plan) < 0) goto done;
+    if (check_sources("restore", sets, &plan) < 0) goto done;
     /* 2. the target must be usable before the (long) verification */
     if (target && ju_dir_absent_or_empty(target, &existed) < 0) {
         ju_error("restore", "%s: %s (TARGETDIR must not exist or be empty)", target,

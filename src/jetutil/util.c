@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,13 +137,14 @@ int ju_rm_tree(const char *path)
 int ju_copy_file(const char *src, const char *dst, bool overwrite)
 {
     int in = -1, out = -1, rc = -1, saved = 0;
+    mode_t kind = 0;
     static const size_t cb = 1 << 20;
     char *buf = malloc(cb);
 
     if (!buf) goto out;
-    in = open(src, O_RDONLY | O_CLOEXEC);
+    in = ju_open_regular(src, O_RDONLY, 0, &kind);
     if (in < 0) goto out;
-    out = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), 0644);
+    out = ju_open_regular(dst, O_WRONLY | O_CREAT | (overwrite ? O_TRUNC : O_EXCL), 0644, &kind);
     if (out < 0) goto out;
     for (;;) {
         ssize_t n = read(in, buf, cb);
@@ -171,6 +173,124 @@ out:
     }
     free(buf);
     errno = saved;
+    return rc;
+}
+
+/* See jetutil.h. */
+const char *ju_file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISLNK(mode)) return "a symbolic link";
+    return "not a regular file";
+}
+
+/* See jetutil.h. */
+int ju_open_regular(const char *path, int flags, mode_t mode, mode_t *pmode)
+{
+    struct stat st;
+    int fd, fl, saved;
+
+    *pmode = 0;
+    fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode);
+    if (fd < 0) {
+        /* a directory opened for writing (EISDIR), a FIFO without a reader
+         * opened for writing or a device without its driver (ENXIO): say
+         * what it is */
+        if (errno == EISDIR) {
+            *pmode = S_IFDIR;
+            errno = EFTYPE_JU;
+        } else if (errno == ENXIO && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+            *pmode = st.st_mode;
+            errno = EFTYPE_JU;
+        }
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) goto fail;
+    if (!S_ISREG(st.st_mode)) {
+        *pmode = st.st_mode;
+        errno = EFTYPE_JU;
+        goto fail;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) goto fail;
+    return fd;
+fail:
+    saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+
+/* See jetutil.h. */
+FILE *ju_fopen_read(const char *path, mode_t *pmode)
+{
+    int fd = ju_open_regular(path, O_RDONLY, 0, pmode), saved;
+    FILE *f;
+
+    if (fd < 0) return NULL;
+    f = fdopen(fd, "r");
+    if (!f) {
+        saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return f;
+}
+
+/* See jetutil.h. */
+void ju_open_error(const char *cmd, const char *path, mode_t mode, const char *hint)
+{
+    if (mode)
+        ju_error(cmd, "%s: %s, not a regular file%s%s%s", path, ju_file_kind(mode),
+                 hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+    else
+        ju_error(cmd, "%s: %s%s%s%s", path, strerror(errno), hint ? " (" : "", hint ? hint : "",
+                 hint ? ")" : "");
+}
+
+/* True when name is one of the files an instance with log base `base`
+ * opens: jetutil.conf, bank.edb, BASE.chk/.jcp/.jlk, BASE*.log/.jtx. */
+static bool instance_file_name(const char *name, const char *base)
+{
+    size_t n = strlen(name), nb = strlen(base);
+    const char *ext;
+
+    if (!strcmp(name, JU_SETTINGS) || !strcmp(name, JU_DBNAME)) return true;
+    if (n < nb + 4 || strncasecmp(name, base, nb) != 0) return false;
+    ext = name + n - 4;
+    if (!strcasecmp(ext, ".log") || !strcasecmp(ext, ".jtx")) return true;
+    return n == nb + 4 && (!strcasecmp(ext, ".chk") || !strcasecmp(ext, ".jcp") ||
+                           !strcasecmp(ext, ".jlk"));
+}
+
+/* See jetutil.h. */
+int ju_check_instance_files(const char *cmd, const char *dir, const char *base)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int rc = 0;
+
+    if (!d) return 0; /* the engine reports a missing or unreadable directory */
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        char path[JU_PATH + 512], what[JU_PATH + 600];
+        struct stat st;
+
+        if (!instance_file_name(e->d_name, base)) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        /* stat follows a symlink to its target (which is what the engine
+         * opens); neither lstat nor stat blocks on a FIFO */
+        if (lstat(path, &st) < 0) continue;
+        if (S_ISLNK(st.st_mode) && stat(path, &st) < 0) continue;
+        if (S_ISREG(st.st_mode)) continue;
+        snprintf(what, sizeof what, "%s (%s, not a regular file)", path, ju_file_kind(st.st_mode));
+        ju_jet_error(cmd, what, JET_errFileInvalidType);
+        rc = -1;
+    }
+    closedir(d);
     return rc;
 }
 
