@@ -47,13 +47,13 @@ typedef struct rs_plan {
 
 /* True when the set holds log generation g (listed in its manifest, or,
  * for a jetutil layout, present on disk). */
-static bool set_has_log(const bk_set *s, unsigned long g)
+static bool set_has_log(const bkf_set *s, unsigned long g)
 {
     char rel[320], path[JU_PATH + 400];
     struct stat st;
 
-    if (bk_set_log_rel(s, g, rel, sizeof rel) < 0) return false;
-    if (s->esefs) return bk_set_find(s, rel) != NULL;
+    if (bkf_set_log_rel(s, g, rel, sizeof rel) < 0) return false;
+    if (s->esefs) return bkf_set_find(s, rel) != NULL;
     snprintf(path, sizeof path, "%s/%s", s->dir, rel);
     return stat(path, &st) == 0;
 }
@@ -71,7 +71,7 @@ static const char *top_level_extra(const char *dir)
     while (!name && (de = readdir(d)) != NULL) {
         char path[JU_PATH + 512];
         struct stat st;
-        if (!strcmp(de->d_name, BK_FS_LABEL) || !strcmp(de->d_name, BK_FS_MANIFEST)) continue;
+        if (!strcmp(de->d_name, BKF_LABEL_NAME) || !strcmp(de->d_name, BKF_MANIFEST_NAME)) continue;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) name = strdup(de->d_name);
     }
@@ -83,9 +83,9 @@ static const char *top_level_extra(const char *dir)
  * A generation in no set is an error when strict or when a manifest is
  * involved (otherwise the engine reports it during the restore).
  * 0, or -1 after printing one line (nothing written). */
-static int plan_build(const char *cmd, bk_set *sets, int nsets, bool strict, rs_plan *p)
+static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs_plan *p)
 {
-    const bk_set *b = &sets[0];
+    const bkf_set *b = &sets[0];
     bool any_fs = strict;
 
     memset(p, 0, sizeof *p);
@@ -111,7 +111,7 @@ static int plan_build(const char *cmd, bk_set *sets, int nsets, bool strict, rs_
     p->lo = b->l.gen_low;
     p->hi = b->l.gen_high;
     for (int i = 0; i < nsets; i++) {
-        const bk_set *s = &sets[i];
+        const bkf_set *s = &sets[i];
         any_fs |= s->esefs;
         if (i > 0 && s->l.ndb > 0) {
             ju_error(cmd, "%s: holds a database stream; only the first directory may be a full "
@@ -147,7 +147,7 @@ static int plan_build(const char *cmd, bk_set *sets, int nsets, bool strict, rs_
             char rel[320];
             int i = nsets - 1;
             while (i > 0 && sets[i].l.gen_low > g) i--;
-            if (bk_set_log_rel(&sets[i], g, rel, sizeof rel) < 0) rel[0] = '\0';
+            if (bkf_set_log_rel(&sets[i], g, rel, sizeof rel) < 0) rel[0] = '\0';
             ju_error(cmd, "%s/%s: log generation %lu (0x%lX) of the range %lu-%lu is in no backup "
                           "directory: %s (-528)",
                      sets[i].dir, rel, g, g, p->lo, p->hi, JetLibErrorName(JET_errMissingLogFile));
@@ -192,7 +192,7 @@ static bool is_self_or_ancestor(const struct stat *d, const char *real, int *dep
  * parent when it does not exist yet: symlinks and ".." resolved) is
  * compared by device and inode with every backup directory.  0, or -1
  * after printing one line.  Nothing is written. */
-static int check_target_outside(const char *cmd, const bk_set *sets, int nsets,
+static int check_target_outside(const char *cmd, const bkf_set *sets, int nsets,
                                 const char *target)
 {
     char t[JU_PATH], real[JU_PATH + 8], *r = NULL, *slash;
@@ -265,15 +265,15 @@ static int check_source(const char *cmd, const char *path)
 
 /* check_source for every file the restore will copy: the first set's
  * database stream and each planned log.  0 or -1 (printed). */
-static int check_sources(const char *cmd, const bk_set *sets, const rs_plan *p)
+static int check_sources(const char *cmd, const bkf_set *sets, const rs_plan *p)
 {
     char path[JU_PATH + 512], rel[320];
 
-    snprintf(path, sizeof path, "%s/%s", sets[0].dir, bk_set_db_rel(&sets[0], 0));
+    snprintf(path, sizeof path, "%s/%s", sets[0].dir, bkf_set_db_rel(&sets[0], 0));
     if (check_source(cmd, path) < 0) return -1;
     for (unsigned long g = p->lo; g <= p->hi; g++) {
         int k = p->src[g - p->lo];
-        if (k < 0 || bk_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) continue;
+        if (k < 0 || bkf_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) continue;
         snprintf(path, sizeof path, "%s/%s", sets[k].dir, rel);
         if (check_source(cmd, path) < 0) return -1;
     }
@@ -283,16 +283,16 @@ static int check_sources(const char *cmd, const bk_set *sets, const rs_plan *p)
 /* Copy the database and the planned logs into tdir and run hard recovery.
  * tdir is absolute with a trailing '/'.  0, or -1 after printing one line
  * (the caller cleans TARGETDIR). */
-static int do_restore(const char *cmd, const bk_set *sets, const rs_plan *p, const char *tdir,
+static int do_restore(const char *cmd, const bkf_set *sets, const rs_plan *p, const char *tdir,
                       unsigned long *plog_kib)
 {
-    const bk_set *b = &sets[0];
+    const bkf_set *b = &sets[0];
     char scratch[JU_PATH + 64], src[JU_PATH + 512], dst[JU_PATH + 512], orig[JU_PATH];
     JET_RSTMAP_A map[1];
     JET_LOGINFO_A li;
     JET_ERR rc;
 
-    snprintf(src, sizeof src, "%s/%s", b->dir, bk_set_db_rel(b, 0));
+    snprintf(src, sizeof src, "%s/%s", b->dir, bkf_set_db_rel(b, 0));
     snprintf(dst, sizeof dst, "%s%s", tdir, JU_DBNAME);
     if (ju_copy_file(src, dst, false) < 0) {
         ju_error(cmd, "%s: %s: %s", errno == ENOENT ? src : dst,
@@ -311,7 +311,7 @@ static int do_restore(const char *cmd, const bk_set *sets, const rs_plan *p, con
         const char *name;
         struct stat st;
         if (k < 0) continue; /* jetutil layout: the engine reports the missing generation */
-        if (bk_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) {
+        if (bkf_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) {
             ju_error(cmd, "%s: bad base name '%s'", sets[k].dir, sets[k].l.base);
             return -1;
         }
@@ -358,9 +358,9 @@ int cmd_restore(int argc, char **argv)
     bool check = false, existed = false, made = false;
     ju_opt opts[] = { { "--check", false, NULL, &check }, { NULL, false, NULL, NULL } };
     int npos = 0, nsets = 0, loaded = 0, r, status = JU_EXIT_FAIL;
-    bk_set *sets = NULL;
+    bkf_set *sets = NULL;
     rs_plan plan = { 0 };
-    char tdir[JU_PATH];
+    char tdir[JU_PATH], err[JU_PATH + 1024];
     unsigned long log_kib;
     long nverified = 0;
     ju_settings st;
@@ -387,7 +387,10 @@ int cmd_restore(int argc, char **argv)
     /* 1. read every set and plan (read-only); the target is outside every
      * backup directory; every source is a regular file */
     for (loaded = 0; loaded < nsets; loaded++)
-        if (bk_set_load("restore", pos[loaded], &sets[loaded]) < 0) goto done;
+        if (bkf_set_load(pos[loaded], &sets[loaded], err, sizeof err) < 0) {
+            ju_error("restore", "%s", err);
+            goto done;
+        }
     if (target && check_target_outside("restore", sets, nsets, target) < 0) goto done;
     if (plan_build("restore", sets, nsets, check, &plan) < 0) goto done;
     if (check_sources("restore", sets, &plan) < 0) goto done;
@@ -399,8 +402,11 @@ int cmd_restore(int argc, char **argv)
     }
     /* 3. verify every copied file against its manifest (read-only) */
     for (int i = 0; i < nsets; i++) {
-        long n = bk_set_verify("restore", &sets[i]);
-        if (n < 0) goto done;
+        long n = bkf_set_verify(&sets[i], err, sizeof err);
+        if (n < 0) {
+            ju_error("restore", "%s", err);
+            goto done;
+        }
         nverified += n;
     }
     if (check) {
@@ -445,7 +451,7 @@ cleanup:
     if (made) ju_rm_tree(target);
     else ju_rm_contents(target);
 done:
-    for (int i = 0; i < loaded && i < nsets; i++) bk_set_free(&sets[i]);
+    for (int i = 0; i < loaded && i < nsets; i++) bkf_set_free(&sets[i]);
     free(plan.src);
     free(sets);
     return status;
