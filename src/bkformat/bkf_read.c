@@ -287,7 +287,60 @@ static int manifest_read(bkf_err *er, bkf_set *s)
     return 0;
 }
 
-/* Parse DIR/backup_label ("key: value") into s->l.  0, or -1 (printed). */
+/* A decimal unsigned long in val (all of it) into *pv; 0 or -1. */
+static int parse_ulong(const char *val, unsigned long *pv)
+{
+    char *end;
+
+    errno = 0;
+    *pv = strtoul(val, &end, 10);
+    return *val && !*end && !errno ? 0 : -1;
+}
+
+/* Apply one "key: value" line of backup_label to s->l.  Unknown keys
+ * (start-time, instance, source, truncate, ...) are informative.  0, or -1
+ * after one FILE:LINE error. */
+static int fslabel_kv(bkf_err *er, const char *path, unsigned lineno, const char *key,
+                      const char *val, bkf_label *l)
+{
+    const char *b;
+
+    if (!strcmp(key, "format")) {
+        if (lineno != 1 || strcmp(val, "2") != 0) {
+            bkf_fail(er, "%s:%u: unknown label format '%s' (this release reads format 2 on "
+                     "line 1, and labels without a format line as format 1)", path, lineno, val);
+            return -1;
+        }
+        l->version = 2;
+    } else if (!strcmp(key, "legacy-file-names")) {
+        if (parse_ulong(val, &l->legacy) < 0 || l->legacy > 3) goto bad;
+        l->have_legacy = true;
+    } else if (!strcmp(key, "backup-type")) {
+        if (strlen(val) >= sizeof l->type) goto bad;
+        strcpy(l->type, val);
+    } else if (!strcmp(key, "page-size")) {
+        if (parse_ulong(val, &l->page_size) < 0 || !l->page_size) goto bad;
+    } else if (!strcmp(key, "log-base-name")) {
+        if (strlen(val) != BKF_BASE_LEN) goto bad;
+        strcpy(l->base, val);
+    } else if (!strcmp(key, "database")) {
+        b = strrchr(val, '/');
+        b = b ? b + 1 : val;
+        if (l->ndb >= BKF_MAX_DBS || val[0] != '/' || strlen(val) >= BKF_PATH || !*b ||
+            strlen(b) >= sizeof l->db_file[0])
+            goto bad;
+        strcpy(l->db_orig[l->ndb], val);
+        strcpy(l->db_file[l->ndb], b);
+        l->ndb++;
+    }
+    return 0;
+bad:
+    bkf_fail(er, "%s:%u: bad value '%s' for %s", path, lineno, val, key);
+    return -1;
+}
+
+/* Parse DIR/backup_label ("key: value"; version line first in version 2)
+ * into s->l.  0, or -1 (er). */
 static int fslabel_read(bkf_err *er, bkf_set *s)
 {
     char path[BKF_PATH + 32];
@@ -317,47 +370,7 @@ static int fslabel_read(bkf_err *er, bkf_set *s)
             goto out;
         }
         *val = '\0';
-        val += 2;
-        if (!strcmp(line, "format")) {
-            if (lineno != 1 || strcmp(val, "2") != 0) {
-                bkf_fail(er, "%s:%u: unknown label format '%s' (this release reads format 2, "
-                         "and labels without a format line as format 1, on line 1)",
-                         path, lineno, val);
-                goto out;
-            }
-            s->l.version = 2;
-        } else if (!strcmp(line, "legacy-file-names")) {
-            char *end;
-            errno = 0;
-            s->l.legacy = strtoul(val, &end, 10);
-            if (!*val || *end || errno || s->l.legacy > 3) goto bad;
-            s->l.have_legacy = true;
-        } else if (!strcmp(line, "backup-type")) {
-            if (strlen(val) >= sizeof s->l.type) goto bad;
-            strcpy(s->l.type, val);
-        } else if (!strcmp(line, "page-size")) {
-            char *end;
-            errno = 0;
-            s->l.page_size = strtoul(val, &end, 10);
-            if (!*val || *end || errno || !s->l.page_size) goto bad;
-        } else if (!strcmp(line, "log-base-name")) {
-            if (strlen(val) != BKF_BASE_LEN) goto bad;
-            strcpy(s->l.base, val);
-        } else if (!strcmp(line, "database")) {
-            const char *b = strrchr(val, '/');
-            b = b ? b + 1 : val;
-            if (s->l.ndb >= BKF_MAX_DBS || val[0] != '/' || strlen(val) >= BKF_PATH || !*b ||
-                strlen(b) >= sizeof s->l.db_file[0])
-                goto bad;
-            strcpy(s->l.db_orig[s->l.ndb], val);
-            strcpy(s->l.db_file[s->l.ndb], b);
-            s->l.ndb++;
-        }
-        /* other keys (start-time, instance, source, truncate, ...) are informative */
-        continue;
-    bad:
-        bkf_fail(er, "%s:%u: bad value '%s' for %s", path, lineno, val, line);
-        goto out;
+        if (fslabel_kv(er, path, lineno, line, val + 2, &s->l) < 0) goto out;
     }
     if (!s->l.type[0] || !s->l.page_size || !s->l.base[0] ||
         (s->l.version >= 2 && !s->l.have_legacy)) {

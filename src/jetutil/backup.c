@@ -179,40 +179,140 @@ typedef struct bk_run {
     unsigned ncreated;
 } bk_run;
 
+/* On failure, copy the step/file *what names into r->what (it may point
+ * into a local buffer or a list about to be freed). */
+static void keep_what(bk_run *r, JET_ERR rc, const char **what)
+{
+    if (rc < 0 && *what != r->what) {
+        snprintf(r->what, sizeof r->what, "%s", *what);
+        *what = r->what;
+    }
+}
+
+/* Full: stream every attached database into DEST (the list in *pdbs,
+ * freed by the caller, which *what may point into). */
+static JET_ERR copy_dbs(bk_src *s, bk_run *r, void *buf, unsigned long long *pbytes, char **pdbs,
+                        const char **what)
+{
+    char dst[JU_PATH * 2];
+    bkf_label *l = &r->label;
+    JET_ERR rc;
+
+    memset(l, 0, sizeof *l);
+    *what = "JetGetAttachInfoInstance";
+    JCALL(bkc_get_list(&s->src, BKC_LIST_ATTACH, pdbs, NULL));
+    for (const char *p = bkc_szz_first(*pdbs); p; p = bkc_szz_next(p)) {
+        if (l->ndb >= BKF_MAX_DBS || strlen(p) >= JU_PATH || strlen(base_of(p)) >= 256) {
+            rc = JET_errTooManyAttachedDatabases;
+            goto out;
+        }
+        snprintf(dst, sizeof dst, "%s/%s", r->dest, base_of(p));
+        strcpy(r->created[r->ncreated++], base_of(p));
+        JCALL(copy_stream(s, p, dst, buf, pbytes, what));
+        strcpy(l->db_orig[l->ndb], p);
+        strcpy(l->db_file[l->ndb], base_of(p));
+        l->ndb++;
+    }
+    rc = 0;
+out:
+    keep_what(r, rc, what);
+    return rc;
+}
+
+/* Stream every log of the list into DEST (through a temp name), then
+ * fsync DEST.  *pnlog counts them. */
+static JET_ERR copy_logs(bk_src *s, bk_run *r, const char *logs, void *buf,
+                         unsigned long long *pbytes, unsigned *pnlog, const char **what)
+{
+    char dst[JU_PATH * 2], tmp[JU_PATH * 2];
+    bkf_label *l = &r->label;
+    struct stat st;
+    JET_ERR rc;
+
+    for (const char *p = bkc_szz_first(logs); p; p = bkc_szz_next(p)) {
+        snprintf(dst, sizeof dst, "%s/%s", r->dest, base_of(p));
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dest, base_of(p));
+        if (r->ncreated < 64 && strlen(base_of(p)) + 6 < 256) {
+            int n = snprintf(r->created[r->ncreated], 256, ".%s.tmp", base_of(p));
+            if (n > 0 && n < 256) r->ncreated++;
+        }
+        JCALL(copy_stream(s, p, tmp, buf, pbytes, what));
+        if (stat(tmp, &st) == 0 && !l->log_kib) l->log_kib = (unsigned long)(st.st_size / 1024);
+        if (!r->incremental && r->ncreated < 64) strcpy(r->created[r->ncreated++], base_of(p));
+        if (rename(tmp, dst) < 0) {
+            *what = dst;
+            rc = JET_errDiskIO;
+            goto out;
+        }
+        (*pnlog)++;
+    }
+    rc = 0;
+    if (ju_fsync_dir(r->dest) < 0) {
+        *what = r->dest;
+        rc = JET_errDiskIO;
+    }
+out:
+    keep_what(r, rc, what);
+    return rc;
+}
+
+/* --truncate: print what truncation deletes, then truncate. */
+static JET_ERR truncate_logs(bk_src *s, char **ptrunc, unsigned *pntrunc, const char **what)
+{
+    JET_ERR rc;
+
+    *what = "JetGetTruncateLogInfoInstance";
+    JCALL(bkc_get_list(&s->src, BKC_LIST_TRUNCATE, ptrunc, NULL));
+    for (const char *p = bkc_szz_first(*ptrunc); p; p = bkc_szz_next(p)) {
+        printf("truncate %s\n", p);
+        (*pntrunc)++;
+    }
+    *what = "JetTruncateLogInstance";
+    JCALL(s->src.ops->truncate(s->src.ctx));
+out:
+    return rc;
+}
+
+/* Fill the label of a finished run. */
+static void label_fill(const bk_src *s, bk_run *r, const JET_LOGINFO_A *li, bool have_committed,
+                       unsigned long long committed)
+{
+    bkf_label *l = &r->label;
+
+    if (!r->incremental) {
+        l->gen_low = li->ulGenLow;
+        l->backups = 1;
+        strcpy(l->type, r->truncate ? "full" : "copy");
+    } else {
+        l->backups++;
+        strcpy(l->type, r->truncate ? "incremental" : "differential");
+    }
+    l->gen_high = li->ulGenHigh;
+    memcpy(l->base, li->szBaseName[0] ? li->szBaseName : s->info.base_name, sizeof l->base);
+    l->base[JET_BASE_NAME_LENGTH] = '\0';
+    l->page_size = s->info.cb_page;
+    l->legacy = s->info.legacy;
+    if (!l->log_kib) l->log_kib = s->info.log_kib;
+    l->have_committed = have_committed;
+    l->committed_at_roll = committed;
+}
+
 /* The backup sequence; rc < 0 with *what naming the step/file. */
 static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
 {
     JET_ERR rc;
-    char *dbs = NULL, *logs = NULL, *trunc = NULL, dst[JU_PATH * 2];
+    char *dbs = NULL, *logs = NULL, *trunc = NULL;
     JET_LOGINFO_A li;
     void *buf = aligned_alloc(65536, BUFSZ);
     unsigned long long bytes = 0, committed = 0;
     bool have_committed = false, began = false;
-    unsigned ndb = 0, nlog = 0, ntrunc = 0;
-    bkf_label *l = &r->label;
+    unsigned nlog = 0, ntrunc = 0;
 
     if (!buf) return JET_errOutOfMemory;
     *what = "JetBeginExternalBackupInstance";
     JCALL(s->src.ops->begin(s->src.ctx, r->incremental ? JET_bitBackupIncremental : 0));
     began = true;
-    if (!r->incremental) {
-        memset(l, 0, sizeof *l);
-        *what = "JetGetAttachInfoInstance";
-        JCALL(bkc_get_list(&s->src, BKC_LIST_ATTACH, &dbs, NULL));
-        for (const char *p = bkc_szz_first(dbs); p; p = bkc_szz_next(p)) {
-            if (ndb >= BKF_MAX_DBS || strlen(p) >= JU_PATH || strlen(base_of(p)) >= 256) {
-                rc = JET_errTooManyAttachedDatabases;
-                goto out;
-            }
-            snprintf(dst, sizeof dst, "%s/%s", r->dest, base_of(p));
-            strcpy(r->created[r->ncreated++], base_of(p));
-            JCALL(copy_stream(s, p, dst, buf, &bytes, what));
-            strcpy(l->db_orig[ndb], p);
-            strcpy(l->db_file[ndb], base_of(p));
-            ndb++;
-        }
-        l->ndb = ndb;
-    }
+    if (!r->incremental) JCALL(copy_dbs(s, r, buf, &bytes, &dbs, what));
     *what = "JetGetLogInfoInstance2";
     JCALL(bkc_get_list(&s->src, BKC_LIST_LOGS, &logs, &li));
     if (s->src.ops->committed_at_roll) {
@@ -222,78 +322,25 @@ static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
         else if (rc != JET_errInvalidParameter) goto out; /* no counter registered: fine */
     }
     if (r->pause_fifo) pause_hook(r->pause_fifo);
-    for (const char *p = bkc_szz_first(logs); p; p = bkc_szz_next(p)) {
-        char tmp[JU_PATH * 2];
-        struct stat st;
-        snprintf(dst, sizeof dst, "%s/%s", r->dest, base_of(p));
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dest, base_of(p));
-        if (r->ncreated < 64 && strlen(base_of(p)) + 6 < 256)
-            {
-                int n = snprintf(r->created[r->ncreated], 256, ".%s.tmp", base_of(p));
-                if (n > 0 && n < 256) r->ncreated++;
-            }
-        JCALL(copy_stream(s, p, tmp, buf, &bytes, what));
-        if (stat(tmp, &st) == 0 && !l->log_kib) l->log_kib = (unsigned long)(st.st_size / 1024);
-        if (!r->incremental && r->ncreated < 64) strcpy(r->created[r->ncreated++], base_of(p));
-        if (rename(tmp, dst) < 0) {
-            *what = dst;
-            rc = JET_errDiskIO;
-            goto out;
-        }
-        nlog++;
-    }
-    if (ju_fsync_dir(r->dest) < 0) {
-        *what = r->dest;
-        rc = JET_errDiskIO;
-        goto out;
-    }
-    if (r->truncate) {
-        *what = "JetGetTruncateLogInfoInstance";
-        JCALL(bkc_get_list(&s->src, BKC_LIST_TRUNCATE, &trunc, NULL));
-        for (const char *p = bkc_szz_first(trunc); p; p = bkc_szz_next(p)) {
-            printf("truncate %s\n", p);
-            ntrunc++;
-        }
-        *what = "JetTruncateLogInstance";
-        JCALL(s->src.ops->truncate(s->src.ctx));
-    }
+    JCALL(copy_logs(s, r, logs, buf, &bytes, &nlog, what));
+    if (r->truncate) JCALL(truncate_logs(s, &trunc, &ntrunc, what));
     *what = "JetEndExternalBackupInstance2";
     began = false;
     JCALL(s->src.ops->end(s->src.ctx, JET_bitBackupEndNormal));
-    /* label */
-    if (!r->incremental) {
-        l->gen_low = li.ulGenLow;
-        l->backups = 1;
-        strcpy(l->type, r->truncate ? "full" : "copy");
-    } else {
-        l->backups++;
-        strcpy(l->type, r->truncate ? "incremental" : "differential");
-    }
-    l->gen_high = li.ulGenHigh;
-    memcpy(l->base, li.szBaseName[0] ? li.szBaseName : s->info.base_name, sizeof l->base);
-    l->base[JET_BASE_NAME_LENGTH] = '\0';
-    l->page_size = s->info.cb_page;
-    l->legacy = s->info.legacy;
-    if (!l->log_kib) l->log_kib = s->info.log_kib;
-    l->have_committed = have_committed;
-    l->committed_at_roll = committed;
+    label_fill(s, r, &li, have_committed, committed);
     *what = r->dest;
-    if (bkf_julabel_write(r->dest, l, r->what, sizeof r->what) < 0) {
+    if (bkf_julabel_write(r->dest, &r->label, r->what, sizeof r->what) < 0) {
         ju_error("backup", "%s", r->what);
         rc = JET_errDiskIO;
         goto out;
     }
-    printf("backup %s: %u database(s), %u log(s) 0x%lX-0x%lX, %llu bytes, %u truncated", l->type,
-           ndb, nlog, li.ulGenLow, li.ulGenHigh, bytes, ntrunc);
+    printf("backup %s: %u database(s), %u log(s) 0x%lX-0x%lX, %llu bytes, %u truncated",
+           r->label.type, r->label.ndb, nlog, li.ulGenLow, li.ulGenHigh, bytes, ntrunc);
     if (have_committed) printf(", committed_at_roll %llu", committed);
     printf("\n");
     rc = 0;
 out:
-    if (rc < 0) {
-        /* *what may point into a list freed below: keep a copy */
-        snprintf(r->what, sizeof r->what, "%s", *what);
-        *what = r->what;
-    }
+    keep_what(r, rc, what); /* *what may point into a list freed below */
     if (rc < 0 && began) {
         JET_ERR e = s->src.ops->end(s->src.ctx, JET_bitBackupEndAbort);
         (void)e; /* -520: already ended by the engine */
