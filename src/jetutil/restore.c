@@ -350,6 +350,63 @@ static int do_restore(const char *cmd, const bkf_set *sets, const rs_plan *p, co
     return 0;
 }
 
+/* Load every backup directory through bkformat; *ploaded counts the
+ * loaded sets (to free).  0, or -1 after one line. */
+static int load_sets(const char *const *dirs, int nsets, bkf_set *sets, int *ploaded)
+{
+    char err[JU_PATH + 1024];
+
+    for (*ploaded = 0; *ploaded < nsets; (*ploaded)++) {
+        if (bkf_set_load(dirs[*ploaded], &sets[*ploaded], err, sizeof err) < 0) {
+            ju_error("restore", "%s", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Verify every set against its manifests; *pn += files checked.  0, or
+ * -1 after one line naming the first bad file. */
+static int verify_sets(const bkf_set *sets, int nsets, long *pn)
+{
+    char err[JU_PATH + 1024];
+
+    for (int i = 0; i < nsets; i++) {
+        long n = bkf_set_verify(&sets[i], err, sizeof err);
+        if (n < 0) {
+            ju_error("restore", "%s", err);
+            return -1;
+        }
+        *pn += n;
+    }
+    return 0;
+}
+
+/* TARGET/jetutil.conf for the restored instance, from the full's label. */
+static int restore_settings(const char *target, const bkf_set *b, unsigned long log_kib)
+{
+    ju_settings st;
+
+    ju_settings_default(&st);
+    st.page_size = b->l.page_size;
+    if (log_kib) st.log_kib = log_kib;
+    st.legacy = b->l.legacy;
+    memcpy(st.base, b->l.base, sizeof st.base);
+    return ju_settings_write("restore", target, &st);
+}
+
+/* The one success line of a restore. */
+static void report_restored(const char *first, const char *target, const bkf_set *sets, int nsets,
+                            const rs_plan *p, long nverified)
+{
+    printf("restored %s", first);
+    if (nsets > 1) printf(" + %d incremental%s", nsets - 1, nsets > 2 ? "s" : "");
+    printf(" into %s: logs 0x%lX-0x%lX (%s backup", target, p->lo, p->hi, sets[nsets - 1].l.type);
+    if (p->have_committed) printf(", committed_at_roll %llu", p->committed);
+    if (nverified) printf(", %ld files verified against the manifest", nverified);
+    printf(")\n");
+}
+
 /* Exit 0 when restored (or, with --check, verified); 1 with one error line
  * (target as it was); 2 usage. */
 int cmd_restore(int argc, char **argv)
@@ -360,10 +417,9 @@ int cmd_restore(int argc, char **argv)
     int npos = 0, nsets = 0, loaded = 0, r, status = JU_EXIT_FAIL;
     bkf_set *sets = NULL;
     rs_plan plan = { 0 };
-    char tdir[JU_PATH], err[JU_PATH + 1024];
+    char tdir[JU_PATH];
     unsigned long log_kib;
     long nverified = 0;
-    ju_settings st;
 
     r = ju_parse(argc, argv, opts, pos, BK_MAX_SETS + 1, &npos, USAGE);
     if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
@@ -386,11 +442,7 @@ int cmd_restore(int argc, char **argv)
     }
     /* 1. read every set and plan (read-only); the target is outside every
      * backup directory; every source is a regular file */
-    for (loaded = 0; loaded < nsets; loaded++)
-        if (bkf_set_load(pos[loaded], &sets[loaded], err, sizeof err) < 0) {
-            ju_error("restore", "%s", err);
-            goto done;
-        }
+    if (load_sets(pos, nsets, sets, &loaded) < 0) goto done;
     if (target && check_target_outside("restore", sets, nsets, target) < 0) goto done;
     if (plan_build("restore", sets, nsets, check, &plan) < 0) goto done;
     if (check_sources("restore", sets, &plan) < 0) goto done;
@@ -401,14 +453,7 @@ int cmd_restore(int argc, char **argv)
         goto done;
     }
     /* 3. verify every copied file against its manifest (read-only) */
-    for (int i = 0; i < nsets; i++) {
-        long n = bkf_set_verify(&sets[i], err, sizeof err);
-        if (n < 0) {
-            ju_error("restore", "%s", err);
-            goto done;
-        }
-        nverified += n;
-    }
+    if (verify_sets(sets, nsets, &nverified) < 0) goto done;
     if (check) {
         printf("verified %s: %ld files match their manifests; logs %lu-%lu (0x%lX-0x%lX) complete\n",
                pos[0], nverified, plan.lo, plan.hi, plan.lo, plan.hi);
@@ -432,19 +477,8 @@ int cmd_restore(int argc, char **argv)
     }
     log_kib = sets[0].l.log_kib;
     if (do_restore("restore", sets, &plan, tdir, &log_kib) < 0) goto cleanup;
-    ju_settings_default(&st);
-    st.page_size = sets[0].l.page_size;
-    if (log_kib) st.log_kib = log_kib;
-    st.legacy = sets[0].l.legacy;
-    memcpy(st.base, sets[0].l.base, sizeof st.base);
-    if (ju_settings_write("restore", target, &st) < 0) goto cleanup;
-    printf("restored %s", pos[0]);
-    if (nsets > 1) printf(" + %d incremental%s", nsets - 1, nsets > 2 ? "s" : "");
-    printf(" into %s: logs 0x%lX-0x%lX (%s backup", target, plan.lo, plan.hi,
-           sets[nsets - 1].l.type);
-    if (plan.have_committed) printf(", committed_at_roll %llu", plan.committed);
-    if (nverified) printf(", %ld files verified against the manifest", nverified);
-    printf(")\n");
+    if (restore_settings(target, &sets[0], log_kib) < 0) goto cleanup;
+    report_restored(pos[0], target, sets, nsets, &plan, nverified);
     status = 0;
     goto done;
 cleanup:
