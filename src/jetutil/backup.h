@@ -3,7 +3,7 @@
  * an instance hosted by jetutil, or over a backup endpoint) and the
  * backup directories of `jetutil restore`.
  *
- * Thread safety: one bk_src per thread.
+ * Thread safety: one bk_src per thread (see bkclient.h).
  */
 #ifndef JETUTIL_BACKUP_H
 #define JETUTIL_BACKUP_H

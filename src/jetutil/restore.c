@@ -5,7 +5,7 @@
  *
  * BACKUPDIR is a jetutil backup directory (jetutil-backup.label) or a copy
  * of an esebackupfs mount (backup_label, database stream(s), logs/,
- * manifest; see manifest.c).  Each INCRDIR is a copy of a later
+ * manifest; read through bkformat.h, docs/formats.md).  Each INCRDIR is a copy of a later
  * incremental esebackupfs mount; its logs extend the range (the highest
  * generation wins; a generation present in several sets is taken from
  * the last one).  An incremental copied over a full one into the same
