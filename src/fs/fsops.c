@@ -1375,6 +1375,8 @@ void fs_ctx_free(fs_ctx *ctx)
         if (trc < 0)
             fs_log(LOG_ERR, "closing the %s source: JetTerm2(Complete) failed: %s (%ld)", name,
                    JetLibErrorName(trc), (long)trc);
+        else
+            fs_log(LOG_INFO, "%s source closed", name);
     }
     fs_window_free(&ctx->win);
     free(ctx->buf);
