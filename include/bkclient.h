@@ -49,6 +49,10 @@ typedef struct bkc_info {
     unsigned long log_kib;                    /* JET_paramLogFileSize, 0 = unknown */
 } bkc_info;
 
+/* The type of bkc_ops.log_info (JetGetLogInfoInstance2). */
+typedef JET_ERR bkc_log_info_fn(void *ctx, char *szz, unsigned long cb_max,
+                                unsigned long *pcb_actual, JET_LOGINFO_A *li);
+
 /* The table of external backup calls.  ctx is the implementation's. */
 typedef struct bkc_ops {
     const char *name; /* "libjet in-process", "endpoint", ... */
@@ -58,25 +62,21 @@ typedef struct bkc_ops {
      * JET_errBackupInProgress if a backup is running already. */
     JET_ERR (*begin)(void *ctx, JET_GRBIT grbit);
     /* JetGetAttachInfoInstance: the databases to copy (multi-string). */
-    JET_ERR (*attach_info)(void *ctx, char *szz, unsigned long cb_max,
-                           unsigned long *pcb_actual);
+    JET_ERR (*attach_info)(void *ctx, char *szz, unsigned long cb_max, unsigned long *pcb_actual);
     /* JetOpenFileInstance; *psize gets the 64-bit stream size.
      * JET_errFileNotFound, JET_errNoBackup, JET_errTooManyOpenFiles. */
     JET_ERR (*open)(void *ctx, const char *name, JET_HANDLE *ph, uint64_t *psize);
     /* JetReadFileInstance: next bytes; *pcb 0 at the end.  A failing read
      * of a database closes the handle; of a log aborts the backup. */
-    JET_ERR (*read)(void *ctx, JET_HANDLE h, void *pv, unsigned long cb,
-                    unsigned long *pcb);
+    JET_ERR (*read)(void *ctx, JET_HANDLE h, void *pv, unsigned long cb, unsigned long *pcb);
     /* JetCloseFileInstance.  JET_errInvalidParameter for an unknown h. */
     JET_ERR (*close)(void *ctx, JET_HANDLE h);
     /* JetGetLogInfoInstance2: the logs to copy (rolls the log); li may be
      * NULL on the size query. */
-    JET_ERR (*log_info)(void *ctx, char *szz, unsigned long cb_max,
-                        unsigned long *pcb_actual, JET_LOGINFO_A *li);
+    bkc_log_info_fn *log_info;
     /* JetGetTruncateLogInfoInstance: the logs truncate would delete.
      * Optional (NULL: JET_errInvalidParameter from bkc_get_list). */
-    JET_ERR (*trunc_info)(void *ctx, char *szz, unsigned long cb_max,
-                          unsigned long *pcb_actual);
+    JET_ERR (*trunc_info)(void *ctx, char *szz, unsigned long cb_max, unsigned long *pcb_actual);
     /* JetTruncateLogInstance. */
     JET_ERR (*truncate)(void *ctx);
     /* JetEndExternalBackupInstance2: JET_bitBackupEndNormal or ...Abort.
@@ -144,9 +144,9 @@ typedef struct bkc_host_params {
      * file <log_path>/<base>.log (or .jtx) so hosting for a backup never
      * changes it, and the engine default when there is none. */
     unsigned long log_kib;
-    int circular;            /* -1 = default, else JET_paramCircularLog */
-    long legacy;             /* -1 = default, else JET_paramLegacyFileNames */
-    const bkc_param *extra;  /* further parameters, set last */
+    int circular;           /* -1 = default, else JET_paramCircularLog */
+    long legacy;            /* -1 = default, else JET_paramLegacyFileNames */
+    const bkc_param *extra; /* further parameters, set last */
     size_t nextra;
 } bkc_host_params;
 
@@ -169,8 +169,8 @@ JET_ERR bkc_host_term(JET_INSTANCE inst);
  * session and attach the ndbs databases.  On failure returns the Jet
  * error, writes one line to err naming the call and error, and releases
  * everything. */
-JET_ERR bkc_jet_open(const bkc_host_params *p, const char *const *dbs, size_t ndbs,
-                     bkc_source *src, char *err, size_t cb_err);
+JET_ERR bkc_jet_open(const bkc_host_params *p, const char *const *dbs, size_t ndbs, bkc_source *src,
+                     char *err, size_t cb_err);
 
 /* libjet in-process over an instance the caller hosts and keeps (it stays
  * up after destroy).  name: the instance name for info.  Errors:

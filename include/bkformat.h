@@ -29,41 +29,40 @@
 #include <stdint.h>
 
 /* ---- names (the one place that defines them) ---- */
-#define BKF_LABEL_NAME "backup_label"           /* esebackupfs label */
-#define BKF_MANIFEST_NAME "manifest"            /* root and logs/ manifests */
-#define BKF_LOGS_DIR "logs"                     /* the logs of a mount/copy */
+#define BKF_LABEL_NAME "backup_label"            /* esebackupfs label */
+#define BKF_MANIFEST_NAME "manifest"             /* root and logs/ manifests */
+#define BKF_LOGS_DIR "logs"                      /* the logs of a mount/copy */
 #define BKF_JU_LABEL_NAME "jetutil-backup.label" /* jetutil backup label */
-#define BKF_VERSION 2                           /* what this module writes */
+#define BKF_VERSION 2                            /* what this module writes */
 #define BKF_MAX_DBS 8
 #define BKF_PATH 4096
-#define BKF_BASE_LEN 3                          /* JET_BASE_NAME_LENGTH */
+#define BKF_BASE_LEN 3 /* JET_BASE_NAME_LENGTH */
 
 /* Log file name of generation gen for base name `base` and the
  * JET_paramLegacyFileNames bits `legacy`: BASE + 5 hex digits with
  * JET_bitEightDotThreeSoftCompat (gen <= 0xFFFFF), else 8; ".log" with
  * JET_bitESE98FileNames, else ".jtx".  Length, or -1 if it does not fit. */
-int bkf_log_name(char *buf, size_t cb, const char *base, unsigned long gen,
-                 unsigned long legacy);
+int bkf_log_name(char *buf, size_t cb, const char *base, unsigned long gen, unsigned long legacy);
 
 /* ---- writing (esebackupfs) ---- */
 
 /* The fields of an esebackupfs backup_label (fixed at mount). */
 typedef struct bkf_fslabel {
-    const char *start_time;     /* ISO 8601 UTC */
-    long long start_sec;        /* start-epoch seconds */
-    long start_nsec;            /*   and nanoseconds */
-    const char *source;         /* "endpoint SOCKET" or "in-process LOGDIR" */
-    const char *backend;        /* bkc_ops.name */
+    const char *start_time; /* ISO 8601 UTC */
+    long long start_sec;    /* start-epoch seconds */
+    long start_nsec;        /*   and nanoseconds */
+    const char *source;     /* "endpoint SOCKET" or "in-process LOGDIR" */
+    const char *backend;    /* bkc_ops.name */
     const char *instance;
-    const char *backup_type;    /* full, incremental */
+    const char *backup_type; /* full, incremental */
     unsigned long page_size;
     const char *base_name;
-    unsigned long legacy;       /* JET_paramLegacyFileNames of the source */
-    const char *truncate;       /* truncate policy name */
+    unsigned long legacy; /* JET_paramLegacyFileNames of the source */
+    const char *truncate; /* truncate policy name */
     const char *spool_policy;
     const char *const *databases; /* original paths (full) */
     size_t ndb;
-    bool have_gens;             /* incremental: the range is known at mount */
+    bool have_gens; /* incremental: the range is known at mount */
     unsigned long gen_low, gen_high;
 } bkf_fslabel;
 
@@ -73,19 +72,19 @@ int bkf_fslabel_text(const bkf_fslabel *l, char **ps, size_t *plen);
 
 /* One file a manifest lists. */
 typedef struct bkf_mfile {
-    const char *name;           /* file name (no directory) */
-    bool is_log;                /* listed as logs/NAME */
-    uint64_t size;              /* 0 until known */
-    const unsigned char *sha;   /* 32 bytes; all zero until known */
+    const char *name;         /* file name (no directory) */
+    bool is_log;              /* listed as logs/NAME */
+    uint64_t size;            /* 0 until known */
+    const unsigned char *sha; /* 32 bytes; all zero until known */
 } bkf_mfile;
 
 /* The fields of one manifest. */
 typedef struct bkf_manifest {
-    bool logs;                  /* false: root `manifest`, true: logs/manifest */
-    const char *start_time;     /* root */
-    const char *backup_type;    /* root */
-    unsigned long gen_low, gen_high;  /* logs */
-    bool have_committed;        /* logs */
+    bool logs;                       /* false: root `manifest`, true: logs/manifest */
+    const char *start_time;          /* root */
+    const char *backup_type;         /* root */
+    unsigned long gen_low, gen_high; /* logs */
+    bool have_committed;             /* logs */
     unsigned long long committed_at_roll;
     const bkf_mfile *files;
     size_t nfiles;
@@ -102,16 +101,16 @@ int bkf_manifest_text(const bkf_manifest *m, char **ps, size_t *plen);
 
 /* A backup label, normalised from either layout. */
 typedef struct bkf_label {
-    unsigned version;            /* 1 or 2 */
-    char type[16];               /* full, copy, incremental, differential */
+    unsigned version; /* 1 or 2 */
+    char type[16];    /* full, copy, incremental, differential */
     unsigned ndb;
     char db_orig[BKF_MAX_DBS][BKF_PATH]; /* original absolute paths */
     char db_file[BKF_MAX_DBS][256];      /* file name inside the directory */
     char base[BKF_BASE_LEN + 1];
     unsigned long page_size, legacy, log_kib;
-    bool have_legacy;            /* legacy given (else inferred) */
+    bool have_legacy; /* legacy given (else inferred) */
     unsigned long gen_low, gen_high;
-    unsigned long backups;       /* jetutil: full + incrementals written */
+    unsigned long backups; /* jetutil: full + incrementals written */
     bool have_committed;
     unsigned long long committed_at_roll;
 } bkf_label;
@@ -124,22 +123,22 @@ int bkf_julabel_write(const char *dir, const bkf_label *l, char *err, size_t cb_
 
 /* One file a manifest lists. */
 typedef struct bkf_entry {
-    char rel[320];               /* NAME or logs/NAME, relative to the set */
+    char rel[320]; /* NAME or logs/NAME, relative to the set */
     unsigned char sha[32];
     bool have_sha, have_size;
     unsigned long long size;
-    unsigned line;               /* manifest line of the checksum */
+    unsigned line; /* manifest line of the checksum */
 } bkf_entry;
 
 /* One backup directory: the jetutil layout (label, databases and logs side
  * by side, no checksums) or a copy of an esebackupfs mount (backup_label,
  * databases at the top, logs in logs/, both manifests). */
 typedef struct bkf_set {
-    char dir[BKF_PATH];          /* as given */
-    bool esefs;                  /* esebackupfs copy (else jetutil layout) */
-    bkf_label l;                 /* type, base, page size, legacy, log_kib
+    char dir[BKF_PATH]; /* as given */
+    bool esefs;         /* esebackupfs copy (else jetutil layout) */
+    bkf_label l;        /* type, base, page size, legacy, log_kib
                                     (0 = unknown), range, databases */
-    bkf_entry *ent;              /* manifest entries (esefs only) */
+    bkf_entry *ent;     /* manifest entries (esefs only) */
     size_t nent, cap;
 } bkf_set;
 

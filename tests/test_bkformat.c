@@ -69,14 +69,31 @@ static void write_v2_copy(void)
         { .name = "edb0000B.log", .is_log = true, .size = 65536, .sha = sl[1] },
     };
     bkf_mfile db[1] = { { .name = "bank.edb", .is_log = false, .size = 65536, .sha = sdb } };
-    bkf_fslabel l = { .start_time = "2026-01-01T00:00:00Z", .source = "endpoint /run/x",
-                      .backend = "endpoint", .instance = "i", .backup_type = "full",
-                      .page_size = 4096, .base_name = "edb", .legacy = 3, .truncate = "never",
-                      .spool_policy = "keep", .databases = dbs, .ndb = 1 };
-    bkf_manifest lm = { .logs = true, .gen_low = 10, .gen_high = 11, .have_committed = true,
-                        .committed_at_roll = 77, .files = logs, .nfiles = 2 };
-    bkf_manifest rm = { .logs = false, .start_time = "2026-01-01T00:00:00Z",
-                        .backup_type = "full", .files = db, .nfiles = 1, .logman_sha = slm };
+    bkf_fslabel l = { .start_time = "2026-01-01T00:00:00Z",
+                      .source = "endpoint /run/x",
+                      .backend = "endpoint",
+                      .instance = "i",
+                      .backup_type = "full",
+                      .page_size = 4096,
+                      .base_name = "edb",
+                      .legacy = 3,
+                      .truncate = "never",
+                      .spool_policy = "keep",
+                      .databases = dbs,
+                      .ndb = 1 };
+    bkf_manifest lm = { .logs = true,
+                        .gen_low = 10,
+                        .gen_high = 11,
+                        .have_committed = true,
+                        .committed_at_roll = 77,
+                        .files = logs,
+                        .nfiles = 2 };
+    bkf_manifest rm = { .logs = false,
+                        .start_time = "2026-01-01T00:00:00Z",
+                        .backup_type = "full",
+                        .files = db,
+                        .nfiles = 1,
+                        .logman_sha = slm };
     char path[128], *s = NULL;
     size_t n = 0;
 

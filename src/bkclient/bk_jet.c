@@ -17,8 +17,8 @@
 typedef struct jet_ctx {
     JET_INSTANCE inst;
     JET_SESID ses;
-    int owned;                 /* hosted here: terminate on destroy */
-    char *dbs[JB_MAX_DBS];     /* attached databases (owned copies) */
+    int owned;             /* hosted here: terminate on destroy */
+    char *dbs[JB_MAX_DBS]; /* attached databases (owned copies) */
     size_t attached;
     char name[64];
 } jet_ctx;
@@ -179,8 +179,8 @@ static JET_ERR jb_attach_all(jet_ctx *j, const char *const *dbs, size_t ndbs, ch
 }
 
 /* See bkclient.h. */
-JET_ERR bkc_jet_open(const bkc_host_params *p, const char *const *dbs, size_t ndbs,
-                     bkc_source *src, char *err, size_t cb_err)
+JET_ERR bkc_jet_open(const bkc_host_params *p, const char *const *dbs, size_t ndbs, bkc_source *src,
+                     char *err, size_t cb_err)
 {
     jet_ctx *j = calloc(1, sizeof *j);
     const char *step = "JetCreateInstance";
@@ -195,11 +195,12 @@ JET_ERR bkc_jet_open(const bkc_host_params *p, const char *const *dbs, size_t nd
     snprintf(j->name, sizeof j->name, "%s", p->instance ? p->instance : "");
     rc = bkc_host_init(p, &j->inst, &step);
     if (rc < 0) {
-        snprintf(err, cb_err, "%s (in-process instance %s) failed: %s (%ld)%s", step,
-                 p->log_path, JetLibErrorName(rc), (long)rc,
+        snprintf(err, cb_err, "%s (in-process instance %s) failed: %s (%ld)%s", step, p->log_path,
+                 JetLibErrorName(rc), (long)rc,
                  rc == JET_errFileAccessDenied
                      ? ": another process has the instance open (mount through its "
-                       "[source] endpoint instead)" : "");
+                       "[source] endpoint instead)"
+                     : "");
         free(j);
         return rc;
     }

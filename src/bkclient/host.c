@@ -60,8 +60,8 @@ static JET_ERR set_params(const bkc_host_params *p, JET_INSTANCE *pinst)
         rc = JetSetSystemParameter(pinst, JET_sesidNil, JET_paramCircularLog,
                                    (JET_API_PTR)p->circular, NULL);
     if (rc >= 0 && p->page_size)
-        rc = JetSetSystemParameter(pinst, JET_sesidNil, JET_paramDatabasePageSize,
-                                   p->page_size, NULL);
+        rc = JetSetSystemParameter(pinst, JET_sesidNil, JET_paramDatabasePageSize, p->page_size,
+                                   NULL);
     if (rc >= 0 && p->legacy >= 0)
         rc = JetSetSystemParameter(pinst, JET_sesidNil, JET_paramLegacyFileNames,
                                    (JET_API_PTR)p->legacy, NULL);

@@ -51,7 +51,8 @@ void bkf_set_free(bkf_set *s)
 const bkf_entry *bkf_set_find(const bkf_set *s, const char *rel)
 {
     for (size_t i = 0; i < s->nent; i++)
-        if (strcmp(s->ent[i].rel, rel) == 0) return &s->ent[i];
+        if (strcmp(s->ent[i].rel, rel) == 0)
+            return &s->ent[i];
     return NULL;
 }
 
@@ -61,11 +62,13 @@ static bkf_entry *entry_get(bkf_set *s, const char *rel, unsigned line)
 {
     bkf_entry *e = (bkf_entry *)bkf_set_find(s, rel);
 
-    if (e) return e;
+    if (e)
+        return e;
     if (s->nent == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
         bkf_entry *n = realloc(s->ent, cap * sizeof *n);
-        if (!n) return NULL;
+        if (!n)
+            return NULL;
         s->ent = n;
         s->cap = cap;
     }
@@ -84,7 +87,8 @@ int bkf_set_log_rel(const bkf_set *s, unsigned long gen, char *rel, size_t cb)
 
     if (bkf_log_name(name, sizeof name, s->l.base, gen, s->l.legacy) < 0)
         return -1;
-    if ((size_t)snprintf(rel, cb, "%s%s", s->esefs ? LOGS_DIR : "", name) >= cb) return -1;
+    if ((size_t)snprintf(rel, cb, "%s%s", s->esefs ? LOGS_DIR : "", name) >= cb)
+        return -1;
     return 0;
 }
 
@@ -100,15 +104,18 @@ static bool rel_ok(const char *rel)
     const char *name = strncmp(rel, LOGS_DIR, strlen(LOGS_DIR)) == 0 ? rel + strlen(LOGS_DIR) : rel;
 
     return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-           strlen(rel) < sizeof ((bkf_entry *)0)->rel;
+           strlen(rel) < sizeof((bkf_entry *)0)->rel;
 }
 
 /* Hex digit value or -1. */
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -207,23 +214,31 @@ static int manifest_parse(bkf_err *er, bkf_set *s, const char *rel_file, bool *h
         const char *rel;
         bkf_entry *e;
         lineno++;
-        if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
-        if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
-        if (line[0] == '\0') continue;
-        if (lineno == 1 && manifest_version(er, path, line) < 0) goto out;
+        if (len > 0 && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (len > 0 && line[len - 1] == '\r')
+            line[--len] = '\0';
+        if (line[0] == '\0')
+            continue;
+        if (lineno == 1 && manifest_version(er, path, line) < 0)
+            goto out;
         if (line[0] == '#') {
-            if (manifest_hash_line(er, path, lineno, line, s, have_gens) < 0) goto out;
+            if (manifest_hash_line(er, path, lineno, line, s, have_gens) < 0)
+                goto out;
             continue;
         }
         /* sha256sum text or binary format: 64 hex, ' ', ' ' or '*', path */
-        if (len < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*')) goto bad;
+        if (len < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*'))
+            goto bad;
         for (int i = 0; i < 32; i++) {
             int h = hexval(line[2 * i]), l = hexval(line[2 * i + 1]);
-            if (h < 0 || l < 0) goto bad;
+            if (h < 0 || l < 0)
+                goto bad;
             sha[i] = (unsigned char)(h << 4 | l);
         }
         rel = line + 66;
-        if (strncmp(rel, "./", 2) == 0) rel += 2;
+        if (strncmp(rel, "./", 2) == 0)
+            rel += 2;
         if (!rel_ok(rel)) {
             bkf_fail(er, "%s:%u: unexpected path '%s' (a manifest lists NAME or logs/NAME)", path,
                      lineno, rel);
@@ -238,7 +253,8 @@ static int manifest_parse(bkf_err *er, bkf_set *s, const char *rel_file, bool *h
             bkf_fail(er, "%s:%u: %s listed twice with different SHA-256", path, lineno, rel);
             goto out;
         }
-        if (!e->have_sha) e->line = lineno;
+        if (!e->have_sha)
+            e->line = lineno;
         memcpy(e->sha, sha, sizeof sha);
         e->have_sha = true;
         continue;
@@ -267,7 +283,8 @@ static int manifest_read(bkf_err *er, bkf_set *s)
     char path[BKF_PATH + 32];
     bool have_gens = false;
 
-    if (manifest_parse(er, s, BKF_MANIFEST_NAME, &have_gens) < 0) return -1;
+    if (manifest_parse(er, s, BKF_MANIFEST_NAME, &have_gens) < 0)
+        return -1;
     if (bkf_set_find(s, LOGS_DIR BKF_MANIFEST_NAME) &&
         manifest_parse(er, s, LOGS_DIR BKF_MANIFEST_NAME, &have_gens) < 0)
         return -1;
@@ -307,21 +324,27 @@ static int fslabel_kv(bkf_err *er, const char *path, unsigned lineno, const char
 
     if (!strcmp(key, "format")) {
         if (lineno != 1 || strcmp(val, "2") != 0) {
-            bkf_fail(er, "%s:%u: unknown label format '%s' (this release reads format 2 on "
-                     "line 1, and labels without a format line as format 1)", path, lineno, val);
+            bkf_fail(er,
+                     "%s:%u: unknown label format '%s' (this release reads format 2 on "
+                     "line 1, and labels without a format line as format 1)",
+                     path, lineno, val);
             return -1;
         }
         l->version = 2;
     } else if (!strcmp(key, "legacy-file-names")) {
-        if (parse_ulong(val, &l->legacy) < 0 || l->legacy > 3) goto bad;
+        if (parse_ulong(val, &l->legacy) < 0 || l->legacy > 3)
+            goto bad;
         l->have_legacy = true;
     } else if (!strcmp(key, "backup-type")) {
-        if (strlen(val) >= sizeof l->type) goto bad;
+        if (strlen(val) >= sizeof l->type)
+            goto bad;
         strcpy(l->type, val);
     } else if (!strcmp(key, "page-size")) {
-        if (parse_ulong(val, &l->page_size) < 0 || !l->page_size) goto bad;
+        if (parse_ulong(val, &l->page_size) < 0 || !l->page_size)
+            goto bad;
     } else if (!strcmp(key, "log-base-name")) {
-        if (strlen(val) != BKF_BASE_LEN) goto bad;
+        if (strlen(val) != BKF_BASE_LEN)
+            goto bad;
         strcpy(l->base, val);
     } else if (!strcmp(key, "database")) {
         b = strrchr(val, '/');
@@ -362,15 +385,18 @@ static int fslabel_read(bkf_err *er, bkf_set *s)
     while ((len = getline(&line, &cap, f)) >= 0) {
         char *val;
         lineno++;
-        if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
-        if (line[0] == '#' || line[0] == '\0') continue;
+        if (len > 0 && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
         val = strstr(line, ": ");
         if (!val) {
             bkf_fail(er, "%s:%u: expected 'key: value'", path, lineno);
             goto out;
         }
         *val = '\0';
-        if (fslabel_kv(er, path, lineno, line, val + 2, &s->l) < 0) goto out;
+        if (fslabel_kv(er, path, lineno, line, val + 2, &s->l) < 0)
+            goto out;
     }
     if (!s->l.type[0] || !s->l.page_size || !s->l.base[0] ||
         (s->l.version >= 2 && !s->l.have_legacy)) {
@@ -399,7 +425,8 @@ static int fs_infer_logs(bkf_err *er, bkf_set *s)
             const bkf_entry *e;
             if (!s->l.have_legacy)
                 s->l.legacy = cand[i];
-            if (bkf_set_log_rel(s, g, rel, sizeof rel) < 0) continue;
+            if (bkf_set_log_rel(s, g, rel, sizeof rel) < 0)
+                continue;
             e = bkf_set_find(s, rel);
             if (e) {
                 s->l.log_kib = e->have_size ? (unsigned long)(e->size / 1024) : 0;
@@ -409,8 +436,10 @@ static int fs_infer_logs(bkf_err *er, bkf_set *s)
     }
     if (!s->l.have_legacy)
         s->l.legacy = cand[0];
-    if (bkf_set_log_rel(s, s->l.gen_low, rel, sizeof rel) < 0) rel[0] = '\0';
-    bkf_fail(er, "%s/%s: lists no log of generations %lu-%lu (e.g. %s): JET_errMissingLogFile (-528)",
+    if (bkf_set_log_rel(s, s->l.gen_low, rel, sizeof rel) < 0)
+        rel[0] = '\0';
+    bkf_fail(er,
+             "%s/%s: lists no log of generations %lu-%lu (e.g. %s): JET_errMissingLogFile (-528)",
              s->dir, BKF_MANIFEST_NAME, s->l.gen_low, s->l.gen_high, rel);
     return -1;
 }
@@ -429,21 +458,26 @@ static int set_load(bkf_err *er, const char *dir, bkf_set *s)
     }
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     snprintf(path, sizeof path, "%s/%s", dir, BKF_JU_LABEL_NAME);
-    if (stat(path, &st) == 0) return julabel_read(er, dir, &s->l);
+    if (stat(path, &st) == 0)
+        return julabel_read(er, dir, &s->l);
     snprintf(path, sizeof path, "%s/%s", dir, BKF_LABEL_NAME);
     if (stat(path, &st) != 0) {
         if (stat(dir, &st) != 0)
             bkf_fail(er, "%s: %s", dir, strerror(errno));
         else
-            bkf_fail(er, "%s: not a backup directory (neither a jetutil backup with %s nor a copy "
-                          "of an esebackupfs mount with %s and %s)",
+            bkf_fail(er,
+                     "%s: not a backup directory (neither a jetutil backup with %s nor a copy "
+                     "of an esebackupfs mount with %s and %s)",
                      dir, BKF_JU_LABEL_NAME, BKF_LABEL_NAME, BKF_MANIFEST_NAME);
         return -1;
     }
     s->esefs = true;
-    if (fslabel_read(er, s) < 0) goto fail;
-    if (manifest_read(er, s) < 0) goto fail;
-    if (fs_infer_logs(er, s) < 0) goto fail;
+    if (fslabel_read(er, s) < 0)
+        goto fail;
+    if (manifest_read(er, s) < 0)
+        goto fail;
+    if (fs_infer_logs(er, s) < 0)
+        goto fail;
     for (unsigned i = 0; i < s->l.ndb; i++) {
         if (!bkf_set_find(s, s->l.db_file[i])) {
             bkf_fail(er, "%s/%s: database %s of %s is not listed, it cannot be verified", dir,
@@ -472,18 +506,23 @@ static int sha256_fd(int fd, unsigned char md[32], unsigned long long *psize)
         errno = ENOMEM;
         goto out;
     }
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) goto crypto;
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        goto crypto;
     for (;;) {
         ssize_t n = read(fd, buf, cb);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             goto out;
         }
-        if (n == 0) break;
-        if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) goto crypto;
+        if (n == 0)
+            break;
+        if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+            goto crypto;
         total += (unsigned long long)n;
     }
-    if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) goto crypto;
+    if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+        goto crypto;
     *psize = total;
     rc = 0;
     goto out;
@@ -541,8 +580,8 @@ static long set_verify(bkf_err *er, const bkf_set *s)
             return -1;
         }
         if (e->have_size && size != e->size) {
-            bkf_fail(er, "%s: %llu bytes read, the manifest says %llu (%s/%s)", path, size,
-                     e->size, s->dir, BKF_MANIFEST_NAME);
+            bkf_fail(er, "%s: %llu bytes read, the manifest says %llu (%s/%s)", path, size, e->size,
+                     s->dir, BKF_MANIFEST_NAME);
             return -1;
         }
         if (memcmp(md, e->sha, sizeof md) != 0) {
@@ -617,19 +656,31 @@ static int julabel_kv(bkf_err *er, const char *path, unsigned lineno, const char
     errno = 0;
     v = strtoull(val, &end, 10);
     num = *val && !*end && !errno;
-    if (!strcmp(key, "format") && num && (v == 1 || v == BKF_VERSION)) l->version = (unsigned)v;
+    if (!strcmp(key, "format") && num && (v == 1 || v == BKF_VERSION))
+        l->version = (unsigned)v;
     else if (!strcmp(key, "format")) {
         bkf_fail(er, "%s:%u: unknown label format '%s' (this release reads formats 1 to %d)", path,
                  lineno, val, BKF_VERSION);
         return -1;
-    } else if (!strcmp(key, "type") && strlen(val) < sizeof l->type) strcpy(l->type, val);
-    else if (!strcmp(key, "base") && strlen(val) == BKF_BASE_LEN) strcpy(l->base, val);
-    else if (!strcmp(key, "page_size") && num) l->page_size = (unsigned long)v;
-    else if (!strcmp(key, "legacy") && num) { l->legacy = (unsigned long)v; l->have_legacy = true; }
-    else if (!strcmp(key, "log_kib") && num) l->log_kib = (unsigned long)v;
-    else if (!strcmp(key, "genLow") && num) { l->gen_low = (unsigned long)v; *have |= 1; }
-    else if (!strcmp(key, "genHigh") && num) { l->gen_high = (unsigned long)v; *have |= 2; }
-    else if (!strcmp(key, "backups") && num) l->backups = (unsigned long)v;
+    } else if (!strcmp(key, "type") && strlen(val) < sizeof l->type)
+        strcpy(l->type, val);
+    else if (!strcmp(key, "base") && strlen(val) == BKF_BASE_LEN)
+        strcpy(l->base, val);
+    else if (!strcmp(key, "page_size") && num)
+        l->page_size = (unsigned long)v;
+    else if (!strcmp(key, "legacy") && num) {
+        l->legacy = (unsigned long)v;
+        l->have_legacy = true;
+    } else if (!strcmp(key, "log_kib") && num)
+        l->log_kib = (unsigned long)v;
+    else if (!strcmp(key, "genLow") && num) {
+        l->gen_low = (unsigned long)v;
+        *have |= 1;
+    } else if (!strcmp(key, "genHigh") && num) {
+        l->gen_high = (unsigned long)v;
+        *have |= 2;
+    } else if (!strcmp(key, "backups") && num)
+        l->backups = (unsigned long)v;
     else if (!strcmp(key, "committed_at_roll") && num) {
         l->committed_at_roll = v;
         l->have_committed = true;
@@ -695,9 +746,10 @@ int bkf_julabel_read(const char *dir, bkf_label *l, char *err, size_t cb_err)
 /* The label text of l into f. */
 static void julabel_print(FILE *f, const bkf_label *l)
 {
-    fprintf(f, "format=%d\n# jetutil backup label (see jetutil(1), docs/formats.md)\n"
-               "type=%s\nbase=%s\npage_size=%lu\nlegacy=%lu\nlog_kib=%lu\ngenLow=%lu\n"
-               "genHigh=%lu\nbackups=%lu\n",
+    fprintf(f,
+            "format=%d\n# jetutil backup label (see jetutil(1), docs/formats.md)\n"
+            "type=%s\nbase=%s\npage_size=%lu\nlegacy=%lu\nlog_kib=%lu\ngenLow=%lu\n"
+            "genHigh=%lu\nbackups=%lu\n",
             BKF_VERSION, l->type, l->base, l->page_size, l->legacy, l->log_kib, l->gen_low,
             l->gen_high, l->backups);
     if (l->have_committed)

@@ -16,15 +16,14 @@
 #define BKF_EIGHT_DOT_THREE 0x2u
 
 /* See bkformat.h. */
-int bkf_log_name(char *buf, size_t cb, const char *base, unsigned long gen,
-                 unsigned long legacy)
+int bkf_log_name(char *buf, size_t cb, const char *base, unsigned long gen, unsigned long legacy)
 {
     int n;
 
     if (!base || strlen(base) != BKF_BASE_LEN || gen > 0xFFFFFFFFul)
         return -1;
-    n = snprintf(buf, cb, (legacy & BKF_EIGHT_DOT_THREE) && gen <= 0xFFFFFul ? "%s%05lX%s"
-                                                                             : "%s%08lX%s",
+    n = snprintf(buf, cb,
+                 (legacy & BKF_EIGHT_DOT_THREE) && gen <= 0xFFFFFul ? "%s%05lX%s" : "%s%08lX%s",
                  base, gen, (legacy & BKF_ESE98_NAMES) ? ".log" : ".jtx");
     return n < 0 || (size_t)n >= cb ? -1 : n;
 }
