@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- names (the one place that defines them) ---- */
 #define BKF_LABEL_NAME "backup_label"            /* esebackupfs label */
@@ -43,6 +44,24 @@
  * JET_bitEightDotThreeSoftCompat (gen <= 0xFFFFF), else 8; ".log" with
  * JET_bitESE98FileNames, else ".jtx".  Length, or -1 if it does not fit. */
 int bkf_log_name(char *buf, size_t cb, const char *base, unsigned long gen, unsigned long legacy);
+
+/* ---- files of a backup directory: regular files only, never blocking ----
+ * Every reader and writer of a backup or instance directory opens through
+ * these, so that a FIFO, device, socket or directory standing where a file
+ * is expected is refused and never blocks (modes are st_mode values). */
+
+/* "a FIFO", "a character device", "a block device", "a socket",
+ * "a directory", "a symbolic link" or "not a regular file" (static). */
+const char *bkf_file_kind(unsigned mode);
+/* open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode), then fstat:
+ * a regular file gets O_NONBLOCK cleared and its fd returned.  Anything
+ * else is closed and -1 returned with errno EINVAL and *pmode = its
+ * st_mode; on an open/fstat error -1 with errno and *pmode = 0. */
+int bkf_open_regular(const char *path, int flags, unsigned mode, unsigned *pmode);
+/* bkf_open_regular(O_RDONLY) as a stdio stream; NULL as above. */
+FILE *bkf_fopen_read(const char *path, unsigned *pmode);
+/* fsync a directory (after a rename in it).  0, or -1 with errno. */
+int bkf_fsync_dir(const char *dir);
 
 /* ---- writing (esebackupfs) ---- */
 

@@ -24,8 +24,8 @@ void bkf_fail(bkf_err *e, const char *fmt, ...)
     va_end(ap);
 }
 
-/* A short name for a non-regular file type. */
-static const char *file_kind(mode_t mode)
+/* See bkformat.h. */
+const char *bkf_file_kind(unsigned mode)
 {
     if (S_ISFIFO(mode))
         return "a FIFO";
@@ -43,24 +43,24 @@ static const char *file_kind(mode_t mode)
 }
 
 /* See bkf_int.h. */
-void bkf_open_fail(bkf_err *e, const char *path, mode_t mode, const char *hint)
+void bkf_open_fail(bkf_err *e, const char *path, unsigned mode, const char *hint)
 {
     if (mode)
-        bkf_fail(e, "%s: %s, not a regular file%s%s%s", path, file_kind(mode), hint ? " (" : "",
+        bkf_fail(e, "%s: %s, not a regular file%s%s%s", path, bkf_file_kind(mode), hint ? " (" : "",
                  hint ? hint : "", hint ? ")" : "");
     else
         bkf_fail(e, "%s: %s%s%s%s", path, strerror(errno), hint ? " (" : "", hint ? hint : "",
                  hint ? ")" : "");
 }
 
-/* See bkf_int.h. */
-int bkf_open_regular(const char *path, int flags, mode_t mode, mode_t *pmode)
+/* See bkformat.h. */
+int bkf_open_regular(const char *path, int flags, unsigned mode, unsigned *pmode)
 {
     struct stat st;
     int fd, fl, saved;
 
     *pmode = 0;
-    fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode);
+    fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) {
         if (errno == EISDIR) {
             *pmode = S_IFDIR;
@@ -89,8 +89,8 @@ fail:
     return -1;
 }
 
-/* See bkf_int.h. */
-FILE *bkf_fopen_read(const char *path, mode_t *pmode)
+/* See bkformat.h. */
+FILE *bkf_fopen_read(const char *path, unsigned *pmode)
 {
     int fd = bkf_open_regular(path, O_RDONLY, 0, pmode), saved;
     FILE *f;
@@ -106,7 +106,7 @@ FILE *bkf_fopen_read(const char *path, mode_t *pmode)
     return f;
 }
 
-/* See bkf_int.h. */
+/* See bkformat.h. */
 int bkf_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

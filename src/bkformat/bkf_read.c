@@ -200,7 +200,7 @@ static int manifest_parse(bkf_err *er, bkf_set *s, const char *rel_file, bool *h
     unsigned lineno = 0;
     int rc = -1;
     FILE *f;
-    mode_t kind;
+    unsigned kind;
 
     snprintf(path, sizeof path, "%s/%s", s->dir, rel_file);
     f = bkf_fopen_read(path, &kind);
@@ -373,7 +373,7 @@ static int fslabel_read(bkf_err *er, bkf_set *s)
     unsigned lineno = 0;
     int rc = -1;
     FILE *f;
-    mode_t kind;
+    unsigned kind;
 
     snprintf(path, sizeof path, "%s/%s", s->dir, BKF_LABEL_NAME);
     f = bkf_fopen_read(path, &kind);
@@ -549,7 +549,7 @@ static long set_verify(bkf_err *er, const bkf_set *s)
         unsigned char md[32];
         unsigned long long size = 0;
         struct stat st;
-        mode_t kind;
+        unsigned kind;
         int fd, r;
 
         snprintf(path, sizeof path, "%s/%s", s->dir, e->rel);
@@ -701,7 +701,7 @@ static int julabel_read(bkf_err *er, const char *dir, bkf_label *l)
     char path[BKF_PATH + 32], line[BKF_PATH + 64];
     unsigned lineno = 0, have = 0;
     int rc = -1;
-    mode_t kind;
+    unsigned kind;
     FILE *f;
 
     memset(l, 0, sizeof *l);
@@ -763,7 +763,7 @@ int bkf_julabel_write(const char *dir, const bkf_label *l, char *err, size_t cb_
 {
     bkf_err er = { err, cb_err };
     char path[BKF_PATH + 32], tmp[BKF_PATH + 32];
-    mode_t kind = 0;
+    unsigned kind = 0;
     FILE *f;
     int fd;
 
