@@ -32,9 +32,3 @@ EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/
 # issue 7 item 10: a bad spool directory is refused before the backup begins
 TESTS += tests/fs_badspool.sh
 EXTRA_DIST += tests/fs_badspool.sh
-# issue 8: the backup-directory format module (include/bkformat.h)
-check_PROGRAMS += tests/test_bkformat
-tests_test_bkformat_SOURCES = tests/test_bkformat.c
-tests_test_bkformat_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CRYPTO_CFLAGS)
-tests_test_bkformat_LDADD = $(LIBBKFORMAT) $(CHECK_LIBS) $(CRYPTO_LIBS)
-TESTS += tests/test_bkformat
