@@ -33,6 +33,7 @@
 #ifndef BKCLIENT_H
 #define BKCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "jet.h"
@@ -44,7 +45,7 @@ typedef struct bkc_info {
     char instance[64];                        /* instance name ("" if none) */
     char base_name[JET_BASE_NAME_LENGTH + 1]; /* log base name, e.g. "edb" */
     unsigned long cb_page;                    /* JET_paramDatabasePageSize */
-    int circular;                             /* JET_paramCircularLog != 0 */
+    bool circular;                            /* JET_paramCircularLog != 0 */
     unsigned long legacy;                     /* JET_paramLegacyFileNames */
     unsigned long log_kib;                    /* JET_paramLogFileSize, 0 = unknown */
 } bkc_info;
@@ -66,8 +67,10 @@ typedef struct bkc_ops {
     /* JetOpenFileInstance; *psize gets the 64-bit stream size.
      * JET_errFileNotFound, JET_errNoBackup, JET_errTooManyOpenFiles. */
     JET_ERR (*open)(void *ctx, const char *name, JET_HANDLE *ph, uint64_t *psize);
-    /* JetReadFileInstance: next bytes; *pcb 0 at the end.  A failing read
-     * of a database closes the handle; of a log aborts the backup. */
+    /* JetReadFileInstance: the next bytes.  pv 4096-aligned and cb a
+     * multiple of the page size, else JET_errInvalidParameter; read up to
+     * the size open gave.  A failing read of a database closes the
+     * handle; of a log aborts the backup. */
     JET_ERR (*read)(void *ctx, JET_HANDLE h, void *pv, unsigned long cb, unsigned long *pcb);
     /* JetCloseFileInstance.  JET_errInvalidParameter for an unknown h. */
     JET_ERR (*close)(void *ctx, JET_HANDLE h);

@@ -6,6 +6,7 @@
  * table over ESENT.DLL would look identical.
  */
 #include "config.h"
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 typedef struct jet_ctx {
     JET_INSTANCE inst;
     JET_SESID ses;
-    int owned;             /* hosted here: terminate on destroy */
+    bool owned;            /* hosted here: terminate on destroy */
     char *dbs[JB_MAX_DBS]; /* attached databases (owned copies) */
     size_t attached;
     char name[64];
@@ -204,7 +205,7 @@ JET_ERR bkc_jet_open(const bkc_host_params *p, const char *const *dbs, size_t nd
         free(j);
         return rc;
     }
-    j->owned = 1;
+    j->owned = true;
     rc = jb_attach_all(j, dbs, ndbs, err, cb_err);
     if (rc < 0) {
         (void)jb_destroy(j);
