@@ -22,4 +22,8 @@ void bkf_fail(bkf_err *e, const char *fmt, ...) __attribute__((format(printf, 2,
  * "PATH: strerror(errno) (hint)"; hint may be NULL. */
 void bkf_open_fail(bkf_err *e, const char *path, unsigned mode, const char *hint);
 
+/* Parse DIR/jetutil-backup.label into l (bkf_julabel_read without the
+ * buffer set-up; bkf_set_load uses it).  0, or -1 (e). */
+int bkf_julabel_parse(bkf_err *e, const char *dir, bkf_label *l);
+
 #endif /* BKF_INT_H */
