@@ -42,7 +42,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include "fs/backend.h"
+#include "bkclient.h"
 #include "fs/conf.h"
 
 typedef struct fs_ctx fs_ctx;
@@ -56,9 +56,16 @@ enum fs_decision {
     FS_DECIDE_TRUNCATE = 2      /* TruncateLog, then End(Normal) */
 };
 
+/* Open the backup source the configuration names ([source] endpoint =
+ * SOCKET -> bkc_ep_open; otherwise the in-process libjet instance of the
+ * [source] directories with its databases attached, bkc_jet_open).  On
+ * failure returns the Jet error and writes one line to err.  Main thread,
+ * before fs_ctx_new. */
+JET_ERR fs_source_open(const fs_config *cfg, bkc_source *src, char *err, size_t cb_err);
+
 /* Allocate a context; takes ownership of be (destroyed by fs_ctx_free).
  * 0 or -ENOMEM. */
-int fs_ctx_new(const fs_config *cfg, const fs_backend *be, fs_ctx **pctx);
+int fs_ctx_new(const fs_config *cfg, const bkc_source *be, fs_ctx **pctx);
 /* Begin the backup, learn the databases (full) or the logs (incremental),
  * open the first database, build the label, prepare the spool and start
  * the producer.  Returns 0, or a JET_ERR < 0 (or -errno-like Jet error)

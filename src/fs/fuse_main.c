@@ -34,7 +34,6 @@
 #include <fuse.h>
 #include <fuse_log.h>
 #include "jetlib.h"
-#include "fs/backend.h"
 #include "fs/conf.h"
 #include "fs/control.h"
 #include "fs/fsops.h"
@@ -640,7 +639,7 @@ static int control_handler(void *arg, const char *cmd, char *buf, size_t cb)
 static int run(fs_main *m)
 {
     char err[1024] = "", opts[8192], fsname[PATH_MAX * 2];
-    fs_backend be = { NULL, NULL };
+    bkc_source be = { NULL, NULL };
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
     struct fuse *f = NULL;
     fs_control *ctl = NULL;
@@ -684,13 +683,13 @@ static int run(fs_main *m)
         notify(m, err);
         goto out;
     }
-    rc = fs_backend_open(&m->cfg, &be, err, sizeof err);
+    rc = fs_source_open(&m->cfg, &be, err, sizeof err);
     if (rc < 0) {
         notify(m, err);
         goto out;
     }
     if (fs_ctx_new(&m->cfg, &be, &m->ctx) < 0) {
-        be.ops->destroy(be.ctx);
+        (void)bkc_close(&be);
         notify(m, "out of memory");
         goto out;
     }

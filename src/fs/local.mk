@@ -2,7 +2,7 @@
 # (also linked by the unit tests); fuse_main.c = the libfuse adapter.
 noinst_LIBRARIES += src/fs/libesefs.a
 src_fs_libesefs_a_SOURCES = \
-	src/fs/backend.h src/fs/backend_jet.c src/fs/backend_ep.c \
+	src/fs/source.c \
 	src/fs/conf.h src/fs/conf.c \
 	src/fs/spool.h src/fs/spool.c \
 	src/fs/tree.h src/fs/tree.c \
@@ -16,7 +16,7 @@ LIBESEFS = src/fs/libesefs.a
 sbin_PROGRAMS += esebackupfs
 esebackupfs_SOURCES = src/fs/fuse_main.c
 esebackupfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS)
-esebackupfs_LDADD = $(LIBESEFS) $(LIBJET) $(FUSE_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
+esebackupfs_LDADD = $(LIBESEFS) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJET) $(FUSE_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
 
 dist_man_MANS += docs/esebackupfs.8 docs/esebackupfs.ini.5
 dist_sysconf_DATA += conf/esebackupfs.ini
