@@ -3,9 +3,11 @@ check_PROGRAMS += tests/test_engine tests/test_engine_crash tests/test_engine_ba
 TESTS += tests/test_engine tests/test_engine_crash tests/test_engine_backup
 tests_test_engine_SOURCES = tests/test_engine.c tests/jet_testutil.h
 tests_test_engine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_engine_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
 tests_test_engine_LDADD = $(LIBJET) $(CHECK_LIBS)
 tests_test_engine_crash_SOURCES = tests/test_engine_crash.c tests/jet_testutil.h
 tests_test_engine_crash_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_engine_crash_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
 tests_test_engine_crash_LDADD = $(LIBJET) $(CHECK_LIBS)
 tests_test_engine_backup_SOURCES = tests/test_engine_backup.c tests/jet_testutil.h
 tests_test_engine_backup_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -16,16 +18,19 @@ TESTS += tests/test_engine_powerloss
 tests_test_engine_powerloss_SOURCES = tests/test_engine_powerloss.c tests/jet_testvfs.c \
 	tests/jet_testvfs.h tests/jet_testutil.h
 tests_test_engine_powerloss_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_engine_powerloss_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
 tests_test_engine_powerloss_LDADD = $(LIBJET) $(CHECK_LIBS)
 check_PROGRAMS += tests/test_engine_faults
 TESTS += tests/test_engine_faults
 tests_test_engine_faults_SOURCES = tests/test_engine_faults.c tests/jet_testvfs.c \
 	tests/jet_testvfs.h tests/jet_testutil.h
 tests_test_engine_faults_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_engine_faults_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
 tests_test_engine_faults_LDADD = $(LIBJET) $(CHECK_LIBS)
 # issue 7 items 1-2: an instance owns its files, missing logs are errors
 check_PROGRAMS += tests/test_recovery
 TESTS += tests/test_recovery
 tests_test_recovery_SOURCES = tests/test_recovery.c tests/jet_testutil.h
 tests_test_recovery_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_recovery_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
 tests_test_recovery_LDADD = $(LIBJET) $(CHECK_LIBS)

@@ -309,6 +309,26 @@ JET_ERR JET_API JetGetSystemParameterA(JET_INSTANCE instance, JET_SESID sesid,
     return rc;
 }
 
+/*
+ * JetLibGetInstanceName -- the name given to JetCreateInstance (jetlib.h).
+ * Errors: JET_errInvalidInstance, JET_errInvalidParameter,
+ * JET_errBufferTooSmall.  Locking: inst->lock.
+ */
+JET_ERR JetLibGetInstanceName(JET_INSTANCE instance, char *sz, unsigned long cbMax)
+{
+    jet_inst *inst = jinst_get(instance);
+    JET_ERR rc;
+
+    if (inst == NULL)
+        return JET_errInvalidInstance;
+    if (sz == NULL || cbMax == 0)
+        return JET_errInvalidParameter;
+    pthread_mutex_lock(&inst->lock);
+    rc = get_str(inst->name, sz, cbMax);
+    pthread_mutex_unlock(&inst->lock);
+    return rc;
+}
+
 /* mkdir -p for an absolute or relative directory path. */
 static int mkdir_p(const char *path)
 {

@@ -214,17 +214,7 @@ JET_ERR jlog_delete_range(const jet_inst *inst, uint32_t lo, uint32_t hi);
  * Used by log.c itself and by restore.c. */
 JET_ERR jlog_create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib);
 
-/* Sequential log reader over one log file (verifies header and segments). */
-typedef struct jet_logreader jet_logreader;
-/* Errors: JET_errFileNotFound, JET_errLogFileCorrupt (header). */
-JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr);
-/* Next record: 1 and the record, 0 at the end of the log data (blank
- * segment or the torn tail of an interrupted flush), JET_errLogFileCorrupt
- * on a damaged record before the end.  *pbody is valid until the next
- * call. */
-JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
-                 uint32_t *pcb, jf_lgpos *ppos);
-void jlr_close(jet_logreader *r);
+/* The sequential log reader (jlr_open/next/close) is public: jetfmt.h. */
 /* Blank every segment of the log at path past the end of its data (the
  * torn tail of an interrupted flush) and fdatasync; see log.c. */
 JET_ERR jlog_repair_tail(const char *path);

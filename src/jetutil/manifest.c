@@ -33,6 +33,7 @@
 #include <openssl/evp.h>
 
 #include "backup.h"
+#include "jetfmt.h"
 
 #define LOGS_DIR "logs/"
 

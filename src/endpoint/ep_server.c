@@ -39,7 +39,7 @@
 
 #include "endpoint.h"
 #include "ep_proto.h"
-#include "jet_int.h"
+#include "jetlib.h"
 
 #define EP_MAX_CONNS 8
 #define EP_HELLO_TIMEOUT_S 10
@@ -738,7 +738,7 @@ JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
 {
     struct sockaddr_un sa;
     jep_server *s = NULL;
-    jet_inst *inst;
+    JET_API_PTR v;
     struct stat st;
     mode_t mode;
     bool bound = false, mu_init = false;
@@ -750,9 +750,6 @@ JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
         return JET_errInvalidPath;
     if (strlen(cfg->socket_path) >= sizeof sa.sun_path)
         return JET_errInvalidPath;
-    inst = jinst_get(instance);
-    if (!inst)
-        return JET_errInvalidInstance;
     s = calloc(1, sizeof *s);
     if (!s)
         return JET_errOutOfMemory;
@@ -768,13 +765,26 @@ JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
         rc = JET_errOutOfMemory;
         goto out;
     }
-    pthread_mutex_lock(&inst->lock);
-    snprintf(s->info.instance_name, sizeof s->info.instance_name, "%s", inst->name);
-    snprintf(s->info.base_name, sizeof s->info.base_name, "%s", inst->base);
-    s->info.cb_page = inst->cb_page;
-    s->info.legacy = inst->legacy;
-    s->info.circular = inst->circular;
-    pthread_mutex_unlock(&inst->lock);
+    /* the instance facts clients ask for (JepGetInfo), through public calls */
+    rc = JetLibGetInstanceName(instance, s->info.instance_name, sizeof s->info.instance_name);
+    if (rc < 0)
+        goto out;
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramBaseName, NULL,
+                               s->info.base_name, sizeof s->info.base_name);
+    if (rc < 0)
+        goto out;
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramDatabasePageSize, &v, NULL, 0);
+    if (rc < 0)
+        goto out;
+    s->info.cb_page = (unsigned long)v;
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramLegacyFileNames, &v, NULL, 0);
+    if (rc < 0)
+        goto out;
+    s->info.legacy = (unsigned long)v;
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramCircularLog, &v, NULL, 0);
+    if (rc < 0)
+        goto out;
+    s->info.circular = v != 0;
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
         rc = JET_errOutOfMemory;
         goto out;
@@ -784,7 +794,9 @@ JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
-    JCALL(clear_path(s, &sa));
+    rc = clear_path(s, &sa);
+    if (rc < 0)
+        goto out;
     mode = s->group == (gid_t)-1 ? 0600 : 0660;
     s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s->lfd < 0) {
