@@ -5,3 +5,6 @@ include tests/backup.mk
 include tests/endpoint.mk
 include tests/jetutil.mk
 include tests/fs.mk
+# issue 8: the include boundaries of docs/architecture.md, enforced
+TESTS += tests/layering.sh
+EXTRA_DIST += tests/layering.sh

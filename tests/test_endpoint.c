@@ -1,5 +1,5 @@
 /*
- * test_endpoint.c -- the backup endpoint (src/jet/ep_server.c,
+ * test_endpoint.c -- the backup endpoint (src/endpoint/ep_server.c,
  * ep_client.c) against a real in-process instance hosting a database in a
  * mkdtemp directory, with the server socket in that directory; and the
  * client's READFILE handling against a scripted fake server (data received

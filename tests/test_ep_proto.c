@@ -1,5 +1,5 @@
 /*
- * test_ep_proto.c -- the backup endpoint wire codec (src/jet/ep_proto.c):
+ * test_ep_proto.c -- the backup endpoint wire codec (src/endpoint/ep_proto.c):
  * encode/decode round trips of every request and response, rejection of
  * every truncated, oversized or otherwise malformed frame, and the frame
  * I/O helpers over a socketpair (partial transfers, EOF inside a frame).
