@@ -130,6 +130,12 @@ long jf_trailer_decode(const void *page, size_t cb_page, jf_trailer *t);
 void jf_loghdr_encode(const jf_loghdr *h, void *blk /* JF_LOG_HDR bytes */);
 
 /* ---- log segments ---- */
+/* Segment header flags (@36, docs/formats.md): a segment written by a
+ * flush carries JF_SEGF_FLUSH and, in the low 16 bits, the index of that
+ * flush's first segment (the reader's torn-tail rule). */
+#define JF_SEGF_FLUSH 0x80000000u
+#define JF_SEG_FLAGS_OFF 36
+#define JF_TORN_SECTOR 512 /* the unit a power loss may tear writes into */
 typedef struct jf_seghdr {
     jf_lgpos lgpos;           /* @8  position of the segment (ib = 0) */
     jf_logtime time;          /* @16 */

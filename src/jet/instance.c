@@ -392,29 +392,6 @@ JET_ERR jinst_read_checkpoint(jet_inst *inst, jf_chk *chk)
     return jchk_read(path, chk);
 }
 
-/* jinst_pin_logs -- see jet_int.h. */
-JET_ERR jinst_pin_logs(jet_inst *inst, jf_chk *chk)
-{
-    JET_ERR rc;
-    pthread_mutex_lock(&inst->ckpt_lock);
-    rc = jinst_read_checkpoint(inst, chk);
-    if (rc == 0) {
-        pthread_mutex_lock(&inst->lock);
-        inst->bk_active = true;
-        pthread_mutex_unlock(&inst->lock);
-    }
-    pthread_mutex_unlock(&inst->ckpt_lock);
-    return rc;
-}
-
-/* jinst_unpin_logs -- see jet_int.h. */
-void jinst_unpin_logs(jet_inst *inst)
-{
-    pthread_mutex_lock(&inst->lock);
-    inst->bk_active = false;
-    pthread_mutex_unlock(&inst->lock);
-}
-
 /* Read the header of the log file at path (does not keep it open). */
 static JET_ERR log_header(const char *path, jf_loghdr *h)
 {

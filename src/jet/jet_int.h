@@ -1,22 +1,30 @@
 /*
  * jet_int.h -- libjet's internal interfaces, shared by the engine modules
- * (instance.c, session.c, db.c, log.c, recovery.c) and the backup/restore
+ * (instance.c, session.c, db.c, log_*.c, recovery.c) and the backup/restore
  * modules (backup.c, restore.c).  Not installed; not for applications.
  *
  * Module map (one subsystem per file):
  *   format.c    on-disk formats (format.h)
  *   rangelock.c page-range locks between backup readers and page writers
- *   log.c       log manager: generations, append, group commit, roll,
- *               log reader, checkpoint file I/O
+ *   fileio.c    whole-buffer positional I/O, errno -> Jet error
+ *   log_write.c log writer: generations, append, group commit, roll,
+ *               archived generations on disk
+ *   log_read.c  sequential log reader (jlr_*, public in jetfmt.h),
+ *               torn-tail repair
+ *   checkpoint.c the checkpoint file (jchk_*)
  *   db.c        database files: header, page cache, record access,
  *               raw page reads for backup
  *   session.c   sessions, transactions, record locks, the record API
  *   instance.c  instances, parameters, JetInit/JetTerm, checkpointer,
  *               circular logging
- *   recovery.c  redo of log records (soft recovery and restore)
+ *   recovery.c  soft recovery's driver (jinst_recover) and the redo of log
+ *               records (soft recovery and restore)
  *   backup.c    external backup API (spec sections 2-5)
  *   restore.c   JetExternalRestore / hard recovery (spec section 7)
+ *   attach.c    create/attach/detach/open/close database
  *   errname.c   JetLibErrorName
+ * The endpoint (src/endpoint) is not an engine module: it uses the public
+ * headers only.
  *
  * Lock order (outer to inner), never taken the other way round:
  *   inst->bk_lock -> inst->ckpt_lock -> inst->lock -> db->hdr_lock
@@ -54,6 +62,7 @@ int jio_pwrite(int fd, const void *buf, size_t cb, off_t off);           /* 0 or
 int jio_pread(int fd, void *buf, size_t cb, off_t off, size_t *pgot);    /* zero-fills past EOF */
 int jio_fsync_dir(const char *path);  /* fsync path's directory: 0 or errno */
 JET_ERR jio_err(int e);  /* ENOSPC/EDQUOT -> JET_errDiskFull, else JET_errDiskIO */
+JET_ERR jio_log_err(int e); /* ENOSPC/EDQUOT -> JET_errLogDiskFull, else JET_errLogWriteFail */
 
 /* ---- rangelock.c: exclusive locks on page ranges [lo, hi] ---- */
 typedef struct jet_rangelock {
@@ -125,13 +134,6 @@ struct jet_inst {
 jet_inst *jinst_get(JET_INSTANCE instance);
 /* Checkpoint generation on disk now (what Begin uses for CopyMic). */
 JET_ERR jinst_read_checkpoint(jet_inst *inst, jf_chk *chk);
-/* Backup Begin: atomically (under inst->ckpt_lock, so no checkpoint with
- * circular deletion runs in between) set inst->bk_active and read the
- * checkpoint file into *chk.  On error nothing is pinned.  Errors: those
- * of jchk_read (JET_errCheckpointFileNotFound, JET_errCheckpointCorrupt).
- * jinst_unpin_logs clears bk_active (backup End / abort). */
-JET_ERR jinst_pin_logs(jet_inst *inst, jf_chk *chk);
-void jinst_unpin_logs(jet_inst *inst);
 /* Full checkpoint: flush every dirty page, write the checkpoint file,
  * then (circular logging, no backup active) delete logs below it. */
 JET_ERR jinst_checkpoint(jet_inst *inst);
@@ -163,7 +165,7 @@ void jinst_fault(jet_inst *inst, const char *point);
  * match after realpath of the directory); NULL if none.  inst->lock held. */
 jet_db *jinst_find_db(jet_inst *inst, const char *abspath);
 
-/* ---- log.c ---- */
+/* ---- log_write.c, log_read.c, checkpoint.c ---- */
 /* Open the log for appending after recovery: makes <base>.log the current
  * generation `gen` (creating it), pre-creates <base>tmp.log. */
 JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
@@ -195,7 +197,6 @@ void jlog_prepare_next(jet_log *log);
 /* Make the log refuse every later append and flush with err (a fatal
  * engine error, e.g. JET_errInstanceUnavailable). */
 void jlog_poison(jet_log *log, JET_ERR err);
-uint64_t jlog_durable_lsn(jet_log *log);
 /* Archive the current generation and start the next; *pgen = new current. */
 JET_ERR jlog_roll(jet_log *log, uint32_t *pgen);
 uint32_t jlog_current_gen(jet_log *log);
@@ -211,12 +212,12 @@ JET_ERR jlog_newest_gen(const jet_inst *inst, uint32_t *pgen);
 JET_ERR jlog_delete_range(const jet_inst *inst, uint32_t lo, uint32_t hi);
 
 /* Write a brand-new, empty log file (header + zero segments), fsynced.
- * Used by log.c itself and by restore.c. */
+ * Used by log_write.c itself and by restore.c. */
 JET_ERR jlog_create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib);
 
 /* The sequential log reader (jlr_open/next/close) is public: jetfmt.h. */
 /* Blank every segment of the log at path past the end of its data (the
- * torn tail of an interrupted flush) and fdatasync; see log.c. */
+ * torn tail of an interrupted flush) and fdatasync; see log_read.c. */
 JET_ERR jlog_repair_tail(const char *path);
 /* Position just after the last record returned by jlr_next. */
 jf_lgpos jlr_tell(const jet_logreader *r);

@@ -8,7 +8,7 @@ src_jet_libjet_a_SOURCES = \
 	src/jet/rangelock.c \
 	src/jet/os.h src/jet/os.c \
 	src/jet/fileio.c \
-	src/jet/log.c \
+	src/jet/log_write.c src/jet/log_read.c src/jet/checkpoint.c \
 	src/jet/db.c \
 	src/jet/session.c \
 	src/jet/attach.c \
