@@ -137,6 +137,8 @@ JET_ERR jinst_read_checkpoint(jet_inst *inst, jf_chk *chk);
 /* Full checkpoint: flush every dirty page, write the checkpoint file,
  * then (circular logging, no backup active) delete logs below it. */
 JET_ERR jinst_checkpoint(jet_inst *inst);
+/* Path of the checkpoint file (<system path><base>.chk). */
+void jinst_chk_path(const jet_inst *inst, char *buf, size_t cb);
 /* Absolute path of archived generation gen in the log directory. */
 void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
 /* Test-only fault injection.  The engine calls jinst_fault(inst, POINT)
@@ -335,7 +337,20 @@ JET_ERR jinst_detach_all(jet_inst *inst, bool force);
 /* Current attach list of the instance.  inst->lock held. */
 void jinst_attach_list(jet_inst *inst, jf_attach_list *out);
 
-/* ---- recovery.c: redo ---- */
+/* ---- recovery.c: soft recovery and redo ---- */
+/* Soft recovery, JetInit's part.  Everything is checked before anything is
+ * changed (the checkpoint, the current log or the <base>tmp.log of an
+ * interrupted roll, and in jet_redo's first pass every log from the
+ * checkpoint on).  On success *pgen_next is the generation to start,
+ * *ptprev the creation time of the one before it, *psig the log stream's
+ * signature, and the recovered <base>.log is archived (hard link; jlog_open
+ * replaces <base>.log).  Errors: JET_errCheckpointCorrupt,
+ * JET_errLogFileCorrupt, JET_errMissingLogFile,
+ * JET_errBadCheckpointSignature, JET_errInvalidLogSequence,
+ * JET_errLogFileSizeMismatch, JET_errLogWriteFail, JET_errOutOfMemory,
+ * JET_errSoftRecoveryOnBackupDatabase and those of jet_redo.  Caller holds
+ * inst->ckpt_lock and inst->lock (JetInit); the instance serves no one. */
+JET_ERR jinst_recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev, jf_sig *psig);
 typedef struct jet_redo_args {
     const char *log_dir;           /* directory holding the logs (trailing '/') */
     const char *base;
