@@ -14,6 +14,8 @@
 #     private headers only through the include path its local.mk sets.
 #  5. Makefile.am's AM_CPPFLAGS names include/ only, and only src/jet (and
 #     ENGINE_TESTS) put src/jet on their include path.
+#  6. Every Check test (tests/test_*.c) gets its main from tests/harness.h
+#     (TH_MAIN): none defines main itself.
 #
 # One line per violation (FILE:LINE: what), exit 1 if any.
 set -u
@@ -126,6 +128,16 @@ if [ -s "$out" ]; then
     cat "$out" >&2
     bad=1
 fi
+
+# 6. one main: the harness's
+for f in tests/test_*.c; do
+    n=$(grep -n '^[[:space:]]*int[[:space:]]\{1,\}main[[:space:]]*(' "$f" | head -1 | cut -d: -f1)
+    [ -z "$n" ] || violation "$f:$n: defines main (use TH_MAIN from tests/harness.h)"
+    grep -q '^TH_MAIN' "$f" || case $f in
+        tests/test_fs_fake.c) ;; # a helper of test_fs_ops, not a program
+        *) violation "$f:1: no TH_MAIN (tests/harness.h)" ;;
+    esac
+done
 
 [ $bad = 0 ] && echo "# layering: $(echo "$files" | wc -l) files checked, no violation"
 exit $bad

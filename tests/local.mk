@@ -7,4 +7,4 @@ include tests/jetutil.mk
 include tests/fs.mk
 # issue 8: the include boundaries of docs/architecture.md, enforced
 TESTS += tests/layering.sh
-EXTRA_DIST += tests/layering.sh
+EXTRA_DIST += tests/layering.sh tests/harness.h

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "jet_int.h"
 #include "jet_testutil.h"
 
@@ -23,12 +23,12 @@ static char dir[256];
 
 static void setup(void)
 {
-    ck_assert_int_eq(jt_tmpdir(dir, sizeof dir, "test_engine"), 0);
+    ck_assert_int_eq(th_tmpdir(dir, sizeof dir, "test_engine"), 0);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(jt_rmtree(dir), 0);
+    ck_assert_int_eq(th_rm_tree(dir), 0);
 }
 
 /* Instance on dir with small logs. */
@@ -438,12 +438,11 @@ START_TEST(log_size_mismatch)
 }
 END_TEST
 
-int main(void)
+/* The suite: every test case of this file. */
+static Suite *engine_suite(void)
 {
     Suite *su = suite_create("engine");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int nf;
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, create_write_reopen);
@@ -455,9 +454,7 @@ int main(void)
     tcase_add_test(tc, poisoned_log_refuses_commits);
     tcase_add_test(tc, log_size_mismatch);
     suite_add_tcase(su, tc);
-    sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? 0 : 1;
+    return su;
 }
+
+TH_MAIN(engine_suite)
