@@ -1,10 +1,25 @@
-# libjet engine core tests
-check_PROGRAMS += tests/test_engine tests/test_engine_crash tests/test_engine_backup
-TESTS += tests/test_engine tests/test_engine_crash tests/test_engine_backup
-tests_test_engine_SOURCES = tests/test_engine.c tests/jet_testutil.h
-tests_test_engine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_test_engine_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
-tests_test_engine_LDADD = $(LIBJET) $(CHECK_LIBS)
+# libjet engine tests
+check_PROGRAMS += tests/test_engine_crash tests/test_engine_backup
+TESTS += tests/test_engine_crash tests/test_engine_backup
+# one test file per engine module (issue 8): tests/test_jet_<module>.c
+jet_module_tests = tests/test_jet_log tests/test_jet_db tests/test_jet_session \
+	tests/test_jet_instance
+check_PROGRAMS += $(jet_module_tests)
+TESTS += $(jet_module_tests)
+JET_MODULE_TEST_HDRS = tests/jet_fixture.h tests/jet_testutil.h tests/harness.h
+tests_test_jet_log_SOURCES = tests/test_jet_log.c $(JET_MODULE_TEST_HDRS)
+tests_test_jet_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_jet_log_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
+tests_test_jet_log_LDADD = $(LIBJET) $(CHECK_LIBS)
+tests_test_jet_db_SOURCES = tests/test_jet_db.c $(JET_MODULE_TEST_HDRS)
+tests_test_jet_db_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_jet_db_LDADD = $(LIBJET) $(CHECK_LIBS)
+tests_test_jet_session_SOURCES = tests/test_jet_session.c $(JET_MODULE_TEST_HDRS)
+tests_test_jet_session_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_jet_session_LDADD = $(LIBJET) $(CHECK_LIBS)
+tests_test_jet_instance_SOURCES = tests/test_jet_instance.c $(JET_MODULE_TEST_HDRS)
+tests_test_jet_instance_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_jet_instance_LDADD = $(LIBJET) $(CHECK_LIBS)
 tests_test_engine_crash_SOURCES = tests/test_engine_crash.c tests/jet_testutil.h
 tests_test_engine_crash_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_engine_crash_CPPFLAGS = $(JET_PRIV_CPPFLAGS)

@@ -22,7 +22,7 @@ set -u
 : "${top_srcdir:?top_srcdir must be set (run through make check)}"
 cd "$top_srcdir" || exit 1
 
-ENGINE_TESTS="tests/test_backup.c tests/test_cksum.c tests/test_engine.c
+ENGINE_TESTS="tests/test_backup.c tests/test_cksum.c
 tests/test_engine_crash.c tests/test_engine_faults.c tests/test_engine_powerloss.c
 tests/test_format.c tests/test_rangelock.c tests/test_recovery.c tests/test_restore.c
 tests/jet_testvfs.c tests/jet_testvfs.h"
