@@ -23,11 +23,11 @@
 
 #include "jet.h"
 
-#define JF_SEGMENT 4096        /* log segment size */
-#define JF_SEG_HDR 40          /* LGSEGHDR */
+#define JF_SEGMENT 4096 /* log segment size */
+#define JF_SEG_HDR 40   /* LGSEGHDR */
 #define JF_SEG_PAYLOAD (JF_SEGMENT - JF_SEG_HDR)
-#define JF_LOG_HDR 4096        /* LGFILEHDR occupies segment 0 */
-#define JF_CHK_BLOCK 4096      /* checkpoint block; file = 2 blocks */
+#define JF_LOG_HDR 4096   /* LGFILEHDR occupies segment 0 */
+#define JF_CHK_BLOCK 4096 /* checkpoint block; file = 2 blocks */
 #define JF_MIN_PAGE 2048
 #define JF_MAX_PAGE 32768
 #define JF_GEN_MAX 0x7FFFF800u /* lGenerationMax */
@@ -73,39 +73,39 @@ typedef struct jf_bkinfo { /* BKINFO: 24 bytes */
 
 /* ---- database header (pages 0 and 1; spec 6.2 DBFILEHDR offsets) ---- */
 typedef struct jf_dbhdr {
-    uint32_t magic;           /* @4  */
-    uint32_t version;         /* @8  */
-    uint64_t dbtime_dirtied;  /* @16 */
-    jf_sig sign_db;           /* @24 */
-    uint32_t dbstate;         /* @52 */
-    jf_lgpos lgpos_consistent;/* @56 */
-    jf_logtime time_consistent;/* @64 */
-    jf_logtime time_attach;   /* @72 */
-    jf_lgpos lgpos_attach;    /* @80 */
-    jf_logtime time_detach;   /* @88 */
-    jf_lgpos lgpos_detach;    /* @96 */
-    uint32_t dbid;            /* @104 */
-    jf_sig sign_log;          /* @108 */
-    jf_bkinfo full_prev;      /* @136 */
-    jf_bkinfo inc_prev;       /* @160 */
-    jf_bkinfo full_cur;       /* @184 */
-    uint32_t flags;           /* @208 */
-    uint32_t cb_page;         /* @236 */
-    int32_t gen_min_req;      /* @296 */
-    int32_t gen_max_req;      /* @300 */
-    jf_bkinfo snapshot_cur;   /* @316 */
+    uint32_t magic;                 /* @4  */
+    uint32_t version;               /* @8  */
+    uint64_t dbtime_dirtied;        /* @16 */
+    jf_sig sign_db;                 /* @24 */
+    uint32_t dbstate;               /* @52 */
+    jf_lgpos lgpos_consistent;      /* @56 */
+    jf_logtime time_consistent;     /* @64 */
+    jf_logtime time_attach;         /* @72 */
+    jf_lgpos lgpos_attach;          /* @80 */
+    jf_logtime time_detach;         /* @88 */
+    jf_lgpos lgpos_detach;          /* @96 */
+    uint32_t dbid;                  /* @104 */
+    jf_sig sign_log;                /* @108 */
+    jf_bkinfo full_prev;            /* @136 */
+    jf_bkinfo inc_prev;             /* @160 */
+    jf_bkinfo full_cur;             /* @184 */
+    uint32_t flags;                 /* @208 */
+    uint32_t cb_page;               /* @236 */
+    int32_t gen_min_req;            /* @296 */
+    int32_t gen_max_req;            /* @300 */
+    jf_bkinfo snapshot_cur;         /* @316 */
     jf_logtime time_gen_max_create; /* @348 */
-    uint32_t type_full_prev;  /* @356 */
-    uint32_t type_inc_prev;   /* @360 */
-    int32_t gen_max_committed;/* @416 */
-    jf_bkinfo copy_prev;      /* @420 */
-    jf_bkinfo diff_prev;      /* @444 */
-    uint32_t type_copy_prev;  /* @468 */
-    uint32_t type_diff_prev;  /* @472 */
-    int32_t gen_min_consistent; /* @640 */
+    uint32_t type_full_prev;        /* @356 */
+    uint32_t type_inc_prev;         /* @360 */
+    int32_t gen_max_committed;      /* @416 */
+    jf_bkinfo copy_prev;            /* @420 */
+    jf_bkinfo diff_prev;            /* @444 */
+    uint32_t type_copy_prev;        /* @468 */
+    uint32_t type_diff_prev;        /* @472 */
+    int32_t gen_min_consistent;     /* @640 */
     /* libjet extension area (@1024, ESE leaves it zero) */
-    uint32_t cb_record;       /* @1024 fixed record size of the record API */
-    uint32_t pgno_last;       /* @1028 last owned page at the last header write */
+    uint32_t cb_record; /* @1024 fixed record size of the record API */
+    uint32_t pgno_last; /* @1028 last owned page at the last header write */
 } jf_dbhdr;
 /* Decode and verify one header copy.  Errors: JET_errDatabaseCorrupted
  * (bad checksum, magic, filetype or page size; cb < cb_page). */
@@ -125,16 +125,16 @@ typedef struct jf_attach_list {
 
 /* ---- log file header (segment 0; LGFILEHDR offsets) ---- */
 typedef struct jf_loghdr {
-    int32_t gen;              /* @4  */
-    uint16_t cb_sec;          /* @8  = 4096 */
-    uint16_t csec_header;     /* @10 = 1 */
-    uint16_t csec_file;       /* @12 segments in the file */
-    uint16_t cb_page_db;      /* @14 database page size (0 = 32 KiB) */
-    jf_logtime time_create;   /* @16 */
-    jf_logtime time_prev_gen; /* @24 tmCreate of gen-1, zero for the first */
-    jf_sig sign_log;          /* @44 */
-    jf_lgpos lgpos_checkpoint;/* @640 checkpoint when the file was created */
-    jf_attach_list attach;    /* @671, at most JF_ATTACH_MAX bytes */
+    int32_t gen;               /* @4  */
+    uint16_t cb_sec;           /* @8  = 4096 */
+    uint16_t csec_header;      /* @10 = 1 */
+    uint16_t csec_file;        /* @12 segments in the file */
+    uint16_t cb_page_db;       /* @14 database page size (0 = 32 KiB) */
+    jf_logtime time_create;    /* @16 */
+    jf_logtime time_prev_gen;  /* @24 tmCreate of gen-1, zero for the first */
+    jf_sig sign_log;           /* @44 */
+    jf_lgpos lgpos_checkpoint; /* @640 checkpoint when the file was created */
+    jf_attach_list attach;     /* @671, at most JF_ATTACH_MAX bytes */
 } jf_loghdr;
 /* JET_errLogFileCorrupt (checksum, filetype, sizes, attach info). */
 long jf_loghdr_decode(const void *blk, size_t cb, jf_loghdr *h);
@@ -149,15 +149,15 @@ long jf_seg_verify(const void *seg, uint16_t isec, bool *blank);
  * cb_total == 0 where a record would start means "end of log data". */
 #define JF_LR_HDR 8
 enum {
-    JF_LR_COMMIT = 1,   /* u32 nwrites; nwrites x {u32 dbid; u64 recno; u16 cb; cb bytes} */
-    JF_LR_CREATEDB = 2, /* u32 dbid; u32 cb_record; u32 cb_page; sign_db (28: u32 random, 8 logtime, 16 name); u16 len; path */
-    JF_LR_ATTACH = 3,   /* u32 dbid; u16 len; path */
-    JF_LR_DETACH = 4,   /* u32 dbid */
-    JF_LR_BACKUP = 5,   /* u32 event (JF_BK_*); informational */
-    JF_LR_TERM = 6,     /* clean shutdown; no body */
+    JF_LR_COMMIT = 1, /* u32 nwrites; nwrites x {u32 dbid; u64 recno; u16 cb; cb bytes} */
+    JF_LR_CREATEDB =
+        2, /* u32 dbid; u32 cb_record; u32 cb_page; sign_db (28: u32 random, 8 logtime, 16 name); u16 len; path */
+    JF_LR_ATTACH = 3, /* u32 dbid; u16 len; path */
+    JF_LR_DETACH = 4, /* u32 dbid */
+    JF_LR_BACKUP = 5, /* u32 event (JF_BK_*); informational */
+    JF_LR_TERM = 6,   /* clean shutdown; no body */
 };
-enum { JF_BK_BEGIN = 1, JF_BK_PREPARE_LOGS, JF_BK_TRUNCATE, JF_BK_STOP, JF_BK_ABORT,
-       JF_BK_UPDATE };
+enum { JF_BK_BEGIN = 1, JF_BK_PREPARE_LOGS, JF_BK_TRUNCATE, JF_BK_STOP, JF_BK_ABORT, JF_BK_UPDATE };
 #define JF_LR_MAX (1u << 24) /* no record is larger */
 
 /* ---- checkpoint file (2 shadowed 4096-byte blocks) ---- */
@@ -176,8 +176,8 @@ long jf_chk_decode(const void *blk, size_t cb, jf_chk *c);
  * ".log"/".chk", otherwise ".jtx"/".jcp".  EightDotThreeSoftCompat gives 5
  * hex digits while gen <= 0xFFFFF, then 8; without it always 8.  Digits are
  * uppercase.  Return the length written, or -1 if it does not fit. */
-const char *jf_log_ext(unsigned legacy);  /* ".log" or ".jtx" */
-const char *jf_chk_ext(unsigned legacy);  /* ".chk" or ".jcp" */
+const char *jf_log_ext(unsigned legacy); /* ".log" or ".jtx" */
+const char *jf_chk_ext(unsigned legacy); /* ".chk" or ".jcp" */
 int jf_log_name(char *buf, size_t cb, const char *base, uint32_t gen, unsigned legacy);
 int jf_cur_log_name(char *buf, size_t cb, const char *base, unsigned legacy); /* edb.log */
 int jf_tmp_log_name(char *buf, size_t cb, const char *base, unsigned legacy); /* edbtmp.log */
@@ -198,8 +198,8 @@ JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr);
  * segment or the torn tail of an interrupted flush), JET_errLogFileCorrupt
  * on a damaged record before the end.  *pbody is valid until the next
  * call. */
-JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
-                 uint32_t *pcb, jf_lgpos *ppos);
+JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody, uint32_t *pcb,
+                 jf_lgpos *ppos);
 /* Close the file and free the reader (NULL is a no-op). */
 void jlr_close(jet_logreader *r);
 

@@ -39,18 +39,18 @@ static inline int th_run(Suite *s)
 }
 
 /* main() of a test program: build the suite with suite_fn() and run it. */
-#define TH_MAIN(suite_fn)                                                                          \
-    int main(void)                                                                                 \
-    {                                                                                              \
-        return th_run(suite_fn());                                                                 \
+#define TH_MAIN(suite_fn) \
+    int main(void) \
+    { \
+        return th_run(suite_fn()); \
     }
 
 /* TH_MAIN with setup_fn() (void, no arguments) run first, in the parent. */
-#define TH_MAIN_SETUP(suite_fn, setup_fn)                                                          \
-    int main(void)                                                                                 \
-    {                                                                                              \
-        setup_fn();                                                                                \
-        return th_run(suite_fn());                                                                 \
+#define TH_MAIN_SETUP(suite_fn, setup_fn) \
+    int main(void) \
+    { \
+        setup_fn(); \
+        return th_run(suite_fn()); \
     }
 
 /* Make a fresh private directory "$TMPDIR/<prefix>.XXXXXX" (TMPDIR

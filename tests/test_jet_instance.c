@@ -45,7 +45,8 @@ START_TEST(parameters_read_back)
     ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramBaseName, 0, "abc"), 0);
     ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramDatabasePageSize, 8192, NULL), 0);
     ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramLegacyFileNames, 1, NULL), 0);
-    ck_assert_int_eq(JetGetSystemParameterA(inst, 0, JET_paramBaseName, NULL, base, sizeof base), 0);
+    ck_assert_int_eq(JetGetSystemParameterA(inst, 0, JET_paramBaseName, NULL, base, sizeof base),
+                     0);
     ck_assert_str_eq(base, "abc");
     ck_assert_int_eq(JetGetSystemParameterA(inst, 0, JET_paramBaseName, NULL, base, 3),
                      JET_errBufferTooSmall);

@@ -109,8 +109,7 @@ START_TEST(poisoned_log_refuses_commits)
     ck_assert_int_eq(JetCommitTransaction(s, 0), JET_errInstanceUnavailable);
     ck_assert_int_eq(JetBeginTransaction(s), 0);
     ck_assert_int_eq(JetLibWriteRecord(s, db, 2, &x, sizeof x), 0);
-    ck_assert_int_eq(JetCommitTransaction(s, JET_bitCommitLazyFlush),
-                     JET_errInstanceUnavailable);
+    ck_assert_int_eq(JetCommitTransaction(s, JET_bitCommitLazyFlush), JET_errInstanceUnavailable);
     ck_assert_int_eq(JetEndSession(s, 0), 0);
     ck_assert_int_lt(JetTerm(inst), 0); /* cannot shut down cleanly */
 

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-
 #include "jet_fixture.h"
 
 START_TEST(write_conflict)

@@ -28,14 +28,14 @@
 #include "jet_int.h"
 
 struct jet_logreader {
-    uint8_t *img;          /* whole file */
-    size_t cb;             /* file size */
+    uint8_t *img; /* whole file */
+    size_t cb;    /* file size */
     unsigned csec;
-    unsigned isec;         /* read position */
+    unsigned isec; /* read position */
     unsigned ib;
-    unsigned sec_checked;  /* segments below this index verified */
+    unsigned sec_checked; /* segments below this index verified */
     bool at_end;
-    uint8_t *rec;          /* assembled record */
+    uint8_t *rec; /* assembled record */
     size_t cbrec;
     int32_t gen;
 };
@@ -178,8 +178,8 @@ static JET_ERR get_bytes(jet_logreader *r, uint8_t *dst, size_t cb)
  * closes its segment), JET_errLogFileCorrupt on a damaged segment that is
  * not such a tail or an impossible record length.
  */
-JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
-                 uint32_t *pcb, jf_lgpos *ppos)
+JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody, uint32_t *pcb,
+                 jf_lgpos *ppos)
 {
     uint8_t hdr[JF_LR_HDR];
     uint32_t total;
