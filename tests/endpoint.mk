@@ -6,7 +6,8 @@ TESTS += tests/test_ep_proto
 
 tests_test_ep_proto_SOURCES = tests/test_ep_proto.c
 tests_test_ep_proto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_test_ep_proto_LDADD = $(LIBJET) $(CHECK_LIBS)
+tests_test_ep_proto_CPPFLAGS = $(EP_PRIV_CPPFLAGS)
+tests_test_ep_proto_LDADD = $(LIBJETEP) $(LIBJET) $(CHECK_LIBS)
 
 EXTRA_DIST += tests/fuzz_endpoint.c docs/endpoint-protocol.md
 
@@ -15,4 +16,5 @@ TESTS += tests/test_endpoint
 
 tests_test_endpoint_SOURCES = tests/test_endpoint.c
 tests_test_endpoint_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_test_endpoint_LDADD = $(LIBJET) $(CHECK_LIBS)
+tests_test_endpoint_CPPFLAGS = $(EP_PRIV_CPPFLAGS)
+tests_test_endpoint_LDADD = $(LIBJETEP) $(LIBJET) $(CHECK_LIBS)

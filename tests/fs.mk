@@ -1,7 +1,7 @@
 # tests for fs (esebackupfs): Check unit tests without mounting, and shell
 # integration tests with real FUSE mounts.
-FS_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/tests
-FS_TEST_LDADD = $(LIBESEFS) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJET) $(CHECK_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
+FS_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/src
+FS_TEST_LDADD = $(LIBESEFS) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJET) $(CHECK_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
 
 check_PROGRAMS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool tests/fs_memfuse
 tests_test_fs_ops_SOURCES = tests/test_fs_ops.c tests/test_fs_fake.c tests/test_fs_fake.h

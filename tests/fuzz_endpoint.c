@@ -1,9 +1,9 @@
 /*
  * fuzz_endpoint.c -- optional libFuzzer target for the backup endpoint's
- * wire decoders (src/jet/ep_proto.c).  Not built by `make`; build and run:
+ * wire decoders (src/endpoint/ep_proto.c).  Not built by `make`; build and run:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DHAVE_CONFIG_H \
- *     -I build -I src/jet tests/fuzz_endpoint.c src/jet/ep_proto.c -o fuzz_ep
+ *     -I build -I include -I src/endpoint tests/fuzz_endpoint.c src/endpoint/ep_proto.c -o fuzz_ep
  *   ./fuzz_ep -max_len=20000
  *
  * Input: byte 0 selects the direction (even: request, odd: response), the

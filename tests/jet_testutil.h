@@ -1,6 +1,6 @@
 /*
- * jet_testutil.h -- helpers shared by the libjet engine tests: a private
- * temporary directory per test, and an instance configured on it.  Plain
+ * jet_testutil.h -- helpers shared by the libjet engine tests: an instance
+ * configured on a private temporary directory (th_tmpdir, harness.h).  Plain
  * functions (no Check asserts) so forked children can use them too.
  */
 #ifndef JET_TESTUTIL_H
@@ -10,22 +10,8 @@
 #include <stdlib.h>
 
 #include "bkclient.h"
+#include "harness.h" /* th_tmpdir, th_rm_tree */
 #include "jetlib.h"
-
-/* mkdtemp "/tmp/<prefix>.XXXXXX" into dir; 0 or -1. */
-static inline int jt_tmpdir(char *dir, size_t cb, const char *prefix)
-{
-    snprintf(dir, cb, "/tmp/%s.XXXXXX", prefix);
-    return mkdtemp(dir) != NULL ? 0 : -1;
-}
-
-/* Remove dir and everything below it; the exit status of rm. */
-static inline int jt_rmtree(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
-}
 
 /* An instance whose logs and checkpoint live in dir, log_kib KiB logs
  * (created and configured through the shared in-process hosting,

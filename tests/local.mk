@@ -6,3 +6,6 @@ include tests/endpoint.mk
 include tests/jetutil.mk
 include tests/fs.mk
 include tests/bk.mk
+# issue 8: the include boundaries of docs/architecture.md, enforced
+TESTS += tests/layering.sh
+EXTRA_DIST += tests/layering.sh tests/harness.h

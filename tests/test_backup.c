@@ -6,17 +6,16 @@
  */
 #include <config.h>
 
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "jet.h"
 #include "jetlib.h"
 #include "jet_int.h"
@@ -41,8 +40,7 @@ static void env_init(env *e, bool circular)
 {
     char p[PATH_MAX + 8];
     memset(e, 0, sizeof *e);
-    strcpy(e->dir, "/tmp/jetbk.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(e->dir));
+    ck_assert_int_eq(th_tmpdir(e->dir, sizeof e->dir, "jetbk"), 0);
     ck_assert_int_eq(JetCreateInstanceA(&e->inst, strrchr(e->dir, '/') + 1), 0);
     snprintf(p, sizeof p, "%s/", e->dir);
     ck_assert_int_eq(JetSetSystemParameterA(&e->inst, 0, JET_paramSystemPath, 0, p), 0);
@@ -86,25 +84,13 @@ static void write_recs(env *e, unsigned i, unsigned first, unsigned count, unsig
     ck_assert_int_eq(JetCommitTransaction(e->ses, 0), 0);
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-
-/* Remove a test directory tree. */
-static void rm_tree(const char *dir)
-{
-    (void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void env_stop(env *e)
 {
     if (e->ses != 0)
         (void)JetEndSession(e->ses, 0);
     (void)JetTerm(e->inst);
     free(e->buf);
-    rm_tree(e->dir);
+    (void)th_rm_tree(e->dir);
 }
 
 static void gens(env *e, unsigned long *cur, unsigned long *ckpt)
@@ -963,7 +949,7 @@ START_TEST(term_ends_backup)
     ck_assert_int_eq(JetTerm2(e.inst, JET_bitTermComplete), JET_errBackupInProgress);
     ck_assert_int_eq(JetTerm(e.inst), 0);   /* abrupt: silently ends the backup */
     free(e.buf);
-    rm_tree(e.dir);
+    (void)th_rm_tree(e.dir);
 }
 END_TEST
 
@@ -1063,11 +1049,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+TH_MAIN(suite)

@@ -18,13 +18,13 @@ static char dir[256], db[320];
 
 static void setup(void)
 {
-    ck_assert_int_eq(jt_tmpdir(dir, sizeof dir, "test_bkclient"), 0);
+    ck_assert_int_eq(th_tmpdir(dir, sizeof dir, "test_bkclient"), 0);
     snprintf(db, sizeof db, "%s/t.edb", dir);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(jt_rmtree(dir), 0);
+    ck_assert_int_eq(th_rm_tree(dir), 0);
 }
 
 /* Hosting parameters on dir; log_kib 0 = inherit the current log's size. */
@@ -245,12 +245,10 @@ START_TEST(get_list_size_first_then_fetch)
 }
 END_TEST
 
-int main(void)
+static Suite *bkclient_suite(void)
 {
     Suite *s = suite_create("bkclient");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int nf;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, jet_full_backup_through_the_table);
@@ -259,9 +257,7 @@ int main(void)
     tcase_add_test(tc, endpoint_not_listening);
     tcase_add_test(tc, get_list_size_first_then_fetch);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return s;
 }
+
+TH_MAIN(bkclient_suite)

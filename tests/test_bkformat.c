@@ -14,22 +14,20 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "bkformat.h"
+#include "harness.h"
 
 static char dir[64];
 static char err[8192];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_bkformat.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(th_tmpdir(dir, sizeof dir, "test_bkformat"), 0);
     err[0] = 0;
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(th_rm_tree(dir), 0);
 }
 
 /* Write DIR/rel with text (len bytes). */
@@ -299,12 +297,10 @@ START_TEST(log_names)
 }
 END_TEST
 
-int main(void)
+static Suite *bkformat_suite(void)
 {
     Suite *s = suite_create("bkformat");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int nf;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, round_trip_esefs);
@@ -317,9 +313,7 @@ int main(void)
     tcase_add_test(tc, not_a_backup_dir);
     tcase_add_test(tc, log_names);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return s;
 }
+
+TH_MAIN(bkformat_suite)

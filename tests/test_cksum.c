@@ -9,7 +9,6 @@
 #include <config.h>
 #endif
 
-#include <check.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -20,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "format.h"
 #include "jet.h"
 #include "jetlib.h"
@@ -502,12 +502,12 @@ static char root[256];
 
 static void setup(void)
 {
-    ck_assert_int_eq(jt_tmpdir(root, sizeof root, "test_cksum"), 0);
+    ck_assert_int_eq(th_tmpdir(root, sizeof root, "test_cksum"), 0);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(jt_rmtree(root), 0);
+    ck_assert_int_eq(th_rm_tree(root), 0);
 }
 
 /* Create root/db.edb with records i = 1000 + i (i < NRECS) and shut down
@@ -802,11 +802,4 @@ static Suite *cksum_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(cksum_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TH_MAIN(cksum_suite)

@@ -1,5 +1,5 @@
 /*
- * test_endpoint.c -- the backup endpoint (src/jet/ep_server.c,
+ * test_endpoint.c -- the backup endpoint (src/endpoint/ep_server.c,
  * ep_client.c) against a real in-process instance hosting a database in a
  * mkdtemp directory, with the server socket in that directory; and the
  * client's READFILE handling against a scripted fake server (data received
@@ -12,7 +12,6 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "endpoint.h"
 #include "ep_proto.h"
 #include "jetlib.h"
@@ -164,8 +164,7 @@ static void fx_setup(struct fixture *fx)
     pthread_mutex_init(&fx->cmu, NULL);
     pthread_mutex_init(&fx->log.mu, NULL);
     pthread_cond_init(&fx->log.cv, NULL);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/jeptest-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(fx->dir));
+    ck_assert_int_eq(th_tmpdir(fx->dir, sizeof fx->dir, "jeptest"), 0);
     snprintf(fx->sock, sizeof fx->sock, "%s/jep.sock", fx->dir);
     snprintf(fx->db, sizeof fx->db, "%s/test.edb", fx->dir);
     snprintf(name, sizeof name, "jeptest-%ld-%u", (long)getpid(), seq++);
@@ -184,25 +183,6 @@ static void fx_setup(struct fixture *fx)
     fx_serve(fx, (gid_t)-1);
 }
 
-/* Remove dir and its (flat) contents. */
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char p[512];
-
-    if (!d)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 /* Stop the server, terminate the instance, remove the directory. */
 static void fx_teardown(struct fixture *fx)
 {
@@ -210,7 +190,7 @@ static void fx_teardown(struct fixture *fx)
     fx->srv = NULL;
     ck_assert_int_eq(JetEndSession(fx->ses, 0), 0);
     ck_assert_int_ge(JetTerm(fx->inst), 0);
-    rm_dir(fx->dir);
+    (void)th_rm_tree(fx->dir);
 }
 
 /* ---- backup helpers ---- */
@@ -932,8 +912,7 @@ static void fake_start(struct fake *f)
 {
     struct sockaddr_un sa;
 
-    snprintf(f->dir, sizeof f->dir, "/tmp/jepfake-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(f->dir));
+    ck_assert_int_eq(th_tmpdir(f->dir, sizeof f->dir, "jepfake"), 0);
     snprintf(f->sock, sizeof f->sock, "%s/fake.sock", f->dir);
     f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(f->lfd, 0);
@@ -1150,14 +1129,4 @@ static Suite *endpoint_suite(void)
     return s;
 }
 
-/* Run the suite; exit status 0 when every test passed. */
-int main(void)
-{
-    SRunner *sr = srunner_create(endpoint_suite());
-    int nfail;
-
-    srunner_run_all(sr, CK_NORMAL);
-    nfail = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nfail == 0 ? 0 : 1;
-}
+TH_MAIN(endpoint_suite)

@@ -13,7 +13,6 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "jetlib.h"
 #include "jet_testutil.h"
 
@@ -51,12 +51,12 @@ typedef struct writer {
 
 static void setup(void)
 {
-    ck_assert_int_eq(jt_tmpdir(root, sizeof root, "test_engine_backup"), 0);
+    ck_assert_int_eq(th_tmpdir(root, sizeof root, "test_engine_backup"), 0);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(jt_rmtree(root), 0);
+    ck_assert_int_eq(th_rm_tree(root), 0);
 }
 
 static void sub(char *buf, size_t cb, const char *name)
@@ -298,19 +298,16 @@ START_TEST(backup_during_writers)
 }
 END_TEST
 
-int main(void)
+/* The suite: every test case of this file. */
+static Suite *engine_backup_suite(void)
 {
     Suite *su = suite_create("engine_backup");
     TCase *tc = tcase_create("concurrent");
-    SRunner *sr;
-    int nf;
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, backup_during_writers);
     suite_add_tcase(su, tc);
-    sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? 0 : 1;
+    return su;
 }
+
+TH_MAIN(engine_backup_suite)

@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -22,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "jet_int.h"
 #include "jet_testutil.h"
 
@@ -32,12 +32,12 @@ static char dir[256];
 
 static void setup(void)
 {
-    ck_assert_int_eq(jt_tmpdir(dir, sizeof dir, "test_engine_crash"), 0);
+    ck_assert_int_eq(th_tmpdir(dir, sizeof dir, "test_engine_crash"), 0);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(jt_rmtree(dir), 0);
+    ck_assert_int_eq(th_rm_tree(dir), 0);
 }
 
 static void dir_file(char *buf, size_t cb, const char *name)
@@ -311,12 +311,11 @@ START_TEST(init_recovery_interrupted)
 }
 END_TEST
 
-int main(void)
+/* The suite: every test case of this file. */
+static Suite *engine_crash_suite(void)
 {
     Suite *su = suite_create("engine_crash");
     TCase *tc = tcase_create("windows");
-    SRunner *sr;
-    int nf;
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, roll_between_renames);
@@ -330,9 +329,7 @@ int main(void)
     tcase_add_test(tc, db_header_copy0_torn);
     tcase_add_test(tc, init_recovery_interrupted);
     suite_add_tcase(su, tc);
-    sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? 0 : 1;
+    return su;
 }
+
+TH_MAIN(engine_crash_suite)

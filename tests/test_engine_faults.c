@@ -17,7 +17,6 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "jet_int.h"
 #include "jet_testutil.h"
 #include "jet_testvfs.h"
@@ -307,23 +307,20 @@ static void teardown(void)
 {
     tv_image_free(&base_clean);
     tv_image_free(&base_crashed);
-    ck_assert_int_eq(jt_rmtree(dir), 0);
+    ck_assert_int_eq(th_rm_tree(dir), 0);
 }
 
-int main(void)
+/* The suite: every test case of this file. */
+static Suite *engine_faults_suite(void)
 {
     Suite *su = suite_create("engine_faults");
     TCase *tc = tcase_create("faults");
-    SRunner *sr;
-    int nf;
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_fault_each_call, 0, PH_COUNT);
     tcase_add_loop_test(tc, test_fault_each_kind, 0, JOS_NOPS);
     suite_add_tcase(su, tc);
-    sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return su;
 }
+
+TH_MAIN(engine_faults_suite)

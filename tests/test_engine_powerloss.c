@@ -26,7 +26,6 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -35,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "jet_int.h"
 #include "jet_testutil.h"
 #include "jet_testvfs.h"
@@ -302,22 +302,19 @@ static void setup(void)
 
 static void teardown(void)
 {
-    ck_assert_int_eq(jt_rmtree(dir), 0);
+    ck_assert_int_eq(th_rm_tree(dir), 0);
 }
 
-int main(void)
+/* The suite: every test case of this file. */
+static Suite *engine_powerloss_suite(void)
 {
     Suite *su = suite_create("engine_powerloss");
     TCase *tc = tcase_create("powerloss");
-    SRunner *sr;
-    int nf;
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_powerloss_random);
     suite_add_tcase(su, tc);
-    sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return su;
 }
+
+TH_MAIN(engine_powerloss_suite)

@@ -1,12 +1,11 @@
 /*
- * test_ep_proto.c -- the backup endpoint wire codec (src/jet/ep_proto.c):
+ * test_ep_proto.c -- the backup endpoint wire codec (src/endpoint/ep_proto.c):
  * encode/decode round trips of every request and response, rejection of
  * every truncated, oversized or otherwise malformed frame, and the frame
  * I/O helpers over a socketpair (partial transfers, EOF inside a frame).
  */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -15,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "ep_proto.h"
 
 #define BUFCAP (EP_HDR + EP_MAX_REQ_PAYLOAD + 64)
@@ -528,14 +528,4 @@ static Suite *ep_proto_suite(void)
     return s;
 }
 
-/* Run the suite; exit status 0 when every test passed. */
-int main(void)
-{
-    SRunner *sr = srunner_create(ep_proto_suite());
-    int nfail;
-
-    srunner_run_all(sr, CK_NORMAL);
-    nfail = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nfail == 0 ? 0 : 1;
-}
+TH_MAIN(ep_proto_suite)

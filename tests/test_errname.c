@@ -8,10 +8,10 @@
 #include <config.h>
 #endif
 
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "jetlib.h"
 
 START_TEST(test_every_code_has_its_name)
@@ -63,20 +63,17 @@ START_TEST(test_alias_and_unknown)
 }
 END_TEST
 
-int main(void)
+/* The suite: every test case of this file. */
+static Suite *errname_suite(void)
 {
     Suite *s = suite_create("errname");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_every_code_has_its_name);
     tcase_add_test(tc, test_constants_are_the_list);
     tcase_add_test(tc, test_alias_and_unknown);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return s;
 }
+
+TH_MAIN(errname_suite)

@@ -6,12 +6,12 @@
 #include <config.h>
 #endif
 
-#include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "harness.h"
 #include "format.h"
 #include "jet.h"
 #include "jetlib.h"
@@ -1018,11 +1018,4 @@ static Suite *format_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(format_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TH_MAIN(format_suite)

@@ -4,12 +4,12 @@
  * reason), size parsing, and the ownership/permission rule.
  */
 #include "config.h"
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "harness.h"
 #include "fs/conf.h"
 
 #define EP "[source]\nendpoint = /run/x.sock\n"
@@ -310,12 +310,11 @@ START_TEST(shipped_sample)
 }
 END_TEST
 
-int main(void)
+/* The suite: every test case of this file. */
+static Suite *fs_conf_suite(void)
 {
     Suite *s = suite_create("conf");
     TCase *tc = tcase_create("conf");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, good_files);
     tcase_add_test(tc, good_spellings);
@@ -325,9 +324,7 @@ int main(void)
     tcase_add_test(tc, file_permissions);
     tcase_add_test(tc, shipped_sample);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return s;
 }
+
+TH_MAIN(fs_conf_suite)

@@ -4,7 +4,6 @@
  * the fault-injecting fake engine (test_fs_fake.c).
  */
 #include "config.h"
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <openssl/evp.h>
+#include "harness.h"
 #include "jetlib.h"
 #include "fs/fsops.h"
 #include "fs/log.h"
@@ -869,14 +869,10 @@ static Suite *fsops_suite(void)
     return s;
 }
 
-int main(void)
+/* Process-wide setup before the suite runs. */
+static void th_setup(void)
 {
-    SRunner *sr = srunner_create(fsops_suite());
-    int failed;
-
     fs_log_setup("test_fs_ops", 0, 1);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
 }
+
+TH_MAIN_SETUP(fsops_suite, th_setup)

@@ -3,12 +3,12 @@
  * window (spool.c): lazy creation, cap, nothing left behind, ring wrap.
  */
 #include "config.h"
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "harness.h"
 #include "fs/spool.h"
 
 /* Number of entries (besides . and ..) in dir. */
@@ -127,20 +127,17 @@ START_TEST(window_reserve)
 }
 END_TEST
 
-int main(void)
+/* The suite: every test case of this file. */
+static Suite *fs_spool_suite(void)
 {
     Suite *s = suite_create("spool");
     TCase *tc = tcase_create("spool");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, spool_lazy_cap_and_cleanup);
     tcase_add_test(tc, window_reserve);
     tcase_add_test(tc, window_ring);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return s;
 }
+
+TH_MAIN(fs_spool_suite)

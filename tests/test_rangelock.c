@@ -11,7 +11,6 @@
 #include <config.h>
 #endif
 
-#include <check.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "harness.h"
 #include "jet_int.h"
 
 /* Shared state between the test and its waiter threads, under mu. */
@@ -321,11 +321,4 @@ static Suite *rangelock_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(rangelock_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TH_MAIN(rangelock_suite)

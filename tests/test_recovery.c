@@ -18,7 +18,6 @@
  */
 #include "config.h"
 
-#include <check.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -30,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "jet_int.h"
 #include "jet_testutil.h"
 
@@ -41,14 +41,14 @@ static char dir[256], dir2[256];
 
 static void setup(void)
 {
-    ck_assert_int_eq(jt_tmpdir(dir, sizeof dir, "test_recovery"), 0);
-    ck_assert_int_eq(jt_tmpdir(dir2, sizeof dir2, "test_recovery2"), 0);
+    ck_assert_int_eq(th_tmpdir(dir, sizeof dir, "test_recovery"), 0);
+    ck_assert_int_eq(th_tmpdir(dir2, sizeof dir2, "test_recovery2"), 0);
 }
 
 static void teardown(void)
 {
-    ck_assert_int_eq(jt_rmtree(dir), 0);
-    ck_assert_int_eq(jt_rmtree(dir2), 0);
+    ck_assert_int_eq(th_rm_tree(dir), 0);
+    ck_assert_int_eq(th_rm_tree(dir2), 0);
 }
 
 /* An instance on d with 64 KiB logs and no automatic checkpoint during the
@@ -530,12 +530,4 @@ static Suite *suite(void)
     return su;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    int nf;
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+TH_MAIN(suite)

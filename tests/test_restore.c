@@ -7,10 +7,8 @@
  */
 #include <config.h>
 
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "jet.h"
 #include "jetlib.h"
 #include "jet_int.h"
@@ -40,17 +39,6 @@ typedef struct env {
 typedef struct model {
     unsigned tag[NREC];
 } model;
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st; (void)flag; (void)f;
-    return remove(p);
-}
-
-static void rm_tree(const char *dir)
-{
-    (void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void sub(char *out, size_t cb, const char *dir, const char *name)
 {
@@ -208,11 +196,10 @@ static void verify_restored(const char *root, const char *newdir, const char *db
     ck_assert_int_eq(JetTerm(inst), 0);
 }
 
-/* Root temp dir for one test. */
+/* Root temp dir for one test (root: 64 bytes, as every caller declares). */
 static void mkroot(char *root)
 {
-    strcpy(root, "/tmp/jetrs.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(root));
+    ck_assert_int_eq(th_tmpdir(root, 64, "jetrs"), 0);
 }
 
 static JET_ERR restore(const char *root, const char *orig, const char *bk, JET_LOGINFO_A *li)
@@ -303,7 +290,7 @@ START_TEST(full_restore)
     ck_assert_uint_eq(st.st_size % CBP, 0);
     env_stop(&e);
     verify_restored(root, newdir, target, &m);
-    rm_tree(root);
+    (void)th_rm_tree(root);
 }
 END_TEST
 
@@ -338,7 +325,7 @@ START_TEST(full_incremental_restore)
     sub(newdir, sizeof newdir, root, "new");
     sub(target, sizeof target, bk, "main.edb");
     verify_restored(root, newdir, target, &m);
-    rm_tree(root);
+    (void)th_rm_tree(root);
 }
 END_TEST
 
@@ -365,7 +352,7 @@ START_TEST(missing_log)
     ck_assert_int_eq(restore(root, e.db, bk, &far), JET_errFileNotFound);
     assert_untouched(root, bk, before, cb);
     free(before);
-    rm_tree(root);
+    (void)th_rm_tree(root);
 }
 END_TEST
 
@@ -400,7 +387,7 @@ START_TEST(foreign_log)
     ck_assert_int_eq(restore(root, e.db, bk, &li), JET_errGivenLogFileHasBadSignature);
     assert_untouched(root, bk, before, cb);
     free(before);
-    rm_tree(root);
+    (void)th_rm_tree(root);
 }
 END_TEST
 
@@ -431,7 +418,7 @@ START_TEST(non_contiguous)
     ck_assert_int_eq(restore(root, e.db, bk, &li), JET_errGivenLogFileIsNotContiguous);
     assert_untouched(root, bk, before, cb);
     free(before);
-    rm_tree(root);
+    (void)th_rm_tree(root);
 }
 END_TEST
 
@@ -452,7 +439,7 @@ START_TEST(non_backup_db)
     ck_assert_int_eq(restore(root, e.db, bk, &li), JET_errRestoreOfNonBackupDatabase);
     assert_untouched(root, bk, live, cb);
     free(live);
-    rm_tree(root);
+    (void)th_rm_tree(root);
 }
 END_TEST
 
@@ -489,7 +476,7 @@ START_TEST(bad_trailer)
     late.ulGenLow = li.ulGenLow + 1;
     ck_assert_int_eq(restore(root, e.db, bk, &late), JET_errStartingRestoreLogTooHigh);
     free(orig);
-    rm_tree(root);
+    (void)th_rm_tree(root);
 }
 END_TEST
 
@@ -531,11 +518,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+TH_MAIN(suite)

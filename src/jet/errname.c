@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "jet_int.h"
+#include "jetlib.h"
 
 struct jet_err_name {
     JET_ERR err;

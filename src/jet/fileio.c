@@ -1,6 +1,6 @@
 /*
  * fileio.c -- whole-buffer positional I/O shared by the engine modules
- * (log.c, db.c, recovery.c): loops over short transfers and EINTR so that
+ * (log_*.c, checkpoint.c, db.c, recovery.c): loops over short transfers and EINTR so that
  * callers see all-or-error, and the directory fsync that makes a create,
  * rename or unlink durable.  Every call goes through the os.h table.
  * Thread-safe (no state).
@@ -69,6 +69,15 @@ JET_ERR jio_err(int e)
     if (e == 0)
         return JET_errSuccess;
     return e == ENOSPC || e == EDQUOT ? JET_errDiskFull : JET_errDiskIO;
+}
+
+/* jio_log_err -- the Jet error for a log-file errno: JET_errLogDiskFull for
+ * ENOSPC/EDQUOT, JET_errLogWriteFail otherwise (0 for 0). */
+JET_ERR jio_log_err(int e)
+{
+    if (e == 0)
+        return JET_errSuccess;
+    return e == ENOSPC || e == EDQUOT ? JET_errLogDiskFull : JET_errLogWriteFail;
 }
 
 /* jio_fsync_dir -- fsync the directory holding the file at path (so that

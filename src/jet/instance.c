@@ -6,12 +6,11 @@
  * can be validated; its mutex is held only to look up, add and remove.
  *
  * JetInit: lock the instance's files against other processes (flock on
- * <system path>/<base>.jlk), read the checkpoint, find the logs, check them
- * all and redo from the checkpoint through the current log (recovery.c)
- * into the instance's own database files (map_own), archive the recovered
- * <base>.log (hard link) and start a fresh generation, write a checkpoint,
- * start the checkpointer.  Nothing in the directory changes unless
- * recovery succeeds up to the redo.  After JetInit no database is attached: the
+ * <system path>/<base>.jlk), run soft recovery (jinst_recover, recovery.c:
+ * read the checkpoint, find the logs, check them all, redo into the
+ * instance's own database files, archive the recovered <base>.log), start a
+ * fresh generation, write a checkpoint, start the checkpointer.  Nothing in
+ * the directory changes unless recovery succeeds up to the redo.  After JetInit no database is attached: the
  * application attaches what it uses, as with ESE.
  *
  * Thread safety: every call is thread-safe.  See jet_int.h for the lock
@@ -309,6 +308,26 @@ JET_ERR JET_API JetGetSystemParameterA(JET_INSTANCE instance, JET_SESID sesid,
     return rc;
 }
 
+/*
+ * JetLibGetInstanceName -- the name given to JetCreateInstance (jetlib.h).
+ * Errors: JET_errInvalidInstance, JET_errInvalidParameter,
+ * JET_errBufferTooSmall.  Locking: inst->lock.
+ */
+JET_ERR JetLibGetInstanceName(JET_INSTANCE instance, char *sz, unsigned long cbMax)
+{
+    jet_inst *inst = jinst_get(instance);
+    JET_ERR rc;
+
+    if (inst == NULL)
+        return JET_errInvalidInstance;
+    if (sz == NULL || cbMax == 0)
+        return JET_errInvalidParameter;
+    pthread_mutex_lock(&inst->lock);
+    rc = get_str(inst->name, sz, cbMax);
+    pthread_mutex_unlock(&inst->lock);
+    return rc;
+}
+
 /* mkdir -p for an absolute or relative directory path. */
 static int mkdir_p(const char *path)
 {
@@ -356,8 +375,8 @@ static void dir_file(char *buf, size_t cb, const char *dir, const char *name)
     snprintf(buf, cb, "%s%s", dir, name);
 }
 
-/* Checkpoint file path. */
-static void chk_path(const jet_inst *inst, char *buf, size_t cb)
+/* jinst_chk_path -- see jet_int.h. */
+void jinst_chk_path(const jet_inst *inst, char *buf, size_t cb)
 {
     char name[64];
     jf_chk_name(name, sizeof name, inst->base, inst->legacy);
@@ -368,265 +387,8 @@ static void chk_path(const jet_inst *inst, char *buf, size_t cb)
 JET_ERR jinst_read_checkpoint(jet_inst *inst, jf_chk *chk)
 {
     char path[JF_PATH_MAX + 64];
-    chk_path(inst, path, sizeof path);
+    jinst_chk_path(inst, path, sizeof path);
     return jchk_read(path, chk);
-}
-
-/* jinst_pin_logs -- see jet_int.h. */
-JET_ERR jinst_pin_logs(jet_inst *inst, jf_chk *chk)
-{
-    JET_ERR rc;
-    pthread_mutex_lock(&inst->ckpt_lock);
-    rc = jinst_read_checkpoint(inst, chk);
-    if (rc == 0) {
-        pthread_mutex_lock(&inst->lock);
-        inst->bk_active = true;
-        pthread_mutex_unlock(&inst->lock);
-    }
-    pthread_mutex_unlock(&inst->ckpt_lock);
-    return rc;
-}
-
-/* jinst_unpin_logs -- see jet_int.h. */
-void jinst_unpin_logs(jet_inst *inst)
-{
-    pthread_mutex_lock(&inst->lock);
-    inst->bk_active = false;
-    pthread_mutex_unlock(&inst->lock);
-}
-
-/* Read the header of the log file at path (does not keep it open). */
-static JET_ERR log_header(const char *path, jf_loghdr *h)
-{
-    jet_logreader *r = NULL;
-    JET_ERR rc = jlr_open(path, &r, h);
-    jlr_close(r);
-    return rc;
-}
-
-/* Soft recovery's path map: the instance's own database files only (see
- * jet_int.h, struct jet_inst, alt_db_path).  The result is valid until the
- * next call. */
-typedef struct own_map {
-    const jet_inst *inst;
-    char buf[JF_PATH_MAX + 64];
-} own_map;
-
-/* orig -> the file recovery uses: with JET_paramAlternateDatabaseRecoveryPath
- * <alt>/<name>; else orig itself when its directory is the instance's system
- * or log directory; else <log directory>/<name> (a copied or moved
- * instance directory recovers its own copy). */
-static const char *map_own(void *arg, const char *orig)
-{
-    own_map *m = arg;
-    const char *slash = strrchr(orig, '/');
-    const char *name = slash != NULL ? slash + 1 : orig;
-    size_t dirlen = (size_t)(name - orig);
-    const char *dir;
-    if (m->inst->alt_db_path[0] != '\0') {
-        dir = m->inst->alt_db_path;
-    } else if ((dirlen == strlen(m->inst->sys_path) &&
-                strncmp(orig, m->inst->sys_path, dirlen) == 0) ||
-               (dirlen == strlen(m->inst->log_path) &&
-                strncmp(orig, m->inst->log_path, dirlen) == 0)) {
-        return orig;
-    } else {
-        dir = m->inst->log_path;
-    }
-    snprintf(m->buf, sizeof m->buf, "%s%s", dir, name);
-    return m->buf;
-}
-
-/* true if the two log headers describe the same generation of the same
- * stream (gen, signature, creation time). */
-static bool same_generation(const jf_loghdr *a, const jf_loghdr *b)
-{
-    return a->gen == b->gen && jf_sig_eq(&a->sign_log, &b->sign_log) &&
-           jf_logtime_eq(&a->time_create, &b->time_create);
-}
-
-/* Archive the recovered current log `cur` as generation gen (path arc)
- * without ever leaving the directory without <base>.log: a hard link now,
- * replaced by jlog_open's atomic rename of the next generation over cur.
- * An existing arc that is the same generation (a crash in this window, or
- * a copy of it) is kept.  Errors: JET_errLogWriteFail,
- * JET_errInvalidLogSequence (arc is another generation). */
-static JET_ERR archive_current(const char *cur, const char *arc, const jf_loghdr *ch)
-{
-    jf_loghdr ah;
-    if (jos_link(cur, arc) == 0) /* durable before jlog_open replaces cur */
-        return jio_fsync_dir(arc) == 0 ? JET_errSuccess : JET_errLogWriteFail;
-    if (errno != EEXIST)
-        return JET_errLogWriteFail;
-    if (log_header(arc, &ah) != 0 || !same_generation(&ah, ch))
-        return JET_errInvalidLogSequence;
-    return JET_errSuccess;
-}
-
-/*
- * Soft recovery.  Everything is checked before anything is changed: the
- * checkpoint, the current log (or, after a crash between the two renames
- * of a log roll, the pre-created <base>tmp.log of the next generation),
- * and in jet_redo's first pass every log from the checkpoint on.  A
- * missing current log, a missing generation, a log or checkpoint of
- * another stream fail with the specific error and leave every file as it
- * was.  On success *pgen_next is the generation to start, *ptprev the
- * creation time of the one before it, *psig the log stream's signature,
- * and the recovered <base>.log is archived (hard link; jlog_open replaces
- * <base>.log).  Errors: JET_errCheckpointCorrupt, JET_errLogFileCorrupt,
- * JET_errMissingLogFile, JET_errBadCheckpointSignature,
- * JET_errInvalidLogSequence, JET_errLogFileSizeMismatch,
- * JET_errSoftRecoveryOnBackupDatabase and those of jet_redo.
- */
-static JET_ERR recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev,
-                       jf_sig *psig)
-{
-    char name[64], cur[JF_PATH_MAX + 64], tmp[JF_PATH_MAX + 64], path[JF_PATH_MAX + 64];
-    jf_chk chk;
-    jf_loghdr ch, h;
-    bool have_chk, have_cur, from_tmp = false, tmp_torn = false;
-    uint32_t lo = 0, hi = 0, last;
-    jet_redo_args ra;
-    own_map map;
-    JET_ERR rc;
-
-    chk_path(inst, path, sizeof path);
-    rc = jchk_read(path, &chk);
-    if (rc < 0 && rc != JET_errCheckpointFileNotFound)
-        return rc;
-    have_chk = rc == 0;
-    JCALL(jlog_oldest_gen(inst, &lo) == JET_errFileNotFound ? 0 : jlog_oldest_gen(inst, &lo));
-    JCALL(jlog_newest_gen(inst, &hi));
-    jf_cur_log_name(name, sizeof name, inst->base, inst->legacy);
-    dir_file(cur, sizeof cur, inst->log_path, name);
-    jf_tmp_log_name(name, sizeof name, inst->base, inst->legacy);
-    dir_file(tmp, sizeof tmp, inst->log_path, name);
-
-    rc = log_header(cur, &ch);
-    if (rc == JET_errFileNotFound && hi != 0) {
-        /* A roll writes <base>tmp.log (generation hi + 1, full size) with
-         * its final header, synced, before it archives <base>.log, then
-         * renames it in.  Killed between the two renames: the tmp file is
-         * the current log, and the roll is finished once recovery
-         * succeeded.  A full-size tmp file whose header is torn: nothing was
-         * ever logged to it, the archived logs end the stream.  Any other
-         * state (no tmp file, one cut short while being pre-created, or the
-         * one pre-created for a later generation) means the current log is
-         * gone. */
-        struct stat st;
-        JET_ERR trc = log_header(tmp, &ch);
-        if (trc == 0 && (uint32_t)ch.gen == hi + 1) {
-            from_tmp = true;
-            rc = JET_errSuccess;
-        } else if (trc == JET_errLogFileCorrupt && jos_stat(tmp, &st) == 0 &&
-                   (uint64_t)st.st_size == (uint64_t)inst->log_kib * 1024) {
-            tmp_torn = true;
-        }
-    }
-    if (rc < 0 && rc != JET_errFileNotFound)
-        goto out;
-    have_cur = rc == 0;
-    rc = JET_errSuccess;
-    /* ESE refuses to continue a log stream with a different file size */
-    if (have_cur && (uint64_t)ch.csec_file * JF_SEGMENT != (uint64_t)inst->log_kib * 1024) {
-        rc = JET_errLogFileSizeMismatch;
-        goto out;
-    }
-    if (!have_cur && tmp_torn) {
-        /* the stream ends with archived generation hi */
-        jinst_log_path(inst, hi, path, sizeof path);
-        JCALL(log_header(path, &ch));
-        last = hi;
-    } else if (!have_cur) {
-        if (hi != 0 || have_chk) {
-            /* the logs that follow the archived ones (or the checkpoint)
-             * are gone: recovering without them would lose commits */
-            rc = JET_errMissingLogFile;
-            goto out;
-        }
-        if (jos_unlink(tmp) != 0 && errno != ENOENT) { /* a brand-new log stream */
-            rc = JET_errLogWriteFail;
-            goto out;
-        }
-        jf_sig_new(psig);
-        *pgen_next = 1;
-        memset(ptprev, 0, sizeof *ptprev);
-        goto out;
-    } else {
-        last = (uint32_t)ch.gen;
-    }
-    if (hi > last) {
-        rc = JET_errInvalidLogSequence; /* archived logs newer than the current one */
-        goto out;
-    }
-    if (hi == last && have_cur) {
-        /* only a crash right after archiving the recovered log by a hard
-         * link leaves this: the archive must be that same generation */
-        jinst_log_path(inst, last, path, sizeof path);
-        if (log_header(path, &h) != 0 || !same_generation(&h, &ch)) {
-            rc = JET_errInvalidLogSequence;
-            goto out;
-        }
-    }
-    memset(&ra, 0, sizeof ra);
-    if (have_chk) {
-        if (!jf_sig_eq(&chk.sign_log, &ch.sign_log)) {
-            rc = JET_errBadCheckpointSignature;
-            goto out;
-        }
-        ra.start = chk.lgpos_checkpoint;
-        ra.attach = &chk.attach;
-        *psig = chk.sign_log;
-    } else {
-        uint32_t first = lo != 0 && lo < last ? lo : last;
-        if (first == last) {
-            h = ch;
-        } else {
-            jinst_log_path(inst, first, path, sizeof path);
-            JCALL(log_header(path, &h));
-        }
-        ra.start = (jf_lgpos){ 0, 1, (int32_t)first };
-        chk.attach = h.attach;
-        ra.attach = &chk.attach;
-        *psig = ch.sign_log;
-    }
-    if ((uint32_t)ra.start.gen > last || ra.start.gen < 1) {
-        rc = JET_errMissingLogFile;
-        goto out;
-    }
-    map.inst = inst;
-    ra.log_dir = inst->log_path;
-    ra.base = inst->base;
-    ra.legacy = inst->legacy;
-    ra.gen_first = (uint32_t)ra.start.gen;
-    ra.gen_last = have_cur ? last - 1 : last;
-    ra.include_current = have_cur;
-    ra.cur_path = from_tmp ? tmp : cur;
-    ra.map = map_own;
-    ra.map_arg = &map;
-    ra.sign_log = psig;
-    ra.cb_page_default = inst->cb_page;
-    JCALL(jet_redo(&ra));
-    if (from_tmp) {
-        if (jos_rename(tmp, cur) != 0) {
-            rc = JET_errLogWriteFail;
-            goto out;
-        }
-    } else if (jos_unlink(tmp) != 0 && errno != ENOENT) {
-        rc = JET_errLogWriteFail; /* stale or torn next generation */
-        goto out;
-    }
-    if (have_cur) {
-        /* blank the torn tail of an interrupted flush before archiving */
-        JCALL(jlog_repair_tail(cur));
-        jinst_log_path(inst, last, path, sizeof path);
-        JCALL(archive_current(cur, path, &ch));
-        jinst_fault(inst, "init.archived");
-    }
-    *ptprev = ch.time_create;
-    *pgen_next = last + 1;
-out:
-    return rc;
 }
 
 /* Write the checkpoint file for position P with the current attach
@@ -645,7 +407,7 @@ static JET_ERR write_checkpoint(jet_inst *inst, jf_lgpos p, bool locked)
     jinst_attach_list(inst, &chk.attach);
     if (!locked)
         pthread_mutex_unlock(&inst->lock);
-    chk_path(inst, path, sizeof path);
+    jinst_chk_path(inst, path, sizeof path);
     rc = jchk_write_inst(inst, path, &chk);
     if (rc == 0) {
         jlog_set_checkpoint(inst->log, p);
@@ -787,7 +549,7 @@ JET_ERR JET_API JetInit2(JET_INSTANCE *pinstance, JET_GRBIT grbit)
         inst->checkpoint_kib = 4 * inst->log_kib;
     if (inst->lock_fd < 0)
         JCALL(lock_files(inst));
-    JCALL(recover(inst, &gen, &tprev, &sig));
+    JCALL(jinst_recover(inst, &gen, &tprev, &sig));
     JCALL(jlog_open(inst, gen, tprev, &sig, &inst->log));
     inst->state = JI_RUNNING;
     rc = write_checkpoint(inst, jlog_tip(inst->log), true);

@@ -1,22 +1,30 @@
 /*
  * jet_int.h -- libjet's internal interfaces, shared by the engine modules
- * (instance.c, session.c, db.c, log.c, recovery.c) and the backup/restore
+ * (instance.c, session.c, db.c, log_*.c, recovery.c) and the backup/restore
  * modules (backup.c, restore.c).  Not installed; not for applications.
  *
  * Module map (one subsystem per file):
  *   format.c    on-disk formats (format.h)
  *   rangelock.c page-range locks between backup readers and page writers
- *   log.c       log manager: generations, append, group commit, roll,
- *               log reader, checkpoint file I/O
+ *   fileio.c    whole-buffer positional I/O, errno -> Jet error
+ *   log_write.c log writer: generations, append, group commit, roll,
+ *               archived generations on disk
+ *   log_read.c  sequential log reader (jlr_*, public in jetfmt.h),
+ *               torn-tail repair
+ *   checkpoint.c the checkpoint file (jchk_*)
  *   db.c        database files: header, page cache, record access,
  *               raw page reads for backup
  *   session.c   sessions, transactions, record locks, the record API
  *   instance.c  instances, parameters, JetInit/JetTerm, checkpointer,
  *               circular logging
- *   recovery.c  redo of log records (soft recovery and restore)
+ *   recovery.c  soft recovery's driver (jinst_recover) and the redo of log
+ *               records (soft recovery and restore)
  *   backup.c    external backup API (spec sections 2-5)
  *   restore.c   JetExternalRestore / hard recovery (spec section 7)
+ *   attach.c    create/attach/detach/open/close database
  *   errname.c   JetLibErrorName
+ * The endpoint (src/endpoint) is not an engine module: it uses the public
+ * headers only.
  *
  * Lock order (outer to inner), never taken the other way round:
  *   inst->bk_lock -> inst->ckpt_lock -> inst->lock -> db->hdr_lock
@@ -54,6 +62,7 @@ int jio_pwrite(int fd, const void *buf, size_t cb, off_t off);           /* 0 or
 int jio_pread(int fd, void *buf, size_t cb, off_t off, size_t *pgot);    /* zero-fills past EOF */
 int jio_fsync_dir(const char *path);  /* fsync path's directory: 0 or errno */
 JET_ERR jio_err(int e);  /* ENOSPC/EDQUOT -> JET_errDiskFull, else JET_errDiskIO */
+JET_ERR jio_log_err(int e); /* ENOSPC/EDQUOT -> JET_errLogDiskFull, else JET_errLogWriteFail */
 
 /* ---- rangelock.c: exclusive locks on page ranges [lo, hi] ---- */
 typedef struct jet_rangelock {
@@ -125,16 +134,11 @@ struct jet_inst {
 jet_inst *jinst_get(JET_INSTANCE instance);
 /* Checkpoint generation on disk now (what Begin uses for CopyMic). */
 JET_ERR jinst_read_checkpoint(jet_inst *inst, jf_chk *chk);
-/* Backup Begin: atomically (under inst->ckpt_lock, so no checkpoint with
- * circular deletion runs in between) set inst->bk_active and read the
- * checkpoint file into *chk.  On error nothing is pinned.  Errors: those
- * of jchk_read (JET_errCheckpointFileNotFound, JET_errCheckpointCorrupt).
- * jinst_unpin_logs clears bk_active (backup End / abort). */
-JET_ERR jinst_pin_logs(jet_inst *inst, jf_chk *chk);
-void jinst_unpin_logs(jet_inst *inst);
 /* Full checkpoint: flush every dirty page, write the checkpoint file,
  * then (circular logging, no backup active) delete logs below it. */
 JET_ERR jinst_checkpoint(jet_inst *inst);
+/* Path of the checkpoint file (<system path><base>.chk). */
+void jinst_chk_path(const jet_inst *inst, char *buf, size_t cb);
 /* Absolute path of archived generation gen in the log directory. */
 void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
 /* Test-only fault injection.  The engine calls jinst_fault(inst, POINT)
@@ -163,7 +167,7 @@ void jinst_fault(jet_inst *inst, const char *point);
  * match after realpath of the directory); NULL if none.  inst->lock held. */
 jet_db *jinst_find_db(jet_inst *inst, const char *abspath);
 
-/* ---- log.c ---- */
+/* ---- log_write.c, log_read.c, checkpoint.c ---- */
 /* Open the log for appending after recovery: makes <base>.log the current
  * generation `gen` (creating it), pre-creates <base>tmp.log. */
 JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
@@ -195,7 +199,6 @@ void jlog_prepare_next(jet_log *log);
 /* Make the log refuse every later append and flush with err (a fatal
  * engine error, e.g. JET_errInstanceUnavailable). */
 void jlog_poison(jet_log *log, JET_ERR err);
-uint64_t jlog_durable_lsn(jet_log *log);
 /* Archive the current generation and start the next; *pgen = new current. */
 JET_ERR jlog_roll(jet_log *log, uint32_t *pgen);
 uint32_t jlog_current_gen(jet_log *log);
@@ -211,22 +214,12 @@ JET_ERR jlog_newest_gen(const jet_inst *inst, uint32_t *pgen);
 JET_ERR jlog_delete_range(const jet_inst *inst, uint32_t lo, uint32_t hi);
 
 /* Write a brand-new, empty log file (header + zero segments), fsynced.
- * Used by log.c itself and by restore.c. */
+ * Used by log_write.c itself and by restore.c. */
 JET_ERR jlog_create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib);
 
-/* Sequential log reader over one log file (verifies header and segments). */
-typedef struct jet_logreader jet_logreader;
-/* Errors: JET_errFileNotFound, JET_errLogFileCorrupt (header). */
-JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr);
-/* Next record: 1 and the record, 0 at the end of the log data (blank
- * segment or the torn tail of an interrupted flush), JET_errLogFileCorrupt
- * on a damaged record before the end.  *pbody is valid until the next
- * call. */
-JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
-                 uint32_t *pcb, jf_lgpos *ppos);
-void jlr_close(jet_logreader *r);
+/* The sequential log reader (jlr_open/next/close) is public: jetfmt.h. */
 /* Blank every segment of the log at path past the end of its data (the
- * torn tail of an interrupted flush) and fdatasync; see log.c. */
+ * torn tail of an interrupted flush) and fdatasync; see log_read.c. */
 JET_ERR jlog_repair_tail(const char *path);
 /* Position just after the last record returned by jlr_next. */
 jf_lgpos jlr_tell(const jet_logreader *r);
@@ -344,7 +337,20 @@ JET_ERR jinst_detach_all(jet_inst *inst, bool force);
 /* Current attach list of the instance.  inst->lock held. */
 void jinst_attach_list(jet_inst *inst, jf_attach_list *out);
 
-/* ---- recovery.c: redo ---- */
+/* ---- recovery.c: soft recovery and redo ---- */
+/* Soft recovery, JetInit's part.  Everything is checked before anything is
+ * changed (the checkpoint, the current log or the <base>tmp.log of an
+ * interrupted roll, and in jet_redo's first pass every log from the
+ * checkpoint on).  On success *pgen_next is the generation to start,
+ * *ptprev the creation time of the one before it, *psig the log stream's
+ * signature, and the recovered <base>.log is archived (hard link; jlog_open
+ * replaces <base>.log).  Errors: JET_errCheckpointCorrupt,
+ * JET_errLogFileCorrupt, JET_errMissingLogFile,
+ * JET_errBadCheckpointSignature, JET_errInvalidLogSequence,
+ * JET_errLogFileSizeMismatch, JET_errLogWriteFail, JET_errOutOfMemory,
+ * JET_errSoftRecoveryOnBackupDatabase and those of jet_redo.  Caller holds
+ * inst->ckpt_lock and inst->lock (JetInit); the instance serves no one. */
+JET_ERR jinst_recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev, jf_sig *psig);
 typedef struct jet_redo_args {
     const char *log_dir;           /* directory holding the logs (trailing '/') */
     const char *base;

@@ -1,12 +1,14 @@
-# libjet: the POSIX Jet engine (static, not installed)
+# libjet: the POSIX Jet engine (static, not installed).  Public headers are
+# in include/; jet_int.h, format.h and os.h are private to this directory.
 noinst_LIBRARIES += src/jet/libjet.a
+noinst_HEADERS += include/jet.h include/jet_errors.def include/jetlib.h include/jetfmt.h
 src_jet_libjet_a_SOURCES = \
-	src/jet/jet.h src/jet/jet_errors.def src/jet/jetlib.h src/jet/jet_int.h \
+	src/jet/jet_int.h \
 	src/jet/format.h src/jet/format.c \
 	src/jet/rangelock.c \
 	src/jet/os.h src/jet/os.c \
 	src/jet/fileio.c \
-	src/jet/log.c \
+	src/jet/log_write.c src/jet/log_read.c src/jet/checkpoint.c \
 	src/jet/db.c \
 	src/jet/session.c \
 	src/jet/attach.c \
@@ -14,7 +16,8 @@ src_jet_libjet_a_SOURCES = \
 	src/jet/recovery.c \
 	src/jet/backup.c \
 	src/jet/restore.c \
-	src/jet/errname.c \
-	src/jet/endpoint.h src/jet/ep_proto.h src/jet/ep_proto.c \
-	src/jet/ep_server.c src/jet/ep_client.c
+	src/jet/errname.c
+# the engine's own directory: only libjet and the engine unit tests
+JET_PRIV_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/jet
+src_jet_libjet_a_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
 LIBJET = src/jet/libjet.a

@@ -1,5 +1,7 @@
 /*
- * recovery.c -- redo: replay committed log records into database files.
+ * recovery.c -- redo: replay committed log records into database files;
+ * and soft recovery's driver (jinst_recover, JetInit's part), which finds
+ * the logs and the checkpoint, checks them and runs the redo.
  *
  * Used by soft recovery (JetInit, identity path map) and by hard recovery
  * (restore.c, path map from JET_RSTMAP).  Redo is physical: a COMMIT record
@@ -560,5 +562,296 @@ out:
             rc = r2;
     }
     free(r.cr);
+    return rc;
+}
+
+/* ---- soft recovery: JetInit's driver of the redo above ---- */
+
+/* Read the header of the log file at path (does not keep it open). */
+static JET_ERR log_header(const char *path, jf_loghdr *h)
+{
+    jet_logreader *r = NULL;
+    JET_ERR rc = jlr_open(path, &r, h);
+    jlr_close(r);
+    return rc;
+}
+
+/* Soft recovery's path map: the instance's own database files only (see
+ * jet_int.h, struct jet_inst, alt_db_path).  The result is valid until the
+ * next call. */
+typedef struct own_map {
+    const jet_inst *inst;
+    char buf[JF_PATH_MAX + 64];
+} own_map;
+
+/* orig -> the file recovery uses: with JET_paramAlternateDatabaseRecoveryPath
+ * <alt>/<name>; else orig itself when its directory is the instance's system
+ * or log directory; else <log directory>/<name> (a copied or moved
+ * instance directory recovers its own copy). */
+static const char *map_own(void *arg, const char *orig)
+{
+    own_map *m = arg;
+    const char *slash = strrchr(orig, '/');
+    const char *name = slash != NULL ? slash + 1 : orig;
+    size_t dirlen = (size_t)(name - orig);
+    const char *dir;
+    if (m->inst->alt_db_path[0] != '\0') {
+        dir = m->inst->alt_db_path;
+    } else if ((dirlen == strlen(m->inst->sys_path) &&
+                strncmp(orig, m->inst->sys_path, dirlen) == 0) ||
+               (dirlen == strlen(m->inst->log_path) &&
+                strncmp(orig, m->inst->log_path, dirlen) == 0)) {
+        return orig;
+    } else {
+        dir = m->inst->log_path;
+    }
+    snprintf(m->buf, sizeof m->buf, "%s%s", dir, name);
+    return m->buf;
+}
+
+/* true if the two log headers describe the same generation of the same
+ * stream (gen, signature, creation time). */
+static bool same_generation(const jf_loghdr *a, const jf_loghdr *b)
+{
+    return a->gen == b->gen && jf_sig_eq(&a->sign_log, &b->sign_log) &&
+           jf_logtime_eq(&a->time_create, &b->time_create);
+}
+
+/* Archive the recovered current log `cur` as generation gen (path arc)
+ * without ever leaving the directory without <base>.log: a hard link now,
+ * replaced by jlog_open's atomic rename of the next generation over cur.
+ * An existing arc that is the same generation (a crash in this window, or
+ * a copy of it) is kept.  Errors: JET_errLogWriteFail,
+ * JET_errInvalidLogSequence (arc is another generation). */
+static JET_ERR archive_current(const char *cur, const char *arc, const jf_loghdr *ch)
+{
+    jf_loghdr ah;
+    if (jos_link(cur, arc) == 0) /* durable before jlog_open replaces cur */
+        return jio_fsync_dir(arc) == 0 ? JET_errSuccess : JET_errLogWriteFail;
+    if (errno != EEXIST)
+        return JET_errLogWriteFail;
+    if (log_header(arc, &ah) != 0 || !same_generation(&ah, ch))
+        return JET_errInvalidLogSequence;
+    return JET_errSuccess;
+}
+
+/* What soft recovery found on disk (one JetInit; no locking needed: the
+ * instance serves no one yet). */
+typedef struct soft {
+    jet_inst *inst;
+    char cur[JF_PATH_MAX + 64];  /* <log path><base>.log */
+    char tmp[JF_PATH_MAX + 64];  /* <log path><base>tmp.log */
+    char path[JF_PATH_MAX + 64]; /* scratch */
+    jf_chk chk;
+    jf_loghdr ch;                /* header of the current log */
+    bool have_chk, have_cur, from_tmp, tmp_torn;
+    uint32_t lo, hi, last;       /* oldest/newest archived, last to replay */
+} soft;
+
+/* Read the checkpoint, the range of archived generations and the current
+ * log's header into *s.  The current log may be <base>tmp.log: a roll
+ * writes it (generation hi + 1, full size) with its final header, synced,
+ * before it archives <base>.log, then renames it in.  Killed between the
+ * two renames, the tmp file is the current log (from_tmp), and the roll is
+ * finished once recovery succeeded.  A full-size tmp file whose header is
+ * torn: nothing was ever logged to it, the archived logs end the stream
+ * (tmp_torn).  Any other state (no tmp file, one cut short while being
+ * pre-created, or the one pre-created for a later generation) means the
+ * current log is gone.  Changes nothing.  Errors: those of jchk_read,
+ * jlog_oldest_gen/newest_gen, jlr_open, JET_errLogFileSizeMismatch. */
+static JET_ERR soft_scan(soft *s)
+{
+    jet_inst *inst = s->inst;
+    char name[64];
+    JET_ERR rc;
+
+    jinst_chk_path(inst, s->path, sizeof s->path);
+    rc = jchk_read(s->path, &s->chk);
+    if (rc < 0 && rc != JET_errCheckpointFileNotFound)
+        return rc;
+    s->have_chk = rc == 0;
+    rc = jlog_oldest_gen(inst, &s->lo);
+    if (rc == JET_errFileNotFound)
+        s->lo = 0;
+    else if (rc < 0)
+        return rc;
+    rc = jlog_newest_gen(inst, &s->hi);
+    if (rc < 0)
+        return rc;
+    jf_cur_log_name(name, sizeof name, inst->base, inst->legacy);
+    snprintf(s->cur, sizeof s->cur, "%s%s", inst->log_path, name);
+    jf_tmp_log_name(name, sizeof name, inst->base, inst->legacy);
+    snprintf(s->tmp, sizeof s->tmp, "%s%s", inst->log_path, name);
+
+    rc = log_header(s->cur, &s->ch);
+    if (rc == JET_errFileNotFound && s->hi != 0) {
+        struct stat st;
+        JET_ERR trc = log_header(s->tmp, &s->ch);
+        if (trc == 0 && (uint32_t)s->ch.gen == s->hi + 1) {
+            s->from_tmp = true;
+            rc = JET_errSuccess;
+        } else if (trc == JET_errLogFileCorrupt && jos_stat(s->tmp, &st) == 0 &&
+                   (uint64_t)st.st_size == (uint64_t)inst->log_kib * 1024) {
+            s->tmp_torn = true;
+        }
+    }
+    if (rc < 0 && rc != JET_errFileNotFound)
+        return rc;
+    s->have_cur = rc == 0;
+    /* ESE refuses to continue a log stream with a different file size */
+    if (s->have_cur &&
+        (uint64_t)s->ch.csec_file * JF_SEGMENT != (uint64_t)inst->log_kib * 1024)
+        return JET_errLogFileSizeMismatch;
+    return JET_errSuccess;
+}
+
+/* Decide the last generation to replay (s->last, s->ch = its header) and
+ * check the archived logs end where the current one begins.  Returns 1 for
+ * a brand-new log stream (no log, no checkpoint: nothing to replay; a stale
+ * <base>tmp.log is removed), 0 otherwise.  Errors: JET_errMissingLogFile,
+ * JET_errInvalidLogSequence, JET_errLogWriteFail, those of jlr_open. */
+static JET_ERR soft_last(soft *s)
+{
+    jf_loghdr h;
+    JET_ERR rc;
+
+    if (!s->have_cur && s->tmp_torn) {
+        /* the stream ends with archived generation hi */
+        jinst_log_path(s->inst, s->hi, s->path, sizeof s->path);
+        rc = log_header(s->path, &s->ch);
+        if (rc < 0)
+            return rc;
+        s->last = s->hi;
+    } else if (!s->have_cur) {
+        /* the logs that follow the archived ones (or the checkpoint) are
+         * gone: recovering without them would lose commits */
+        if (s->hi != 0 || s->have_chk)
+            return JET_errMissingLogFile;
+        if (jos_unlink(s->tmp) != 0 && errno != ENOENT)
+            return JET_errLogWriteFail;
+        return 1;
+    } else {
+        s->last = (uint32_t)s->ch.gen;
+    }
+    if (s->hi > s->last)
+        return JET_errInvalidLogSequence; /* archived logs newer than the current one */
+    if (s->hi == s->last && s->have_cur) {
+        /* only a crash right after archiving the recovered log by a hard
+         * link leaves this: the archive must be that same generation */
+        jinst_log_path(s->inst, s->last, s->path, sizeof s->path);
+        if (log_header(s->path, &h) != 0 || !same_generation(&h, &s->ch))
+            return JET_errInvalidLogSequence;
+    }
+    return JET_errSuccess;
+}
+
+/* Fill the redo arguments: start at the checkpoint (its signature must be
+ * the stream's) or, without one, at the oldest log present; replay into
+ * the instance's own files (map_own).  *psig = the stream's signature.
+ * Errors: JET_errBadCheckpointSignature, JET_errMissingLogFile, those of
+ * jlr_open. */
+static JET_ERR soft_redo_args(soft *s, jet_redo_args *ra, own_map *map, jf_sig *psig)
+{
+    jet_inst *inst = s->inst;
+    jf_loghdr h;
+    JET_ERR rc;
+
+    memset(ra, 0, sizeof *ra);
+    if (s->have_chk) {
+        if (!jf_sig_eq(&s->chk.sign_log, &s->ch.sign_log))
+            return JET_errBadCheckpointSignature;
+        ra->start = s->chk.lgpos_checkpoint;
+        *psig = s->chk.sign_log;
+    } else {
+        uint32_t first = s->lo != 0 && s->lo < s->last ? s->lo : s->last;
+        if (first == s->last) {
+            h = s->ch;
+        } else {
+            jinst_log_path(inst, first, s->path, sizeof s->path);
+            rc = log_header(s->path, &h);
+            if (rc < 0)
+                return rc;
+        }
+        ra->start = (jf_lgpos){ 0, 1, (int32_t)first };
+        s->chk.attach = h.attach;
+        *psig = s->ch.sign_log;
+    }
+    if ((uint32_t)ra->start.gen > s->last || ra->start.gen < 1)
+        return JET_errMissingLogFile;
+    ra->attach = &s->chk.attach;
+    map->inst = inst;
+    ra->log_dir = inst->log_path;
+    ra->base = inst->base;
+    ra->legacy = inst->legacy;
+    ra->gen_first = (uint32_t)ra->start.gen;
+    ra->gen_last = s->have_cur ? s->last - 1 : s->last;
+    ra->include_current = s->have_cur;
+    ra->cur_path = s->from_tmp ? s->tmp : s->cur;
+    ra->map = map_own;
+    ra->map_arg = map;
+    ra->sign_log = psig;
+    ra->cb_page_default = inst->cb_page;
+    return JET_errSuccess;
+}
+
+/* After a successful redo: finish an interrupted roll (rename <base>tmp.log
+ * in) or remove a stale one, blank the torn tail of the current log and
+ * archive it.  Errors: JET_errLogWriteFail, those of jlog_repair_tail and
+ * archive_current. */
+static JET_ERR soft_finish(soft *s)
+{
+    JET_ERR rc = JET_errSuccess;
+
+    if (s->from_tmp) {
+        if (jos_rename(s->tmp, s->cur) != 0)
+            return JET_errLogWriteFail;
+    } else if (jos_unlink(s->tmp) != 0 && errno != ENOENT) {
+        return JET_errLogWriteFail; /* stale or torn next generation */
+    }
+    if (s->have_cur) {
+        /* blank the torn tail of an interrupted flush before archiving */
+        JCALL(jlog_repair_tail(s->cur));
+        jinst_log_path(s->inst, s->last, s->path, sizeof s->path);
+        JCALL(archive_current(s->cur, s->path, &s->ch));
+        jinst_fault(s->inst, "init.archived");
+    }
+out:
+    return rc;
+}
+
+/*
+ * jinst_recover -- soft recovery (JetInit; see jet_int.h).  Everything is
+ * checked before anything is changed: the checkpoint, the current log (or
+ * the pre-created <base>tmp.log of an interrupted roll), and in jet_redo's
+ * first pass every log from the checkpoint on.  A missing current log, a
+ * missing generation, a log or checkpoint of another stream fail with the
+ * specific error and leave every file as it was.
+ */
+JET_ERR jinst_recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev, jf_sig *psig)
+{
+    soft *s = calloc(1, sizeof *s);
+    jet_redo_args ra;
+    own_map map;
+    JET_ERR rc;
+
+    if (s == NULL)
+        return JET_errOutOfMemory;
+    s->inst = inst;
+    JCALL(soft_scan(s));
+    JCALL(soft_last(s));
+    if (rc == 1) { /* a brand-new log stream */
+        jf_sig_new(psig);
+        *pgen_next = 1;
+        memset(ptprev, 0, sizeof *ptprev);
+        rc = JET_errSuccess;
+        goto out;
+    }
+    JCALL(soft_redo_args(s, &ra, &map, psig));
+    JCALL(jet_redo(&ra));
+    JCALL(soft_finish(s));
+    *ptprev = s->ch.time_create;
+    *pgen_next = s->last + 1;
+out:
+    free(s);
     return rc;
 }

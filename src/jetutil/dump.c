@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jet_int.h" /* jlr_*: the engine's log reader */
+#include "jetfmt.h" /* decoders and the log reader (read-only) */
 #include "jetutil.h"
 
 #define USAGE JU_USAGE_DUMP

@@ -1,9 +1,10 @@
 /*
  * jetutil.h -- shared declarations of the jetutil admin tool.
  *
- * jetutil is a client of the public API only (jet.h, jetlib.h, endpoint.h);
- * `dump` additionally uses the pure on-disk format helpers of format.h, the
- * way esentutl uses ESE's own structure definitions.
+ * jetutil is a client of the public API only (include/: jet.h, jetlib.h,
+ * endpoint.h); `dump` and `verify` additionally use the read-only on-disk
+ * decoders of jetfmt.h (included only where needed), the way esentutl uses
+ * ESE's own structure definitions.
  *
  * Instance directory layout (docs/jetutil.1, README.md):
  *   DIR/jetutil.conf   settings: page_size, log_kib, base, legacy
@@ -30,7 +31,6 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "format.h"
 #include "jet.h"
 #include "jetlib.h"
 
@@ -201,10 +201,14 @@ uint64_t ju_rand(uint64_t *state); /* xorshift64* */
  * Read and verify the header of a database (either shadow copy), log file
  * or checkpoint file (either copy).  Errors: JET_errFileNotFound,
  * JET_errDatabaseCorrupted / JET_errLogFileCorrupt / JET_errCheckpointCorrupt
- * (truncated, bad checksum, wrong file type), JET_errDiskIO.  Never writes. */
-JET_ERR ju_check_db_header(const char *path, jf_dbhdr *h);
-JET_ERR ju_check_log_header(const char *path, jf_loghdr *h);
-JET_ERR ju_check_checkpoint(const char *path, jf_chk *c);
+ * (truncated, bad checksum, wrong file type), JET_errDiskIO.  Never writes.
+ * The structs are jetfmt.h's (complete there; only pointers here). */
+struct jf_dbhdr;
+struct jf_loghdr;
+struct jf_chk;
+JET_ERR ju_check_db_header(const char *path, struct jf_dbhdr *h);
+JET_ERR ju_check_log_header(const char *path, struct jf_loghdr *h);
+JET_ERR ju_check_checkpoint(const char *path, struct jf_chk *c);
 /* Empty directory dir (keep dir itself).  0 or -1. */
 int ju_rm_contents(const char *dir);
 

@@ -8,4 +8,4 @@ src_jetutil_jetutil_SOURCES = \
 	src/jetutil/backup.c src/jetutil/restore.c \
 	src/jetutil/bench.c
 src_jetutil_jetutil_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS)
-src_jetutil_jetutil_LDADD = $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJET) $(CRYPTO_LIBS)
+src_jetutil_jetutil_LDADD = $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJET) $(CRYPTO_LIBS)

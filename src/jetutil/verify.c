@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "jetfmt.h"
 #include "jetutil.h"
 
 #define USAGE JU_USAGE_VERIFY

@@ -1,6 +1,7 @@
 /*
- * log.c -- the log manager: log generations, append, group commit, roll,
- * the sequential log reader, and checkpoint file I/O.
+ * log_write.c -- the log writer: log generations, append, group commit,
+ * roll, and the archived generations on disk.  The sequential reader is
+ * log_read.c, the checkpoint file checkpoint.c.
  *
  * The current generation lives in <base>.log; when it is full (or on
  * request) it is renamed <base><GEN>.log and the pre-created
@@ -30,8 +31,7 @@
  * straddle two generations: a record that does not fit in the rest of the
  * current file rolls the log first.
  *
- * Thread safety: all jlog_* calls are thread-safe (log->mu); the reader
- * (jlr_*) and checkpoint I/O (jchk_*) are not shared between threads.
+ * Thread safety: all jlog_* calls here are thread-safe (log->mu).
  */
 #include "config.h"
 
@@ -49,11 +49,6 @@
 
 #include "jet_int.h"
 
-/* Segment header flags (LGSEGHDR @36, docs/formats.md): written by a
- * flush (JF_SEGF_FLUSH) whose first segment is the low 16 bits. */
-#define JF_SEGF_FLUSH 0x80000000u
-#define SEG_FLAGS_OFF 36
-#define TORN_SECTOR 512   /* the unit a power loss may tear writes into */
 
 struct jet_log {
     jet_inst *inst;
@@ -96,10 +91,7 @@ static uint64_t tip_lsn(const jet_log *log)
 /* Write all of buf at off; JET_errLogWriteFail / JET_errLogDiskFull. */
 static JET_ERR pwrite_all(int fd, const void *buf, size_t cb, off_t off)
 {
-    int e = jio_pwrite(fd, buf, cb, off);
-    if (e == 0)
-        return JET_errSuccess;
-    return e == ENOSPC || e == EDQUOT ? JET_errLogDiskFull : JET_errLogWriteFail;
+    return jio_log_err(jio_pwrite(fd, buf, cb, off));
 }
 
 /* fsync the directory holding path (renames durable).  Best effort is not
@@ -646,16 +638,6 @@ JET_ERR jlog_flush_all(jet_log *log)
     return jlog_flush_to(log, lsn);
 }
 
-/* jlog_durable_lsn -- LSN known to be on disk. */
-uint64_t jlog_durable_lsn(jet_log *log)
-{
-    uint64_t v;
-    pthread_mutex_lock(&log->mu);
-    v = log->durable;
-    pthread_mutex_unlock(&log->mu);
-    return v;
-}
-
 /* jlog_roll -- archive the current generation now; *pgen = new current. */
 JET_ERR jlog_roll(jet_log *log, uint32_t *pgen)
 {
@@ -811,356 +793,4 @@ JET_ERR jlog_delete_range(const jet_inst *inst, uint32_t lo, uint32_t hi)
             return JET_errDiskIO;
     }
     return JET_errSuccess;
-}
-
-/* ---- reader ---- */
-
-struct jet_logreader {
-    uint8_t *img;          /* whole file */
-    size_t cb;             /* file size */
-    unsigned csec;
-    unsigned isec;         /* read position */
-    unsigned ib;
-    unsigned sec_checked;  /* segments below this index verified */
-    bool at_end;
-    uint8_t *rec;          /* assembled record */
-    size_t cbrec;
-    int32_t gen;
-};
-
-/*
- * jlr_open -- read and verify the header of the log file at path.
- * Errors: JET_errFileNotFound, JET_errLogFileCorrupt, JET_errOutOfMemory,
- * JET_errDiskIO.
- */
-JET_ERR jlr_open(const char *path, jet_logreader **pr, jf_loghdr *hdr)
-{
-    JET_ERR rc = JET_errSuccess;
-    jet_logreader *r = NULL;
-    struct stat st;
-    size_t done = 0;
-    int fd = jos_open(path, O_RDONLY | O_CLOEXEC);
-    *pr = NULL;
-    if (fd < 0)
-        return errno == ENOENT ? JET_errFileNotFound : JET_errDiskIO;
-    if (jos_fstat(fd, &st) != 0) {
-        rc = JET_errDiskIO;
-        goto out;
-    }
-    if (st.st_size < 2 * JF_SEGMENT || st.st_size % JF_SEGMENT != 0 ||
-        st.st_size > 32 * 1024 * 1024) {
-        rc = JET_errLogFileCorrupt;
-        goto out;
-    }
-    r = calloc(1, sizeof *r);
-    if (r == NULL || (r->img = malloc((size_t)st.st_size)) == NULL) {
-        rc = JET_errOutOfMemory;
-        goto out;
-    }
-    r->cb = (size_t)st.st_size;
-    if (jio_pread(fd, r->img, r->cb, 0, &done) != 0 || done != r->cb) {
-        rc = JET_errDiskIO;
-        goto out;
-    }
-    JCALL(jf_loghdr_decode(r->img, JF_LOG_HDR, hdr));
-    if ((size_t)hdr->csec_file * JF_SEGMENT != r->cb) {
-        rc = JET_errLogFileCorrupt;
-        goto out;
-    }
-    r->csec = hdr->csec_file;
-    r->gen = hdr->gen;
-    r->isec = 1;
-    r->ib = JF_SEG_HDR;
-    r->sec_checked = 1;
-    *pr = r;
-    r = NULL;
-out:
-    jos_close(fd);
-    if (r != NULL)
-        jlr_close(r);
-    return rc;
-}
-
-/* Does the valid, non-blank segment isec come from a flush that started
- * after segment s (so s was durable before it)?  Segments without the
- * flush flag (older files) count as later. */
-static bool later_flush(const jet_logreader *r, unsigned isec, unsigned s)
-{
-    uint32_t fl = jf_get32(r->img + (size_t)isec * JF_SEGMENT + SEG_FLAGS_OFF);
-    return !(fl & JF_SEGF_FLUSH) || (fl & 0xFFFFu) > s;
-}
-
-/* Segment s is blank or does not verify: is it the torn or unwritten
- * tail of the last flush (1), or damage to durable data (0)?  A flush
- * only ever writes segments that held no durable data (seal_range), and
- * the next flush starts after it is durable, so after a power loss every
- * segment from s on is blank, torn, or written by the same flush.  A torn
- * segment still holds at least one 512-byte sector it had before the
- * flush (zeros); a segment with none is damage. */
-static bool torn_tail(const jet_logreader *r, unsigned s, bool blank)
-{
-    const uint8_t *seg = r->img + (size_t)s * JF_SEGMENT;
-    bool zero_sector = blank;
-    for (unsigned o = 0; !zero_sector && o < JF_SEGMENT; o += TORN_SECTOR)
-        zero_sector = jf_is_blank(seg + o, TORN_SECTOR);
-    if (!zero_sector)
-        return false;
-    for (unsigned i = s + 1; i < r->csec; i++) {
-        bool b = false;
-        if (jf_seg_verify(r->img + (size_t)i * JF_SEGMENT, (uint16_t)i, &b) == 0 && !b &&
-            later_flush(r, i, s))
-            return false;
-    }
-    return true;
-}
-
-/* Make sure segment isec verified.  1 ok, 0 end of the data (blank, or
- * the torn tail of an interrupted flush), <0 corrupt. */
-static JET_ERR check_seg(jet_logreader *r, unsigned isec)
-{
-    bool blank = false;
-    JET_ERR rc;
-    if (isec >= r->csec)
-        return 0;
-    rc = jf_seg_verify(r->img + (size_t)isec * JF_SEGMENT, (uint16_t)isec, &blank);
-    if (rc < 0 || blank) {
-        if (!torn_tail(r, isec, blank))
-            return JET_errLogFileCorrupt;
-        return 0;
-    }
-    return 1;
-}
-
-/* Copy cb stream bytes from the read position into dst, advancing.
- * 1 ok, 0 ran into the end (blank segment / end of file), <0 corrupt. */
-static JET_ERR get_bytes(jet_logreader *r, uint8_t *dst, size_t cb)
-{
-    while (cb > 0) {
-        size_t room, n;
-        if (r->isec >= r->csec)
-            return 0;
-        if (r->isec >= r->sec_checked) {
-            JET_ERR rc = check_seg(r, r->isec);
-            if (rc <= 0)
-                return rc;
-            r->sec_checked = r->isec + 1;
-        }
-        room = JF_SEGMENT - r->ib;
-        n = cb < room ? cb : room;
-        memcpy(dst, r->img + (size_t)r->isec * JF_SEGMENT + r->ib, n);
-        dst += n;
-        cb -= n;
-        r->ib += (unsigned)n;
-        if (r->ib == JF_SEGMENT) {
-            r->isec++;
-            r->ib = JF_SEG_HDR;
-        }
-    }
-    return 1;
-}
-
-/*
- * jlr_next -- the next record.  Returns 1 with the record, 0 at the end of
- * the data (a blank segment, the torn tail of an interrupted flush, the end
- * of the file, or a record cut off by one of these; a zero header only
- * closes its segment), JET_errLogFileCorrupt on a damaged segment that is
- * not such a tail or an impossible record length.
- */
-JET_ERR jlr_next(jet_logreader *r, uint8_t *ptype, const uint8_t **pbody,
-                 uint32_t *pcb, jf_lgpos *ppos)
-{
-    uint8_t hdr[JF_LR_HDR];
-    uint32_t total;
-    JET_ERR rc;
-    jf_lgpos pos;
-    if (r->at_end)
-        return 0;
-    for (;;) {
-        /* a header never straddles segments; a zero header closes the
-         * segment (the flush that wrote it ended there) */
-        if (r->isec < r->csec && JF_SEGMENT - r->ib < JF_LR_HDR) {
-            r->isec++;
-            r->ib = JF_SEG_HDR;
-        }
-        pos = (jf_lgpos){ (uint16_t)r->ib, (uint16_t)r->isec, r->gen };
-        rc = get_bytes(r, hdr, sizeof hdr);
-        if (rc <= 0)
-            goto end;
-        total = jf_get32(hdr);
-        if (total != 0)
-            break;
-        r->isec = pos.isec + 1u;
-        r->ib = JF_SEG_HDR;
-    }
-    if (total < JF_LR_HDR || total > JF_LR_MAX || hdr[4] == 0 || hdr[4] > JF_LR_TERM) {
-        rc = JET_errLogFileCorrupt;
-        goto end;
-    }
-    if (r->cbrec < total) {
-        uint8_t *p = realloc(r->rec, total);
-        if (p == NULL)
-            return JET_errOutOfMemory;
-        r->rec = p;
-        r->cbrec = total;
-    }
-    rc = get_bytes(r, r->rec, total - JF_LR_HDR);
-    if (rc <= 0)
-        goto end;
-    *ptype = hdr[4];
-    *pbody = r->rec;
-    *pcb = total - JF_LR_HDR;
-    if (ppos)
-        *ppos = pos;
-    return 1;
-end:
-    r->at_end = true;
-    return rc;
-}
-
-/*
- * jlog_repair_tail -- after soft recovery has read the current log at
- * path to its end: make every segment past the data blank (zeros) and
- * fdatasync, so that the torn tail of an interrupted flush (which the
- * reader took as the end) cannot be read, copied or verified later as
- * damage once the file is archived.  Idempotent; a power loss during the
- * repair leaves a tail the reader still recognises.  Errors:
- * JET_errFileNotFound, JET_errLogFileCorrupt (damage, not a torn tail),
- * JET_errOutOfMemory, JET_errDiskIO, JET_errLogWriteFail.
- */
-JET_ERR jlog_repair_tail(const char *path)
-{
-    jet_logreader *r = NULL;
-    jf_loghdr h;
-    uint8_t type;
-    const uint8_t *body;
-    uint32_t cb;
-    unsigned first;
-    bool dirty = false;
-    int fd = -1;
-    JET_ERR rc;
-    JCALL(jlr_open(path, &r, &h));
-    while ((rc = jlr_next(r, &type, &body, &cb, NULL)) == 1)
-        ;
-    if (rc < 0)
-        goto out;
-    rc = JET_errSuccess;
-    /* the reader stopped at the start of the first segment past the data */
-    first = r->ib == JF_SEG_HDR ? r->isec : r->isec + 1u;
-    for (unsigned i = first; i < r->csec; i++) {
-        uint8_t *seg = r->img + (size_t)i * JF_SEGMENT;
-        if (jf_is_blank(seg, JF_SEGMENT))
-            continue;
-        if (fd < 0 && (fd = jos_open(path, O_WRONLY | O_CLOEXEC)) < 0) {
-            rc = JET_errLogWriteFail;
-            goto out;
-        }
-        memset(seg, 0, JF_SEGMENT);
-        JCALL(pwrite_all(fd, seg, JF_SEGMENT, (off_t)i * JF_SEGMENT));
-        dirty = true;
-    }
-    if (dirty && jos_fdatasync(fd) != 0)
-        rc = JET_errLogWriteFail;
-out:
-    if (fd >= 0 && jos_close(fd) != 0 && rc == 0)
-        rc = JET_errLogWriteFail;
-    jlr_close(r);
-    return rc;
-}
-
-/* jlr_tell -- position just after the last record returned. */
-jf_lgpos jlr_tell(const jet_logreader *r)
-{
-    return (jf_lgpos){ (uint16_t)r->ib, (uint16_t)r->isec, r->gen };
-}
-
-/* jlr_close -- free the reader.  Safe with NULL. */
-void jlr_close(jet_logreader *r)
-{
-    if (r == NULL)
-        return;
-    free(r->img);
-    free(r->rec);
-    free(r);
-}
-
-/* ---- checkpoint file ---- */
-
-/*
- * jchk_write -- write both shadow copies of the checkpoint into
- * "<path>.new", fsync it, rename it over path and fsync the directory, so
- * a crash leaves either the old or the new checkpoint (and the new one is
- * durable before any log below it is deleted).  Errors: JET_errDiskIO,
- * JET_errDiskFull.
- */
-JET_ERR jchk_write(const char *path, const jf_chk *chk)
-{
-    return jchk_write_inst(NULL, path, chk);
-}
-
-/* jchk_write_inst -- jchk_write with inst's fault point "chk.new_written"
- * between writing the new file and renaming it (inst may be NULL). */
-JET_ERR jchk_write_inst(jet_inst *inst, const char *path, const jf_chk *chk)
-{
-    uint8_t buf[2 * JF_CHK_BLOCK];
-    char tmp[JF_PATH_MAX + 16];
-    JET_ERR rc = JET_errSuccess;
-    int fd;
-    jf_chk_encode(chk, buf);
-    memcpy(buf + JF_CHK_BLOCK, buf, JF_CHK_BLOCK);
-    snprintf(tmp, sizeof tmp, "%s.new", path);
-    fd = jos_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
-    rc = pwrite_all(fd, buf, sizeof buf, 0);
-    if (rc < 0)
-        rc = rc == JET_errLogDiskFull ? JET_errDiskFull : JET_errDiskIO;
-    if (rc == 0 && jos_fdatasync(fd) != 0)
-        rc = JET_errDiskIO;
-    jos_close(fd);
-    if (rc == 0 && inst != NULL)
-        jinst_fault(inst, "chk.new_written");
-    if (rc == 0 && jos_rename(tmp, path) != 0)
-        rc = JET_errDiskIO;
-    if (rc == 0) {
-        char dir[JF_PATH_MAX + 16];
-        char *slash;
-        snprintf(dir, sizeof dir, "%s", path);
-        slash = strrchr(dir, '/');
-        if (slash == dir)
-            slash[1] = '\0';
-        else if (slash != NULL)
-            *slash = '\0';
-        else
-            snprintf(dir, sizeof dir, ".");
-        if (fsync_dir(dir) < 0)
-            rc = JET_errDiskIO;
-    }
-    if (rc < 0)
-        jos_unlink(tmp);
-    return rc;
-}
-
-/*
- * jchk_read -- read the checkpoint, accepting either shadow copy.
- * Errors: JET_errCheckpointFileNotFound, JET_errCheckpointCorrupt,
- * JET_errDiskIO.
- */
-JET_ERR jchk_read(const char *path, jf_chk *chk)
-{
-    uint8_t buf[2 * JF_CHK_BLOCK];
-    ssize_t n;
-    JET_ERR rc = JET_errCheckpointCorrupt;
-    int fd = jos_open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? JET_errCheckpointFileNotFound : JET_errDiskIO;
-    memset(buf, 0, sizeof buf);
-    n = jos_pread(fd, buf, sizeof buf, 0);
-    jos_close(fd);
-    if (n < 0)
-        return JET_errDiskIO;
-    if (n >= JF_CHK_BLOCK && jf_chk_decode(buf, JF_CHK_BLOCK, chk) == 0)
-        rc = JET_errSuccess;
-    else if (n >= 2 * JF_CHK_BLOCK && jf_chk_decode(buf + JF_CHK_BLOCK, JF_CHK_BLOCK, chk) == 0)
-        rc = JET_errSuccess;
-    return rc;
 }

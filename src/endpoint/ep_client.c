@@ -209,6 +209,49 @@ static int do_connect(int fd, const struct sockaddr_un *sa)
     return 0;
 }
 
+/* The opening exchange on a connected socket: the server speaks first
+ * (its greeting says accepted or refused), then the client's hello.
+ * Errors: JET_errAccessDenied (refused), JET_errInstanceUnavailable
+ * (silent, malformed or another protocol version). */
+static JET_ERR handshake(jep_client *c)
+{
+    struct pollfd p;
+    const char *why;
+    uint32_t op, len;
+    ep_req q;
+    ep_resp r;
+    int n;
+
+    /* the server speaks first: its greeting says accepted or refused */
+    p.fd = c->fd;
+    p.events = POLLIN;
+    do
+        n = poll(&p, 1, EP_GREETING_TIMEOUT_MS);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        return JET_errInstanceUnavailable;
+    }
+    if (ep_recv_frame(c->fd, 1, 64, &op, &c->buf, &c->cap, &len, &why) != 1 ||
+        op != (EP_OP_HELLO | EP_RESP) || ep_resp_decode(EP_OP_HELLO, c->buf, len, &r, &why) < 0) {
+        return JET_errInstanceUnavailable;
+    }
+    if (r.err == JET_errAccessDenied) {
+        return JET_errAccessDenied;
+    }
+    if (r.err < 0 || r.magic != EP_MAGIC || r.version != EP_VERSION) {
+        return JET_errInstanceUnavailable;
+    }
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_HELLO;
+    q.magic = EP_MAGIC;
+    q.version = EP_VERSION;
+    n = (int)ep_req_encode(&q, c->req, sizeof c->req);
+    if (ep_send_all(c->fd, c->req, (size_t)n) < 0) {
+        return JET_errInstanceUnavailable;
+    }
+    return JET_errSuccess;
+}
+
 /* Connect to the endpoint at socket_path (see endpoint.h): greeting,
  * hello, instance info.  Errors: JET_errInvalidParameter (NULL args),
  * JET_errInvalidPath (path too long), JET_errFileNotFound,
@@ -216,14 +259,10 @@ static int do_connect(int fd, const struct sockaddr_un *sa)
 JET_ERR JepConnect(const char *socket_path, jep_client **pc)
 {
     struct sockaddr_un sa;
-    struct pollfd p;
     jep_client *c = NULL;
-    const char *why;
-    uint32_t op, len;
     ep_req q;
     ep_resp r;
     JET_ERR rc = 0;
-    int n;
 
     if (pc)
         *pc = NULL;
@@ -257,38 +296,9 @@ JET_ERR JepConnect(const char *socket_path, jep_client **pc)
             goto out;
         }
     }
-    /* the server speaks first: its greeting says accepted or refused */
-    p.fd = c->fd;
-    p.events = POLLIN;
-    do
-        n = poll(&p, 1, EP_GREETING_TIMEOUT_MS);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        rc = JET_errInstanceUnavailable;
+    rc = handshake(c);
+    if (rc < 0)
         goto out;
-    }
-    if (ep_recv_frame(c->fd, 1, 64, &op, &c->buf, &c->cap, &len, &why) != 1 ||
-        op != (EP_OP_HELLO | EP_RESP) || ep_resp_decode(EP_OP_HELLO, c->buf, len, &r, &why) < 0) {
-        rc = JET_errInstanceUnavailable;
-        goto out;
-    }
-    if (r.err == JET_errAccessDenied) {
-        rc = JET_errAccessDenied;
-        goto out;
-    }
-    if (r.err < 0 || r.magic != EP_MAGIC || r.version != EP_VERSION) {
-        rc = JET_errInstanceUnavailable;
-        goto out;
-    }
-    memset(&q, 0, sizeof q);
-    q.op = EP_OP_HELLO;
-    q.magic = EP_MAGIC;
-    q.version = EP_VERSION;
-    n = (int)ep_req_encode(&q, c->req, sizeof c->req);
-    if (ep_send_all(c->fd, c->req, (size_t)n) < 0) {
-        rc = JET_errInstanceUnavailable;
-        goto out;
-    }
     memset(&q, 0, sizeof q);
     q.op = EP_OP_GETINFO;
     rc = cl_call(c, &q, &r);

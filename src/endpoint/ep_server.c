@@ -39,7 +39,7 @@
 
 #include "endpoint.h"
 #include "ep_proto.h"
-#include "jet_int.h"
+#include "jetlib.h"
 
 #define EP_MAX_CONNS 8
 #define EP_HELLO_TIMEOUT_S 10
@@ -286,6 +286,114 @@ static int do_list(jep_conn *c, const ep_req *q, ep_resp *r)
     return 0;
 }
 
+/* EP_OP_BEGIN: begin the backup and make c its owner, unless another
+ * connection owns one.  Takes s->mu around the engine call. */
+static JET_ERR op_begin(jep_conn *c, const ep_req *q)
+{
+    jep_server *s = c->s;
+    JET_ERR err;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->owner && s->owner != c) {
+        err = JET_errBackupInProgress;
+    } else {
+        err = JetBeginExternalBackupInstance(s->inst, (JET_GRBIT)q->grbit);
+        if (err >= 0) {
+            s->owner = c;
+            c->rolled = false;
+            c->committed = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (err >= 0)
+        srv_log(s, "connection %u (pid %ld uid %ld): backup begun (grbit 0x%llx)",
+                c->id, (long)c->pid, (long)c->uid, (unsigned long long)q->grbit);
+    return err;
+}
+
+/* EP_OP_OPENFILE for the owner.  *perr = the engine's result; returns -1
+ * (close the connection) only when out of memory. */
+static int op_openfile(jep_conn *c, const ep_req *q, ep_resp *r, JET_ERR *perr)
+{
+    JET_HANDLE hf = 0;
+    unsigned long lo = 0, hi = 0;
+    char *name = NULL;
+    JET_ERR err;
+
+    if (!is_owner(c)) {
+        *perr = JET_errNoBackup;
+        return 0;
+    }
+    if (q->flags & EP_F_NAME) {
+        name = malloc(q->cb_name + 1);
+        if (!name)
+            return -1;
+        memcpy(name, q->name, q->cb_name);
+        name[q->cb_name] = 0;
+    }
+    err = JetOpenFileInstanceA(c->s->inst, name, &hf, &lo, &hi);
+    free(name);
+    note_result(c, err);
+    if (err >= 0) {
+        r->hf = hf;
+        r->size_low = lo;
+        r->size_high = hi;
+    }
+    *perr = err;
+    return 0;
+}
+
+/* EP_OP_READFILE for the owner into c->iobuf.  *perr = the engine's result
+ * (JET_errInternalError if it claims more bytes than asked); returns -1
+ * (close the connection) only when out of memory. */
+static int op_readfile(jep_conn *c, const ep_req *q, ep_resp *r, JET_ERR *perr)
+{
+    unsigned long got = 0;
+    JET_ERR err;
+
+    if (!is_owner(c)) {
+        *perr = JET_errNoBackup;
+        return 0;
+    }
+    if (grow_iobuf(c, q->cb) < 0)
+        return -1;
+    err = JetReadFileInstance(c->s->inst, (JET_HANDLE)q->hf, c->iobuf,
+                              (unsigned long)q->cb, &got);
+    note_result(c, err);
+    if (err >= 0 && got > q->cb) {
+        srv_log(c->s, "connection %u: engine returned %lu bytes for a %llu-byte read",
+                c->id, got, (unsigned long long)q->cb);
+        err = JET_errInternalError;
+    } else if (err >= 0) {
+        r->data = c->iobuf;
+        r->cb_data = (uint32_t)got;
+    }
+    *perr = err;
+    return 0;
+}
+
+/* EP_OP_ENDBACKUP2 by the owner; ownership ends with the backup.  Takes
+ * s->mu around the engine call. */
+static JET_ERR op_end(jep_conn *c, const ep_req *q)
+{
+    jep_server *s = c->s;
+    JET_ERR err;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->owner != c) {
+        err = JET_errNoBackup;
+    } else {
+        err = JetEndExternalBackupInstance2(s->inst, (JET_GRBIT)q->grbit);
+        if (err >= 0 || err == JET_errNoBackup)
+            s->owner = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (err >= 0)
+        srv_log(s, "connection %u: backup ended (grbit 0x%llx)", c->id,
+                (unsigned long long)q->grbit);
+    return err;
+}
+
 /* Execute request q for connection c, filling r.  Returns 0, or -1 when
  * the connection must close (out of memory, engine misbehaving). */
 static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
@@ -300,103 +408,34 @@ static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
         r->info = s->info;
         return 0;
     case EP_OP_BEGIN:
-        pthread_mutex_lock(&s->mu);
-        if (s->owner && s->owner != c) {
-            err = JET_errBackupInProgress;
-        } else {
-            err = JetBeginExternalBackupInstance(s->inst, (JET_GRBIT)q->grbit);
-            if (err >= 0) {
-                s->owner = c;
-                c->rolled = false;
-                c->committed = 0;
-            }
-        }
-        pthread_mutex_unlock(&s->mu);
-        if (err >= 0)
-            srv_log(s, "connection %u (pid %ld uid %ld): backup begun (grbit 0x%llx)",
-                    c->id, (long)c->pid, (long)c->uid, (unsigned long long)q->grbit);
+        err = op_begin(c, q);
         break;
     case EP_OP_GETATTACHINFO:
     case EP_OP_GETLOGINFO2:
     case EP_OP_GETTRUNCATELOGINFO:
         return do_list(c, q, r);
-    case EP_OP_OPENFILE: {
-        JET_HANDLE hf = 0;
-        unsigned long lo = 0, hi = 0;
-        char *name = NULL;
-        if (!is_owner(c)) {
-            err = JET_errNoBackup;
-            break;
-        }
-        if (q->flags & EP_F_NAME) {
-            name = malloc(q->cb_name + 1);
-            if (!name)
-                return -1;
-            memcpy(name, q->name, q->cb_name);
-            name[q->cb_name] = 0;
-        }
-        err = JetOpenFileInstanceA(s->inst, name, &hf, &lo, &hi);
-        free(name);
-        note_result(c, err);
-        if (err >= 0) {
-            r->hf = hf;
-            r->size_low = lo;
-            r->size_high = hi;
-        }
-        break;
-    }
-    case EP_OP_READFILE: {
-        unsigned long got = 0;
-        if (!is_owner(c)) {
-            err = JET_errNoBackup;
-            break;
-        }
-        if (grow_iobuf(c, q->cb) < 0)
+    case EP_OP_OPENFILE:
+        if (op_openfile(c, q, r, &err) < 0)
             return -1;
-        err = JetReadFileInstance(s->inst, (JET_HANDLE)q->hf, c->iobuf,
-                                  (unsigned long)q->cb, &got);
-        note_result(c, err);
-        if (err >= 0) {
-            if (got > q->cb) {
-                srv_log(s, "connection %u: engine returned %lu bytes for a %llu-byte read",
-                        c->id, got, (unsigned long long)q->cb);
-                err = JET_errInternalError;
-                break;
-            }
-            r->data = c->iobuf;
-            r->cb_data = (uint32_t)got;
-        }
         break;
-    }
+    case EP_OP_READFILE:
+        if (op_readfile(c, q, r, &err) < 0)
+            return -1;
+        break;
     case EP_OP_CLOSEFILE:
-        if (!is_owner(c)) {
-            err = JET_errNoBackup;
-            break;
-        }
-        err = JetCloseFileInstance(s->inst, (JET_HANDLE)q->hf);
-        note_result(c, err);
-        break;
     case EP_OP_TRUNCATELOG:
         if (!is_owner(c)) {
             err = JET_errNoBackup;
             break;
         }
-        err = JetTruncateLogInstance(s->inst);
+        if (q->op == EP_OP_CLOSEFILE)
+            err = JetCloseFileInstance(s->inst, (JET_HANDLE)q->hf);
+        else
+            err = JetTruncateLogInstance(s->inst);
         note_result(c, err);
         break;
     case EP_OP_ENDBACKUP2:
-        pthread_mutex_lock(&s->mu);
-        if (s->owner != c) {
-            err = JET_errNoBackup;
-        } else {
-            err = JetEndExternalBackupInstance2(s->inst, (JET_GRBIT)q->grbit);
-            if (err >= 0 || err == JET_errNoBackup)
-                s->owner = NULL;
-        }
-        pthread_mutex_unlock(&s->mu);
-        if (err >= 0)
-            srv_log(s, "connection %u: backup ended (grbit 0x%llx)", c->id,
-                    (unsigned long long)q->grbit);
+        err = op_end(c, q);
         break;
     case EP_OP_GETCOMMITTED:
         if (!s->counter)
@@ -728,6 +767,80 @@ static JET_ERR clear_path(jep_server *s, const struct sockaddr_un *sa)
     return 0;
 }
 
+/* Create the listening socket s->lfd at sa (s->path): the socket inode
+ * gets mode before bind creates the file, the group (s->group) is set
+ * before listen.  *pbound is true once the file exists (the caller removes
+ * it on a later failure).  Errors: JET_errInvalidPath, JET_errAccessDenied,
+ * JET_errOutOfMemory (logged through srv_log). */
+static JET_ERR listen_socket(jep_server *s, const struct sockaddr_un *sa, mode_t mode,
+                             bool *pbound)
+{
+    struct stat st;
+
+    s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s->lfd < 0)
+        return JET_errOutOfMemory;
+    /* the bound file takes the socket inode's mode (& ~umask): set it first */
+    if (fchmod(s->lfd, mode) < 0) {
+        srv_log(s, "fchmod on the socket: %s", strerror(errno));
+        return JET_errAccessDenied;
+    }
+    if (bind(s->lfd, (const struct sockaddr *)sa, sizeof *sa) < 0) {
+        srv_log(s, "bind %s: %s", s->path, strerror(errno));
+        return path_err(errno);
+    }
+    *pbound = true;
+    if (lstat(s->path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+        srv_log(s, "socket %s vanished after bind", s->path);
+        *pbound = false;
+        return JET_errInvalidPath;
+    }
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    if (s->group != (gid_t)-1 && lchown(s->path, (uid_t)-1, s->group) < 0) {
+        srv_log(s, "chown %s to group %ld: %s", s->path, (long)s->group, strerror(errno));
+        return JET_errAccessDenied;
+    }
+    if (chmod(s->path, mode) < 0) {
+        srv_log(s, "chmod %s: %s", s->path, strerror(errno));
+        return JET_errAccessDenied;
+    }
+    if (listen(s->lfd, 16) < 0) {
+        srv_log(s, "listen %s: %s", s->path, strerror(errno));
+        return JET_errInvalidPath;
+    }
+    return JET_errSuccess;
+}
+
+/* The instance facts clients ask for (JepGetInfo), through public calls.
+ * Errors: JET_errInvalidInstance, those of JetGetSystemParameter. */
+static JET_ERR read_info(JET_INSTANCE instance, ep_wire_info *info)
+{
+    JET_API_PTR v = 0;
+    JET_ERR rc;
+
+    rc = JetLibGetInstanceName(instance, info->instance_name, sizeof info->instance_name);
+    if (rc < 0)
+        return rc;
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramBaseName, NULL,
+                               info->base_name, sizeof info->base_name);
+    if (rc < 0)
+        return rc;
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramDatabasePageSize, &v, NULL, 0);
+    if (rc < 0)
+        return rc;
+    info->cb_page = (unsigned long)v;
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramLegacyFileNames, &v, NULL, 0);
+    if (rc < 0)
+        return rc;
+    info->legacy = (unsigned long)v;
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramCircularLog, &v, NULL, 0);
+    if (rc < 0)
+        return rc;
+    info->circular = v != 0;
+    return JET_errSuccess;
+}
+
 /* Start serving instance on cfg->socket_path (see endpoint.h).  The socket
  * inode gets its mode (0600, or 0660 with a group) before bind creates the
  * file, the group is set before listen.  Errors: JET_errInvalidPath,
@@ -738,8 +851,6 @@ JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
 {
     struct sockaddr_un sa;
     jep_server *s = NULL;
-    jet_inst *inst;
-    struct stat st;
     mode_t mode;
     bool bound = false, mu_init = false;
     JET_ERR rc = 0;
@@ -750,9 +861,6 @@ JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
         return JET_errInvalidPath;
     if (strlen(cfg->socket_path) >= sizeof sa.sun_path)
         return JET_errInvalidPath;
-    inst = jinst_get(instance);
-    if (!inst)
-        return JET_errInvalidInstance;
     s = calloc(1, sizeof *s);
     if (!s)
         return JET_errOutOfMemory;
@@ -768,13 +876,9 @@ JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
         rc = JET_errOutOfMemory;
         goto out;
     }
-    pthread_mutex_lock(&inst->lock);
-    snprintf(s->info.instance_name, sizeof s->info.instance_name, "%s", inst->name);
-    snprintf(s->info.base_name, sizeof s->info.base_name, "%s", inst->base);
-    s->info.cb_page = inst->cb_page;
-    s->info.legacy = inst->legacy;
-    s->info.circular = inst->circular;
-    pthread_mutex_unlock(&inst->lock);
+    rc = read_info(instance, &s->info);
+    if (rc < 0)
+        goto out;
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
         rc = JET_errOutOfMemory;
         goto out;
@@ -784,48 +888,13 @@ JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
-    JCALL(clear_path(s, &sa));
+    rc = clear_path(s, &sa);
+    if (rc < 0)
+        goto out;
     mode = s->group == (gid_t)-1 ? 0600 : 0660;
-    s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s->lfd < 0) {
-        rc = JET_errOutOfMemory;
+    rc = listen_socket(s, &sa, mode, &bound);
+    if (rc < 0)
         goto out;
-    }
-    /* the bound file takes the socket inode's mode (& ~umask): set it first */
-    if (fchmod(s->lfd, mode) < 0) {
-        srv_log(s, "fchmod on the socket: %s", strerror(errno));
-        rc = JET_errAccessDenied;
-        goto out;
-    }
-    if (bind(s->lfd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        srv_log(s, "bind %s: %s", s->path, strerror(errno));
-        rc = path_err(errno);
-        goto out;
-    }
-    bound = true;
-    if (lstat(s->path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-        srv_log(s, "socket %s vanished after bind", s->path);
-        bound = false;
-        rc = JET_errInvalidPath;
-        goto out;
-    }
-    s->dev = st.st_dev;
-    s->ino = st.st_ino;
-    if (s->group != (gid_t)-1 && lchown(s->path, (uid_t)-1, s->group) < 0) {
-        srv_log(s, "chown %s to group %ld: %s", s->path, (long)s->group, strerror(errno));
-        rc = JET_errAccessDenied;
-        goto out;
-    }
-    if (chmod(s->path, mode) < 0) {
-        srv_log(s, "chmod %s: %s", s->path, strerror(errno));
-        rc = JET_errAccessDenied;
-        goto out;
-    }
-    if (listen(s->lfd, 16) < 0) {
-        srv_log(s, "listen %s: %s", s->path, strerror(errno));
-        rc = JET_errInvalidPath;
-        goto out;
-    }
     if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
         rc = JET_errOutOfMemory;
         goto out;

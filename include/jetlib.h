@@ -72,6 +72,12 @@ JET_ERR JetLibCheckpoint(JET_INSTANCE instance);
 /* Roll the log now (the current generation is archived).  For tests. */
 JET_ERR JetLibRollLog(JET_INSTANCE instance, unsigned long *pgenNew);
 
+/* The instance's name as given to JetCreateInstance ("" when none), copied
+ * NUL-terminated into sz[cbMax].  Errors: JET_errInvalidInstance,
+ * JET_errInvalidParameter (sz NULL or cbMax 0), JET_errBufferTooSmall
+ * (nothing copied).  Takes the instance lock briefly; thread-safe. */
+JET_ERR JetLibGetInstanceName(JET_INSTANCE instance, char *sz, unsigned long cbMax);
+
 /* Generation numbers now: current log, checkpoint on disk. */
 JET_ERR JetLibGetLogState(JET_INSTANCE instance, unsigned long *pgenCurrent,
                           unsigned long *pgenCheckpoint);
