@@ -3,9 +3,7 @@
  * in the order of jet_errors.def (aliases left out).  Used by
  * tests/errlist_esent.sh to compare the list with mingw-w64's esent.h.
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include <stdio.h>
 

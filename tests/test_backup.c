@@ -4,7 +4,7 @@
  * buffer rules (3.2/3.3), stream layout (3.1/3.2), log lists (4.2/4.3),
  * truncation (5.1), backup history (5.2), corruption handling.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

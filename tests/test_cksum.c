@@ -5,9 +5,7 @@
  * the engine refuses a corrupted page (JetLibVerifyDatabaseFile, backup
  * stream reads, record reads) with JET_errReadVerifyFailure.
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include <fcntl.h>
 #include <limits.h>

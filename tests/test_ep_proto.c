@@ -25,24 +25,23 @@ static int sample_reqs(ep_req *r)
     static const char name[] = "/var/lib/db/edb00000A.log";
     int n = 0;
 
-    memset(r, 0, 16 * sizeof *r);
-    r[n].op = EP_OP_HELLO; r[n].magic = EP_MAGIC; r[n].version = EP_VERSION; n++;
-    r[n].op = EP_OP_GETINFO; n++;
-    r[n].op = EP_OP_BEGIN; r[n].grbit = 0x1; n++;
-    r[n].op = EP_OP_GETATTACHINFO; r[n].flags = EP_F_BUF | EP_F_PCB;
-    r[n].cb = 0x123456789ull; n++;
-    r[n].op = EP_OP_OPENFILE; r[n].flags = EP_F_NAME; r[n].name = name;
-    r[n].cb_name = (uint32_t)strlen(name); n++;
-    r[n].op = EP_OP_OPENFILE; r[n].flags = EP_F_NAME; r[n].name = name; r[n].cb_name = 0; n++;
-    r[n].op = EP_OP_OPENFILE; r[n].flags = 0; n++;
-    r[n].op = EP_OP_READFILE; r[n].hf = 7; r[n].cb = EP_MAX_READ; n++;
-    r[n].op = EP_OP_CLOSEFILE; r[n].hf = 0xFFFFFFFFFFFFFFFFull; n++;
-    r[n].op = EP_OP_GETLOGINFO2; r[n].flags = EP_F_BUF | EP_F_LOGINFO; r[n].cb = 4096;
-    r[n].loginfo_cb = 16; n++;
-    r[n].op = EP_OP_GETTRUNCATELOGINFO; r[n].flags = EP_F_PCB; r[n].cb = 0; n++;
-    r[n].op = EP_OP_TRUNCATELOG; n++;
-    r[n].op = EP_OP_ENDBACKUP2; r[n].grbit = 0x0102; n++;
-    r[n].op = EP_OP_GETCOMMITTED; n++;
+    r[n++] = (ep_req){ .op = EP_OP_HELLO, .magic = EP_MAGIC, .version = EP_VERSION };
+    r[n++] = (ep_req){ .op = EP_OP_GETINFO };
+    r[n++] = (ep_req){ .op = EP_OP_BEGIN, .grbit = 0x1 };
+    r[n++] = (ep_req){ .op = EP_OP_GETATTACHINFO, .flags = EP_F_BUF | EP_F_PCB,
+                       .cb = 0x123456789ull };
+    r[n++] = (ep_req){ .op = EP_OP_OPENFILE, .flags = EP_F_NAME, .name = name,
+                       .cb_name = (uint32_t)strlen(name) };
+    r[n++] = (ep_req){ .op = EP_OP_OPENFILE, .flags = EP_F_NAME, .name = name, .cb_name = 0 };
+    r[n++] = (ep_req){ .op = EP_OP_OPENFILE, .flags = 0 };
+    r[n++] = (ep_req){ .op = EP_OP_READFILE, .hf = 7, .cb = EP_MAX_READ };
+    r[n++] = (ep_req){ .op = EP_OP_CLOSEFILE, .hf = 0xFFFFFFFFFFFFFFFFull };
+    r[n++] = (ep_req){ .op = EP_OP_GETLOGINFO2, .flags = EP_F_BUF | EP_F_LOGINFO, .cb = 4096,
+                       .loginfo_cb = 16 };
+    r[n++] = (ep_req){ .op = EP_OP_GETTRUNCATELOGINFO, .flags = EP_F_PCB, .cb = 0 };
+    r[n++] = (ep_req){ .op = EP_OP_TRUNCATELOG };
+    r[n++] = (ep_req){ .op = EP_OP_ENDBACKUP2, .grbit = 0x0102 };
+    r[n++] = (ep_req){ .op = EP_OP_GETCOMMITTED };
     return n;
 }
 
@@ -208,28 +207,31 @@ static int sample_resps(ep_resp *r, uint8_t *big)
 {
     int n = 0;
 
-    memset(r, 0, 16 * sizeof *r);
-    r[n].op = EP_OP_HELLO; r[n].magic = EP_MAGIC; r[n].version = 9; n++;
-    r[n].op = EP_OP_GETINFO; r[n].err = 0;
-    strcpy(r[n].info.instance_name, "inst-x");
-    strcpy(r[n].info.base_name, "edb");
-    r[n].info.cb_page = 8192; r[n].info.legacy = 3; r[n].info.circular = 1; n++;
-    r[n].op = EP_OP_BEGIN; r[n].err = -505; n++;
-    r[n].op = EP_OP_GETATTACHINFO; r[n].oflags = EP_O_PCB; r[n].cb_actual = sizeof list_data;
-    r[n].data = list_data; r[n].cb_data = sizeof list_data; n++;
-    r[n].op = EP_OP_GETATTACHINFO; r[n].err = -1038; n++;
-    r[n].op = EP_OP_OPENFILE; r[n].hf = 0; r[n].size_low = 0xFFFFFFFFu; r[n].size_high = 2; n++;
-    r[n].op = EP_OP_READFILE; r[n].data = big; r[n].cb_data = EP_MAX_READ; n++;
-    r[n].op = EP_OP_READFILE; r[n].err = -1018; n++;
-    r[n].op = EP_OP_CLOSEFILE; r[n].err = -1003; n++;
-    r[n].op = EP_OP_GETLOGINFO2; r[n].oflags = EP_O_PCB | EP_O_LOGINFO;
-    r[n].cb_actual = 5; r[n].li_cb = 16; r[n].li_low = 4; r[n].li_high = 0x7FFFF800;
-    strcpy(r[n].li_base, "edb"); r[n].data = list_data; r[n].cb_data = 5; n++;
-    r[n].op = EP_OP_GETTRUNCATELOGINFO; r[n].oflags = EP_O_PCB; r[n].cb_actual = 1;
-    r[n].data = list_data + 8; r[n].cb_data = 1; n++;
-    r[n].op = EP_OP_TRUNCATELOG; r[n].err = -616; n++;
-    r[n].op = EP_OP_ENDBACKUP2; n++;
-    r[n].op = EP_OP_GETCOMMITTED; r[n].n = 0xFEDCBA9876543210ull; n++;
+    r[n++] = (ep_resp){ .op = EP_OP_HELLO, .magic = EP_MAGIC, .version = 9 };
+    r[n++] = (ep_resp){ .op = EP_OP_GETINFO,
+                        .err = 0,
+                        .info = { .instance_name = "inst-x",
+                                  .base_name = "edb",
+                                  .cb_page = 8192,
+                                  .legacy = 3,
+                                  .circular = 1 } };
+    r[n++] = (ep_resp){ .op = EP_OP_BEGIN, .err = -505 };
+    r[n++] = (ep_resp){ .op = EP_OP_GETATTACHINFO, .oflags = EP_O_PCB,
+                        .cb_actual = sizeof list_data, .data = list_data,
+                        .cb_data = sizeof list_data };
+    r[n++] = (ep_resp){ .op = EP_OP_GETATTACHINFO, .err = -1038 };
+    r[n++] = (ep_resp){ .op = EP_OP_OPENFILE, .hf = 0, .size_low = 0xFFFFFFFFu, .size_high = 2 };
+    r[n++] = (ep_resp){ .op = EP_OP_READFILE, .data = big, .cb_data = EP_MAX_READ };
+    r[n++] = (ep_resp){ .op = EP_OP_READFILE, .err = -1018 };
+    r[n++] = (ep_resp){ .op = EP_OP_CLOSEFILE, .err = -1003 };
+    r[n++] = (ep_resp){ .op = EP_OP_GETLOGINFO2, .oflags = EP_O_PCB | EP_O_LOGINFO,
+                        .cb_actual = 5, .li_cb = 16, .li_low = 4, .li_high = 0x7FFFF800,
+                        .li_base = "edb", .data = list_data, .cb_data = 5 };
+    r[n++] = (ep_resp){ .op = EP_OP_GETTRUNCATELOGINFO, .oflags = EP_O_PCB, .cb_actual = 1,
+                        .data = list_data + 8, .cb_data = 1 };
+    r[n++] = (ep_resp){ .op = EP_OP_TRUNCATELOG, .err = -616 };
+    r[n++] = (ep_resp){ .op = EP_OP_ENDBACKUP2 };
+    r[n++] = (ep_resp){ .op = EP_OP_GETCOMMITTED, .n = 0xFEDCBA9876543210ull };
     return n;
 }
 

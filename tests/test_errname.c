@@ -4,9 +4,7 @@
  * JetLibErrorName, aliases resolve to the first-listed name, and the
  * enumeration constants of jet.h are the listed values.
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,9 +2,7 @@
  * test_format.c -- unit tests for src/jet/format.c (format.h): file names, checksums, encode/decode round trips,
  * rejection of truncated/corrupt blocks, lgpos and logtime helpers.
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include <stdint.h>
 #include <stdlib.h>

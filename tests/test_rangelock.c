@@ -7,9 +7,7 @@
  * only timed wait is a short window in which an (incorrect) early
  * acquisition would be noticed; passing never depends on timing.
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -5,7 +5,7 @@
  * result shows every committed write; bad backup sets are refused with
  * the spec's error and leave the target untouched.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -18,7 +18,7 @@
  * Databases cannot be attached or detached while inst->bk_active is set,
  * so the jet_db pointers seen at Begin stay valid until the backup ends.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -928,10 +928,22 @@ static void bk_hdr_update_fn(jf_dbhdr *h, void *arg)
     uint32_t *type;
 
     switch (u->slot) {
-    case SLOT_FULL: slot = &h->full_prev; type = &h->type_full_prev; break;
-    case SLOT_COPY: slot = &h->copy_prev; type = &h->type_copy_prev; break;
-    case SLOT_INC:  slot = &h->inc_prev;  type = &h->type_inc_prev;  break;
-    default:        slot = &h->diff_prev; type = &h->type_diff_prev; break;
+    case SLOT_FULL:
+        slot = &h->full_prev;
+        type = &h->type_full_prev;
+        break;
+    case SLOT_COPY:
+        slot = &h->copy_prev;
+        type = &h->type_copy_prev;
+        break;
+    case SLOT_INC:
+        slot = &h->inc_prev;
+        type = &h->type_inc_prev;
+        break;
+    default:
+        slot = &h->diff_prev;
+        type = &h->type_diff_prev;
+        break;
     }
     if (jf_lgpos_cmp(u->info.mark, slot->mark) < 0)
         return;

@@ -7,9 +7,7 @@
  * unknown code returns "JET_errUnknown": formatting the number would need
  * a caller buffer or global mutable state.
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include <stddef.h>
 
@@ -42,13 +40,15 @@ const char *JetLibErrorName(JET_ERR err)
     return "JET_errUnknown";
 }
 
-/* The number of entries of the name table and entry i (tests: every code
- * has a name, and the list agrees with esent.h).  Pure, thread-safe. */
+/* The number of entries of the name table (tests: every code has a name,
+ * and the list agrees with esent.h).  Pure, thread-safe. */
 size_t JetLibErrorCount(void)
 {
     return sizeof jet_err_names / sizeof jet_err_names[0];
 }
 
+/* Entry i of the name table: its code, and its name in *pname (NULL and
+ * 0 when i >= JetLibErrorCount()).  Pure, thread-safe. */
 JET_ERR JetLibErrorAt(size_t i, const char **pname)
 {
     if (i >= JetLibErrorCount()) {

@@ -7,9 +7,7 @@
  * Decoders validate every length/count against the buffer before use and
  * write their output only on success.
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include "format.h"
 

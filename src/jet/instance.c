@@ -287,19 +287,39 @@ JET_ERR JET_API JetGetSystemParameterA(JET_INSTANCE instance, JET_SESID sesid,
         return JET_errInvalidInstance;
     pthread_mutex_lock(&inst->lock);
     switch (paramid) {
-    case JET_paramSystemPath: rc = get_str(inst->sys_path, szParam, cbMax); break;
-    case JET_paramLogFilePath: rc = get_str(inst->log_path, szParam, cbMax); break;
+    case JET_paramSystemPath:
+        rc = get_str(inst->sys_path, szParam, cbMax);
+        break;
+    case JET_paramLogFilePath:
+        rc = get_str(inst->log_path, szParam, cbMax);
+        break;
     case JET_paramAlternateDatabaseRecoveryPath:
         rc = get_str(inst->alt_db_path, szParam, cbMax);
         break;
-    case JET_paramBaseName: rc = get_str(inst->base, szParam, cbMax); break;
-    case JET_paramLogFileSize: v = inst->log_kib; break;
-    case JET_paramCircularLog: v = inst->circular; break;
-    case JET_paramDatabasePageSize: v = inst->cb_page; break;
-    case JET_paramLegacyFileNames: v = inst->legacy; break;
-    case JET_paramCreatePathIfNotExist: v = inst->create_path; break;
-    case JETLIB_paramRecordSize: v = inst->cb_record; break;
-    case JETLIB_paramCheckpointKiB: v = inst->checkpoint_kib; break;
+    case JET_paramBaseName:
+        rc = get_str(inst->base, szParam, cbMax);
+        break;
+    case JET_paramLogFileSize:
+        v = inst->log_kib;
+        break;
+    case JET_paramCircularLog:
+        v = inst->circular;
+        break;
+    case JET_paramDatabasePageSize:
+        v = inst->cb_page;
+        break;
+    case JET_paramLegacyFileNames:
+        v = inst->legacy;
+        break;
+    case JET_paramCreatePathIfNotExist:
+        v = inst->create_path;
+        break;
+    case JETLIB_paramRecordSize:
+        v = inst->cb_record;
+        break;
+    case JETLIB_paramCheckpointKiB:
+        v = inst->checkpoint_kib;
+        break;
     default: rc = JET_errInvalidParameter;
     }
     pthread_mutex_unlock(&inst->lock);

@@ -9,9 +9,7 @@
  * locks a range overlapping one it already holds deadlocks.  pthread
  * failures are unrecoverable programming or resource errors and abort.
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

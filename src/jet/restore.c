@@ -23,7 +23,7 @@
  * No instance is involved: restore runs entirely on files.  Not
  * thread-safe against a running instance that uses the same directories.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -276,6 +276,8 @@ bool jsess_txn_touches(jet_session *s, uint32_t dbid)
     return false;
 }
 
+/* Whether session s has database dbid open (JetOpenDatabase without a
+ * matching close).  Caller holds the session (one thread at a time). */
 bool jsess_is_open(jet_session *s, uint32_t dbid)
 {
     return dbid >= 1 && dbid <= JF_MAX_DBS && s->dbopen[dbid];
@@ -398,6 +400,10 @@ JET_ERR JET_API JetBeginTransaction(JET_SESID sesid)
     return JetBeginTransaction2(sesid, 0);
 }
 
+/* Begin a transaction on sesid (grbit is ignored, as ESE ignores the
+ * bits it does not know).  Errors: JET_errInvalidSesid,
+ * JET_errTransTooDeep (transactions do not nest).  Locking: the
+ * session's own state only (one thread at a time per session). */
 JET_ERR JET_API JetBeginTransaction2(JET_SESID sesid, JET_GRBIT grbit)
 {
     jet_session *s = jsess_get(sesid);

@@ -18,7 +18,7 @@
  * and wait for a signal; lets a test SIGKILL the client at a deterministic
  * point of the backup.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * transfers), plus the multi-threaded workload runner shared by `workload`
  * and `serve`.  State lives in ju_inst / ju_bank / ju_runner only.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

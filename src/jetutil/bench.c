@@ -7,7 +7,7 @@
  *   stream-read MiB/s X (N bytes, T s)
  *   raw-pread MiB/s Y (N bytes, T s)
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

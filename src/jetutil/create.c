@@ -3,7 +3,7 @@
  * [--log-size KIB] [--record-size BYTES] [--checkpoint-kib KIB]`: a new instance directory holding
  * the bank database (every account starts with JU_INITIAL_BALANCE).
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * file too damaged to tell, from its extension.  Also the offline header
  * checks used by `verify`.  Files are opened read-only; nothing is written.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -110,6 +110,9 @@ out:
     return rc;
 }
 
+/* Read and verify a database file: the header (either copy) into *h, opening path
+ * without blocking (regular files only).  0 or the Jet error (the
+ * dump command's checks share this with verify). */
 JET_ERR ju_check_db_header(const char *path, jf_dbhdr *h)
 {
     int fd, which, bad0;
@@ -122,6 +125,9 @@ JET_ERR ju_check_db_header(const char *path, jf_dbhdr *h)
     return rc;
 }
 
+/* Read and verify a log file: its header into *h, opening path
+ * without blocking (regular files only).  0 or the Jet error (the
+ * dump command's checks share this with verify). */
 JET_ERR ju_check_log_header(const char *path, jf_loghdr *h)
 {
     int fd, r;
@@ -168,6 +174,9 @@ static JET_ERR chk_fd(int fd, jf_chk *c, int *which)
     return rc;
 }
 
+/* Read and verify a checkpoint file: the checkpoint (either copy) into *c, opening path
+ * without blocking (regular files only).  0 or the Jet error (the
+ * dump command's checks share this with verify). */
 JET_ERR ju_check_checkpoint(const char *path, jf_chk *c)
 {
     int fd, which;
@@ -443,10 +452,18 @@ int cmd_dump(int argc, char **argv)
     }
     if (kind == K_UNKNOWN) kind = kind_by_ext(pos[0]); /* too damaged or short to tell */
     switch (kind) {
-    case K_DB: rc = dump_db(pos[0], fd, size); break;
-    case K_LOG: rc = dump_log(pos[0], fd, size, detail, sizeof detail); break;
-    case K_CHK: rc = dump_chk(pos[0], fd, size); break;
-    default: rc = JET_errFileInvalidType; break;
+    case K_DB:
+        rc = dump_db(pos[0], fd, size);
+        break;
+    case K_LOG:
+        rc = dump_log(pos[0], fd, size, detail, sizeof detail);
+        break;
+    case K_CHK:
+        rc = dump_chk(pos[0], fd, size);
+        break;
+    default:
+        rc = JET_errFileInvalidType;
+        break;
     }
 out:
     if (fd >= 0) close(fd);

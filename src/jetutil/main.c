@@ -3,7 +3,7 @@
  * jetutil is the admin tool of libjet in the spirit of esentutl; see
  * docs/jetutil.1 for the interface.
  */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <string.h>

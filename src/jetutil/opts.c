@@ -3,7 +3,7 @@
  * without a value, `--opt VALUE` or `--opt=VALUE`), positional arguments,
  * `--help`.  No global state.
  */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -24,7 +24,7 @@
  * `jetutil verify`.  On failure everything created in TARGETDIR is
  * removed.  --check stops after the verification (no TARGETDIR).
  */
-#include <config.h>
+#include "config.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -9,7 +9,7 @@
  * `committed N` = the database's transfer counter at start + transfers
  * whose JetCommitTransaction has returned since, i.e. durably committed.
  */
-#include <config.h>
+#include "config.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * util.c -- jetutil helpers: error messages, number parsing, directory and
  * file utilities, clock, PRNG.  No global state.
  */
-#include <config.h>
+#include "config.h"
 
 #include <dirent.h>
 #include <errno.h>

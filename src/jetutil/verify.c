@@ -6,7 +6,7 @@
  * JetLibVerifyDatabaseFile over every page.  Prints `transfers N`; exit 0
  * only when every check holds.
  */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <string.h>

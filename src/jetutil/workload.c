@@ -7,7 +7,7 @@
  * S seconds or at SIGTERM/SIGINT, ends the sessions and terminates the
  * instance cleanly.
  */
-#include <config.h>
+#include "config.h"
 
 #include <string.h>
 
