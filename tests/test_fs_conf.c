@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "fs/conf.h"
+#include "conf.h"
 
 #define EP "[source]\nendpoint = /run/x.sock\n"
 

@@ -16,7 +16,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
-#include "fs/backend.h"
+#include "backend.h"
 
 #define FAKE_MAX 16
 

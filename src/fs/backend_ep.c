@@ -10,8 +10,8 @@
 #include <string.h>
 #include "endpoint.h"
 #include "jetlib.h"
-#include "fs/backend.h"
-#include "fs/conf.h"
+#include "backend.h"
+#include "conf.h"
 
 typedef struct ep_ctx {
     jep_client *c;

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "jetlib.h"
-#include "fs/backend.h"
-#include "fs/conf.h"
-#include "fs/log.h"
+#include "backend.h"
+#include "conf.h"
+#include "plat.h"
 
 typedef struct jet_ctx {
     JET_INSTANCE inst;
@@ -118,11 +118,11 @@ static void jb_destroy(void *p)
     if (j->inited) {
         rc = JetTerm2(j->inst, JET_bitTermComplete);
         if (rc < 0) {
-            fs_log(LOG_ERR, "JetTerm2(Complete) of the in-process instance failed: %s (%ld)",
+            fs_log(FS_LOG_ERR, "JetTerm2(Complete) of the in-process instance failed: %s (%ld)",
                    JetLibErrorName(rc), (long)rc);
             (void)JetTerm(j->inst);
         } else {
-            fs_log(LOG_INFO, "in-process instance terminated cleanly (JetTerm2)");
+            fs_log(FS_LOG_INFO, "in-process instance terminated cleanly (JetTerm2)");
         }
     }
     free(j);

@@ -17,21 +17,17 @@
  */
 #include "config.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <openssl/evp.h>
 #include "jetlib.h"
-#include "fs/fsops.h"
-#include "fs/log.h"
-#include "fs/spool.h"
-#include "fs/tree.h"
+#include "fsops.h"
+#include "plat.h"
+#include "spool.h"
+#include "tree.h"
 
 #define FS_FH_LABEL 1
 #define FS_FH_MANIFEST 2
@@ -59,35 +55,29 @@ struct fs_ctx {
     fs_backend be;
     fs_source_info info;
 
-    pthread_mutex_t mu;
-    pthread_cond_t cv_prod;
-    pthread_cond_t cv_data;
-    pthread_t producer;
-    int producer_running;
+    fs_mutex *mu;
+    fs_cond *cv_prod;
+    fs_cond *cv_data;
+    fs_thread *producer;            /* non-NULL from its start until joined */
 
-    struct timespec start;          /* backup start = every timestamp */
-    int started;                    /* backup begun (needs an End) */
+    enum fs_state state;            /* see fsops.h STATES; only set_state changes it */
+    fs_error error;                 /* first error (kind NONE until one happens) */
+    char errmsg[512];               /* its one-line description */
+    fs_time start;                  /* backup start = every timestamp */
     fs_file **files;                /* engine files in production order */
     int nfiles, cap_files;
     int ndb;
-    int logs_known;
+    bool logs_known;                /* the log list is in files[ndb..] */
     int cur;                        /* file being produced */
     int pull_to;                    /* files < pull_to must be produced */
-    int pull_all;                   /* pull everything (manifest wanted) */
-    int complete;                   /* every engine file produced, manifest built */
-    int stop;
-    int failed;
-    JET_ERR err;                    /* first error (Jet error or -errno) */
-    char errmsg[512];
+    bool pull_all;                  /* pull everything (manifest wanted) */
     JET_HANDLE h;                   /* engine handle of the open file */
     unsigned long log_gen_low, log_gen_high;
-    int have_committed;
+    bool have_committed;
     unsigned long long committed;   /* host committed counter at the roll */
-    int commit_requested;
-    int finished;                   /* the umount decision is taken (commit too late) */
-    int ended;                      /* ... and the backup was ended on the engine */
-    enum fs_decision decision;      /* valid once finished (updated by fallbacks) */
-    const char *decision_reason;    /* static string, valid once finished */
+    bool commit_requested;
+    enum fs_decision decision;      /* valid from DECIDING (updated by fallbacks) */
+    const char *decision_reason;    /* static string, valid from DECIDING */
 
     char *label;
     size_t label_len;
@@ -109,24 +99,130 @@ struct fs_ctx {
     int nwaiting;                   /* requests blocked waiting for the engine */
 };
 
-/* Record the first failure of the backup: mark it failed, remember the
- * error text, log it and wake everybody.  ctx->mu held. */
-static void ctx_fail(fs_ctx *ctx, JET_ERR err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void ctx_fail(fs_ctx *ctx, JET_ERR err, const char *fmt, ...)
+/* The moves fsops.h's STATES table allows: allowed[from] has bit `to`. */
+#define ST(x) (1u << FS_ST_##x)
+static const unsigned fs_state_moves[] = {
+    [FS_ST_NEW] = ST(STARTING) | ST(ENDED),
+    [FS_ST_STARTING] = ST(DATABASES) | ST(LOGS) | ST(ENDED),
+    [FS_ST_DATABASES] = ST(LOGS) | ST(FAILED) | ST(STOPPING) | ST(DECIDING),
+    [FS_ST_LOGS] = ST(COMPLETE) | ST(FAILED) | ST(STOPPING) | ST(DECIDING),
+    [FS_ST_COMPLETE] = ST(FAILED) | ST(DECIDING),
+    [FS_ST_STOPPING] = ST(FAILED) | ST(DECIDING),
+    [FS_ST_FAILED] = ST(DECIDING),
+    [FS_ST_DECIDING] = ST(ENDED),
+    [FS_ST_ENDED] = 0,
+};
+#undef ST
+
+static const char *const fs_state_names[] = {
+    [FS_ST_NEW] = "NEW", [FS_ST_STARTING] = "STARTING", [FS_ST_DATABASES] = "DATABASES",
+    [FS_ST_LOGS] = "LOGS", [FS_ST_COMPLETE] = "COMPLETE", [FS_ST_STOPPING] = "STOPPING",
+    [FS_ST_FAILED] = "FAILED", [FS_ST_DECIDING] = "DECIDING", [FS_ST_ENDED] = "ENDED",
+};
+
+/* See fsops.h. */
+const char *fs_state_name(enum fs_state st)
+{
+    return (unsigned)st < sizeof fs_state_names / sizeof fs_state_names[0] ? fs_state_names[st]
+                                                                           : "?";
+}
+
+/* Is the move from ctx->state to `to` in the STATES table? */
+static bool may_move(const fs_ctx *ctx, enum fs_state to)
+{
+    return (fs_state_moves[ctx->state] >> to) & 1u;
+}
+
+/* The one place the state changes: move to `to` if the STATES table
+ * allows it and wake every waiter.  A move not in the table is a bug: it
+ * is logged and refused (state unchanged).  Returns whether it moved.
+ * ctx->mu held (or ctx not shared yet). */
+static bool set_state(fs_ctx *ctx, enum fs_state to)
+{
+    if (!may_move(ctx, to)) {
+        fs_log(FS_LOG_ERR, "%s:%d: state move %s -> %s refused (not in fsops.h's table)",
+               __FILE__, __LINE__, fs_state_name(ctx->state), fs_state_name(to));
+        return false;
+    }
+    ctx->state = to;
+    fs_cond_broadcast(ctx->cv_data);
+    fs_cond_broadcast(ctx->cv_prod);
+    return true;
+}
+
+/* Must the producer and every waiter stop (failed, signal, umount)?
+ * ctx->mu held. */
+static bool halted(const fs_ctx *ctx)
+{
+    return ctx->state == FS_ST_FAILED || ctx->state == FS_ST_STOPPING ||
+           ctx->state == FS_ST_DECIDING || ctx->state == FS_ST_ENDED;
+}
+
+/* Has the backup failed (an error is recorded)?  ctx->mu held. */
+static bool failed(const fs_ctx *ctx)
+{
+    return ctx->error.kind != FS_ERR_NONE;
+}
+
+/* Are the manifests built (every engine file pulled)?  Stays true after
+ * COMPLETE (a later failure or the decision keeps them).  ctx->mu held. */
+static bool complete(const fs_ctx *ctx)
+{
+    return ctx->manifest != NULL;
+}
+
+/* Has fs_ctx_finish taken the umount decision?  ctx->mu held. */
+static bool decided(const fs_ctx *ctx)
+{
+    return ctx->state == FS_ST_DECIDING || ctx->state == FS_ST_ENDED;
+}
+
+/* See fsops.h. */
+fs_error fs_err_jet(long jet_err)
+{
+    return (fs_error){ .kind = FS_ERR_JET, .code = jet_err };
+}
+
+/* See fsops.h. */
+fs_error fs_err_errno(int err)
+{
+    return (fs_error){ .kind = FS_ERR_ERRNO, .code = err };
+}
+
+/* See fsops.h. */
+void fs_err_format(fs_error e, char *buf, size_t cb)
+{
+    switch (e.kind) {
+    case FS_ERR_JET:
+        snprintf(buf, cb, "%s (%ld)", JetLibErrorName((JET_ERR)e.code), e.code);
+        break;
+    case FS_ERR_ERRNO:
+        snprintf(buf, cb, "errno %ld (%s)", e.code, strerror((int)e.code));
+        break;
+    default:
+        snprintf(buf, cb, "none");
+    }
+}
+
+/* Record the first failure of the backup: remember the error and its
+ * text, log it, move to FAILED where the STATES table allows (after the
+ * decision the error is only recorded) and wake everybody.  ctx->mu held. */
+static void ctx_fail(fs_ctx *ctx, fs_error err, const char *fmt, ...) FS_PRINTF(3, 4);
+static void ctx_fail(fs_ctx *ctx, fs_error err, const char *fmt, ...)
 {
     va_list ap;
 
-    if (!ctx->failed) {
-        ctx->failed = 1;
-        ctx->err = err;
+    if (!failed(ctx)) {
+        ctx->error = err;
         va_start(ap, fmt);
         vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
         va_end(ap);
-        fs_log(LOG_ERR, "backup failed: %s", ctx->errmsg);
+        fs_log(FS_LOG_ERR, "backup failed: %s", ctx->errmsg);
     }
-    pthread_cond_broadcast(&ctx->cv_data);
-    pthread_cond_broadcast(&ctx->cv_prod);
+    if (ctx->state != FS_ST_FAILED && may_move(ctx, FS_ST_FAILED))
+        (void)set_state(ctx, FS_ST_FAILED);
+    fs_cond_broadcast(ctx->cv_data);
+    fs_cond_broadcast(ctx->cv_prod);
 }
 
 /* Name of a Jet error or errno for messages ("JET_errDiskIO (-1022)"). */
@@ -139,15 +235,24 @@ static void err_name(JET_ERR err, char *buf, size_t cb)
 int fs_ctx_new(const fs_config *cfg, const fs_backend *be, fs_ctx **pctx)
 {
     fs_ctx *ctx = calloc(1, sizeof *ctx);
+    int rc;
 
     if (!ctx)
         return -ENOMEM;
     ctx->cfg = *cfg;
     ctx->be = *be;
-    ctx->spool.fd = -1;
-    pthread_mutex_init(&ctx->mu, NULL);
-    pthread_cond_init(&ctx->cv_prod, NULL);
-    pthread_cond_init(&ctx->cv_data, NULL);
+    ctx->state = FS_ST_NEW;
+    rc = fs_mutex_new(&ctx->mu);
+    if (rc >= 0)
+        rc = fs_cond_new(&ctx->cv_prod);
+    if (rc >= 0)
+        rc = fs_cond_new(&ctx->cv_data);
+    if (rc < 0) {
+        fs_cond_free(ctx->cv_prod);
+        fs_mutex_free(ctx->mu);
+        free(ctx);
+        return rc;
+    }
     *pctx = ctx;
     return 0;
 }
@@ -237,7 +342,7 @@ static int build_label(fs_ctx *ctx)
 #define LBL(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
     LBL("# esebackupfs backup label (fixed for the life of the mount)\n");
     LBL("start-time: %s\n", t);
-    LBL("start-epoch: %lld.%09ld\n", (long long)ctx->start.tv_sec, (long)ctx->start.tv_nsec);
+    LBL("start-epoch: %lld.%09ld\n", (long long)ctx->start.sec, (long)ctx->start.nsec);
     if (ctx->cfg.endpoint[0])
         LBL("source: endpoint %s\n", ctx->cfg.endpoint);
     else
@@ -324,26 +429,34 @@ static int manifest_size(const fs_ctx *ctx, int which, size_t *plen)
 
 /* Build both manifests once every engine file is done: logs/manifest,
  * its digest, then the root one.  Each must have the size announced
- * earlier.  0, -ENOMEM, or -EPROTO (size differs: a bug, fail loudly).
+ * earlier.  0, -ENOMEM, or -EPROTO (size differs: a bug, fail loudly);
+ * ctx->manifest and ctx->logman are set only on success (complete()).
  * ctx->mu held. */
 static int build_manifest(fs_ctx *ctx)
 {
+    char *logman = NULL, *man = NULL;
     size_t n1 = 0, n0 = 0;
     int rc;
 
-    rc = manifest_text(ctx, 1, &ctx->logman, &n1);
+    rc = manifest_text(ctx, 1, &logman, &n1);
     if (rc < 0)
         goto out;
-    if (EVP_Digest(ctx->logman, n1, ctx->logman_digest, NULL, EVP_sha256(), NULL) != 1) {
-        rc = -ENOMEM;
+    rc = fs_sha256_buf(logman, n1, ctx->logman_digest);
+    if (rc < 0)
+        goto out;
+    rc = manifest_text(ctx, 0, &man, &n0);
+    if (rc < 0)
+        goto out;
+    if (n0 != ctx->manifest_len || n1 != ctx->logman_len) {
+        rc = -EPROTO;
         goto out;
     }
-    rc = manifest_text(ctx, 0, &ctx->manifest, &n0);
-    if (rc < 0)
-        goto out;
-    if (n0 != ctx->manifest_len || n1 != ctx->logman_len)
-        rc = -EPROTO;
+    ctx->logman = logman;
+    ctx->manifest = man;
+    logman = man = NULL;
 out:
+    free(logman);
+    free(man);
     return rc;
 }
 
@@ -354,28 +467,26 @@ static JET_ERR open_file(fs_ctx *ctx, fs_file *f)
     JET_HANDLE h = 0;
     uint64_t size = 0;
     JET_ERR rc;
-    EVP_MD_CTX *sha;
+    fs_sha256 *sha = NULL;
 
     rc = ctx->be.ops->open(ctx->be.ctx, f->engine_path, &h, &size);
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     if (rc < 0)
         goto out;
-    sha = EVP_MD_CTX_new();
-    if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(sha);
+    if (fs_sha256_new(&sha) < 0) {
         rc = JET_errOutOfMemory;
         goto out;
     }
     f->sha = sha;
     ctx->h = h;
     f->size = size;
-    f->size_known = 1;
-    f->open = 1;
+    f->size_known = true;
+    f->open = true;
     f->spool_base = ctx->spool_next;
     ctx->spool_next += size;
 out:
-    pthread_cond_broadcast(&ctx->cv_data);
-    pthread_mutex_unlock(&ctx->mu);
+    fs_cond_broadcast(ctx->cv_data);
+    fs_mutex_unlock(ctx->mu);
     return rc;
 }
 
@@ -398,13 +509,13 @@ static JET_ERR get_logs(fs_ctx *ctx)
     if (ctx->be.ops->committed_at_roll &&
         ctx->be.ops->committed_at_roll(ctx->be.ctx, &committed) >= 0)
         have_committed = 1;
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     for (const char *p = szz; *p; p += strlen(p) + 1) {
         erc = ctx_add_file(ctx, p, FS_K_LOG);
         if (erc < 0) {
-            pthread_mutex_unlock(&ctx->mu);
+            fs_mutex_unlock(ctx->mu);
             rc = erc == -ENOMEM ? JET_errOutOfMemory : JET_errInvalidName;
-            fs_log(LOG_ERR, "log list entry '%s' refused (%s)", p, strerror(-erc));
+            fs_log(FS_LOG_ERR, "log list entry '%s' refused (%s)", p, strerror(-erc));
             goto out;
         }
     }
@@ -414,21 +525,23 @@ static JET_ERR get_logs(fs_ctx *ctx)
     ctx->committed = committed;
     erc = manifest_size(ctx, 1, &ctx->logman_len);
     if (erc < 0) {
-        pthread_mutex_unlock(&ctx->mu);
+        fs_mutex_unlock(ctx->mu);
         rc = JET_errOutOfMemory;
         goto out;
     }
-    ctx->logs_known = 1;
-    fs_log(LOG_INFO, "log list known: %d log files, generations %lu-%lu%s", ctx->nfiles - ctx->ndb,
+    ctx->logs_known = true;
+    if (ctx->state == FS_ST_DATABASES) /* else: start (incremental), or halted */
+        (void)set_state(ctx, FS_ST_LOGS);
+    fs_log(FS_LOG_INFO, "log list known: %d log files, generations %lu-%lu%s", ctx->nfiles - ctx->ndb,
            li.ulGenLow, li.ulGenHigh, have_committed ? "" : " (no committed counter)");
-    pthread_cond_broadcast(&ctx->cv_data);
-    pthread_mutex_unlock(&ctx->mu);
+    fs_cond_broadcast(ctx->cv_data);
+    fs_mutex_unlock(ctx->mu);
 out:
     free(szz);
     return rc;
 }
 
-static void *producer_main(void *arg);
+static void producer_main(void *arg);
 
 /* See fsops.h. */
 JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
@@ -461,7 +574,7 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
         rc = JET_errInvalidParameter;
         goto out;
     }
-    clock_gettime(CLOCK_REALTIME, &ctx->start);
+    fs_clock_real(&ctx->start);
     rc = ops->begin(ctx->be.ctx, ctx->cfg.type == FS_BACKUP_INCREMENTAL ? JET_bitBackupIncremental
                                                                         : 0);
     if (rc < 0) {
@@ -470,7 +583,7 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
                  fs_conf_type_name(ctx->cfg.type), en);
         goto out;
     }
-    ctx->started = 1;
+    (void)set_state(ctx, FS_ST_STARTING);
     if (ctx->cfg.type == FS_BACKUP_FULL) {
         rc = fetch_szz(ctx, 0, &szz, NULL);
         if (rc < 0) {
@@ -542,17 +655,17 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
     /* stream: the window must hold the largest request plus the chunk the
      * producer writes past it (and one more chunk of read-ahead), or an
      * in-order reader's bytes could be overwritten before it copies them */
-    ctx->max_req = (uint64_t)FS_MAX_REQ_PAGES * (uint64_t)sysconf(_SC_PAGESIZE);
+    ctx->max_req = (uint64_t)FS_MAX_REQ_PAGES * (uint64_t)fs_page_size();
     if (ctx->cfg.policy == FS_SPOOL_STREAM &&
         ctx->cfg.window < ctx->max_req + 2 * ctx->cfg.read_size) {
-        fs_log(LOG_NOTICE, "%s: [spool] window %" PRIu64 " raised to %" PRIu64 " (largest "
+        fs_log(FS_LOG_NOTICE, "%s: [spool] window %" PRIu64 " raised to %" PRIu64 " (largest "
                "read request %" PRIu64 " + 2 x read_size)", ctx->cfg.file, ctx->cfg.window,
                ctx->max_req + 2 * ctx->cfg.read_size, ctx->max_req);
         ctx->cfg.window = ctx->max_req + 2 * ctx->cfg.read_size;
     }
     erc = fs_window_init(&ctx->win, ctx->cfg.policy == FS_SPOOL_STREAM ? ctx->cfg.window : 0);
     if (erc >= 0) {
-        ctx->buf = aligned_alloc(4096, ctx->cfg.read_size);
+        ctx->buf = fs_aligned_alloc(4096, ctx->cfg.read_size);
         if (!ctx->buf)
             erc = -ENOMEM;
     }
@@ -561,26 +674,32 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
         rc = JET_errOutOfMemory;
         goto out;
     }
-    erc = pthread_create(&ctx->producer, NULL, producer_main, ctx);
-    if (erc) {
-        snprintf(err, cb_err, "cannot start the producer thread: %s", strerror(erc));
+    /* the producer runs only in DATABASES/LOGS: it waits for mu until
+     * the state says so */
+    fs_mutex_lock(ctx->mu);
+    erc = fs_thread_start(&ctx->producer, producer_main, ctx);
+    if (erc >= 0)
+        (void)set_state(ctx, ctx->logs_known ? FS_ST_LOGS : FS_ST_DATABASES);
+    fs_mutex_unlock(ctx->mu);
+    if (erc < 0) {
+        ctx->producer = NULL;
+        snprintf(err, cb_err, "cannot start the producer thread: %s", strerror(-erc));
         rc = JET_errOutOfMemory;
         goto out;
     }
-    ctx->producer_running = 1;
-    fs_log(LOG_INFO, "%s backup started (%s, %d database(s), truncate=%s, spool=%s)",
+    fs_log(FS_LOG_INFO, "%s backup started (%s, %d database(s), truncate=%s, spool=%s)",
            fs_conf_type_name(ctx->cfg.type), ops->name, ctx->ndb,
            fs_conf_truncate_name(ctx->cfg.truncate), fs_conf_policy_name(ctx->cfg.policy));
     rc = 0;
 out:
     free(szz);
-    if (rc < 0 && ctx->started) {
+    if (rc < 0 && ctx->state != FS_ST_NEW) {
         JET_ERR erc2 = ops->end(ctx->be.ctx, JET_bitBackupEndAbort);
-        ctx->started = 0;
-        ctx->finished = 1;
         ctx->decision = FS_DECIDE_ABORT;
+        ctx->decision_reason = "the start failed";
+        (void)set_state(ctx, FS_ST_ENDED);
         if (erc2 < 0 && erc2 != JET_errNoBackup)
-            fs_log(LOG_WARNING, "JetEndExternalBackupInstance2(Abort) after a failed start: %s",
+            fs_log(FS_LOG_WARNING, "JetEndExternalBackupInstance2(Abort) after a failed start: %s",
                    JetLibErrorName(erc2));
     }
     return rc;
@@ -628,7 +747,7 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
     int keep = ctx->cfg.policy == FS_SPOOL_KEEP;
     int self = self_pull(ctx, f);
     JET_HANDLE h = ctx->h;
-    void *sha = f->sha;
+    fs_sha256 *sha = f->sha;
     uint64_t base = f->spool_base;
     JET_ERR rc;
     int erc = 0;
@@ -645,32 +764,32 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
             direct = 1;
         }
     }
-    pthread_mutex_unlock(&ctx->mu);
+    fs_mutex_unlock(ctx->mu);
     rc = ctx->be.ops->read(ctx->be.ctx, h, dst, (unsigned long)ctx->cfg.read_size, &got);
     if (rc >= 0 && (got == 0 || got > remain))
         rc = JET_errFileIOBeyondEOF;
-    if (rc >= 0 && EVP_DigestUpdate(sha, dst, got) != 1)
+    if (rc >= 0 && fs_sha256_update(sha, dst, got) < 0)
         rc = JET_errOutOfMemory;
     if (rc >= 0 && (keep || self))
         erc = fs_spool_write(&ctx->spool, base + off, dst, got);
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     if (rc < 0) {
         err_name(rc, en, sizeof en);
         f->fail_at = off;
         f->open = 0; /* the engine closed (db) or aborted (log) it */
-        ctx_fail(ctx, rc, "JetReadFileInstance(%s) at offset %" PRIu64 ": %s%s", f->name, off, en,
+        ctx_fail(ctx, fs_err_jet(rc), "JetReadFileInstance(%s) at offset %" PRIu64 ": %s%s", f->name, off, en,
                  rc == JET_errFileIOBeyondEOF ? " (stream length differs from its size)" : "");
         return;
     }
     if (erc < 0) {
         f->fail_at = off;
         if (erc == -ENOSPC)
-            ctx_fail(ctx, JET_errDiskFull, "spool full writing %s at offset %" PRIu64
+            ctx_fail(ctx, fs_err_errno(-erc), "spool full writing %s at offset %" PRIu64
                      " (%s; cap %" PRIu64 " bytes, %" PRIu64 " written): raise [spool] cap or "
                      "free space in %s", f->name, off, strerror(-erc), ctx->cfg.spool_cap,
                      ctx->spool_written, ctx->cfg.spool_dir);
         else
-            ctx_fail(ctx, JET_errDiskIO, "spool write for %s at offset %" PRIu64 ": %s", f->name,
+            ctx_fail(ctx, fs_err_errno(-erc), "spool write for %s at offset %" PRIu64 ": %s", f->name,
                      off, strerror(-erc));
         return;
     }
@@ -685,7 +804,7 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
     if (keep || self)
         ctx->spool_written += got;
     f->produced += got;
-    pthread_cond_broadcast(&ctx->cv_data);
+    fs_cond_broadcast(ctx->cv_data);
 }
 
 /* Close the fully read current file, finish its digest, move on.
@@ -693,84 +812,81 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
 static void finish_file(fs_ctx *ctx, fs_file *f)
 {
     JET_HANDLE h = ctx->h;
-    unsigned int n = 0;
     JET_ERR rc;
     char en[96];
 
-    pthread_mutex_unlock(&ctx->mu);
+    fs_mutex_unlock(ctx->mu);
     rc = ctx->be.ops->close(ctx->be.ctx, h);
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     f->open = 0;
     if (rc < 0) {
         err_name(rc, en, sizeof en);
-        ctx_fail(ctx, rc, "JetCloseFileInstance(%s): %s", f->name, en);
+        ctx_fail(ctx, fs_err_jet(rc), "JetCloseFileInstance(%s): %s", f->name, en);
         return;
     }
-    if (EVP_DigestFinal_ex(f->sha, f->digest, &n) != 1 || n != 32) {
-        ctx_fail(ctx, JET_errOutOfMemory, "SHA-256 of %s failed", f->name);
+    if (fs_sha256_final(f->sha, f->digest) < 0) {
+        ctx_fail(ctx, fs_err_errno(ENOMEM), "SHA-256 of %s failed", f->name);
         return;
     }
-    EVP_MD_CTX_free(f->sha);
+    fs_sha256_free(f->sha);
     f->sha = NULL;
     f->done = 1;
     ctx->cur++;
-    fs_log(LOG_DEBUG, "%s: %" PRIu64 " bytes pulled", f->name, f->size);
-    pthread_cond_broadcast(&ctx->cv_data);
+    fs_log(FS_LOG_DEBUG, "%s: %" PRIu64 " bytes pulled", f->name, f->size);
+    fs_cond_broadcast(ctx->cv_data);
 }
 
 /* The producer: the only thread that calls the engine while mounted.
  * Runs until everything is produced, the backup failed, or stop. */
-static void *producer_main(void *arg)
+static void producer_main(void *arg)
 {
     fs_ctx *ctx = arg;
     JET_ERR rc;
     char en[96];
 
-    pthread_mutex_lock(&ctx->mu);
-    while (!ctx->stop && !ctx->failed && !ctx->complete) {
+    fs_mutex_lock(ctx->mu);
+    while (ctx->state == FS_ST_DATABASES || ctx->state == FS_ST_LOGS) {
         fs_file *f = ctx->cur < ctx->nfiles ? ctx->files[ctx->cur] : NULL;
 
         if (f && f->open && f->produced < f->size) {
             if (!want_bytes(ctx, f) ||
                 (ctx->cfg.policy == FS_SPOOL_STREAM && ready_waiter(ctx))) {
-                pthread_cond_wait(&ctx->cv_prod, &ctx->mu);
+                fs_cond_wait(ctx->cv_prod, ctx->mu);
                 continue;
             }
             produce_chunk(ctx, f);
         } else if (f && f->open) {
             finish_file(ctx, f);
         } else if (f) {
-            pthread_mutex_unlock(&ctx->mu);
+            fs_mutex_unlock(ctx->mu);
             rc = open_file(ctx, f);
-            pthread_mutex_lock(&ctx->mu);
+            fs_mutex_lock(ctx->mu);
             if (rc < 0) {
                 err_name(rc, en, sizeof en);
                 f->fail_at = 0;
-                ctx_fail(ctx, rc, "JetOpenFileInstance(%s): %s", f->engine_path, en);
+                ctx_fail(ctx, fs_err_jet(rc), "JetOpenFileInstance(%s): %s", f->engine_path, en);
             }
         } else if (!ctx->logs_known) {
-            pthread_mutex_unlock(&ctx->mu);
+            fs_mutex_unlock(ctx->mu);
             rc = get_logs(ctx);
-            pthread_mutex_lock(&ctx->mu);
+            fs_mutex_lock(ctx->mu);
             if (rc < 0) {
                 err_name(rc, en, sizeof en);
-                ctx_fail(ctx, rc, "JetGetLogInfoInstance2: %s", en);
+                ctx_fail(ctx, fs_err_jet(rc), "JetGetLogInfoInstance2: %s", en);
             }
         } else {
             int mrc = build_manifest(ctx);
             if (mrc < 0) {
-                ctx_fail(ctx, mrc == -ENOMEM ? JET_errOutOfMemory : JET_errInternalError,
-                         "building the manifest: %s", mrc == -ENOMEM ? "out of memory"
-                         : "its size differs from the size announced (bug)");
+                ctx_fail(ctx, fs_err_errno(-mrc), "building the manifest: %s",
+                         mrc == -ENOMEM ? "out of memory"
+                                        : "its size differs from the size announced (bug)");
                 break;
             }
-            ctx->complete = 1;
-            fs_log(LOG_INFO, "every backup byte pulled from the engine; manifest ready");
-            pthread_cond_broadcast(&ctx->cv_data);
+            (void)set_state(ctx, FS_ST_COMPLETE);
+            fs_log(FS_LOG_INFO, "every backup byte pulled from the engine; manifest ready");
         }
     }
-    pthread_mutex_unlock(&ctx->mu);
-    return NULL;
+    fs_mutex_unlock(ctx->mu);
 }
 
 /* ==== 4. operations ===================================================== */
@@ -786,7 +902,7 @@ typedef struct fs_node {
 static void wait_data(fs_ctx *ctx)
 {
     ctx->nwaiting++;
-    pthread_cond_wait(&ctx->cv_data, &ctx->mu);
+    fs_cond_wait(ctx->cv_data, ctx->mu);
     ctx->nwaiting--;
 }
 
@@ -795,8 +911,8 @@ static void wait_data(fs_ctx *ctx)
  * the backup (umount aborts).  Returns -EIO.  ctx->mu held. */
 static int waiter_eio(fs_ctx *ctx, const char *what)
 {
-    if (!ctx->failed)
-        ctx_fail(ctx, JET_errTermInProgress, "%s: EIO returned to a reader (the mount is "
+    if (!failed(ctx))
+        ctx_fail(ctx, fs_err_jet(JET_errTermInProgress), "%s: EIO returned to a reader (the mount is "
                  "stopping)", what);
     return -EIO;
 }
@@ -805,10 +921,10 @@ static int waiter_eio(fs_ctx *ctx, const char *what)
  * 0 or -EIO.  ctx->mu held. */
 static int wait_logs(fs_ctx *ctx)
 {
-    while (!ctx->logs_known && !ctx->failed && !ctx->stop) {
+    while (!ctx->logs_known && !halted(ctx)) {
         if (ctx->pull_to < ctx->ndb)
             ctx->pull_to = ctx->ndb;
-        pthread_cond_broadcast(&ctx->cv_prod);
+        fs_cond_broadcast(ctx->cv_prod);
         wait_data(ctx);
     }
     return ctx->logs_known ? 0 : waiter_eio(ctx, "logs/ (waiting for the log list)");
@@ -817,10 +933,10 @@ static int wait_logs(fs_ctx *ctx)
 /* Wait until f's size is known.  0 or -EIO.  ctx->mu held. */
 static int wait_size(fs_ctx *ctx, fs_file *f)
 {
-    while (!f->size_known && !ctx->failed && !ctx->stop) {
+    while (!f->size_known && !halted(ctx)) {
         if (ctx->pull_to < f->index)
             ctx->pull_to = f->index;
-        pthread_cond_broadcast(&ctx->cv_prod);
+        fs_cond_broadcast(ctx->cv_prod);
         wait_data(ctx);
     }
     return f->size_known ? 0 : waiter_eio(ctx, f->name);
@@ -830,12 +946,12 @@ static int wait_size(fs_ctx *ctx, fs_file *f)
  * ctx->mu held. */
 static int wait_complete(fs_ctx *ctx)
 {
-    while (!ctx->complete && !ctx->failed && !ctx->stop) {
-        ctx->pull_all = 1;
-        pthread_cond_broadcast(&ctx->cv_prod);
+    while (!complete(ctx) && !halted(ctx)) {
+        ctx->pull_all = true;
+        fs_cond_broadcast(ctx->cv_prod);
         wait_data(ctx);
     }
-    return ctx->complete ? 0 : waiter_eio(ctx, FS_MANIFEST_NAME " (waiting for the end)");
+    return complete(ctx) ? 0 : waiter_eio(ctx, FS_MANIFEST_NAME " (waiting for the end)");
 }
 
 /* Resolve path to a node; blocks for names under logs/.  0, -ENOENT,
@@ -906,34 +1022,34 @@ static int resolve(fs_ctx *ctx, const char *path, fs_node *n)
 }
 
 /* Fill st for a resolved node, blocking where D1/D3 say so.  ctx->mu held. */
-static int node_stat(fs_ctx *ctx, const fs_node *n, struct stat *st)
+static int node_stat(fs_ctx *ctx, const fs_node *n, fs_attr *st)
 {
     int rc;
 
     switch (n->kind) {
     case FS_K_ROOT:
-        fs_stat_fill(st, FS_INO_ROOT, 1, 0, 3, &ctx->start);
+        fs_attr_fill(st, FS_INO_ROOT, 1, 0, 3, &ctx->start);
         return 0;
     case FS_K_LOGSDIR:
-        fs_stat_fill(st, FS_INO_FIRST_DB + (uint64_t)ctx->ndb, 1, 0, 2, &ctx->start);
+        fs_attr_fill(st, FS_INO_FIRST_DB + (uint64_t)ctx->ndb, 1, 0, 2, &ctx->start);
         return 0;
     case FS_K_LABEL:
-        fs_stat_fill(st, FS_INO_LABEL, 0, ctx->label_len, 1, &ctx->start);
+        fs_attr_fill(st, FS_INO_LABEL, 0, ctx->label_len, 1, &ctx->start);
         return 0;
     case FS_K_MANIFEST:
         /* size fixed at mount: a stat (ls -l) never waits or pulls */
-        fs_stat_fill(st, FS_INO_MANIFEST, 0, ctx->manifest_len, 1, &ctx->start);
+        fs_attr_fill(st, FS_INO_MANIFEST, 0, ctx->manifest_len, 1, &ctx->start);
         return 0;
     case FS_K_LOGMAN:
         /* size fixed with the log list (resolve waited for it) */
-        fs_stat_fill(st, FS_INO_LOGMAN, 0, ctx->logman_len, 1, &ctx->start);
+        fs_attr_fill(st, FS_INO_LOGMAN, 0, ctx->logman_len, 1, &ctx->start);
         return 0;
     case FS_K_DB:
     case FS_K_LOG:
         rc = wait_size(ctx, n->f);
         if (rc < 0)
             return rc;
-        fs_stat_fill(st, n->f->ino, 0, n->f->size, 1, &ctx->start);
+        fs_attr_fill(st, n->f->ino, 0, n->f->size, 1, &ctx->start);
         return 0;
     default:
         return -ENOENT;
@@ -941,28 +1057,28 @@ static int node_stat(fs_ctx *ctx, const fs_node *n, struct stat *st)
 }
 
 /* See fsops.h. */
-int fs_op_getattr(fs_ctx *ctx, const char *path, struct stat *st)
+int fs_op_getattr(fs_ctx *ctx, const char *path, fs_attr *st)
 {
     fs_node n;
     int rc;
 
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     rc = resolve(ctx, path, &n);
     if (rc >= 0)
         rc = node_stat(ctx, &n, st);
-    pthread_mutex_unlock(&ctx->mu);
+    fs_mutex_unlock(ctx->mu);
     return rc;
 }
 
 /* Emit one readdir entry with only d_ino/d_type information. */
-static int fill_one(void *buf, fs_fill_fn fill, const char *name, uint64_t ino, int dir)
+static int fill_one(void *buf, fs_fill_fn fill, const char *name, uint64_t ino, bool dir)
 {
-    struct stat st;
+    fs_attr a;
 
-    memset(&st, 0, sizeof st);
-    st.st_ino = (ino_t)ino;
-    st.st_mode = dir ? S_IFDIR : S_IFREG;
-    return fill(buf, name, &st);
+    memset(&a, 0, sizeof a);
+    a.ino = ino;
+    a.is_dir = dir;
+    return fill(buf, name, &a);
 }
 
 /* See fsops.h.  Root: ".", "..", label, databases, logs, manifest (never
@@ -972,7 +1088,7 @@ int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill)
     fs_node n;
     int rc;
 
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     rc = resolve(ctx, path, &n);
     if (rc < 0)
         goto out;
@@ -1001,19 +1117,19 @@ int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill)
         rc = -ENOTDIR;
     }
 out:
-    pthread_mutex_unlock(&ctx->mu);
+    fs_mutex_unlock(ctx->mu);
     return rc;
 }
 
 /* See fsops.h. */
-int fs_op_open(fs_ctx *ctx, const char *path, int flags, uint64_t *fh)
+int fs_op_open(fs_ctx *ctx, const char *path, unsigned flags, uint64_t *fh)
 {
     fs_node n;
     int rc;
 
-    if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_CREAT)))
+    if (flags & (FS_OPEN_WRITE | FS_OPEN_TRUNC | FS_OPEN_CREATE))
         return -EROFS;
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     rc = resolve(ctx, path, &n);
     if (rc < 0)
         goto out;
@@ -1035,7 +1151,7 @@ int fs_op_open(fs_ctx *ctx, const char *path, int flags, uint64_t *fh)
         rc = -EISDIR;
     }
 out:
-    pthread_mutex_unlock(&ctx->mu);
+    fs_mutex_unlock(ctx->mu);
     return rc;
 }
 
@@ -1079,7 +1195,7 @@ static void waiter_remove(fs_ctx *ctx, fs_rwait *w)
     for (fs_rwait **p = &ctx->waiters; *p; p = &(*p)->next)
         if (*p == w) {
             *p = w->next;
-            pthread_cond_broadcast(&ctx->cv_prod);
+            fs_cond_broadcast(ctx->cv_prod);
             return;
         }
 }
@@ -1097,7 +1213,7 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
 
     if (size > INT32_MAX)
         size = INT32_MAX;
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     if (fh == FS_FH_LABEL) {
         if (off < ctx->label_len) {
             rc = (int)(size < ctx->label_len - off ? size : ctx->label_len - off);
@@ -1128,7 +1244,7 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
             goto refused;
         }
         if (size + ctx->cfg.read_size > ctx->win.size && !self_pull(ctx, f)) {
-            ctx_fail(ctx, JET_errInvalidParameter, "%s: a read request of %zu bytes does not fit "
+            ctx_fail(ctx, fs_err_jet(JET_errInvalidParameter), "%s: a read request of %zu bytes does not fit "
                      "the [spool] window of %zu bytes (policy = stream): EIO returned to a "
                      "reader", f->name, size, ctx->win.size);
             rc = -EIO;
@@ -1143,16 +1259,16 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
         ctx->waiters = &me;
         waiting = 1;
     }
-    while (f->produced < end && !ctx->failed && !ctx->stop) {
+    while (f->produced < end && !halted(ctx)) {
         if (f->demand_hi < end)
             f->demand_hi = end;
         if (ctx->pull_to < f->index)
             ctx->pull_to = f->index;
-        pthread_cond_broadcast(&ctx->cv_prod);
+        fs_cond_broadcast(ctx->cv_prod);
         wait_data(ctx);
     }
     if (f->produced < end) {
-        rc = ctx->failed ? -EIO : waiter_eio(ctx, f->name);
+        rc = failed(ctx) ? -EIO : waiter_eio(ctx, f->name);
         goto out;
     }
     if (ctx->cfg.policy == FS_SPOOL_KEEP) {
@@ -1172,11 +1288,11 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
         waiting = 0;
     }
     if (from_spool) {
-        pthread_mutex_unlock(&ctx->mu);
+        fs_mutex_unlock(ctx->mu);
         rc = fs_spool_read(&ctx->spool, spool_off, buf, size);
-        pthread_mutex_lock(&ctx->mu);
+        fs_mutex_lock(ctx->mu);
         if (rc < 0) {
-            ctx_fail(ctx, JET_errDiskIO, "%s: spool read at offset %" PRIu64 " failed: EIO "
+            ctx_fail(ctx, fs_err_errno(-rc), "%s: spool read at offset %" PRIu64 " failed: EIO "
                      "returned to a reader", f->name, off);
             goto out;
         }
@@ -1187,16 +1303,16 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
     goto out;
 refused:
     ctx->dropped_reads++;
-    ctx_fail(ctx, JET_errDiskIO, "%s: re-read of bytes %" PRIu64 "-%" PRIu64 " no longer kept by "
+    ctx_fail(ctx, fs_err_errno(EIO), "%s: re-read of bytes %" PRIu64 "-%" PRIu64 " no longer kept by "
              "[spool] policy = stream: EIO returned to a reader (use policy = keep for tools "
              "that re-read)", f->name, off, end);
 out:
     if (waiting)
         waiter_remove(ctx, &me);
-    if (rc < 0 && rc != -EBADF && !ctx->failed)
-        ctx_fail(ctx, rc == -ENOMEM ? JET_errOutOfMemory : JET_errDiskIO, "%s: %s returned to "
+    if (rc < 0 && rc != -EBADF && !failed(ctx))
+        ctx_fail(ctx, fs_err_errno(-rc), "%s: %s returned to "
                  "a reader", f ? f->name : FS_MANIFEST_NAME, strerror(-rc));
-    pthread_mutex_unlock(&ctx->mu);
+    fs_mutex_unlock(ctx->mu);
     return rc;
 }
 
@@ -1209,22 +1325,21 @@ int fs_op_release(fs_ctx *ctx, uint64_t fh)
 }
 
 /* See fsops.h.  Totals of the exposed bytes known so far, read-only. */
-int fs_op_statfs(fs_ctx *ctx, struct statvfs *sv)
+int fs_op_statfs(fs_ctx *ctx, fs_statfs *sv)
 {
     uint64_t total = 0;
 
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     for (int i = 0; i < ctx->nfiles; i++)
         total += ctx->files[i]->size;
     total += ctx->label_len + ctx->manifest_len + ctx->logman_len;
     memset(sv, 0, sizeof *sv);
-    sv->f_bsize = FS_BLKSIZE;
-    sv->f_frsize = 4096;
-    sv->f_blocks = (fsblkcnt_t)((total + 4095) / 4096);
-    sv->f_files = (fsfilcnt_t)(ctx->nfiles + 5);
-    sv->f_namemax = 255;
-    sv->f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
-    pthread_mutex_unlock(&ctx->mu);
+    sv->bsize = FS_BLKSIZE;
+    sv->frsize = 4096;
+    sv->blocks = (total + 4095) / 4096;
+    sv->files = (uint64_t)ctx->nfiles + 5;
+    sv->namemax = 255;
+    fs_mutex_unlock(ctx->mu);
     return 0;
 }
 
@@ -1262,7 +1377,7 @@ int fs_op_rofs(void)
  * reaches the driver, so kernel read-ahead cannot count here.)  mu held. */
 static int all_delivered(const fs_ctx *ctx)
 {
-    if (!ctx->complete)
+    if (!complete(ctx))
         return 0;
     for (int i = 0; i < ctx->nfiles; i++)
         if (!ctx->files[i]->done || ctx->files[i]->delivered != ctx->files[i]->size)
@@ -1274,7 +1389,7 @@ static int all_delivered(const fs_ctx *ctx)
 /* The decision for the current state.  ctx->mu held. */
 static enum fs_decision decide_locked(const fs_ctx *ctx, const char **reason)
 {
-    if (ctx->failed) {
+    if (failed(ctx)) {
         *reason = "the backup failed";
         return FS_DECIDE_ABORT;
     }
@@ -1299,17 +1414,6 @@ static enum fs_decision decide_locked(const fs_ctx *ctx, const char **reason)
     }
 }
 
-/* See fsops.h. */
-enum fs_decision fs_would_decide(fs_ctx *ctx, const char **reason)
-{
-    enum fs_decision d;
-
-    pthread_mutex_lock(&ctx->mu);
-    d = decide_locked(ctx, reason);
-    pthread_mutex_unlock(&ctx->mu);
-    return d;
-}
-
 /* The Jet calls a decision makes, for logs and status (static string). */
 static const char *decision_text(enum fs_decision d)
 {
@@ -1318,44 +1422,18 @@ static const char *decision_text(enum fs_decision d)
                                : "JetEndExternalBackupInstance2(Abort)";
 }
 
-/* See fsops.h. */
-enum fs_decision fs_ctx_finish(fs_ctx *ctx)
+/* Send the decision to the engine: TruncateLog first for TRUNCATE (a
+ * refused truncation ends as a copy), then End (a refused End(Normal) is
+ * followed by End(Abort)).  Returns the decision actually made.  Called
+ * without ctx->mu, in DECIDING, by the one thread that took the decision. */
+static enum fs_decision end_backup(fs_ctx *ctx, enum fs_decision d)
 {
-    const char *reason = "";
-    enum fs_decision d;
     JET_ERR rc;
 
-    pthread_mutex_lock(&ctx->mu);
-    if (ctx->finished) {
-        d = ctx->decision;
-        pthread_mutex_unlock(&ctx->mu);
-        return d;
-    }
-    ctx->finished = 1;
-    d = decide_locked(ctx, &reason);
-    if (!ctx->started) {
-        d = FS_DECIDE_ABORT;
-        reason = "the backup never began";
-    }
-    ctx->decision = d;
-    ctx->decision_reason = reason;
-    ctx->stop = 1;
-    pthread_cond_broadcast(&ctx->cv_prod);
-    pthread_cond_broadcast(&ctx->cv_data);
-    pthread_mutex_unlock(&ctx->mu);
-    if (ctx->producer_running) {
-        pthread_join(ctx->producer, NULL);
-        ctx->producer_running = 0;
-    }
-    if (!ctx->started) {
-        d = FS_DECIDE_ABORT;
-        goto out;
-    }
-    fs_log(LOG_NOTICE, "umount: %s -> %s", reason, decision_text(d));
     if (d == FS_DECIDE_TRUNCATE) {
         rc = ctx->be.ops->truncate(ctx->be.ctx);
         if (rc < 0) {
-            fs_log(LOG_ERR, "JetTruncateLogInstance failed: %s (%ld); ending without truncation "
+            fs_log(FS_LOG_ERR, "JetTruncateLogInstance failed: %s (%ld); ending without truncation "
                    "(recorded as a copy)", JetLibErrorName(rc), (long)rc);
             d = FS_DECIDE_COPY;
         }
@@ -1363,38 +1441,74 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
     rc = ctx->be.ops->end(ctx->be.ctx, d == FS_DECIDE_ABORT ? JET_bitBackupEndAbort
                                                             : JET_bitBackupEndNormal);
     if (rc < 0 && !(d == FS_DECIDE_ABORT && rc == JET_errNoBackup)) {
-        fs_log(LOG_ERR, "JetEndExternalBackupInstance2 failed: %s (%ld)", JetLibErrorName(rc),
+        fs_log(FS_LOG_ERR, "JetEndExternalBackupInstance2 failed: %s (%ld)", JetLibErrorName(rc),
                (long)rc);
         if (d != FS_DECIDE_ABORT) {
             (void)ctx->be.ops->end(ctx->be.ctx, JET_bitBackupEndAbort);
             d = FS_DECIDE_ABORT;
         }
     }
-    ctx->started = 0;
-    fs_log(LOG_NOTICE, "backup ended: %s", d == FS_DECIDE_TRUNCATE ? "logs truncated"
+    fs_log(FS_LOG_NOTICE, "backup ended: %s", d == FS_DECIDE_TRUNCATE ? "logs truncated"
                                             : d == FS_DECIDE_COPY ? "normal (no truncation)"
                                                                   : "aborted");
-out:
-    pthread_mutex_lock(&ctx->mu);
+    return d;
+}
+
+/* See fsops.h.  NEW -> ENDED (never began); otherwise -> DECIDING (stops
+ * the producer and every waiter), join the producer, end the backup on
+ * the engine, -> ENDED. */
+enum fs_decision fs_ctx_finish(fs_ctx *ctx)
+{
+    const char *reason = "";
+    enum fs_decision d;
+
+    fs_mutex_lock(ctx->mu);
+    if (decided(ctx)) {
+        d = ctx->decision;
+        fs_mutex_unlock(ctx->mu);
+        return d;
+    }
+    if (ctx->state == FS_ST_NEW) {
+        ctx->decision = FS_DECIDE_ABORT;
+        ctx->decision_reason = "the backup never began";
+        (void)set_state(ctx, FS_ST_ENDED);
+        fs_mutex_unlock(ctx->mu);
+        d = FS_DECIDE_ABORT;
+        goto out;
+    }
+    d = decide_locked(ctx, &reason);
     ctx->decision = d;
-    ctx->ended = 1;
-    pthread_mutex_unlock(&ctx->mu);
+    ctx->decision_reason = reason;
+    (void)set_state(ctx, FS_ST_DECIDING);
+    fs_mutex_unlock(ctx->mu);
+    if (ctx->producer) {
+        fs_thread_join(ctx->producer);
+        ctx->producer = NULL;
+    }
+    fs_log(FS_LOG_NOTICE, "umount: %s -> %s", reason, decision_text(d));
+    d = end_backup(ctx, d);
+    fs_mutex_lock(ctx->mu);
+    ctx->decision = d;
+    (void)set_state(ctx, FS_ST_ENDED);
+    fs_mutex_unlock(ctx->mu);
+out:
     fs_spool_close(&ctx->spool);
     return d;
 }
 
-/* See fsops.h. */
+/* See fsops.h.  DATABASES/LOGS -> STOPPING; in any other state the signal
+ * has nothing left to stop. */
 void fs_ctx_interrupt(fs_ctx *ctx, int sig)
 {
-    pthread_mutex_lock(&ctx->mu);
-    if (!ctx->stop && !ctx->finished) {
-        ctx->stop = 1;
-        fs_log(LOG_NOTICE, "signal %d: stop pulling, requests that wait for the engine get EIO",
+    fs_mutex_lock(ctx->mu);
+    if (ctx->state == FS_ST_DATABASES || ctx->state == FS_ST_LOGS) {
+        (void)set_state(ctx, FS_ST_STOPPING);
+        fs_log(FS_LOG_NOTICE, "signal %d: stop pulling, requests that wait for the engine get EIO",
                sig);
     }
-    pthread_cond_broadcast(&ctx->cv_prod);
-    pthread_cond_broadcast(&ctx->cv_data);
-    pthread_mutex_unlock(&ctx->mu);
+    fs_cond_broadcast(ctx->cv_prod);
+    fs_cond_broadcast(ctx->cv_data);
+    fs_mutex_unlock(ctx->mu);
 }
 
 /* See fsops.h. */
@@ -1403,23 +1517,21 @@ void fs_ctx_free(fs_ctx *ctx)
     if (!ctx)
         return;
     (void)fs_ctx_finish(ctx);
-    for (int i = 0; i < ctx->nfiles; i++) {
-        EVP_MD_CTX_free(ctx->files[i]->sha);
+    for (int i = 0; i < ctx->nfiles; i++)
         fs_file_free(ctx->files[i]);
-    }
     free(ctx->files);
     if (ctx->be.ops && ctx->be.ops->destroy)
         ctx->be.ops->destroy(ctx->be.ctx);
     fs_window_free(&ctx->win);
-    free(ctx->buf);
+    fs_aligned_free(ctx->buf);
     free(ctx->label);
     free(ctx->manifest);
     free(ctx->logman);
     fs_file_free(ctx->man[0]);
     fs_file_free(ctx->man[1]);
-    pthread_cond_destroy(&ctx->cv_prod);
-    pthread_cond_destroy(&ctx->cv_data);
-    pthread_mutex_destroy(&ctx->mu);
+    fs_cond_free(ctx->cv_prod);
+    fs_cond_free(ctx->cv_data);
+    fs_mutex_free(ctx->mu);
     free(ctx);
 }
 
@@ -1431,11 +1543,12 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
     const char *phase;
     size_t n = 0;
     int healthy;
+    char en[128];
 
 #define ST(...) do { if (n < cb) n += (size_t)snprintf(buf + n, cb - n, __VA_ARGS__); } while (0)
-    pthread_mutex_lock(&ctx->mu);
-    d = ctx->finished ? ctx->decision : decide_locked(ctx, &reason);
-    phase = ctx->failed ? "failed" : ctx->finished ? "ended" : ctx->complete ? "complete"
+    fs_mutex_lock(ctx->mu);
+    d = decided(ctx) ? ctx->decision : decide_locked(ctx, &reason);
+    phase = failed(ctx) ? "failed" : decided(ctx) ? "ended" : complete(ctx) ? "complete"
           : ctx->cur < ctx->ndb ? "databases" : "logs";
     ST("phase: %s\n", phase);
     ST("backup: %s, truncate = %s, spool policy = %s\n", fs_conf_type_name(ctx->cfg.type),
@@ -1465,15 +1578,19 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
     if (ctx->dropped_reads)
         ST("stream re-reads refused: %" PRIu64 "\n", ctx->dropped_reads);
     ST("waiting requests: %d\n", ctx->nwaiting);
-    ST("error: %s\n", ctx->failed ? ctx->errmsg : "none");
-    if (ctx->ended)
+    ST("error: %s\n", failed(ctx) ? ctx->errmsg : "none");
+    if (failed(ctx)) {
+        fs_err_format(ctx->error, en, sizeof en);
+        ST("error-code: %s\n", en);
+    }
+    if (ctx->state == FS_ST_ENDED)
         ST("umount: done: %s\n", decision_text(d));
-    else if (ctx->finished)
+    else if (ctx->state == FS_ST_DECIDING)
         ST("umount: deciding: %s (%s)\n", decision_text(d), ctx->decision_reason);
     else
         ST("umount now would: %s (%s)\n", decision_text(d), reason);
-    healthy = !ctx->failed;
-    pthread_mutex_unlock(&ctx->mu);
+    healthy = !failed(ctx);
+    fs_mutex_unlock(ctx->mu);
 #undef ST
     return healthy ? 0 : 1;
 }
@@ -1483,19 +1600,19 @@ int fs_commit(fs_ctx *ctx, char *buf, size_t cb)
 {
     int rc;
 
-    pthread_mutex_lock(&ctx->mu);
-    if (ctx->finished) {
+    fs_mutex_lock(ctx->mu);
+    if (decided(ctx)) {
         /* the decision is taken (under mu, so it cannot have seen this
          * commit): say which, and do not pretend the commit counts */
         snprintf(buf, cb, "commit refused: umount has already decided: %s (%s)%s\n",
                  decision_text(ctx->decision), ctx->decision_reason,
-                 ctx->ended ? "" : "; ending the backup now");
-        fs_log(LOG_NOTICE, "commit refused: the umount decision was already taken");
-        pthread_mutex_unlock(&ctx->mu);
+                 ctx->state == FS_ST_ENDED ? "" : "; ending the backup now");
+        fs_log(FS_LOG_NOTICE, "commit refused: the umount decision was already taken");
+        fs_mutex_unlock(ctx->mu);
         return 1;
     }
-    ctx->commit_requested = 1;
-    if (ctx->failed) {
+    ctx->commit_requested = true;
+    if (failed(ctx)) {
         snprintf(buf, cb, "commit recorded, but the backup failed (%s): umount will abort\n",
                  ctx->errmsg);
         rc = 1;
@@ -1512,8 +1629,8 @@ int fs_commit(fs_ctx *ctx, char *buf, size_t cb)
                  "engine refuses JetTruncateLogInstance; umount logs the outcome)\n");
         rc = 0;
     }
-    fs_log(LOG_NOTICE, "commit requested");
-    pthread_mutex_unlock(&ctx->mu);
+    fs_log(FS_LOG_NOTICE, "commit requested");
+    fs_mutex_unlock(ctx->mu);
     return rc;
 }
 
@@ -1522,19 +1639,21 @@ uint64_t fs_spool_bytes(fs_ctx *ctx)
 {
     uint64_t n;
 
-    pthread_mutex_lock(&ctx->mu);
+    fs_mutex_lock(ctx->mu);
     n = ctx->spool_written;
-    pthread_mutex_unlock(&ctx->mu);
+    fs_mutex_unlock(ctx->mu);
     return n;
 }
 
 /* See fsops.h. */
-int fs_wait_settled(fs_ctx *ctx)
+enum fs_state fs_ctx_state(fs_ctx *ctx, fs_error *err)
 {
-    int rc;
+    enum fs_state st;
 
-    pthread_mutex_lock(&ctx->mu);
-    rc = wait_complete(ctx);
-    pthread_mutex_unlock(&ctx->mu);
-    return rc;
+    fs_mutex_lock(ctx->mu);
+    st = ctx->state;
+    if (err)
+        *err = ctx->error;
+    fs_mutex_unlock(ctx->mu);
+    return st;
 }

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
-#include "fs/control.h"
-#include "fs/log.h"
+#include "control.h"
+#include "plat.h"
 
 #define CTL_ANSWER_MAX (256 * 1024)
 
@@ -180,7 +180,7 @@ static void ctl_serve_one(fs_control *c, int fd)
 
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 ||
         (cr.uid != 0 && cr.uid != getuid())) {
-        fs_log(LOG_WARNING, "control: refused a peer (uid %u)", (unsigned)cr.uid);
+        fs_log(FS_LOG_WARNING, "control: refused a peer (uid %u)", (unsigned)cr.uid);
         goto out;
     }
     while (n < sizeof req - 1) {
@@ -376,7 +376,7 @@ void fs_control_stop(fs_control *c)
         return;
     if (c->running) {
         if (write(c->stop_pipe[1], "x", 1) != 1)
-            fs_log(LOG_WARNING, "control: cannot wake the control thread");
+            fs_log(FS_LOG_WARNING, "control: cannot wake the control thread");
         pthread_join(c->thread, NULL);
     }
     close(c->lfd);
@@ -659,12 +659,12 @@ int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size
         }
         claim_read_holder(c->fd, holder, sizeof holder);
         if (holder[0] && fs_control_is_mounted(holder) == 1) {
-            fs_log(LOG_INFO, "%s is in use by the esebackupfs mount on %s", source, holder);
+            fs_log(FS_LOG_INFO, "%s is in use by the esebackupfs mount on %s", source, holder);
             break;
         }
         left = ms_left(&deadline);
         if (left == 0) {
-            fs_log(LOG_WARNING, "the previous driver of %s has not ended its backup after %d s",
+            fs_log(FS_LOG_WARNING, "the previous driver of %s has not ended its backup after %d s",
                    source, wait_s);
             break;
         }
@@ -709,7 +709,7 @@ void fs_claim_release(fs_claim *c)
      * locks the unlinked inode notices and reopens), so that the
      * directory does not collect one file per source ever mounted */
     if (c->locked && unlinkat(c->dfd, c->name, 0) < 0)
-        fs_log(LOG_WARNING, "cannot remove the claim %s: %s", c->name, strerror(errno));
+        fs_log(FS_LOG_WARNING, "cannot remove the claim %s: %s", c->name, strerror(errno));
     if (c->fd >= 0)
         close(c->fd);           /* drops the flock; wakes waiters (IN_CLOSE_WRITE) */
     if (c->dfd >= 0)
