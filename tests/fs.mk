@@ -31,5 +31,5 @@ EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/
 	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/fs_deliver.sh tests/bench_fs.sh \
 	tests/fs_control.sh tests/fs_commit_race.sh tests/fs_remount.sh
 # issue 7 item 10: a bad spool directory is refused before the backup begins
-TESTS += tests/fs_badspool.sh
-EXTRA_DIST += tests/fs_badspool.sh
+TESTS += tests/fs_badspool.sh tests/fs_core_portable.sh
+EXTRA_DIST += tests/fs_badspool.sh tests/fs_core_portable.sh

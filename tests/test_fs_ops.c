@@ -660,6 +660,8 @@ START_TEST(interrupt_fails_waiters)
     fs_ctx_interrupt(w.ctx, 15);
     ck_assert_int_eq(pthread_join(th, NULL), 0); /* returns with the engine still stalled */
     ck_assert_int_eq(l.rc, -EIO);
+    /* STOPPING, then the EIO answered to the lister failed the backup */
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_FAILED);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/logs/edb0000A.log", &(fs_attr){ .ino = 0 }), -EIO);
     fake_release(&w.e);
     ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
@@ -843,6 +845,75 @@ START_TEST(stream_request_larger_than_window)
 }
 END_TEST
 
+/* The state machine (fsops.h STATES) through a whole backup: NEW, then
+ * DATABASES after the start (nothing pulled yet without a reader), LOGS
+ * once logs/ was listed, COMPLETE when everything was read, ENDED after
+ * the decision; ENDED is final (a late signal changes nothing). */
+START_TEST(state_walk)
+{
+    world w;
+    names ns;
+    fs_error e;
+
+    world_init(&w, 1, MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_COMPLETE);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, &e), FS_ST_NEW);
+    ck_assert_int_eq(e.kind, FS_ERR_NONE);
+    world_start(&w);
+    ck_assert_str_eq(fs_state_name(fs_ctx_state(w.ctx, NULL)), "DATABASES");
+    memset(&ns, 0, sizeof ns);
+    ck_assert_int_eq(fs_op_readdir(w.ctx, "/logs", &ns, collect), 0);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_LOGS);
+    read_everything(&w, 65536);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_COMPLETE);
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_TRUNCATE);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, &e), FS_ST_ENDED);
+    ck_assert_int_eq(e.kind, FS_ERR_NONE);
+    fs_ctx_interrupt(w.ctx, 15);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_ENDED);
+    world_free(&w);
+}
+END_TEST
+
+/* Jet errors and errno values are kept apart: an engine read failing with
+ * JET_wrnNyi (-1, the value of -EPERM) is reported as that Jet error, and
+ * a full spool as errno ENOSPC (not a Jet error), each named so by status
+ * (error-code line) and by fs_ctx_state. */
+START_TEST(error_kinds_apart)
+{
+    world w;
+    char st[4096], want[128];
+    fs_error e;
+
+    world_init(&w, 1, 4 * MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_COMPLETE);
+    if (_i == 0) {
+        w.e.fail_read_n = 1;
+        w.e.fail_read_err = JET_wrnNyi;
+    } else {
+        fs_backend be;
+        fs_ctx_free(w.ctx);
+        w.cfg.spool_cap = MIB;
+        fake_backend(&w.e, &be);
+        ck_assert_int_eq(fs_ctx_new(&w.cfg, &be, &w.ctx), 0);
+    }
+    world_start(&w);
+    ck_assert_int_eq(read_all(&w, "/db0.edb", 0, 0, 65536), -EIO);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, &e), FS_ST_FAILED);
+    ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 1);
+    if (_i == 0) {
+        ck_assert_int_eq(e.kind, FS_ERR_JET);
+        ck_assert_int_eq(e.code, JET_wrnNyi);
+        snprintf(want, sizeof want, "\nerror-code: %s (-1)\n", JetLibErrorName(JET_wrnNyi));
+    } else {
+        ck_assert_int_eq(e.kind, FS_ERR_ERRNO);
+        ck_assert_int_eq(e.code, ENOSPC);
+        snprintf(want, sizeof want, "\nerror-code: errno %d (%s)\n", ENOSPC, strerror(ENOSPC));
+    }
+    ck_assert_msg(strstr(st, want) != NULL, "status lacks '%s': %s", want + 1, st);
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
+    world_free(&w);
+}
+END_TEST
+
 static Suite *fsops_suite(void)
 {
     Suite *s = suite_create("fsops");
@@ -868,6 +939,8 @@ static Suite *fsops_suite(void)
     tcase_add_loop_test(tc, stream_min_window_in_order, 0, 3);
     tcase_add_test(tc, stat_root_pulls_nothing);
     tcase_add_test(tc, stream_request_larger_than_window);
+    tcase_add_test(tc, state_walk);
+    tcase_add_loop_test(tc, error_kinds_apart, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

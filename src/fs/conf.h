@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "plat.h"
 
 #define FS_CONF_MAX_DBS 8
 #define FS_CONF_PATH 1024
@@ -101,11 +102,7 @@ void fs_conf_section_line(fs_conf_parse *cp, const char *s);
  * first error (the inih handler convention). */
 int fs_conf_key(fs_conf_parse *cp, const char *section, const char *key, const char *value);
 /* Record an error "NAME:LINE: msg" unless one is recorded.  Returns 0. */
-int fs_conf_fail(fs_conf_parse *cp, int line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+int fs_conf_fail(fs_conf_parse *cp, int line, const char *fmt, ...) FS_PRINTF(3, 4);
 /* Whole-file rules.  0, or -1 with "NAME:LINE: what is wrong" in err. */
 int fs_conf_end(fs_conf_parse *cp);
 

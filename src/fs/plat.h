@@ -18,9 +18,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
-#if defined(__GNUC__)
+/* printf-style argument checking (MinGW: the format its stdio implements,
+ * C99 with __USE_MINGW_ANSI_STDIO=1, which a Windows build defines). */
+#if defined(__MINGW32__)
+#define FS_PRINTF(f, a) __attribute__((format(__MINGW_PRINTF_FORMAT, f, a)))
+#elif defined(__GNUC__)
 #define FS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define FS_PRINTF(f, a)

@@ -60,7 +60,7 @@ int fs_window_init(fs_window *w, size_t size)
     if (!size)
         return 0;
     size = (size + 4095) & ~(size_t)4095; /* page-aligned slots for direct reads */
-    w->buf = aligned_alloc(4096, size);
+    w->buf = fs_aligned_alloc(4096, size);
     if (!w->buf)
         return -ENOMEM;
     w->size = size;
@@ -148,7 +148,7 @@ void fs_window_commit(fs_window *w, int file, uint64_t off, size_t n)
 /* See spool.h: free the ring; safe on an unused window. */
 void fs_window_free(fs_window *w)
 {
-    free(w->buf);
+    fs_aligned_free(w->buf);
     w->buf = NULL;
     w->size = 0;
 }
