@@ -106,19 +106,6 @@ int fs_conf_fail(fs_conf_parse *cp, int line, const char *fmt, ...) FS_PRINTF(3,
 /* Whole-file rules.  0, or -1 with "NAME:LINE: what is wrong" in err. */
 int fs_conf_end(fs_conf_parse *cp);
 
-/* Adapter (src/fs/posix/conf_ini.c).  Check that path is a regular file
- * owned by root or the caller and not writable by group/other.  0, or -1
- * with "FILE: what is wrong" in err. */
-int fs_conf_check_file(const char *path, char *err, size_t cb_err);
-
-/* Adapter.  Parse an INI text (name is used in messages).  0, or -1 with
- * "NAME:LINE: what is wrong" in err; cfg is then unspecified. */
-int fs_conf_parse_string(const char *name, const char *text, fs_config *cfg,
-                         char *err, size_t cb_err);
-
-/* Adapter.  fs_conf_check_file + read + fs_conf_parse_string. */
-int fs_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err);
-
 /* Parse "123", "64K", "1M", "2G" (binary units) into bytes; 0 or -1. */
 int fs_conf_parse_size(const char *s, uint64_t *out);
 

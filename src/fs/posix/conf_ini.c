@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <ini.h>
 #include "conf.h"
+#include "fsx.h"
 
 /* inih handler: hand one key to the core.  1, or 0 after an error. */
 static int conf_handler(void *user, const char *section, const char *name, const char *value)
@@ -52,7 +53,7 @@ static char *conf_reader(char *str, int num, void *stream)
 }
 
 /* Parse text; see conf.h. */
-int fs_conf_parse_string(const char *name, const char *text, fs_config *cfg, char *err,
+int fsx_conf_parse_string(const char *name, const char *text, fs_config *cfg, char *err,
                          size_t cb_err)
 {
     fs_conf_parse cp;
@@ -73,7 +74,7 @@ int fs_conf_parse_string(const char *name, const char *text, fs_config *cfg, cha
 }
 
 /* See conf.h. */
-int fs_conf_check_file(const char *path, char *err, size_t cb_err)
+int fsx_conf_check_file(const char *path, char *err, size_t cb_err)
 {
     struct stat st;
 
@@ -99,14 +100,14 @@ int fs_conf_check_file(const char *path, char *err, size_t cb_err)
 }
 
 /* See conf.h. */
-int fs_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err)
+int fsx_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err)
 {
     char *text = NULL;
     FILE *f = NULL;
     size_t n;
     int rc = -1;
 
-    if (fs_conf_check_file(path, err, cb_err) < 0)
+    if (fsx_conf_check_file(path, err, cb_err) < 0)
         goto out;
     f = fopen(path, "r");
     if (!f) {
@@ -128,7 +129,7 @@ int fs_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err)
         snprintf(err, cb_err, "%s:1: binary file (NUL byte)", path);
         goto out;
     }
-    rc = fs_conf_parse_string(path, text, cfg, err, cb_err);
+    rc = fsx_conf_parse_string(path, text, cfg, err, cb_err);
 out:
     if (f)
         fclose(f);

@@ -90,6 +90,19 @@ void fsx_attr_to_stat(const fs_attr *a, struct stat *st);
 /* Convert the core's filesystem totals to a struct statvfs. */
 void fsx_statfs_to_statvfs(const fs_statfs *s, struct statvfs *sv);
 
+/* conf_ini.c.  Check that path is a regular file
+ * owned by root or the caller and not writable by group/other.  0, or -1
+ * with "FILE: what is wrong" in err. */
+int fsx_conf_check_file(const char *path, char *err, size_t cb_err);
+
+/* conf_ini.c.  Parse an INI text (name is used in messages).  0, or -1 with
+ * "NAME:LINE: what is wrong" in err; cfg is then unspecified. */
+int fsx_conf_parse_string(const char *name, const char *text, fs_config *cfg,
+                         char *err, size_t cb_err);
+
+/* conf_ini.c.  fsx_conf_check_file + read + fsx_conf_parse_string. */
+int fsx_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err);
+
 /* Check, before any backup begins, that dir can hold a spool: it exists,
  * is a directory, the calling (mounting) uid can create a file in it on a
  * writable filesystem (probed with an unnamed O_TMPFILE that is closed at

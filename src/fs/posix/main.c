@@ -27,7 +27,7 @@
 #include "plat.h"
 
 /* How long a mount waits for the previous driver of its source to end
- * that backup after its umount (see fs_claim_take). */
+ * that backup after its umount (see fsx_claim_take). */
 #define FS_CLAIM_WAIT_S 30
 
 /* ---- command line ---- */
@@ -161,7 +161,7 @@ static int control_handler(void *arg, const char *cmd, char *buf, size_t cb)
 /* Prepare libfuse (a bad -o option starts nothing), claim the source,
  * open the backend and begin the backup.  0, or -1 after notifying the
  * error; the caller cleans up. */
-static int run_begin(fsx_main *m, struct fuse_args *args, struct fuse **pf, fs_claim **claim)
+static int run_begin(fsx_main *m, struct fuse_args *args, struct fuse **pf, fsx_claim **claim)
 {
     char err[1024] = "", opts[8192], fsname[PATH_MAX * 2];
     char source[sizeof m->cfg.endpoint + sizeof m->cfg.system_path + sizeof m->cfg.log_path + 32];
@@ -196,7 +196,7 @@ static int run_begin(fsx_main *m, struct fuse_args *args, struct fuse **pf, fs_c
         snprintf(source, sizeof source, "endpoint %s", m->cfg.endpoint);
     else
         snprintf(source, sizeof source, "instance %s %s", m->cfg.system_path, m->cfg.log_path);
-    rc = fs_claim_take(source, FS_CLAIM_WAIT_S, claim, err, sizeof err);
+    rc = fsx_claim_take(source, FS_CLAIM_WAIT_S, claim, err, sizeof err);
     if (rc >= 0)
         rc = fs_backend_open(&m->cfg, &be, err, sizeof err);
     if (rc < 0) {
@@ -219,7 +219,7 @@ static int run_begin(fsx_main *m, struct fuse_args *args, struct fuse **pf, fs_c
 /* Mount, wrap the signals, serve the control socket, tune readahead and
  * tell the parent "OK".  0, or -1 after notifying the error; *mounted and
  * *sig_set say what the caller must undo. */
-static int run_mount(fsx_main *m, struct fuse *f, fs_claim *claim, fs_control **ctl,
+static int run_mount(fsx_main *m, struct fuse *f, fsx_claim *claim, fsx_control **ctl,
                      int *mounted, int *sig_set)
 {
     char err[1024] = "";
@@ -233,7 +233,7 @@ static int run_mount(fsx_main *m, struct fuse *f, fs_claim *claim, fs_control **
         return -1;
     }
     *mounted = 1;
-    rc = fs_claim_mounted(claim, m->realmnt);
+    rc = fsx_claim_mounted(claim, m->realmnt);
     if (rc < 0)
         fs_log(FS_LOG_WARNING, "cannot record the mount point in the claim: %s", strerror(-rc));
     if (fuse_set_signal_handlers(fuse_get_session(f)) != 0) {
@@ -243,7 +243,7 @@ static int run_mount(fsx_main *m, struct fuse *f, fs_claim *claim, fs_control **
     *sig_set = 1;
     rc = fsx_sig_watch_start(m, err, sizeof err);
     if (rc >= 0)
-        rc = fs_control_start(m->realmnt, control_handler, m, ctl, err, sizeof err);
+        rc = fsx_control_start(m->realmnt, control_handler, m, ctl, err, sizeof err);
     if (rc < 0) {
         fsx_notify(m, err);
         return -1;
@@ -263,8 +263,8 @@ static int run(fsx_main *m)
 {
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
     struct fuse *f = NULL;
-    fs_control *ctl = NULL;
-    fs_claim *claim = NULL;
+    fsx_control *ctl = NULL;
+    fsx_claim *claim = NULL;
     int rc, mounted = 0, status = 1, sig_set = 0;
 
     fsx_fuse_log_capture(1);
@@ -293,7 +293,7 @@ out:
         fuse_unmount(f);
     if (m->ctx)
         (void)fs_ctx_finish(m->ctx);
-    fs_control_stop(ctl);
+    fsx_control_stop(ctl);
     if (f)
         fuse_destroy(f);
     fuse_opt_free_args(&args);
@@ -301,7 +301,7 @@ out:
     m->ctx = NULL;
     /* the backup has ended and the engine is closed: a waiting mount of
      * the same source may begin now */
-    fs_claim_release(claim);
+    fsx_claim_release(claim);
     return status;
 }
 
@@ -404,11 +404,11 @@ int main(int argc, char **argv)
     memset(&m, 0, sizeof m);
     m.notify_fd = -1;
     if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")))
-        return fs_control_client(PROG, argv[2], argv[1]);
+        return fsx_control_client(PROG, argv[2], argv[1]);
     rc = parse_args(&m, argc, argv, saved, sizeof saved);
     if (rc)
         return rc > 0 ? 0 : 1;
-    if (fs_conf_load(m.config, &m.cfg, err, sizeof err) < 0 ||
+    if (fsx_conf_load(m.config, &m.cfg, err, sizeof err) < 0 ||
         source_precheck(&m.cfg, err, sizeof err) < 0 ||
         spool_precheck(&m.cfg, err, sizeof err) < 0) {
         fprintf(stderr, PROG ": %s\n", err);
@@ -432,7 +432,7 @@ int main(int argc, char **argv)
     }
     /* the control socket is named after the mount point: a second mount
      * on top would take it over, so it is refused before anything starts */
-    if (fs_control_is_mounted(m.realmnt) == 1) {
+    if (fsx_control_is_mounted(m.realmnt) == 1) {
         fprintf(stderr, PROG ": mount point %s is already an esebackupfs mount; refusing to "
                 "mount on top of it\n", m.mountpoint);
         return 1;
