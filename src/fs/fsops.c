@@ -543,47 +543,45 @@ out:
 
 static void producer_main(void *arg);
 
-/* See fsops.h. */
-JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
+/* Query the instance and check read_size/page_size against its page
+ * size.  0 or a Jet error with one line in err.  Not yet shared. */
+static JET_ERR start_check_instance(fs_ctx *ctx, char *err, size_t cb_err)
 {
-    const fs_backend_ops *ops = ctx->be.ops;
-    char *szz = NULL;
     char en[96];
     JET_ERR rc;
-    int erc;
 
-    err[0] = 0;
     memset(&ctx->info, 0, sizeof ctx->info);
-    rc = ops->info(ctx->be.ctx, &ctx->info);
+    rc = ctx->be.ops->info(ctx->be.ctx, &ctx->info);
     if (rc < 0) {
         err_name(rc, en, sizeof en);
         snprintf(err, cb_err, "cannot query the instance: %s", en);
-        goto out;
+        return rc;
     }
     if (!ctx->info.cb_page || ctx->cfg.read_size % ctx->info.cb_page ||
         ctx->cfg.read_size < 3 * ctx->info.cb_page) {
         snprintf(err, cb_err, "%s:%d: read_size %" PRIu64 " must be a multiple of the instance's "
                  "page size %lu and at least 3 pages", ctx->cfg.file, ctx->cfg.read_size_line,
                  ctx->cfg.read_size, ctx->info.cb_page);
-        rc = JET_errInvalidParameter;
-        goto out;
+        return JET_errInvalidParameter;
     }
     if (ctx->cfg.page_size && ctx->cfg.page_size != ctx->info.cb_page) {
         snprintf(err, cb_err, "page_size %lu in %s does not match the instance's %lu",
                  ctx->cfg.page_size, ctx->cfg.file, ctx->info.cb_page);
-        rc = JET_errInvalidParameter;
-        goto out;
+        return JET_errInvalidParameter;
     }
-    fs_clock_real(&ctx->start);
-    rc = ops->begin(ctx->be.ctx, ctx->cfg.type == FS_BACKUP_INCREMENTAL ? JET_bitBackupIncremental
-                                                                        : 0);
-    if (rc < 0) {
-        err_name(rc, en, sizeof en);
-        snprintf(err, cb_err, "JetBeginExternalBackupInstance (%s backup) failed: %s",
-                 fs_conf_type_name(ctx->cfg.type), en);
-        goto out;
-    }
-    (void)set_state(ctx, FS_ST_STARTING);
+    return 0;
+}
+
+/* Learn the files after Begin: full = the attached databases (at least
+ * one), incremental = the logs; then open the first one.  0 or a Jet
+ * error with one line in err.  Not yet shared (STARTING). */
+static JET_ERR start_files(fs_ctx *ctx, char *err, size_t cb_err)
+{
+    char *szz = NULL;
+    char en[96];
+    JET_ERR rc;
+    int erc;
+
     if (ctx->cfg.type == FS_BACKUP_FULL) {
         rc = fetch_szz(ctx, 0, &szz, NULL);
         if (rc < 0) {
@@ -608,13 +606,6 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
             rc = JET_errDatabaseNotFound;
             goto out;
         }
-        rc = open_file(ctx, ctx->files[0]);
-        if (rc < 0) {
-            err_name(rc, en, sizeof en);
-            snprintf(err, cb_err, "JetOpenFileInstance(%s) failed: %s", ctx->files[0]->engine_path,
-                     en);
-            goto out;
-        }
     } else {
         rc = get_logs(ctx);
         if (rc < 0) {
@@ -622,16 +613,28 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
             snprintf(err, cb_err, "JetGetLogInfoInstance2 failed: %s", en);
             goto out;
         }
-        if (ctx->nfiles) {
-            rc = open_file(ctx, ctx->files[0]);
-            if (rc < 0) {
-                err_name(rc, en, sizeof en);
-                snprintf(err, cb_err, "JetOpenFileInstance(%s) failed: %s",
-                         ctx->files[0]->engine_path, en);
-                goto out;
-            }
+    }
+    rc = 0;
+    if (ctx->nfiles) {
+        rc = open_file(ctx, ctx->files[0]);
+        if (rc < 0) {
+            err_name(rc, en, sizeof en);
+            snprintf(err, cb_err, "JetOpenFileInstance(%s) failed: %s", ctx->files[0]->engine_path,
+                     en);
         }
     }
+out:
+    free(szz);
+    return rc;
+}
+
+/* Build the label, size the root manifest, prepare the spool, the stream
+ * window and the read buffer.  0 or a Jet error with one line in err.
+ * Not yet shared (STARTING). */
+static JET_ERR start_buffers(fs_ctx *ctx, char *err, size_t cb_err)
+{
+    int erc;
+
     erc = build_label(ctx);
     if (erc >= 0)
         erc = manifest_size(ctx, 0, &ctx->manifest_len);
@@ -643,14 +646,12 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
     }
     if (erc < 0) {
         snprintf(err, cb_err, "out of memory for the label/manifest");
-        rc = JET_errOutOfMemory;
-        goto out;
+        return JET_errOutOfMemory;
     }
     erc = fs_spool_init(&ctx->spool, ctx->cfg.spool_dir, ctx->cfg.spool_cap);
     if (erc < 0) {
         snprintf(err, cb_err, "spool directory %s: %s", ctx->cfg.spool_dir, strerror(-erc));
-        rc = JET_errInvalidPath;
-        goto out;
+        return JET_errInvalidPath;
     }
     /* stream: the window must hold the largest request plus the chunk the
      * producer writes past it (and one more chunk of read-ahead), or an
@@ -671,9 +672,40 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
     }
     if (erc < 0) {
         snprintf(err, cb_err, "out of memory for the read buffer/window");
-        rc = JET_errOutOfMemory;
+        return JET_errOutOfMemory;
+    }
+    return 0;
+}
+
+/* See fsops.h.  NEW -> STARTING (Begin) -> DATABASES or LOGS (producer
+ * started); a failure after Begin ends the backup (Abort) -> ENDED. */
+JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
+{
+    const fs_backend_ops *ops = ctx->be.ops;
+    char en[96];
+    JET_ERR rc;
+    int erc;
+
+    err[0] = 0;
+    rc = start_check_instance(ctx, err, cb_err);
+    if (rc < 0)
+        goto out;
+    fs_clock_real(&ctx->start);
+    rc = ops->begin(ctx->be.ctx, ctx->cfg.type == FS_BACKUP_INCREMENTAL ? JET_bitBackupIncremental
+                                                                        : 0);
+    if (rc < 0) {
+        err_name(rc, en, sizeof en);
+        snprintf(err, cb_err, "JetBeginExternalBackupInstance (%s backup) failed: %s",
+                 fs_conf_type_name(ctx->cfg.type), en);
         goto out;
     }
+    (void)set_state(ctx, FS_ST_STARTING);
+    rc = start_files(ctx, err, cb_err);
+    if (rc < 0)
+        goto out;
+    rc = start_buffers(ctx, err, cb_err);
+    if (rc < 0)
+        goto out;
     /* the producer runs only in DATABASES/LOGS: it waits for mu until
      * the state says so */
     fs_mutex_lock(ctx->mu);
@@ -692,7 +724,6 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
            fs_conf_truncate_name(ctx->cfg.truncate), fs_conf_policy_name(ctx->cfg.policy));
     rc = 0;
 out:
-    free(szz);
     if (rc < 0 && ctx->state != FS_ST_NEW) {
         JET_ERR erc2 = ops->end(ctx->be.ctx, JET_bitBackupEndAbort);
         ctx->decision = FS_DECIDE_ABORT;
@@ -1200,25 +1231,117 @@ static void waiter_remove(fs_ctx *ctx, fs_rwait *w)
         }
 }
 
+/* Refuse a stream re-read of bytes no longer kept: count it and fail the
+ * backup.  Returns -EIO.  ctx->mu held. */
+static int refuse_reread(fs_ctx *ctx, const fs_file *f, uint64_t off, uint64_t end)
+{
+    ctx->dropped_reads++;
+    ctx_fail(ctx, fs_err_errno(EIO), "%s: re-read of bytes %" PRIu64 "-%" PRIu64 " no longer kept "
+             "by [spool] policy = stream: EIO returned to a reader (use policy = keep for tools "
+             "that re-read)", f->name, off, end);
+    return -EIO;
+}
+
+/* Stream policy checks before a reader waits for [off, end) of f: a
+ * re-read of bytes gone is refused at once, and so is a request the
+ * window cannot hold.  0, or -EIO after failing the backup.  mu held. */
+static int stream_admit(fs_ctx *ctx, const fs_file *f, uint64_t off, size_t size, uint64_t end)
+{
+    if (f->produced >= end || ctx->cfg.policy != FS_SPOOL_STREAM)
+        return 0;
+    if (stream_lost(ctx, f, off))
+        return refuse_reread(ctx, f, off, end);
+    if (size + ctx->cfg.read_size > ctx->win.size && !self_pull(ctx, f)) {
+        ctx_fail(ctx, fs_err_jet(JET_errInvalidParameter), "%s: a read request of %zu bytes does "
+                 "not fit the [spool] window of %zu bytes (policy = stream): EIO returned to a "
+                 "reader", f->name, size, ctx->win.size);
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Wait until f is produced up to end (asking the producer for it).  0, or
+ * -EIO (failed, stopping: fails the backup).  ctx->mu held. */
+static int wait_produced(fs_ctx *ctx, fs_file *f, uint64_t end)
+{
+    while (f->produced < end && !halted(ctx)) {
+        if (f->demand_hi < end)
+            f->demand_hi = end;
+        if (ctx->pull_to < f->index)
+            ctx->pull_to = f->index;
+        fs_cond_broadcast(ctx->cv_prod);
+        wait_data(ctx);
+    }
+    if (f->produced < end)
+        return failed(ctx) ? -EIO : waiter_eio(ctx, f->name);
+    return 0;
+}
+
+/* Copy the produced bytes [off, off+size) of f into buf: keep = from the
+ * spool; stream = from the window, else from the spool when self-pulled,
+ * else a refused re-read.  Unlinks the waiter me (if any) once its bytes
+ * are copied or safe in the spool.  Bytes or -EIO (the backup failed).
+ * ctx->mu held; dropped around the spool read. */
+static int copy_produced(fs_ctx *ctx, fs_file *f, char *buf, size_t size, uint64_t off,
+                         fs_rwait *me)
+{
+    bool from_spool = false;
+    int rc;
+
+    if (ctx->cfg.policy == FS_SPOOL_KEEP) {
+        from_spool = true;
+    } else if (fs_window_get(&ctx->win, f->index, off, buf, size)) {
+        from_spool = false;
+    } else if (f->spooled_from != FS_NONE && off >= f->spooled_from) {
+        from_spool = true;
+    } else {
+        rc = refuse_reread(ctx, f, off, off + size);
+        if (me)
+            waiter_remove(ctx, me);
+        return rc;
+    }
+    if (me)
+        waiter_remove(ctx, me); /* copied (window) or in the spool: free to go on */
+    if (!from_spool)
+        return (int)size;
+    fs_mutex_unlock(ctx->mu);
+    rc = fs_spool_read(&ctx->spool, f->spool_base + off, buf, size);
+    fs_mutex_lock(ctx->mu);
+    if (rc < 0) {
+        ctx_fail(ctx, fs_err_errno(-rc), "%s: spool read at offset %" PRIu64 " failed: EIO "
+                 "returned to a reader", f->name, off);
+        return rc;
+    }
+    return (int)size;
+}
+
+/* Serve the label (fixed text).  Bytes.  ctx->mu held. */
+static int read_label(const fs_ctx *ctx, char *buf, size_t size, uint64_t off)
+{
+    size_t n;
+
+    if (off >= ctx->label_len)
+        return 0;
+    n = size < ctx->label_len - off ? size : (size_t)(ctx->label_len - off);
+    memcpy(buf, ctx->label + off, n);
+    return (int)n;
+}
+
 /* See fsops.h.  Every failure answered to a reader fails the backup
  * (ctx_fail): umount then aborts whatever the policy. */
 int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
 {
     fs_file *f = NULL;
     fs_rwait me = { 0, 0, 0, NULL };
-    int waiting = 0;
-    uint64_t end = off;
-    int rc = 0, from_spool = 0;
-    uint64_t spool_off = 0;
+    bool waiting = false;
+    uint64_t end;
+    int rc = 0;
 
     if (size > INT32_MAX)
         size = INT32_MAX;
     fs_mutex_lock(ctx->mu);
     if (fh == FS_FH_LABEL) {
-        if (off < ctx->label_len) {
-            rc = (int)(size < ctx->label_len - off ? size : ctx->label_len - off);
-            memcpy(buf, ctx->label + off, (size_t)rc);
-        }
+        rc = read_label(ctx, buf, size, off);
         goto out;
     }
     if (fh == FS_FH_MANIFEST || fh == FS_FH_LOGMAN) {
@@ -1231,87 +1354,32 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
     }
     f = ctx->files[fh - FS_FH_FILE0];
     rc = wait_size(ctx, f);
-    if (rc < 0)
-        goto out;
-    if (off >= f->size)
+    if (rc < 0 || off >= f->size)
         goto out;
     if (size > f->size - off)
         size = (size_t)(f->size - off);
     end = off + size;
-    if (f->produced < end && ctx->cfg.policy == FS_SPOOL_STREAM) {
-        if (stream_lost(ctx, f, off)) {
-            rc = -EIO; /* a re-read: refused below, without waiting */
-            goto refused;
-        }
-        if (size + ctx->cfg.read_size > ctx->win.size && !self_pull(ctx, f)) {
-            ctx_fail(ctx, fs_err_jet(JET_errInvalidParameter), "%s: a read request of %zu bytes does not fit "
-                     "the [spool] window of %zu bytes (policy = stream): EIO returned to a "
-                     "reader", f->name, size, ctx->win.size);
-            rc = -EIO;
-            goto out;
-        }
-    }
-    if (f->produced < end) {
-        me.file = f->index;
-        me.lo = off;
-        me.hi = end;
-        me.next = ctx->waiters;
-        ctx->waiters = &me;
-        waiting = 1;
-    }
-    while (f->produced < end && !halted(ctx)) {
-        if (f->demand_hi < end)
-            f->demand_hi = end;
-        if (ctx->pull_to < f->index)
-            ctx->pull_to = f->index;
-        fs_cond_broadcast(ctx->cv_prod);
-        wait_data(ctx);
-    }
-    if (f->produced < end) {
-        rc = failed(ctx) ? -EIO : waiter_eio(ctx, f->name);
+    rc = stream_admit(ctx, f, off, size, end);
+    if (rc < 0)
         goto out;
+    if (f->produced < end) {
+        me = (fs_rwait){ .file = f->index, .lo = off, .hi = end, .next = ctx->waiters };
+        ctx->waiters = &me;
+        waiting = true;
     }
-    if (ctx->cfg.policy == FS_SPOOL_KEEP) {
-        from_spool = 1;
-        spool_off = f->spool_base + off;
-    } else if (fs_window_get(&ctx->win, f->index, off, buf, size)) {
-        rc = (int)size;
-    } else if (f->spooled_from != FS_NONE && off >= f->spooled_from) {
-        from_spool = 1;
-        spool_off = f->spool_base + off;
-    } else {
-        rc = -EIO;
-        goto refused;
-    }
-    if (waiting) {
-        waiter_remove(ctx, &me); /* copied (window) or in the spool: free to go on */
-        waiting = 0;
-    }
-    if (from_spool) {
-        fs_mutex_unlock(ctx->mu);
-        rc = fs_spool_read(&ctx->spool, spool_off, buf, size);
-        fs_mutex_lock(ctx->mu);
-        if (rc < 0) {
-            ctx_fail(ctx, fs_err_errno(-rc), "%s: spool read at offset %" PRIu64 " failed: EIO "
-                     "returned to a reader", f->name, off);
-            goto out;
-        }
-        rc = (int)size;
-    }
-    if (fs_file_deliver(f, off, end) < 0)
+    rc = wait_produced(ctx, f, end);
+    if (rc < 0)
+        goto out;
+    rc = copy_produced(ctx, f, buf, size, off, waiting ? &me : NULL);
+    waiting = false; /* copy_produced unlinked it */
+    if (rc >= 0 && fs_file_deliver(f, off, end) < 0)
         rc = -ENOMEM;
-    goto out;
-refused:
-    ctx->dropped_reads++;
-    ctx_fail(ctx, fs_err_errno(EIO), "%s: re-read of bytes %" PRIu64 "-%" PRIu64 " no longer kept by "
-             "[spool] policy = stream: EIO returned to a reader (use policy = keep for tools "
-             "that re-read)", f->name, off, end);
 out:
     if (waiting)
         waiter_remove(ctx, &me);
     if (rc < 0 && rc != -EBADF && !failed(ctx))
-        ctx_fail(ctx, fs_err_errno(-rc), "%s: %s returned to "
-                 "a reader", f ? f->name : FS_MANIFEST_NAME, strerror(-rc));
+        ctx_fail(ctx, fs_err_errno(-rc), "%s: %s returned to a reader",
+                 f ? f->name : FS_MANIFEST_NAME, strerror(-rc));
     fs_mutex_unlock(ctx->mu);
     return rc;
 }

@@ -371,6 +371,9 @@ void fsx_control_stop(fsx_control *c)
     free(c);
 }
 
+/* (Over 80 lines on purpose: the client's trust checks -- directory,
+ * socket owner and mode, the server's credentials -- read best as the one
+ * sequence they are, each refusing with its own message.) */
 /* See control.h. */
 int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd)
 {
@@ -573,6 +576,36 @@ static int claim_is_current(const fsx_claim *c)
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* The claim file's lock was just taken: keep it if the file is still the
+ * one named (then clear the holder record and mark c locked: 1), or take
+ * the name anew when the previous holder removed it while we waited (0:
+ * try again).  -errno with a message in err. */
+static int claim_locked(fsx_claim *c, const char *dir, int ifd, char *err, size_t cb_err)
+{
+    char zero[PATH_MAX];
+    int rc = claim_is_current(c);
+
+    if (rc < 0) {
+        snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(-rc));
+        return rc;
+    }
+    if (rc == 0) {
+        /* whoever creates it next competes */
+        close(c->fd);
+        c->fd = -1;
+        rc = claim_open(c, dir, ifd, err, cb_err);
+        return rc < 0 ? rc : 0;
+    }
+    memset(zero, 0, sizeof zero);
+    if (pwrite(c->fd, zero, sizeof zero, 0) != (ssize_t)sizeof zero) {
+        rc = -errno;
+        snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(errno));
+        return rc;
+    }
+    c->locked = 1;
+    return 1;
+}
+
 /* See control.h. */
 int fsx_claim_take(const char *source, int wait_s, fsx_claim **pc, char *err, size_t cb_err)
 {
@@ -608,29 +641,11 @@ int fsx_claim_take(const char *source, int wait_s, fsx_claim **pc, char *err, si
         int left;
 
         if (flock(c->fd, LOCK_EX | LOCK_NB) == 0) {
-            char zero[PATH_MAX];
-            rc = claim_is_current(c);
-            if (rc < 0) {
-                snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(-rc));
+            rc = claim_locked(c, dir, ifd, err, cb_err);
+            if (rc < 0)
                 goto out;
-            }
-            if (rc == 0) {
-                /* the previous holder removed it while we waited: take
-                 * the name anew (whoever creates it next competes) */
-                close(c->fd);
-                c->fd = -1;
-                rc = claim_open(c, dir, ifd, err, cb_err);
-                if (rc < 0)
-                    goto out;
+            if (rc == 0)
                 continue;
-            }
-            memset(zero, 0, sizeof zero);
-            if (pwrite(c->fd, zero, sizeof zero, 0) != (ssize_t)sizeof zero) {
-                rc = -errno;
-                snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(errno));
-                goto out;
-            }
-            c->locked = 1;
             break;
         }
         if (errno != EWOULDBLOCK && errno != EINTR) {
