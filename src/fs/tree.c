@@ -23,11 +23,12 @@ fs_file *fs_file_new(const char *engine_path, enum fs_kind kind, int index, uint
     return f;
 }
 
-/* See tree.h.  The SHA context is freed by its owner (fsops.c). */
+/* See tree.h.  Frees an unfinished digest too. */
 void fs_file_free(fs_file *f)
 {
     if (!f)
         return;
+    fs_sha256_free(f->sha);
     free(f->dl);
     free(f);
 }

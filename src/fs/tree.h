@@ -72,6 +72,7 @@ typedef struct fs_file {
 
 /* Allocate an engine file entry.  NULL on out of memory. */
 fs_file *fs_file_new(const char *engine_path, enum fs_kind kind, int index, uint64_t ino);
+/* Free an entry (and its digest state, if any).  Safe with NULL. */
 void fs_file_free(fs_file *f);
 /* Record [lo, hi) as delivered to a reader.  0 or -ENOMEM. */
 int fs_file_deliver(fs_file *f, uint64_t lo, uint64_t hi);
