@@ -37,7 +37,7 @@ done
 [ -n "$files" ] || { echo "fs_core_portable.sh: no core file in $CORE" >&2; exit 1; }
 
 # 1. includes
-for f in $files; do
+bad=$(for f in $files; do
     grep -n '^[[:space:]]*#[[:space:]]*include' "$f" | while IFS= read -r l; do
         line=${l%%:*}
         h=$(printf '%s\n' "$l" | sed -n 's/.*#[[:space:]]*include[[:space:]]*[<"]\([^>"]*\)[>"].*/\1/p')
@@ -47,11 +47,10 @@ for f in $files; do
              { [ "${h#*/}" = "$h" ] && [ -f "$CORE/$h" ]; }; } && continue ;;
         esac
         echo "${f#"$top_srcdir"/}:$line: core includes '$h' (not ISO C, public or its own)"
-        echo x >>"$top_builddir/fs_core_portable.bad"
     done
-done
-if [ -f "$top_builddir/fs_core_portable.bad" ]; then
-    rm -f "$top_builddir/fs_core_portable.bad"
+done)
+if [ -n "$bad" ]; then
+    printf '%s\n' "$bad"
     fail=1
 fi
 

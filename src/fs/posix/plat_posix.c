@@ -268,7 +268,7 @@ int fs_sfile_dir_ok(const char *dir)
 int fs_sfile_create(const char *dir, fs_sfile **pf)
 {
     fs_sfile *f = calloc(1, sizeof *f);
-    int rc;
+    int rc = 0;
 
     if (!f)
         return -ENOMEM;
@@ -276,21 +276,22 @@ int fs_sfile_create(const char *dir, fs_sfile **pf)
     if (f->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
         rc = snprintf(f->path, sizeof f->path, "%s/esebackupfs-spool.XXXXXX", dir);
         if (rc < 0 || (size_t)rc >= sizeof f->path) {
-            free(f);
-            return -ENAMETOOLONG;
+            f->path[0] = 0;
+            rc = -ENAMETOOLONG;
+            goto out;
         }
+        rc = 0;
         f->fd = mkstemp(f->path);
-        if (f->fd >= 0 && fcntl(f->fd, F_SETFD, FD_CLOEXEC) < 0) {
-            rc = -errno;
-            fs_sfile_close(f);
-            return rc;
-        }
         if (f->fd < 0)
             f->path[0] = 0;
+        else if (fcntl(f->fd, F_SETFD, FD_CLOEXEC) < 0)
+            rc = -errno;
     }
-    if (f->fd < 0) {
+    if (f->fd < 0)
         rc = -errno;
-        free(f);
+out:
+    if (rc < 0) {
+        fs_sfile_close(f);
         return rc;
     }
     *pf = f;
