@@ -135,13 +135,14 @@ static bool may_move(const fs_ctx *ctx, enum fs_state to)
 
 /* The one place the state changes: move to `to` if the STATES table
  * allows it and wake every waiter.  A move not in the table is a bug: it
- * is logged and refused (state unchanged).  Returns whether it moved.
- * ctx->mu held (or ctx not shared yet). */
-static bool set_state(fs_ctx *ctx, enum fs_state to)
+ * is logged with the caller's line and refused (state unchanged).
+ * Returns whether it moved.  ctx->mu held (or ctx not shared yet).  Call
+ * it as set_state(ctx, to). */
+static bool set_state_at(fs_ctx *ctx, enum fs_state to, int line)
 {
     if (!may_move(ctx, to)) {
         fs_log(FS_LOG_ERR, "%s:%d: state move %s -> %s refused (not in fsops.h's table)",
-               __FILE__, __LINE__, fs_state_name(ctx->state), fs_state_name(to));
+               __FILE__, line, fs_state_name(ctx->state), fs_state_name(to));
         return false;
     }
     ctx->state = to;
@@ -149,6 +150,7 @@ static bool set_state(fs_ctx *ctx, enum fs_state to)
     fs_cond_broadcast(ctx->cv_prod);
     return true;
 }
+#define set_state(ctx, to) set_state_at((ctx), (to), __LINE__)
 
 /* Must the producer and every waiter stop (failed, signal, umount)?
  * ctx->mu held. */
