@@ -809,7 +809,7 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
     if (rc < 0) {
         err_name(rc, en, sizeof en);
         f->fail_at = off;
-        f->open = 0; /* the engine closed (db) or aborted (log) it */
+        f->open = false; /* the engine closed (db) or aborted (log) it */
         ctx_fail(ctx, fs_err_jet(rc), "JetReadFileInstance(%s) at offset %" PRIu64 ": %s%s", f->name, off, en,
                  rc == JET_errFileIOBeyondEOF ? " (stream length differs from its size)" : "");
         return;
@@ -851,7 +851,7 @@ static void finish_file(fs_ctx *ctx, fs_file *f)
     fs_mutex_unlock(ctx->mu);
     rc = ctx->be.ops->close(ctx->be.ctx, h);
     fs_mutex_lock(ctx->mu);
-    f->open = 0;
+    f->open = false;
     if (rc < 0) {
         err_name(rc, en, sizeof en);
         ctx_fail(ctx, fs_err_jet(rc), "JetCloseFileInstance(%s): %s", f->name, en);
@@ -863,7 +863,7 @@ static void finish_file(fs_ctx *ctx, fs_file *f)
     }
     fs_sha256_free(f->sha);
     f->sha = NULL;
-    f->done = 1;
+    f->done = true;
     ctx->cur++;
     fs_log(FS_LOG_DEBUG, "%s: %" PRIu64 " bytes pulled", f->name, f->size);
     fs_cond_broadcast(ctx->cv_data);

@@ -55,9 +55,9 @@ typedef struct fs_file {
     int index;                  /* production order */
     uint64_t ino;
     uint64_t size;              /* valid when size_known */
-    int size_known;
-    int open;                   /* engine handle open (producer) */
-    int done;                   /* fully produced and closed */
+    bool size_known;
+    bool open;                  /* engine handle open (producer) */
+    bool done;                  /* fully produced and closed */
     uint64_t produced;          /* bytes pulled from the engine */
     uint64_t demand_hi;         /* highest end offset a reader asked for */
     uint64_t spool_base;        /* region in the spool file */
