@@ -23,4 +23,4 @@ check_PROGRAMS += tests/test_cksum
 TESTS += tests/test_cksum
 tests_test_cksum_SOURCES = tests/test_cksum.c tests/jet_testutil.h
 tests_test_cksum_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_test_cksum_LDADD = $(LIBJET) $(CHECK_LIBS)
+tests_test_cksum_LDADD = $(LIBBKCLIENT) $(LIBJET) $(CHECK_LIBS)

@@ -2,7 +2,8 @@
 # integration tests with real FUSE mounts.
 FS_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(FUSE_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/src/fs -I$(top_srcdir)/src/fs/posix
-FS_TEST_LDADD = $(LIBESEFS_ALL) $(LIBJET) $(CHECK_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
+FS_TEST_LDADD = $(LIBESEFS_ALL) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJET) $(CHECK_LIBS) $(INIH_LIBS) \
+	$(CRYPTO_LIBS)
 
 check_PROGRAMS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool tests/fs_memfuse
 tests_test_fs_ops_SOURCES = tests/test_fs_ops.c tests/test_fs_fake.c tests/test_fs_fake.h

@@ -14,10 +14,6 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir/build}
 CORE=$top_srcdir/src/fs
 CC_W=${MINGW_CC:-x86_64-w64-mingw32-gcc}
-# Files of the backup-source layer that still live in src/fs until the
-# branch that moves them to src/bkclient is merged (they talk to the
-# engine and the endpoint, they are not the driver core).
-PENDING_MOVE="backend_jet.c backend_ep.c"
 # Public headers (include/, or src/jet before the move to include/).
 PUBLIC="jet.h jet_errors.def jetlib.h endpoint.h bkclient.h bkformat.h"
 ISO="assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h limits.h
@@ -25,13 +21,11 @@ ISO="assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h limit
      stdio.h stdlib.h stdnoreturn.h string.h tgmath.h time.h uchar.h wchar.h wctype.h"
 fail=0
 
-pending() { for p in $PENDING_MOVE; do [ "$1" = "$p" ] && return 0; done; return 1; }
 inlist() { w=$1; shift; for x in $*; do [ "$x" = "$w" ] && return 0; done; return 1; }
 
 files=
 for f in "$CORE"/*.c "$CORE"/*.h; do
     [ -e "$f" ] || continue
-    pending "$(basename "$f")" && continue
     files="$files $f"
 done
 [ -n "$files" ] || { echo "fs_core_portable.sh: no core file in $CORE" >&2; exit 1; }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bkclient.h"
 #include "jetlib.h"
 
 /* mkdtemp "/tmp/<prefix>.XXXXXX" into dir; 0 or -1. */
@@ -26,22 +27,22 @@ static inline int jt_rmtree(const char *dir)
     return system(cmd);
 }
 
-/* An instance whose logs and checkpoint live in dir, log_kib KiB logs;
- * 0 if any call fails. */
+/* An instance whose logs and checkpoint live in dir, log_kib KiB logs
+ * (created and configured through the shared in-process hosting,
+ * bkc_host_create; not yet JetInit'ed); 0 if any call fails. */
 static inline JET_INSTANCE jt_inst(const char *name, const char *dir, long log_kib,
                                    long circular)
 {
     JET_INSTANCE inst = 0;
-    if (JetCreateInstance2A(&inst, name, NULL, 0) < 0)
-        return 0;
-    if (JetSetSystemParameterA(&inst, 0, JET_paramLogFilePath, 0, dir) < 0 ||
-        JetSetSystemParameterA(&inst, 0, JET_paramSystemPath, 0, dir) < 0 ||
-        JetSetSystemParameterA(&inst, 0, JET_paramLogFileSize, (JET_API_PTR)log_kib, NULL) < 0 ||
-        JetSetSystemParameterA(&inst, 0, JET_paramCircularLog, (JET_API_PTR)circular, NULL) < 0) {
-        (void)JetTerm(inst);
-        return 0;
-    }
-    return inst;
+    bkc_host_params p = {
+        .instance = name,
+        .system_path = dir,
+        .log_path = dir,
+        .log_kib = (unsigned long)log_kib,
+        .circular = (int)circular,
+        .legacy = -1,
+    };
+    return bkc_host_create(&p, &inst, NULL) < 0 ? 0 : inst;
 }
 
 #endif /* JET_TESTUTIL_H */

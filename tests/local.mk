@@ -5,3 +5,4 @@ include tests/backup.mk
 include tests/endpoint.mk
 include tests/jetutil.mk
 include tests/fs.mk
+include tests/bk.mk

@@ -82,7 +82,7 @@ static JET_ERR put_szz(fake_file *files, int n, char *szz, unsigned long cb, uns
     return 0;
 }
 
-static JET_ERR f_info(void *p, fs_source_info *info)
+static JET_ERR f_info(void *p, bkc_info *info)
 {
     fake_engine *e = p;
     snprintf(info->instance, sizeof info->instance, "fake");
@@ -318,18 +318,30 @@ static JET_ERR f_committed(void *p, unsigned long long *pn)
     return e->loginfo_done ? 0 : JET_errInvalidBackupSequence;
 }
 
-static void f_destroy(void *p)
+static JET_ERR f_destroy(void *p)
 {
     (void)p;
+    return 0;
 }
 
-static const fs_backend_ops fake_ops = {
-    "fake", f_info, f_begin, f_attach, f_open, f_read, f_close, f_loginfo, f_truncate, f_end,
-    f_committed, f_destroy,
+static const bkc_ops fake_ops = {
+    .name = "fake",
+    .info = f_info,
+    .begin = f_begin,
+    .attach_info = f_attach,
+    .open = f_open,
+    .read = f_read,
+    .close = f_close,
+    .log_info = f_loginfo,
+    .trunc_info = NULL,
+    .truncate = f_truncate,
+    .end = f_end,
+    .committed_at_roll = f_committed,
+    .destroy = f_destroy,
 };
 
 /* See test_fs_fake.h. */
-void fake_backend(fake_engine *e, fs_backend *be)
+void fake_backend(fake_engine *e, bkc_source *be)
 {
     be->ops = &fake_ops;
     be->ctx = e;

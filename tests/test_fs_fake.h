@@ -16,7 +16,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
-#include "backend.h"
+#include "bkclient.h"
 
 #define FAKE_MAX 16
 
@@ -65,7 +65,7 @@ unsigned char fake_byte(int is_log, int i, uint64_t off);
 void fake_wait_stalled(fake_engine *e);
 /* Let the stalled read (and any later one) go on. */
 void fake_release(fake_engine *e);
-/* A backend table over e (destroy does not free e). */
-void fake_backend(fake_engine *e, fs_backend *be);
+/* A bkclient table (bkc_ops) over e (destroy does not free e). */
+void fake_backend(fake_engine *e, bkc_source *be);
 
 #endif

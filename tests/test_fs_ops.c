@@ -37,7 +37,7 @@ static void world_init(world *w, int ndb, uint64_t db_size, int nlog,
                        enum fs_spool_policy policy, enum fs_truncate trunc)
 {
     uint64_t sizes[FAKE_MAX];
-    fs_backend be;
+    bkc_source be;
 
     for (int i = 0; i < ndb; i++)
         sizes[i] = db_size + (uint64_t)i * 3 * PAGE;
@@ -439,7 +439,7 @@ START_TEST(spool_cap_fails_backup)
     fs_ctx_free(w.ctx);
     w.cfg.spool_cap = MIB;
     {
-        fs_backend be;
+        bkc_source be;
         fake_backend(&w.e, &be);
         ck_assert_int_eq(fs_ctx_new(&w.cfg, &be, &w.ctx), 0);
     }
@@ -600,7 +600,7 @@ START_TEST(incremental_logs_only)
     fs_ctx_free(w.ctx);
     w.cfg.type = FS_BACKUP_INCREMENTAL;
     {
-        fs_backend be;
+        bkc_source be;
         fake_backend(&w.e, &be);
         ck_assert_int_eq(fs_ctx_new(&w.cfg, &be, &w.ctx), 0);
     }
@@ -766,7 +766,7 @@ START_TEST(stream_min_window_in_order)
     w.cfg.window = MIB;
     w.cfg.read_size = MIB;
     {
-        fs_backend be;
+        bkc_source be;
         fake_backend(&w.e, &be);
         ck_assert_int_eq(fs_ctx_new(&w.cfg, &be, &w.ctx), 0);
     }
@@ -795,7 +795,7 @@ START_TEST(stat_root_pulls_nothing)
     fs_ctx_free(w.ctx);
     w.cfg.spool_cap = MIB;
     {
-        fs_backend be;
+        bkc_source be;
         fake_backend(&w.e, &be);
         ck_assert_int_eq(fs_ctx_new(&w.cfg, &be, &w.ctx), 0);
     }
@@ -889,7 +889,7 @@ START_TEST(error_kinds_apart)
         w.e.fail_read_n = 1;
         w.e.fail_read_err = JET_wrnNyi;
     } else {
-        fs_backend be;
+        bkc_source be;
         fs_ctx_free(w.ctx);
         w.cfg.spool_cap = MIB;
         fake_backend(&w.e, &be);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bkformat.h"
 #include "jetlib.h"
 #include "fsops.h"
 #include "plat.h"
@@ -52,8 +53,8 @@ typedef struct fs_rwait {
 
 struct fs_ctx {
     fs_config cfg;
-    fs_backend be;
-    fs_source_info info;
+    bkc_source be;
+    bkc_info info;
 
     fs_mutex *mu;
     fs_cond *cv_prod;
@@ -234,7 +235,7 @@ static void err_name(JET_ERR err, char *buf, size_t cb)
 }
 
 /* See fsops.h. */
-int fs_ctx_new(const fs_config *cfg, const fs_backend *be, fs_ctx **pctx)
+int fs_ctx_new(const fs_config *cfg, const bkc_source *be, fs_ctx **pctx)
 {
     fs_ctx *ctx = calloc(1, sizeof *ctx);
     int rc;
@@ -301,122 +302,84 @@ static int ctx_add_file(fs_ctx *ctx, const char *engine_path, enum fs_kind kind)
     return 0;
 }
 
-/* Fetch a multi-string list from the engine (size first, then data).
- * fn = attach_info or a log_info wrapper.  *pszz is malloc'ed. */
-static JET_ERR fetch_szz(fs_ctx *ctx, int logs, char **pszz, JET_LOGINFO_A *li)
-{
-    unsigned long cb = 0;
-    char *szz = NULL;
-    JET_ERR rc;
+/* ==== 2. start ========================================================== */
 
-    rc = logs ? ctx->be.ops->log_info(ctx->be.ctx, NULL, 0, &cb, li)
-              : ctx->be.ops->attach_info(ctx->be.ctx, NULL, 0, &cb);
-    if (rc < 0)
-        goto out;
-    szz = calloc(1, cb + 2);
-    if (!szz) {
-        rc = JET_errOutOfMemory;
-        goto out;
-    }
-    rc = logs ? ctx->be.ops->log_info(ctx->be.ctx, szz, cb, &cb, li)
-              : ctx->be.ops->attach_info(ctx->be.ctx, szz, cb, &cb);
-    if (rc < 0)
-        goto out;
-    *pszz = szz;
-    szz = NULL;
-out:
-    free(szz);
+/* Build the label text (fixed at mount) through bkformat.  0 or -ENOMEM.
+ * Not yet shared. */
+static int build_label(fs_ctx *ctx)
+{
+    char t[64], src[FS_CONF_PATH + 32];
+    const char **dbs = calloc((size_t)ctx->ndb + 1, sizeof *dbs);
+    bkf_fslabel l = {
+        .start_time = t,
+        .start_sec = (long long)ctx->start.sec,
+        .start_nsec = (long)ctx->start.nsec,
+        .source = src,
+        .backend = ctx->be.ops->name,
+        .instance = ctx->info.instance,
+        .backup_type = fs_conf_type_name(ctx->cfg.type),
+        .page_size = ctx->info.cb_page,
+        .base_name = ctx->info.base_name,
+        .legacy = ctx->info.legacy,
+        .truncate = fs_conf_truncate_name(ctx->cfg.truncate),
+        .spool_policy = fs_conf_policy_name(ctx->cfg.policy),
+        .databases = dbs,
+        .ndb = (size_t)ctx->ndb,
+        .have_gens = ctx->cfg.type == FS_BACKUP_INCREMENTAL,
+        .gen_low = ctx->log_gen_low,
+        .gen_high = ctx->log_gen_high,
+    };
+    int rc;
+
+    if (!dbs)
+        return -ENOMEM;
+    fs_time_iso(&ctx->start, t, sizeof t);
+    snprintf(src, sizeof src, "%s %s", ctx->cfg.endpoint[0] ? "endpoint" : "in-process",
+             ctx->cfg.endpoint[0] ? ctx->cfg.endpoint : ctx->cfg.log_path);
+    for (int i = 0; i < ctx->ndb; i++)
+        dbs[i] = ctx->files[i]->engine_path;
+    rc = bkf_fslabel_text(&l, &ctx->label, &ctx->label_len) < 0 ? -ENOMEM : 0;
+    free(dbs);
     return rc;
 }
 
-/* ==== 2. start ========================================================== */
-
-/* Build the label text (fixed at mount).  0 or -ENOMEM.  Not yet shared. */
-static int build_label(fs_ctx *ctx)
-{
-    char t[64];
-    size_t cap = 4096 + (size_t)ctx->nfiles * 1100, n = 0;
-    char *s = malloc(cap);
-
-    if (!s)
-        return -ENOMEM;
-    fs_time_iso(&ctx->start, t, sizeof t);
-#define LBL(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
-    LBL("# esebackupfs backup label (fixed for the life of the mount)\n");
-    LBL("start-time: %s\n", t);
-    LBL("start-epoch: %lld.%09ld\n", (long long)ctx->start.sec, (long)ctx->start.nsec);
-    if (ctx->cfg.endpoint[0])
-        LBL("source: endpoint %s\n", ctx->cfg.endpoint);
-    else
-        LBL("source: in-process %s\n", ctx->cfg.log_path);
-    LBL("backend: %s\n", ctx->be.ops->name);
-    LBL("instance: %s\n", ctx->info.instance);
-    LBL("backup-type: %s\n", fs_conf_type_name(ctx->cfg.type));
-    LBL("page-size: %lu\n", ctx->info.cb_page);
-    LBL("log-base-name: %s\n", ctx->info.base_name);
-    LBL("truncate: %s\n", fs_conf_truncate_name(ctx->cfg.truncate));
-    LBL("spool-policy: %s\n", fs_conf_policy_name(ctx->cfg.policy));
-    for (int i = 0; i < ctx->ndb; i++)
-        LBL("database: %s\n", ctx->files[i]->engine_path);
-    if (ctx->cfg.type == FS_BACKUP_INCREMENTAL)
-        LBL("log-generations: %lu-%lu\n", ctx->log_gen_low, ctx->log_gen_high);
-#undef LBL
-    ctx->label = s;
-    ctx->label_len = n < cap ? n : cap - 1;
-    return 0;
-}
-
-/* Format one manifest: which = 0 the root `manifest` (databases, and the
- * digest of logs/manifest), 1 `logs/manifest` (logs, generations,
- * committed counter).  sha256sum lines for the digests, '#' lines for the
- * rest.  Every field whose value is learnt late is fixed-width (sizes are
- * 20 digits, digests 64 hex; both all zero until known), so the text made
- * early has the length of the final one: the root manifest's size is
- * known at mount and logs/manifest's with the log list (stat never
- * waits).  0 or -ENOMEM; *ps is malloc'ed.  ctx->mu held or not shared. */
+/* Format one manifest through bkformat: which = 0 the root `manifest`
+ * (databases, and the digest of logs/manifest), 1 `logs/manifest` (logs,
+ * generations, committed counter).  Late values are fixed-width, so the
+ * text made early has the length of the final one: the root manifest's
+ * size is known at mount and logs/manifest's with the log list (stat
+ * never waits).  0 or -ENOMEM; *ps is malloc'ed.  ctx->mu held or not
+ * shared. */
 static int manifest_text(const fs_ctx *ctx, int which, char **ps, size_t *plen)
 {
     char t[64];
     int lo = which ? ctx->ndb : 0, hi = which ? ctx->nfiles : ctx->ndb;
-    size_t cap = 4096 + (size_t)(hi - lo) * 700, n = 0;
-    char *s = malloc(cap);
+    bkf_mfile *mf = calloc((size_t)(hi - lo) + 1, sizeof *mf);
+    bkf_manifest m = {
+        .logs = which != 0,
+        .start_time = t,
+        .backup_type = fs_conf_type_name(ctx->cfg.type),
+        .gen_low = ctx->log_gen_low,
+        .gen_high = ctx->log_gen_high,
+        .have_committed = ctx->have_committed != 0,
+        .committed_at_roll = ctx->committed,
+        .files = mf,
+        .nfiles = (size_t)(hi - lo),
+        .logman_sha = ctx->logman_digest,
+    };
+    int rc;
 
-    if (!s)
+    if (!mf)
         return -ENOMEM;
-#define MAN(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
-    if (!which) {
-        fs_time_iso(&ctx->start, t, sizeof t);
-        MAN("# esebackupfs manifest (check a copy with: sha256sum -c manifest logs/manifest)\n");
-        MAN("# start-time %s\n", t);
-        MAN("# backup-type %s\n", fs_conf_type_name(ctx->cfg.type));
-    } else {
-        MAN("# esebackupfs log manifest (check a copy with: sha256sum -c manifest logs/manifest)\n");
-        MAN("# log-generations %lu-%lu\n", ctx->log_gen_low, ctx->log_gen_high);
-        if (ctx->have_committed)
-            MAN("# committed-at-roll %llu\n", ctx->committed);
-        else
-            MAN("# committed-at-roll unknown\n");
-    }
+    fs_time_iso(&ctx->start, t, sizeof t);
     for (int i = lo; i < hi; i++) {
         const fs_file *f = ctx->files[i];
-        MAN("# size %s%s %020" PRIu64 "\n", f->kind == FS_K_LOG ? "logs/" : "", f->name,
-            f->size_known ? f->size : 0);
+        mf[i - lo] = (bkf_mfile){ .name = f->name, .is_log = f->kind == FS_K_LOG,
+                                  .size = f->size_known ? f->size : 0, .sha = f->digest };
     }
-    for (int i = lo; i < hi; i++) {
-        const fs_file *f = ctx->files[i];
-        for (int k = 0; k < 32; k++)
-            MAN("%02x", f->digest[k]);
-        MAN("  %s%s\n", f->kind == FS_K_LOG ? "logs/" : "", f->name);
-    }
-    if (!which) {
-        for (int k = 0; k < 32; k++)
-            MAN("%02x", ctx->logman_digest[k]);
-        MAN("  " FS_LOGS_NAME "/" FS_MANIFEST_NAME "\n");
-    }
-#undef MAN
-    *ps = s;
-    *plen = n < cap ? n : cap - 1;
-    return 0;
+    rc = bkf_manifest_text(&m, ps, plen) < 0 ? -ENOMEM : 0;
+    free(mf);
+    return rc;
 }
 
 /* The size a manifest will have (see manifest_text).  0 or -ENOMEM. */
@@ -503,16 +466,14 @@ static JET_ERR get_logs(fs_ctx *ctx)
     JET_ERR rc;
     int erc;
 
-    memset(&li, 0, sizeof li);
-    li.cbSize = sizeof li;
-    rc = fetch_szz(ctx, 1, &szz, &li);
+    rc = bkc_get_list(&ctx->be, BKC_LIST_LOGS, &szz, &li);
     if (rc < 0)
         goto out;
     if (ctx->be.ops->committed_at_roll &&
         ctx->be.ops->committed_at_roll(ctx->be.ctx, &committed) >= 0)
         have_committed = 1;
     fs_mutex_lock(ctx->mu);
-    for (const char *p = szz; *p; p += strlen(p) + 1) {
+    for (const char *p = bkc_szz_first(szz); p; p = bkc_szz_next(p)) {
         erc = ctx_add_file(ctx, p, FS_K_LOG);
         if (erc < 0) {
             fs_mutex_unlock(ctx->mu);
@@ -585,13 +546,13 @@ static JET_ERR start_files(fs_ctx *ctx, char *err, size_t cb_err)
     int erc;
 
     if (ctx->cfg.type == FS_BACKUP_FULL) {
-        rc = fetch_szz(ctx, 0, &szz, NULL);
+        rc = bkc_get_list(&ctx->be, BKC_LIST_ATTACH, &szz, NULL);
         if (rc < 0) {
             err_name(rc, en, sizeof en);
             snprintf(err, cb_err, "JetGetAttachInfoInstance failed: %s", en);
             goto out;
         }
-        for (const char *p = szz; *p; p += strlen(p) + 1) {
+        for (const char *p = bkc_szz_first(szz); p; p = bkc_szz_next(p)) {
             erc = ctx_add_file(ctx, p, FS_K_DB);
             if (erc < 0) {
                 snprintf(err, cb_err, "database '%s' cannot be exposed: %s", p,
@@ -683,7 +644,7 @@ static JET_ERR start_buffers(fs_ctx *ctx, char *err, size_t cb_err)
  * started); a failure after Begin ends the backup (Abort) -> ENDED. */
 JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
 {
-    const fs_backend_ops *ops = ctx->be.ops;
+    const bkc_ops *ops = ctx->be.ops;
     char en[96];
     JET_ERR rc;
     int erc;
@@ -1590,8 +1551,15 @@ void fs_ctx_free(fs_ctx *ctx)
     for (int i = 0; i < ctx->nfiles; i++)
         fs_file_free(ctx->files[i]);
     free(ctx->files);
-    if (ctx->be.ops && ctx->be.ops->destroy)
-        ctx->be.ops->destroy(ctx->be.ctx);
+    if (ctx->be.ops) {
+        const char *name = ctx->be.ops->name;
+        JET_ERR trc = bkc_close(&ctx->be);
+        if (trc < 0)
+            fs_log(FS_LOG_ERR, "closing the %s source: JetTerm2(Complete) failed: %s (%ld)", name,
+                   JetLibErrorName(trc), (long)trc);
+        else
+            fs_log(FS_LOG_INFO, "%s source closed", name);
+    }
     fs_window_free(&ctx->win);
     fs_aligned_free(ctx->buf);
     free(ctx->label);

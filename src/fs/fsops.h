@@ -89,7 +89,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "backend.h"
+#include "bkclient.h"
 #include "conf.h"
 #include "tree.h"
 
@@ -138,10 +138,17 @@ enum fs_decision {
     FS_DECIDE_TRUNCATE = 2      /* TruncateLog, then End(Normal) */
 };
 
+/* Open the backup source the configuration names ([source] endpoint =
+ * SOCKET -> bkc_ep_open; otherwise the in-process libjet instance of the
+ * [source] directories with its databases attached, bkc_jet_open).  On
+ * failure returns the Jet error and writes one line to err.  Main thread,
+ * before fs_ctx_new. */
+JET_ERR fs_source_open(const fs_config *cfg, bkc_source *src, char *err, size_t cb_err);
+
 /* Allocate a context; takes ownership of be (destroyed by fs_ctx_free).
  * 0 or -ENOMEM (or the platform's -errno creating its mutex/condition
  * variables). */
-int fs_ctx_new(const fs_config *cfg, const fs_backend *be, fs_ctx **pctx);
+int fs_ctx_new(const fs_config *cfg, const bkc_source *be, fs_ctx **pctx);
 /* Begin the backup, learn the databases (full) or the logs (incremental),
  * open the first database, build the label, prepare the spool and start
  * the producer.  Returns 0, or a JET_ERR < 0 (or -errno-like Jet error)

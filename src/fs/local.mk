@@ -5,7 +5,7 @@
 noinst_LIBRARIES += src/fs/libesefs.a src/fs/posix/libesefsx.a
 src_fs_libesefs_a_SOURCES = \
 	src/fs/plat.h \
-	src/fs/backend.h src/fs/backend_jet.c src/fs/backend_ep.c \
+	src/fs/source.c \
 	src/fs/conf.h src/fs/conf.c \
 	src/fs/spool.h src/fs/spool.c \
 	src/fs/tree.h src/fs/tree.c \
@@ -31,7 +31,8 @@ esebackupfs_SOURCES = src/fs/posix/main.c src/fs/posix/fuse_ops.c src/fs/posix/d
 	src/fs/posix/signals.c src/fs/posix/readahead.c src/fs/posix/fuse_log.c
 esebackupfs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/fs -I$(top_srcdir)/src/fs/posix
 esebackupfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS)
-esebackupfs_LDADD = $(LIBESEFS_ALL) $(LIBJET) $(FUSE_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
+esebackupfs_LDADD = $(LIBESEFS_ALL) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJET) $(FUSE_LIBS) $(INIH_LIBS) \
+	$(CRYPTO_LIBS)
 
 dist_man_MANS += docs/esebackupfs.8 docs/esebackupfs.ini.5
 dist_sysconf_DATA += conf/esebackupfs.ini

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "bkformat.h"
 #include "plat.h"
 
 #define FS_INO_ROOT 1
@@ -36,9 +37,10 @@
 #define FS_INO_FIRST_LOG 1000
 #define FS_INO_MANIFEST 0x7FFFFFFFu
 #define FS_INO_LOGMAN 0x7FFFFFFEu
-#define FS_LABEL_NAME "backup_label"
-#define FS_MANIFEST_NAME "manifest"
-#define FS_LOGS_NAME "logs"
+/* the file names are the backup-directory format's (bkformat.h) */
+#define FS_LABEL_NAME BKF_LABEL_NAME
+#define FS_MANIFEST_NAME BKF_MANIFEST_NAME
+#define FS_LOGS_NAME BKF_LOGS_DIR
 #define FS_NONE UINT64_MAX
 #define FS_BLKSIZE (1u << 20)
 

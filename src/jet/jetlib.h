@@ -47,8 +47,6 @@ JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recn
 JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
                           const void *pv, unsigned long cb);
 JET_ERR JetLibLockRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno);
-/* Record size of an open database. */
-JET_ERR JetLibGetRecordSize(JET_SESID sesid, JET_DBID dbid, unsigned long *pcb);
 
 /* "JET_errBackupInProgress" for -505; "JET_errUnknown" when unknown.
  * The returned string is static. */

@@ -637,17 +637,3 @@ JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long rec
     memcpy(s->arena + w->off, pv, cb);
     return JET_errSuccess;
 }
-
-/* JetLibGetRecordSize -- record size of an open database. */
-JET_ERR JetLibGetRecordSize(JET_SESID sesid, JET_DBID dbid, unsigned long *pcb)
-{
-    jet_session *s = jsess_get(sesid);
-    jet_db *db;
-    JET_ERR rc;
-    if (s == NULL)
-        return JET_errInvalidSesid;
-    rc = get_db(s, dbid, &db);
-    if (rc == 0)
-        *pcb = db->cb_record;
-    return rc;
-}

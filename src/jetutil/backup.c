@@ -34,37 +34,23 @@
 #define USAGE JU_USAGE_BACKUP
 #define BUFSZ (1UL << 20)
 
-/* ---- the call table ---- */
+/* ---- the source ---- */
 
-/* Open the source; prints one error line on failure. */
+/* Open the source and fetch its info; prints one error line on failure. */
 JET_ERR bk_src_open(const char *cmd, bk_src *s, const char *endpoint, const char *dir)
 {
+    char err[512];
+    ju_settings st;
     JET_ERR rc;
 
     memset(s, 0, sizeof *s);
     if (endpoint) {
-        jep_info info;
-        s->remote = true;
-        rc = JepConnect(endpoint, &s->cl);
+        rc = bkc_ep_open(endpoint, &s->src, err, sizeof err);
         if (rc < 0) {
             ju_jet_error(cmd, endpoint, rc);
             return rc;
         }
-        rc = JepGetInfo(s->cl, &info);
-        if (rc < 0) {
-            ju_jet_error(cmd, endpoint, rc);
-            JepDisconnect(s->cl);
-            s->cl = NULL;
-            return rc;
-        }
-        s->cb_page = info.cb_page;
-        s->legacy = info.legacy;
-        memcpy(s->base, info.base_name, sizeof s->base);
-        s->base[JET_BASE_NAME_LENGTH] = '\0';
-        return 0;
-    }
-    {
-        ju_settings st;
+    } else {
         if (ju_settings_read(cmd, dir, &st) < 0) return JET_errInvalidPath;
         rc = ju_inst_open(&s->ji, dir, &st);
         if (rc < 0) {
@@ -74,172 +60,30 @@ JET_ERR bk_src_open(const char *cmd, bk_src *s, const char *endpoint, const char
         s->have_inst = true;
         /* after JetInit nothing is attached: attach the bank for the backup */
         rc = ju_bank_open(&s->ji, &s->bank);
+        if (rc >= 0) rc = bkc_jet_borrow(s->ji.inst, "jetutil", &s->src);
         if (rc < 0) {
             ju_jet_error(cmd, s->ji.dbpath, rc);
-            ju_inst_close(&s->ji);
-            s->have_inst = false;
+            bk_src_close(s);
             return rc;
         }
-        s->cb_page = st.page_size;
-        s->legacy = st.legacy;
-        s->log_kib = st.log_kib;
-        memcpy(s->base, st.base, sizeof s->base);
     }
-    return 0;
+    rc = s->src.ops->info(s->src.ctx, &s->info);
+    if (rc < 0) {
+        ju_jet_error(cmd, endpoint ? endpoint : dir, rc);
+        bk_src_close(s);
+    }
+    return rc;
 }
 
-/* Disconnect / terminate the in-process instance. */
+/* Release the table, then the hosted instance. */
 void bk_src_close(bk_src *s)
 {
-    if (s->remote) JepDisconnect(s->cl);
-    s->cl = NULL;
+    (void)bkc_close(&s->src);
     if (s->have_inst) {
         ju_bank_close(&s->bank);
         ju_inst_close(&s->ji);
     }
     s->have_inst = false;
-}
-
-JET_ERR bk_begin(bk_src *s, JET_GRBIT g)
-{
-    return s->remote ? JepBeginExternalBackup(s->cl, g) : JetBeginExternalBackupInstance(s->ji.inst, g);
-}
-JET_ERR bk_attach_info(bk_src *s, char *szz, unsigned long cb, unsigned long *pcb)
-{
-    return s->remote ? JepGetAttachInfo(s->cl, szz, cb, pcb)
-                     : JetGetAttachInfoInstanceA(s->ji.inst, szz, cb, pcb);
-}
-JET_ERR bk_open(bk_src *s, const char *name, JET_HANDLE *ph, unsigned long *lo, unsigned long *hi)
-{
-    return s->remote ? JepOpenFile(s->cl, name, ph, lo, hi)
-                     : JetOpenFileInstanceA(s->ji.inst, name, ph, lo, hi);
-}
-JET_ERR bk_read(bk_src *s, JET_HANDLE h, void *pv, unsigned long cb, unsigned long *pcb)
-{
-    return s->remote ? JepReadFile(s->cl, h, pv, cb, pcb)
-                     : JetReadFileInstance(s->ji.inst, h, pv, cb, pcb);
-}
-JET_ERR bk_close(bk_src *s, JET_HANDLE h)
-{
-    return s->remote ? JepCloseFile(s->cl, h) : JetCloseFileInstance(s->ji.inst, h);
-}
-JET_ERR bk_loginfo(bk_src *s, char *szz, unsigned long cb, unsigned long *pcb, JET_LOGINFO_A *li)
-{
-    return s->remote ? JepGetLogInfo2(s->cl, szz, cb, pcb, li)
-                     : JetGetLogInfoInstance2A(s->ji.inst, szz, cb, pcb, li);
-}
-JET_ERR bk_trunc_info(bk_src *s, char *szz, unsigned long cb, unsigned long *pcb)
-{
-    return s->remote ? JepGetTruncateLogInfo(s->cl, szz, cb, pcb)
-                     : JetGetTruncateLogInfoInstanceA(s->ji.inst, szz, cb, pcb);
-}
-JET_ERR bk_truncate(bk_src *s)
-{
-    return s->remote ? JepTruncateLog(s->cl) : JetTruncateLogInstance(s->ji.inst);
-}
-JET_ERR bk_end(bk_src *s, JET_GRBIT g)
-{
-    return s->remote ? JepEndExternalBackup2(s->cl, g) : JetEndExternalBackupInstance2(s->ji.inst, g);
-}
-
-/* ---- label ---- */
-
-/* Write the label atomically (tmp + fsync + rename). */
-int bk_label_write(const char *cmd, const char *dir, const bk_label *l)
-{
-    char path[JU_PATH], tmp[JU_PATH];
-    FILE *f;
-    mode_t kind = 0;
-    int fd;
-
-    snprintf(path, sizeof path, "%s/%s", dir, JU_LABEL);
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, JU_LABEL);
-    fd = ju_open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644, &kind);
-    f = fd < 0 ? NULL : fdopen(fd, "w");
-    if (!f) {
-        ju_open_error(cmd, tmp, kind, NULL);
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    fprintf(f, "# jetutil backup label (see jetutil(1))\nformat=1\ntype=%s\nbase=%s\n"
-               "page_size=%lu\nlegacy=%lu\nlog_kib=%lu\ngenLow=%lu\ngenHigh=%lu\nbackups=%lu\n",
-            l->type, l->base, l->page_size, l->legacy, l->log_kib, l->gen_low, l->gen_high,
-            l->backups);
-    if (l->have_committed) fprintf(f, "committed_at_roll=%llu\n", l->committed_at_roll);
-    for (unsigned i = 0; i < l->ndb; i++)
-        fprintf(f, "database=%s\nfile=%s\n", l->db_orig[i], l->db_file[i]);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        fclose(f);
-        goto fail;
-    }
-    if (fclose(f) != 0 || rename(tmp, path) != 0 || ju_fsync_dir(dir) != 0) goto fail;
-    return 0;
-fail:
-    ju_error(cmd, "%s: %s", path, strerror(errno));
-    unlink(tmp);
-    return -1;
-}
-
-/* Parse the label; every required key must be present. */
-int bk_label_read(const char *cmd, const char *dir, bk_label *l)
-{
-    char path[JU_PATH], line[JU_PATH + 64];
-    FILE *f;
-    mode_t kind;
-    int lineno = 0, rc = -1;
-    bool have_low = false, have_high = false;
-
-    memset(l, 0, sizeof *l);
-    snprintf(path, sizeof path, "%s/%s", dir, JU_LABEL);
-    f = ju_fopen_read(path, &kind);
-    if (!f) {
-        ju_open_error(cmd, path, kind, kind ? NULL : "not a jetutil backup directory?");
-        return -1;
-    }
-    for (;;) {
-        char *key, *val;
-        unsigned long long v = 0;
-        bool num;
-        int k = ju_kv_next(f, cmd, path, &lineno, line, sizeof line, &key, &val);
-        if (k < 0)
-            goto out;
-        if (k == 0)
-            break;
-        {
-            char *end;
-            errno = 0;
-            v = strtoull(val, &end, 10);
-            num = *val && !*end && !errno;
-        }
-        if (!strcmp(key, "type") && strlen(val) < sizeof l->type) strcpy(l->type, val);
-        else if (!strcmp(key, "base") && strlen(val) == JET_BASE_NAME_LENGTH) strcpy(l->base, val);
-        else if (!strcmp(key, "format") && num) continue;
-        else if (!strcmp(key, "page_size") && num) l->page_size = (unsigned long)v;
-        else if (!strcmp(key, "legacy") && num) l->legacy = (unsigned long)v;
-        else if (!strcmp(key, "log_kib") && num) l->log_kib = (unsigned long)v;
-        else if (!strcmp(key, "genLow") && num) { l->gen_low = (unsigned long)v; have_low = true; }
-        else if (!strcmp(key, "genHigh") && num) { l->gen_high = (unsigned long)v; have_high = true; }
-        else if (!strcmp(key, "backups") && num) l->backups = (unsigned long)v;
-        else if (!strcmp(key, "committed_at_roll") && num) {
-            l->committed_at_roll = v;
-            l->have_committed = true;
-        } else if (!strcmp(key, "database") && l->ndb < BK_MAX_DBS && strlen(val) < JU_PATH) {
-            strcpy(l->db_orig[l->ndb++], val);
-        } else if (!strcmp(key, "file") && l->ndb > 0 && strlen(val) < 256 && !strchr(val, '/')) {
-            strcpy(l->db_file[l->ndb - 1], val);
-        } else {
-            ju_error(cmd, "%s:%d: bad or unknown entry '%s'", path, lineno, key);
-            goto out;
-        }
-    }
-    if (!have_low || !have_high || !l->base[0] || !l->page_size || !l->type[0]) {
-        ju_error(cmd, "%s: incomplete label (type, base, page_size, genLow, genHigh required)", path);
-        goto out;
-    }
-    rc = 0;
-out:
-    fclose(f);
-    return rc;
 }
 
 /* ---- copying one backup file ---- */
@@ -252,16 +96,16 @@ static JET_ERR copy_stream(bk_src *s, const char *name, const char *dst, void *b
 {
     JET_ERR rc;
     JET_HANDLE h = 0;
-    unsigned long lo = 0, hi = 0, cb = 0;
-    unsigned long long size, done = 0;
+    unsigned long cb = 0;
+    uint64_t size = 0;
+    unsigned long long done = 0;
     bool open_h = false;
     int fd = -1;
     mode_t kind;
 
     *what = name;
-    JCALL(bk_open(s, name, &h, &lo, &hi));
+    JCALL(s->src.ops->open(s->src.ctx, name, &h, &size));
     open_h = true;
-    size = (unsigned long long)hi << 32 | lo;
     fd = ju_open_regular(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644, &kind);
     if (fd < 0) {
         *what = dst;
@@ -269,7 +113,7 @@ static JET_ERR copy_stream(bk_src *s, const char *name, const char *dst, void *b
         goto out;
     }
     while (done < size) {
-        rc = bk_read(s, h, buf, BUFSZ, &cb);
+        rc = s->src.ops->read(s->src.ctx, h, buf, BUFSZ, &cb);
         if (rc < 0) {
             open_h = false; /* a failed read closed (db) or aborted (log) */
             goto out;
@@ -297,11 +141,11 @@ static JET_ERR copy_stream(bk_src *s, const char *name, const char *dst, void *b
         goto out;
     }
     open_h = false;
-    JCALL(bk_close(s, h));
+    JCALL(s->src.ops->close(s->src.ctx, h));
     *pbytes += done;
     rc = 0;
 out:
-    if (open_h) bk_close(s, h);
+    if (open_h) s->src.ops->close(s->src.ctx, h);
     if (fd >= 0) close(fd);
     return rc;
 }
@@ -311,36 +155,6 @@ static const char *base_of(const char *p)
 {
     const char *b = strrchr(p, '/');
     return b ? b + 1 : p;
-}
-
-/* Fetch a multi-string list: size query first, then the call; *pszz is
- * malloc'ed.  which: 0 attach info, 1 log info (li filled), 2 truncate. */
-static JET_ERR get_list(bk_src *s, int which, char **pszz, JET_LOGINFO_A *li)
-{
-    JET_ERR rc;
-    unsigned long cb = 0, cb2 = 0;
-    char *szz = NULL;
-
-    if (which == 0) JCALL(bk_attach_info(s, NULL, 0, &cb));
-    else if (which == 1) JCALL(bk_loginfo(s, NULL, 0, &cb, NULL));
-    else JCALL(bk_trunc_info(s, NULL, 0, &cb));
-    szz = calloc(1, cb + 2);
-    if (!szz) {
-        rc = JET_errOutOfMemory;
-        goto out;
-    }
-    if (which == 0) JCALL(bk_attach_info(s, szz, cb, &cb2));
-    else if (which == 1) {
-        memset(li, 0, sizeof *li);
-        li->cbSize = sizeof *li;
-        JCALL(bk_loginfo(s, szz, cb, &cb2, li));
-    } else JCALL(bk_trunc_info(s, szz, cb, &cb2));
-    *pszz = szz;
-    szz = NULL;
-    rc = 0;
-out:
-    free(szz);
-    return rc;
 }
 
 /* Test hook: announce on the FIFO, then wait to be killed. */
@@ -359,66 +173,70 @@ typedef struct bk_run {
     const char *dest;
     bool incremental, truncate;
     const char *pause_fifo;
-    bk_label label;              /* incremental: read from DEST first */
+    bkf_label label;              /* incremental: read from DEST first */
     char created[64][256];       /* files this run created (full: all) */
     char what[JU_PATH * 2];      /* the failing step/file, for the message */
     unsigned ncreated;
 } bk_run;
 
-/* The backup sequence; rc < 0 with *what naming the step/file. */
-static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
+/* On failure, copy the step/file *what names into r->what (it may point
+ * into a local buffer or a list about to be freed). */
+static void keep_what(bk_run *r, JET_ERR rc, const char **what)
 {
-    JET_ERR rc;
-    char *dbs = NULL, *logs = NULL, *trunc = NULL, dst[JU_PATH * 2];
-    JET_LOGINFO_A li;
-    void *buf = aligned_alloc(65536, BUFSZ);
-    unsigned long long bytes = 0, committed = 0;
-    bool have_committed = false, began = false;
-    unsigned ndb = 0, nlog = 0, ntrunc = 0;
-    bk_label *l = &r->label;
+    if (rc < 0 && *what != r->what) {
+        snprintf(r->what, sizeof r->what, "%s", *what);
+        *what = r->what;
+    }
+}
 
-    if (!buf) return JET_errOutOfMemory;
-    *what = "JetBeginExternalBackupInstance";
-    JCALL(bk_begin(s, r->incremental ? JET_bitBackupIncremental : 0));
-    began = true;
-    if (!r->incremental) {
-        memset(l, 0, sizeof *l);
-        *what = "JetGetAttachInfoInstance";
-        JCALL(get_list(s, 0, &dbs, NULL));
-        for (char *p = dbs; *p; p += strlen(p) + 1) {
-            if (ndb >= BK_MAX_DBS || strlen(p) >= JU_PATH || strlen(base_of(p)) >= 256) {
-                rc = JET_errTooManyAttachedDatabases;
-                goto out;
-            }
-            snprintf(dst, sizeof dst, "%s/%s", r->dest, base_of(p));
-            strcpy(r->created[r->ncreated++], base_of(p));
-            JCALL(copy_stream(s, p, dst, buf, &bytes, what));
-            strcpy(l->db_orig[ndb], p);
-            strcpy(l->db_file[ndb], base_of(p));
-            ndb++;
+/* Full: stream every attached database into DEST (the list in *pdbs,
+ * freed by the caller, which *what may point into). */
+static JET_ERR copy_dbs(bk_src *s, bk_run *r, void *buf, unsigned long long *pbytes, char **pdbs,
+                        const char **what)
+{
+    char dst[JU_PATH * 2];
+    bkf_label *l = &r->label;
+    JET_ERR rc;
+
+    memset(l, 0, sizeof *l);
+    *what = "JetGetAttachInfoInstance";
+    JCALL(bkc_get_list(&s->src, BKC_LIST_ATTACH, pdbs, NULL));
+    for (const char *p = bkc_szz_first(*pdbs); p; p = bkc_szz_next(p)) {
+        if (l->ndb >= BKF_MAX_DBS || strlen(p) >= JU_PATH || strlen(base_of(p)) >= 256) {
+            rc = JET_errTooManyAttachedDatabases;
+            goto out;
         }
-        l->ndb = ndb;
+        snprintf(dst, sizeof dst, "%s/%s", r->dest, base_of(p));
+        strcpy(r->created[r->ncreated++], base_of(p));
+        JCALL(copy_stream(s, p, dst, buf, pbytes, what));
+        strcpy(l->db_orig[l->ndb], p);
+        strcpy(l->db_file[l->ndb], base_of(p));
+        l->ndb++;
     }
-    *what = "JetGetLogInfoInstance2";
-    JCALL(get_list(s, 1, &logs, &li));
-    if (s->remote) {
-        *what = "JepGetCommittedAtRoll";
-        rc = JepGetCommittedAtRoll(s->cl, &committed);
-        if (rc >= 0) have_committed = true;
-        else if (rc != JET_errInvalidParameter) goto out; /* no counter registered: fine */
-    }
-    if (r->pause_fifo) pause_hook(r->pause_fifo);
-    for (char *p = logs; *p; p += strlen(p) + 1) {
-        char tmp[JU_PATH * 2];
-        struct stat st;
+    rc = 0;
+out:
+    keep_what(r, rc, what);
+    return rc;
+}
+
+/* Stream every log of the list into DEST (through a temp name), then
+ * fsync DEST.  *pnlog counts them. */
+static JET_ERR copy_logs(bk_src *s, bk_run *r, const char *logs, void *buf,
+                         unsigned long long *pbytes, unsigned *pnlog, const char **what)
+{
+    char dst[JU_PATH * 2], tmp[JU_PATH * 2];
+    bkf_label *l = &r->label;
+    struct stat st;
+    JET_ERR rc;
+
+    for (const char *p = bkc_szz_first(logs); p; p = bkc_szz_next(p)) {
         snprintf(dst, sizeof dst, "%s/%s", r->dest, base_of(p));
         snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dest, base_of(p));
-        if (r->ncreated < 64 && strlen(base_of(p)) + 6 < 256)
-            {
-                int n = snprintf(r->created[r->ncreated], 256, ".%s.tmp", base_of(p));
-                if (n > 0 && n < 256) r->ncreated++;
-            }
-        JCALL(copy_stream(s, p, tmp, buf, &bytes, what));
+        if (r->ncreated < 64 && strlen(base_of(p)) + 6 < 256) {
+            int n = snprintf(r->created[r->ncreated], 256, ".%s.tmp", base_of(p));
+            if (n > 0 && n < 256) r->ncreated++;
+        }
+        JCALL(copy_stream(s, p, tmp, buf, pbytes, what));
         if (stat(tmp, &st) == 0 && !l->log_kib) l->log_kib = (unsigned long)(st.st_size / 1024);
         if (!r->incremental && r->ncreated < 64) strcpy(r->created[r->ncreated++], base_of(p));
         if (rename(tmp, dst) < 0) {
@@ -426,61 +244,105 @@ static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
             rc = JET_errDiskIO;
             goto out;
         }
-        nlog++;
+        (*pnlog)++;
     }
+    rc = 0;
     if (ju_fsync_dir(r->dest) < 0) {
         *what = r->dest;
         rc = JET_errDiskIO;
-        goto out;
     }
-    if (r->truncate) {
-        *what = "JetGetTruncateLogInfoInstance";
-        JCALL(get_list(s, 2, &trunc, NULL));
-        for (char *p = trunc; *p; p += strlen(p) + 1) {
-            printf("truncate %s\n", p);
-            ntrunc++;
-        }
-        *what = "JetTruncateLogInstance";
-        JCALL(bk_truncate(s));
+out:
+    keep_what(r, rc, what);
+    return rc;
+}
+
+/* --truncate: print what truncation deletes, then truncate. */
+static JET_ERR truncate_logs(bk_src *s, char **ptrunc, unsigned *pntrunc, const char **what)
+{
+    JET_ERR rc;
+
+    *what = "JetGetTruncateLogInfoInstance";
+    JCALL(bkc_get_list(&s->src, BKC_LIST_TRUNCATE, ptrunc, NULL));
+    for (const char *p = bkc_szz_first(*ptrunc); p; p = bkc_szz_next(p)) {
+        printf("truncate %s\n", p);
+        (*pntrunc)++;
     }
-    *what = "JetEndExternalBackupInstance2";
-    began = false;
-    JCALL(bk_end(s, JET_bitBackupEndNormal));
-    /* label */
+    *what = "JetTruncateLogInstance";
+    JCALL(s->src.ops->truncate(s->src.ctx));
+out:
+    return rc;
+}
+
+/* Fill the label of a finished run. */
+static void label_fill(const bk_src *s, bk_run *r, const JET_LOGINFO_A *li, bool have_committed,
+                       unsigned long long committed)
+{
+    bkf_label *l = &r->label;
+
     if (!r->incremental) {
-        l->gen_low = li.ulGenLow;
+        l->gen_low = li->ulGenLow;
         l->backups = 1;
         strcpy(l->type, r->truncate ? "full" : "copy");
     } else {
         l->backups++;
         strcpy(l->type, r->truncate ? "incremental" : "differential");
     }
-    l->gen_high = li.ulGenHigh;
-    memcpy(l->base, li.szBaseName[0] ? li.szBaseName : s->base, sizeof l->base);
+    l->gen_high = li->ulGenHigh;
+    memcpy(l->base, li->szBaseName[0] ? li->szBaseName : s->info.base_name, sizeof l->base);
     l->base[JET_BASE_NAME_LENGTH] = '\0';
-    l->page_size = s->cb_page;
-    l->legacy = s->legacy;
-    if (!l->log_kib) l->log_kib = s->log_kib;
+    l->page_size = s->info.cb_page;
+    l->legacy = s->info.legacy;
+    if (!l->log_kib) l->log_kib = s->info.log_kib;
     l->have_committed = have_committed;
     l->committed_at_roll = committed;
+}
+
+/* The backup sequence; rc < 0 with *what naming the step/file. */
+static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
+{
+    JET_ERR rc;
+    char *dbs = NULL, *logs = NULL, *trunc = NULL;
+    JET_LOGINFO_A li;
+    void *buf = aligned_alloc(65536, BUFSZ);
+    unsigned long long bytes = 0, committed = 0;
+    bool have_committed = false, began = false;
+    unsigned nlog = 0, ntrunc = 0;
+
+    if (!buf) return JET_errOutOfMemory;
+    *what = "JetBeginExternalBackupInstance";
+    JCALL(s->src.ops->begin(s->src.ctx, r->incremental ? JET_bitBackupIncremental : 0));
+    began = true;
+    if (!r->incremental) JCALL(copy_dbs(s, r, buf, &bytes, &dbs, what));
+    *what = "JetGetLogInfoInstance2";
+    JCALL(bkc_get_list(&s->src, BKC_LIST_LOGS, &logs, &li));
+    if (s->src.ops->committed_at_roll) {
+        *what = "JepGetCommittedAtRoll";
+        rc = s->src.ops->committed_at_roll(s->src.ctx, &committed);
+        if (rc >= 0) have_committed = true;
+        else if (rc != JET_errInvalidParameter) goto out; /* no counter registered: fine */
+    }
+    if (r->pause_fifo) pause_hook(r->pause_fifo);
+    JCALL(copy_logs(s, r, logs, buf, &bytes, &nlog, what));
+    if (r->truncate) JCALL(truncate_logs(s, &trunc, &ntrunc, what));
+    *what = "JetEndExternalBackupInstance2";
+    began = false;
+    JCALL(s->src.ops->end(s->src.ctx, JET_bitBackupEndNormal));
+    label_fill(s, r, &li, have_committed, committed);
     *what = r->dest;
-    if (bk_label_write("backup", r->dest, l) < 0) {
+    if (bkf_julabel_write(r->dest, &r->label, r->what, sizeof r->what) < 0) {
+        ju_error("backup", "%s", r->what);
         rc = JET_errDiskIO;
         goto out;
     }
-    printf("backup %s: %u database(s), %u log(s) 0x%lX-0x%lX, %llu bytes, %u truncated", l->type,
-           ndb, nlog, li.ulGenLow, li.ulGenHigh, bytes, ntrunc);
+    printf("backup %s: %u database(s), %u log(s) 0x%lX-0x%lX, %llu bytes, %u truncated",
+           r->label.type, r->label.ndb, nlog, li.ulGenLow, li.ulGenHigh, bytes, ntrunc);
     if (have_committed) printf(", committed_at_roll %llu", committed);
     printf("\n");
     rc = 0;
 out:
-    if (rc < 0) {
-        /* *what may point into a list freed below: keep a copy */
-        snprintf(r->what, sizeof r->what, "%s", *what);
-        *what = r->what;
-    }
+    keep_what(r, rc, what); /* *what may point into a list freed below */
     if (rc < 0 && began) {
-        JET_ERR e = bk_end(s, JET_bitBackupEndAbort);
+        JET_ERR e = s->src.ops->end(s->src.ctx, JET_bitBackupEndAbort);
         (void)e; /* -520: already ended by the engine */
     }
     free(dbs);
@@ -525,7 +387,11 @@ int cmd_backup(int argc, char **argv)
     run->truncate = o_trunc;
     run->pause_fifo = o_pause;
     if (o_inc) {
-        if (bk_label_read("backup", run->dest, &run->label) < 0) goto done;
+        char err[JU_PATH + 256];
+        if (bkf_julabel_read(run->dest, &run->label, err, sizeof err) < 0) {
+            ju_error("backup", "%s", err);
+            goto done;
+        }
     } else {
         if (ju_dir_absent_or_empty(run->dest, &existed) < 0) {
             ju_error("backup", "%s: %s (DEST must not exist or be empty for a full backup)",

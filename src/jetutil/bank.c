@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bkclient.h"
 #include "jetutil.h"
 
 /* Fill s with the defaults used by `create`. */
@@ -141,17 +142,28 @@ out:
     return rc;
 }
 
-/* Set one numeric or string system parameter on ji->inst. */
-static JET_ERR set_param(ju_inst *ji, unsigned long id, JET_API_PTR l, const char *sz)
-{
-    return JetSetSystemParameter(&ji->inst, JET_sesidNil, id, l, sz);
-}
-
-/* Create + configure + JetInit; see jetutil.h. */
+/* Create + configure + JetInit through the shared hosting (bkclient.h);
+ * see jetutil.h. */
 JET_ERR ju_inst_open(ju_inst *ji, const char *dir, const ju_settings *s)
 {
-    JET_ERR rc;
     char name[64];
+    bkc_param extra[2] = {
+        { .id = JETLIB_paramRecordSize, .value = s->record_size },
+        { .id = JETLIB_paramCheckpointKiB, .value = s->checkpoint_kib },
+    };
+    bkc_host_params p = {
+        .instance = name,
+        .system_path = ji->dir,
+        .log_path = ji->dir,
+        .base_name = s->base,
+        .page_size = s->page_size,
+        .log_kib = s->log_kib,
+        .circular = 0,
+        .legacy = (long)s->legacy,
+        .extra = extra,
+        .nextra = s->checkpoint_kib ? 2 : 1,
+    };
+    JET_ERR rc;
 
     memset(ji, 0, sizeof *ji);
     ji->s = *s;
@@ -159,26 +171,10 @@ JET_ERR ju_inst_open(ju_inst *ji, const char *dir, const ju_settings *s)
     snprintf(ji->dbpath, sizeof ji->dbpath, "%s%s", ji->dir, JU_DBNAME);
     /* unique per process and directory: the address of the context */
     snprintf(name, sizeof name, "jetutil-%d-%p", (int)getpid(), (void *)ji);
-    JCALL(JetCreateInstance(&ji->inst, name));
-    ji->created = true;
-    JCALL(set_param(ji, JET_paramSystemPath, 0, ji->dir));
-    JCALL(set_param(ji, JET_paramLogFilePath, 0, ji->dir));
-    JCALL(set_param(ji, JET_paramBaseName, 0, s->base));
-    JCALL(set_param(ji, JET_paramLogFileSize, s->log_kib, NULL));
-    JCALL(set_param(ji, JET_paramCircularLog, 0, NULL));
-    JCALL(set_param(ji, JET_paramDatabasePageSize, s->page_size, NULL));
-    JCALL(set_param(ji, JET_paramLegacyFileNames, s->legacy, NULL));
-    JCALL(set_param(ji, JETLIB_paramRecordSize, s->record_size, NULL));
-    if (s->checkpoint_kib) JCALL(set_param(ji, JETLIB_paramCheckpointKiB, s->checkpoint_kib, NULL));
-    JCALL(JetInit(&ji->inst));
-    ji->inited = true;
-    rc = JET_errSuccess;
-out:
-    if (rc < 0 && ji->created) {
-        JetTerm(ji->inst);
-        ji->created = false;
-    }
-    return rc;
+    rc = bkc_host_init(&p, &ji->inst, NULL);
+    if (rc < 0) return rc;
+    ji->created = ji->inited = true;
+    return JET_errSuccess;
 }
 
 /* Clean termination; a failing TermComplete still releases the instance. */
@@ -187,8 +183,7 @@ JET_ERR ju_inst_close(ju_inst *ji)
     JET_ERR rc = JET_errSuccess;
 
     if (!ji->created) return rc;
-    rc = JetTerm2(ji->inst, JET_bitTermComplete);
-    if (rc < 0) JetTerm(ji->inst);
+    rc = bkc_host_term(ji->inst);
     ji->created = ji->inited = false;
     return rc;
 }

@@ -25,31 +25,26 @@ static JET_ERR stream_db(bk_src *s, void *buf, char **ppath, unsigned long long 
                          double *psec)
 {
     JET_ERR rc;
-    unsigned long cb = 0, lo, hi, got;
+    unsigned long got;
+    uint64_t size = 0;
     char *szz = NULL;
     JET_HANDLE h;
     bool began = false, open_h = false;
     double t0;
 
-    JCALL(bk_begin(s, 0));
+    JCALL(s->src.ops->begin(s->src.ctx, 0));
     began = true;
-    JCALL(bk_attach_info(s, NULL, 0, &cb));
-    szz = calloc(1, cb + 2);
-    if (!szz) {
-        rc = JET_errOutOfMemory;
-        goto out;
-    }
-    JCALL(bk_attach_info(s, szz, cb, &cb));
+    JCALL(bkc_get_list(&s->src, BKC_LIST_ATTACH, &szz, NULL));
     if (!szz[0]) {
         rc = JET_errDatabaseNotFound;
         goto out;
     }
     t0 = ju_now();
-    JCALL(bk_open(s, szz, &h, &lo, &hi));
+    JCALL(s->src.ops->open(s->src.ctx, szz, &h, &size));
     open_h = true;
     *pbytes = 0;
     for (;;) {
-        rc = bk_read(s, h, buf, BUFSZ, &got);
+        rc = s->src.ops->read(s->src.ctx, h, buf, BUFSZ, &got);
         if (rc < 0) {
             open_h = false;
             goto out;
@@ -58,13 +53,13 @@ static JET_ERR stream_db(bk_src *s, void *buf, char **ppath, unsigned long long 
         *pbytes += got;
     }
     open_h = false;
-    JCALL(bk_close(s, h));
+    JCALL(s->src.ops->close(s->src.ctx, h));
     *psec = ju_now() - t0;
     *ppath = strdup(szz);
     rc = *ppath ? 0 : JET_errOutOfMemory;
 out:
-    if (open_h) bk_close(s, h);
-    if (began) bk_end(s, JET_bitBackupEndAbort);
+    if (open_h) s->src.ops->close(s->src.ctx, h);
+    if (began) s->src.ops->end(s->src.ctx, JET_bitBackupEndAbort);
     free(szz);
     return rc;
 }

@@ -38,7 +38,6 @@
 #define JU_DBNAME "bank.edb"
 #define JU_BASE "edb"
 #define JU_LEGACY (JET_bitESE98FileNames | JET_bitEightDotThreeSoftCompat)
-#define JU_LABEL "jetutil-backup.label"
 #define JU_SHARDS 64
 #define JU_MAGIC 0x314B4E41424A554AULL /* "JUJBANK1" */
 #define JU_INITIAL_BALANCE 1000ULL

@@ -5,7 +5,7 @@ src_jetutil_jetutil_SOURCES = \
 	src/jetutil/main.c src/jetutil/opts.c src/jetutil/util.c \
 	src/jetutil/bank.c src/jetutil/create.c src/jetutil/workload.c \
 	src/jetutil/verify.c src/jetutil/dump.c src/jetutil/serve.c \
-	src/jetutil/backup.c src/jetutil/restore.c src/jetutil/manifest.c \
+	src/jetutil/backup.c src/jetutil/restore.c \
 	src/jetutil/bench.c
 src_jetutil_jetutil_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS)
-src_jetutil_jetutil_LDADD = $(LIBJET) $(CRYPTO_LIBS)
+src_jetutil_jetutil_LDADD = $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJET) $(CRYPTO_LIBS)

@@ -5,7 +5,7 @@
  *
  * BACKUPDIR is a jetutil backup directory (jetutil-backup.label) or a copy
  * of an esebackupfs mount (backup_label, database stream(s), logs/,
- * manifest; see manifest.c).  Each INCRDIR is a copy of a later
+ * manifest; read through bkformat.h, docs/formats.md).  Each INCRDIR is a copy of a later
  * incremental esebackupfs mount; its logs extend the range (the highest
  * generation wins; a generation present in several sets is taken from
  * the last one).  An incremental copied over a full one into the same
@@ -47,13 +47,13 @@ typedef struct rs_plan {
 
 /* True when the set holds log generation g (listed in its manifest, or,
  * for a jetutil layout, present on disk). */
-static bool set_has_log(const bk_set *s, unsigned long g)
+static bool set_has_log(const bkf_set *s, unsigned long g)
 {
     char rel[320], path[JU_PATH + 400];
     struct stat st;
 
-    if (bk_set_log_rel(s, g, rel, sizeof rel) < 0) return false;
-    if (s->esefs) return bk_set_find(s, rel) != NULL;
+    if (bkf_set_log_rel(s, g, rel, sizeof rel) < 0) return false;
+    if (s->esefs) return bkf_set_find(s, rel) != NULL;
     snprintf(path, sizeof path, "%s/%s", s->dir, rel);
     return stat(path, &st) == 0;
 }
@@ -71,7 +71,7 @@ static const char *top_level_extra(const char *dir)
     while (!name && (de = readdir(d)) != NULL) {
         char path[JU_PATH + 512];
         struct stat st;
-        if (!strcmp(de->d_name, BK_FS_LABEL) || !strcmp(de->d_name, BK_FS_MANIFEST)) continue;
+        if (!strcmp(de->d_name, BKF_LABEL_NAME) || !strcmp(de->d_name, BKF_MANIFEST_NAME)) continue;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) name = strdup(de->d_name);
     }
@@ -83,9 +83,9 @@ static const char *top_level_extra(const char *dir)
  * A generation in no set is an error when strict or when a manifest is
  * involved (otherwise the engine reports it during the restore).
  * 0, or -1 after printing one line (nothing written). */
-static int plan_build(const char *cmd, bk_set *sets, int nsets, bool strict, rs_plan *p)
+static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs_plan *p)
 {
-    const bk_set *b = &sets[0];
+    const bkf_set *b = &sets[0];
     bool any_fs = strict;
 
     memset(p, 0, sizeof *p);
@@ -111,7 +111,7 @@ static int plan_build(const char *cmd, bk_set *sets, int nsets, bool strict, rs_
     p->lo = b->l.gen_low;
     p->hi = b->l.gen_high;
     for (int i = 0; i < nsets; i++) {
-        const bk_set *s = &sets[i];
+        const bkf_set *s = &sets[i];
         any_fs |= s->esefs;
         if (i > 0 && s->l.ndb > 0) {
             ju_error(cmd, "%s: holds a database stream; only the first directory may be a full "
@@ -147,7 +147,7 @@ static int plan_build(const char *cmd, bk_set *sets, int nsets, bool strict, rs_
             char rel[320];
             int i = nsets - 1;
             while (i > 0 && sets[i].l.gen_low > g) i--;
-            if (bk_set_log_rel(&sets[i], g, rel, sizeof rel) < 0) rel[0] = '\0';
+            if (bkf_set_log_rel(&sets[i], g, rel, sizeof rel) < 0) rel[0] = '\0';
             ju_error(cmd, "%s/%s: log generation %lu (0x%lX) of the range %lu-%lu is in no backup "
                           "directory: %s (-528)",
                      sets[i].dir, rel, g, g, p->lo, p->hi, JetLibErrorName(JET_errMissingLogFile));
@@ -192,7 +192,7 @@ static bool is_self_or_ancestor(const struct stat *d, const char *real, int *dep
  * parent when it does not exist yet: symlinks and ".." resolved) is
  * compared by device and inode with every backup directory.  0, or -1
  * after printing one line.  Nothing is written. */
-static int check_target_outside(const char *cmd, const bk_set *sets, int nsets,
+static int check_target_outside(const char *cmd, const bkf_set *sets, int nsets,
                                 const char *target)
 {
     char t[JU_PATH], real[JU_PATH + 8], *r = NULL, *slash;
@@ -265,15 +265,15 @@ static int check_source(const char *cmd, const char *path)
 
 /* check_source for every file the restore will copy: the first set's
  * database stream and each planned log.  0 or -1 (printed). */
-static int check_sources(const char *cmd, const bk_set *sets, const rs_plan *p)
+static int check_sources(const char *cmd, const bkf_set *sets, const rs_plan *p)
 {
     char path[JU_PATH + 512], rel[320];
 
-    snprintf(path, sizeof path, "%s/%s", sets[0].dir, bk_set_db_rel(&sets[0], 0));
+    snprintf(path, sizeof path, "%s/%s", sets[0].dir, bkf_set_db_rel(&sets[0], 0));
     if (check_source(cmd, path) < 0) return -1;
     for (unsigned long g = p->lo; g <= p->hi; g++) {
         int k = p->src[g - p->lo];
-        if (k < 0 || bk_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) continue;
+        if (k < 0 || bkf_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) continue;
         snprintf(path, sizeof path, "%s/%s", sets[k].dir, rel);
         if (check_source(cmd, path) < 0) return -1;
     }
@@ -283,16 +283,16 @@ static int check_sources(const char *cmd, const bk_set *sets, const rs_plan *p)
 /* Copy the database and the planned logs into tdir and run hard recovery.
  * tdir is absolute with a trailing '/'.  0, or -1 after printing one line
  * (the caller cleans TARGETDIR). */
-static int do_restore(const char *cmd, const bk_set *sets, const rs_plan *p, const char *tdir,
+static int do_restore(const char *cmd, const bkf_set *sets, const rs_plan *p, const char *tdir,
                       unsigned long *plog_kib)
 {
-    const bk_set *b = &sets[0];
+    const bkf_set *b = &sets[0];
     char scratch[JU_PATH + 64], src[JU_PATH + 512], dst[JU_PATH + 512], orig[JU_PATH];
     JET_RSTMAP_A map[1];
     JET_LOGINFO_A li;
     JET_ERR rc;
 
-    snprintf(src, sizeof src, "%s/%s", b->dir, bk_set_db_rel(b, 0));
+    snprintf(src, sizeof src, "%s/%s", b->dir, bkf_set_db_rel(b, 0));
     snprintf(dst, sizeof dst, "%s%s", tdir, JU_DBNAME);
     if (ju_copy_file(src, dst, false) < 0) {
         ju_error(cmd, "%s: %s: %s", errno == ENOENT ? src : dst,
@@ -311,7 +311,7 @@ static int do_restore(const char *cmd, const bk_set *sets, const rs_plan *p, con
         const char *name;
         struct stat st;
         if (k < 0) continue; /* jetutil layout: the engine reports the missing generation */
-        if (bk_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) {
+        if (bkf_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) {
             ju_error(cmd, "%s: bad base name '%s'", sets[k].dir, sets[k].l.base);
             return -1;
         }
@@ -350,6 +350,63 @@ static int do_restore(const char *cmd, const bk_set *sets, const rs_plan *p, con
     return 0;
 }
 
+/* Load every backup directory through bkformat; *ploaded counts the
+ * loaded sets (to free).  0, or -1 after one line. */
+static int load_sets(const char *const *dirs, int nsets, bkf_set *sets, int *ploaded)
+{
+    char err[JU_PATH + 1024];
+
+    for (*ploaded = 0; *ploaded < nsets; (*ploaded)++) {
+        if (bkf_set_load(dirs[*ploaded], &sets[*ploaded], err, sizeof err) < 0) {
+            ju_error("restore", "%s", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Verify every set against its manifests; *pn += files checked.  0, or
+ * -1 after one line naming the first bad file. */
+static int verify_sets(const bkf_set *sets, int nsets, long *pn)
+{
+    char err[JU_PATH + 1024];
+
+    for (int i = 0; i < nsets; i++) {
+        long n = bkf_set_verify(&sets[i], err, sizeof err);
+        if (n < 0) {
+            ju_error("restore", "%s", err);
+            return -1;
+        }
+        *pn += n;
+    }
+    return 0;
+}
+
+/* TARGET/jetutil.conf for the restored instance, from the full's label. */
+static int restore_settings(const char *target, const bkf_set *b, unsigned long log_kib)
+{
+    ju_settings st;
+
+    ju_settings_default(&st);
+    st.page_size = b->l.page_size;
+    if (log_kib) st.log_kib = log_kib;
+    st.legacy = b->l.legacy;
+    memcpy(st.base, b->l.base, sizeof st.base);
+    return ju_settings_write("restore", target, &st);
+}
+
+/* The one success line of a restore. */
+static void report_restored(const char *first, const char *target, const bkf_set *sets, int nsets,
+                            const rs_plan *p, long nverified)
+{
+    printf("restored %s", first);
+    if (nsets > 1) printf(" + %d incremental%s", nsets - 1, nsets > 2 ? "s" : "");
+    printf(" into %s: logs 0x%lX-0x%lX (%s backup", target, p->lo, p->hi, sets[nsets - 1].l.type);
+    if (p->have_committed) printf(", committed_at_roll %llu", p->committed);
+    if (nverified) printf(", %ld files verified against the manifest", nverified);
+    printf(")\n");
+}
+
 /* Exit 0 when restored (or, with --check, verified); 1 with one error line
  * (target as it was); 2 usage. */
 int cmd_restore(int argc, char **argv)
@@ -358,12 +415,11 @@ int cmd_restore(int argc, char **argv)
     bool check = false, existed = false, made = false;
     ju_opt opts[] = { { "--check", false, NULL, &check }, { NULL, false, NULL, NULL } };
     int npos = 0, nsets = 0, loaded = 0, r, status = JU_EXIT_FAIL;
-    bk_set *sets = NULL;
+    bkf_set *sets = NULL;
     rs_plan plan = { 0 };
     char tdir[JU_PATH];
     unsigned long log_kib;
     long nverified = 0;
-    ju_settings st;
 
     r = ju_parse(argc, argv, opts, pos, BK_MAX_SETS + 1, &npos, USAGE);
     if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
@@ -386,8 +442,7 @@ int cmd_restore(int argc, char **argv)
     }
     /* 1. read every set and plan (read-only); the target is outside every
      * backup directory; every source is a regular file */
-    for (loaded = 0; loaded < nsets; loaded++)
-        if (bk_set_load("restore", pos[loaded], &sets[loaded]) < 0) goto done;
+    if (load_sets(pos, nsets, sets, &loaded) < 0) goto done;
     if (target && check_target_outside("restore", sets, nsets, target) < 0) goto done;
     if (plan_build("restore", sets, nsets, check, &plan) < 0) goto done;
     if (check_sources("restore", sets, &plan) < 0) goto done;
@@ -398,11 +453,7 @@ int cmd_restore(int argc, char **argv)
         goto done;
     }
     /* 3. verify every copied file against its manifest (read-only) */
-    for (int i = 0; i < nsets; i++) {
-        long n = bk_set_verify("restore", &sets[i]);
-        if (n < 0) goto done;
-        nverified += n;
-    }
+    if (verify_sets(sets, nsets, &nverified) < 0) goto done;
     if (check) {
         printf("verified %s: %ld files match their manifests; logs %lu-%lu (0x%lX-0x%lX) complete\n",
                pos[0], nverified, plan.lo, plan.hi, plan.lo, plan.hi);
@@ -426,26 +477,15 @@ int cmd_restore(int argc, char **argv)
     }
     log_kib = sets[0].l.log_kib;
     if (do_restore("restore", sets, &plan, tdir, &log_kib) < 0) goto cleanup;
-    ju_settings_default(&st);
-    st.page_size = sets[0].l.page_size;
-    if (log_kib) st.log_kib = log_kib;
-    st.legacy = sets[0].l.legacy;
-    memcpy(st.base, sets[0].l.base, sizeof st.base);
-    if (ju_settings_write("restore", target, &st) < 0) goto cleanup;
-    printf("restored %s", pos[0]);
-    if (nsets > 1) printf(" + %d incremental%s", nsets - 1, nsets > 2 ? "s" : "");
-    printf(" into %s: logs 0x%lX-0x%lX (%s backup", target, plan.lo, plan.hi,
-           sets[nsets - 1].l.type);
-    if (plan.have_committed) printf(", committed_at_roll %llu", plan.committed);
-    if (nverified) printf(", %ld files verified against the manifest", nverified);
-    printf(")\n");
+    if (restore_settings(target, &sets[0], log_kib) < 0) goto cleanup;
+    report_restored(pos[0], target, sets, nsets, &plan, nverified);
     status = 0;
     goto done;
 cleanup:
     if (made) ju_rm_tree(target);
     else ju_rm_contents(target);
 done:
-    for (int i = 0; i < loaded && i < nsets; i++) bk_set_free(&sets[i]);
+    for (int i = 0; i < loaded && i < nsets; i++) bkf_set_free(&sets[i]);
     free(plan.src);
     free(sets);
     return status;

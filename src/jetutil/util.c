@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bkformat.h"
 #include "jetutil.h"
 
 /* One line `jetutil CMD: WHAT: JET_errName (code)` on stderr. */
@@ -179,65 +180,26 @@ out:
 /* See jetutil.h. */
 const char *ju_file_kind(mode_t mode)
 {
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISSOCK(mode)) return "a socket";
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISLNK(mode)) return "a symbolic link";
-    return "not a regular file";
+    return bkf_file_kind((unsigned)mode);
 }
 
 /* See jetutil.h. */
 int ju_open_regular(const char *path, int flags, mode_t mode, mode_t *pmode)
 {
-    struct stat st;
-    int fd, fl, saved;
+    unsigned m = 0;
+    int fd = bkf_open_regular(path, flags, (unsigned)mode, &m);
 
-    *pmode = 0;
-    fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode);
-    if (fd < 0) {
-        /* a directory opened for writing (EISDIR), a FIFO without a reader
-         * opened for writing or a device without its driver (ENXIO): say
-         * what it is */
-        if (errno == EISDIR) {
-            *pmode = S_IFDIR;
-            errno = EFTYPE_JU;
-        } else if (errno == ENXIO && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-            *pmode = st.st_mode;
-            errno = EFTYPE_JU;
-        }
-        return -1;
-    }
-    if (fstat(fd, &st) < 0) goto fail;
-    if (!S_ISREG(st.st_mode)) {
-        *pmode = st.st_mode;
-        errno = EFTYPE_JU;
-        goto fail;
-    }
-    fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) goto fail;
+    *pmode = (mode_t)m;
     return fd;
-fail:
-    saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
 }
 
 /* See jetutil.h. */
 FILE *ju_fopen_read(const char *path, mode_t *pmode)
 {
-    int fd = ju_open_regular(path, O_RDONLY, 0, pmode), saved;
-    FILE *f;
+    unsigned m = 0;
+    FILE *f = bkf_fopen_read(path, &m);
 
-    if (fd < 0) return NULL;
-    f = fdopen(fd, "r");
-    if (!f) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-    }
+    *pmode = (mode_t)m;
     return f;
 }
 
@@ -297,13 +259,7 @@ int ju_check_instance_files(const char *cmd, const char *dir, const char *base)
 /* fsync(dir). */
 int ju_fsync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0) return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
+    return bkf_fsync_dir(dir);
 }
 
 /* CLOCK_MONOTONIC in seconds. */

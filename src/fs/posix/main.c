@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "backend.h"
 #include "conf.h"
 #include "control.h"
 #include "fsx.h"
@@ -165,7 +164,7 @@ static int run_begin(fsx_main *m, struct fuse_args *args, struct fuse **pf, fsx_
 {
     char err[1024] = "", opts[8192], fsname[PATH_MAX * 2];
     char source[sizeof m->cfg.endpoint + sizeof m->cfg.system_path + sizeof m->cfg.log_path + 32];
-    fs_backend be = { NULL, NULL };
+    bkc_source be = { NULL, NULL };
     size_t k = 0;
     int rc;
 
@@ -198,13 +197,13 @@ static int run_begin(fsx_main *m, struct fuse_args *args, struct fuse **pf, fsx_
         snprintf(source, sizeof source, "instance %s %s", m->cfg.system_path, m->cfg.log_path);
     rc = fsx_claim_take(source, FS_CLAIM_WAIT_S, claim, err, sizeof err);
     if (rc >= 0)
-        rc = fs_backend_open(&m->cfg, &be, err, sizeof err);
+        rc = fs_source_open(&m->cfg, &be, err, sizeof err);
     if (rc < 0) {
         fsx_notify(m, err);
         return -1;
     }
     if (fs_ctx_new(&m->cfg, &be, &m->ctx) < 0) {
-        be.ops->destroy(be.ctx);
+        (void)bkc_close(&be);
         fsx_notify(m, "out of memory");
         return -1;
     }
