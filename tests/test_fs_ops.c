@@ -1,5 +1,5 @@
 /*
- * test_fs_ops.c -- Check unit tests of the esebackupfs core (fsops.c):
+ * test_fs_ops.c -- Check unit tests of the esebackupfs core (fsops.h):
  * the filesystem operations are called directly, without mounting, over
  * the fault-injecting fake engine (test_fs_fake.c).
  */

@@ -19,8 +19,8 @@
  * Every attribute is frozen for the mount: times = backup start, mode
  * 0444/0555, blocks = ceil(size/512), blksize = 1 MiB (fs_attr).
  *
- * Thread safety: the caller (fsops.c) holds its lock around every call
- * that touches an fs_file's mutable fields.
+ * Thread safety: the caller (the core, fs_int.h) holds ctx->mu around
+ * every call that touches an fs_file's mutable fields.
  */
 #ifndef FS_TREE_H
 #define FS_TREE_H
