@@ -3,7 +3,7 @@
  * the producer thread and the filesystem operations.
  *
  * Life cycle:
- *   fs_ctx_new(cfg, backend) -> fs_ctx_start() (begins the backup; from
+ *   fs_ctx_new(cfg, source) -> fs_ctx_start() (begins the backup; from
  *   here the engine is in backup mode) -> operations from any number of
  *   threads -> fs_ctx_finish() (the umount decision: truncate+End(Normal),
  *   End(Normal) = copy, or End(Abort); removes the spool) -> fs_ctx_free().
@@ -151,9 +151,9 @@ JET_ERR fs_source_open(const fs_config *cfg, bkc_source *src, char *err, size_t 
 int fs_ctx_new(const fs_config *cfg, const bkc_source *be, fs_ctx **pctx);
 /* Begin the backup, learn the databases (full) or the logs (incremental),
  * open the first database, build the label, prepare the spool and start
- * the producer.  Returns 0, or a JET_ERR < 0 (or -errno-like Jet error)
- * with one line in err naming the error; then nothing is left running and
- * a begun backup has been ended with Abort.  The result is always a Jet
+ * the producer.  Returns 0, or a JET_ERR < 0 with one line in err naming
+ * the error; then nothing is left running and a begun backup has been
+ * ended with Abort (state ENDED).  The result is always a Jet
  * error (a platform failure is reported as the Jet error that names it:
  * JET_errOutOfMemory, JET_errInvalidPath), never an errno. */
 JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err);
@@ -161,6 +161,8 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err);
  * remove the spool, log the decision.  Idempotent: later calls return the
  * first decision. */
 enum fs_decision fs_ctx_finish(fs_ctx *ctx);
+/* Finish (if not yet), close the source (bkc_close), free everything.
+ * Safe with NULL.  No other call may run concurrently. */
 void fs_ctx_free(fs_ctx *ctx);
 /* A signal asked for the unmount (SIGTERM/SIGINT/SIGHUP): stop pulling,
  * and make every operation that waits for the engine return -EIO now, so
@@ -170,7 +172,12 @@ void fs_ctx_free(fs_ctx *ctx);
 void fs_ctx_interrupt(fs_ctx *ctx, int sig);
 
 /* Operations (paths are absolute within the mount, "/" = root). */
+/* Frozen attributes of path; waits under logs/ for the log list and for
+ * a database's or log's open (D3).  0, -ENOENT, -ENOTDIR, or -EIO (the
+ * wait ended by a failure or a signal). */
 int fs_op_getattr(fs_ctx *ctx, const char *path, fs_attr *a);
+/* List a directory through fill (the root never waits; logs/ waits for
+ * the log list).  0, -ENOENT, -ENOTDIR or -EIO. */
 int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill);
 /* Open for reading; *fh identifies the file for read/release.  Any of
  * FS_OPEN_WRITE/TRUNC/CREATE -> -EROFS; directories -> -EISDIR. */
@@ -178,10 +185,14 @@ int fs_op_open(fs_ctx *ctx, const char *path, unsigned flags, uint64_t *fh);
 /* Read exactly min(size, st_size - off) bytes, or -EIO (which fails the
  * backup); 0 at/after EOF.  Never fewer bytes. */
 int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off);
+/* Forget a handle (nothing to free).  0. */
 int fs_op_release(fs_ctx *ctx, uint64_t fh);
+/* Totals of the bytes exposed so far (read-only filesystem).  0. */
 int fs_op_statfs(fs_ctx *ctx, fs_statfs *sv);
+/* No extended attributes: an empty list (0), every name -ENODATA. */
 int fs_op_listxattr(fs_ctx *ctx, const char *path, char *list, size_t size);
 int fs_op_getxattr(fs_ctx *ctx, const char *path, const char *name, char *value, size_t size);
+/* Every ioctl (borg's FS_IOC_GETFLAGS too): -ENOTTY. */
 int fs_op_ioctl(fs_ctx *ctx, const char *path, unsigned int cmd);
 /* Every write path (write, create, mkdir, unlink, rename, chmod, ...). */
 int fs_op_rofs(void);
