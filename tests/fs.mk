@@ -1,7 +1,9 @@
 # tests for fs (esebackupfs): Check unit tests without mounting, and shell
 # integration tests with real FUSE mounts.
-FS_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/src
-FS_TEST_LDADD = $(LIBESEFS) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJET) $(CHECK_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
+FS_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(FUSE_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/tests \
+	-I$(top_srcdir)/src/fs -I$(top_srcdir)/src/fs/posix
+FS_TEST_LDADD = $(LIBESEFS_ALL) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJET) $(CHECK_LIBS) $(INIH_LIBS) \
+	$(CRYPTO_LIBS)
 
 check_PROGRAMS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool tests/fs_memfuse
 tests_test_fs_ops_SOURCES = tests/test_fs_ops.c tests/test_fs_fake.c tests/test_fs_fake.h
@@ -30,5 +32,5 @@ EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/
 	tests/fs_inprocess.sh tests/fs_mount_helper.sh tests/fs_deliver.sh tests/bench_fs.sh \
 	tests/fs_control.sh tests/fs_commit_race.sh tests/fs_remount.sh
 # issue 7 item 10: a bad spool directory is refused before the backup begins
-TESTS += tests/fs_badspool.sh
-EXTRA_DIST += tests/fs_badspool.sh
+TESTS += tests/fs_badspool.sh tests/fs_core_portable.sh
+EXTRA_DIST += tests/fs_badspool.sh tests/fs_core_portable.sh

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "harness.h"
-#include "fs/conf.h"
+#include "conf.h"
+#include "fsx.h"
 
 #define EP "[source]\nendpoint = /run/x.sock\n"
 
@@ -19,14 +20,14 @@ START_TEST(good_files)
     fs_config c;
     char err[512] = "";
 
-    ck_assert_msg(fs_conf_parse_string("a.ini", EP, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(fsx_conf_parse_string("a.ini", EP, &c, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(c.endpoint, "/run/x.sock");
     ck_assert_int_eq(c.truncate, FS_TRUNC_NEVER);      /* default: copy backup */
     ck_assert_int_eq(c.policy, FS_SPOOL_KEEP);
     ck_assert_int_eq(c.type, FS_BACKUP_FULL);
     ck_assert_int_eq(c.allow_other, 0);
     ck_assert_uint_eq(c.read_size, 1u << 20);
-    ck_assert_msg(fs_conf_parse_string("b.ini",
+    ck_assert_msg(fsx_conf_parse_string("b.ini",
         "; comment\n# comment\n[source]\n  system_path = /srv/i\nlog_path=/srv/i/logs\n"
         "databases = /srv/i/a.edb, /srv/i/b.edb\nbase_name = abc\npage_size = 8192\n"
         "log_file_size = 1M\ninstance = x1\n\n[backup]\ntype = incremental\ntruncate = commit\n"
@@ -57,13 +58,13 @@ START_TEST(good_spellings)
     char err[512] = "";
 
     /* a UTF-8 BOM at the start is skipped (issue 7 item 10) */
-    ck_assert_msg(fs_conf_parse_string("bom.ini", "\xEF\xBB\xBF" EP "[backup]\ntruncate = commit\n",
+    ck_assert_msg(fsx_conf_parse_string("bom.ini", "\xEF\xBB\xBF" EP "[backup]\ntruncate = commit\n",
                                        &c, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(c.endpoint, "/run/x.sock");
     ck_assert_int_eq(c.truncate, FS_TRUNC_COMMIT);
     /* a comment after a section header is fine; "/" is normalised;
      * "database" is the one-database spelling */
-    ck_assert_msg(fs_conf_parse_string("c.ini", "[source] ; the host\nsystem_path = /\n"
+    ck_assert_msg(fsx_conf_parse_string("c.ini", "[source] ; the host\nsystem_path = /\n"
                                        "log_path = /l\ndatabase = /a.edb\n[spool]\t# x\n"
                                        "directory = /\n", &c, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(c.system_path, "/");
@@ -179,7 +180,7 @@ START_TEST(bad_files)
     fs_config c;
     char err[512] = "", prefix[64];
 
-    ck_assert_msg(fs_conf_parse_string("bad.ini", b->text, &c, err, sizeof err) == -1,
+    ck_assert_msg(fsx_conf_parse_string("bad.ini", b->text, &c, err, sizeof err) == -1,
                   "case %d accepted", _i);
     snprintf(prefix, sizeof prefix, "bad.ini:%d: ", b->line);
     ck_assert_msg(!strncmp(err, prefix, strlen(prefix)), "case %d: '%s' does not start with '%s'",
@@ -196,7 +197,7 @@ START_TEST(long_line)
     char err[512];
 
     snprintf(text, sizeof text, EP "[spool]\ndirectory = /%0400d\n", 7);
-    ck_assert_int_eq(fs_conf_parse_string("l.ini", text, &c, err, sizeof err), -1);
+    ck_assert_int_eq(fsx_conf_parse_string("l.ini", text, &c, err, sizeof err), -1);
     ck_assert_msg(!strncmp(err, "l.ini:4: line longer", 20), "%s", err);
 }
 END_TEST
@@ -230,20 +231,20 @@ START_TEST(file_permissions)
     ck_assert_int_eq(write(fd, EP, strlen(EP)), (ssize_t)strlen(EP));
     close(fd);
     ck_assert_int_eq(chmod(path, 0600), 0);
-    ck_assert_msg(fs_conf_load(path, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(fsx_conf_load(path, &c, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(chmod(path, 0620), 0);
-    ck_assert_int_eq(fs_conf_load(path, &c, err, sizeof err), -1);
+    ck_assert_int_eq(fsx_conf_load(path, &c, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "writable by group or others"));
     ck_assert_int_eq(chmod(path, 0646), 0);
-    ck_assert_int_eq(fs_conf_load(path, &c, err, sizeof err), -1);
+    ck_assert_int_eq(fsx_conf_load(path, &c, err, sizeof err), -1);
     ck_assert_int_eq(chmod(path, 0644), 0);
     if (getuid() == 0) {
         ck_assert_int_eq(chown(path, 4242, 4242), 0);
-        ck_assert_int_eq(fs_conf_load(path, &c, err, sizeof err), -1);
+        ck_assert_int_eq(fsx_conf_load(path, &c, err, sizeof err), -1);
         ck_assert_ptr_nonnull(strstr(err, "owned by uid 4242"));
     }
     ck_assert_int_eq(unlink(path), 0);
-    ck_assert_int_eq(fs_conf_load(path, &c, err, sizeof err), -1);
+    ck_assert_int_eq(fsx_conf_load(path, &c, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "No such file"));
 }
 END_TEST
@@ -277,7 +278,7 @@ START_TEST(shipped_sample)
     snprintf(path, sizeof path, "%s/conf/esebackupfs.ini", src ? src : FS_TOP_SRCDIR);
     text = slurp(path);
     ck_assert_msg(text != NULL, "cannot read %s", path);
-    ck_assert_msg(fs_conf_parse_string(path, text, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(fsx_conf_parse_string(path, text, &c, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(c.endpoint, "/run/jetutil/bank.sock");
     ck_assert_int_eq(c.truncate, FS_TRUNC_NEVER);
     /* endpoint line -> comment; ";key" lines of [source] -> keys */
@@ -301,7 +302,7 @@ START_TEST(shipped_sample)
         o += n;
         l += n;
     }
-    ck_assert_msg(fs_conf_parse_string(path, alt, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(fsx_conf_parse_string(path, alt, &c, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(c.endpoint, "");
     ck_assert_int_eq(c.ndatabases, 1);
     ck_assert_uint_eq(c.log_file_size_kib, 256);

@@ -1,5 +1,5 @@
 /*
- * test_fs_ops.c -- Check unit tests of the esebackupfs core (fsops.c):
+ * test_fs_ops.c -- Check unit tests of the esebackupfs core (fsops.h):
  * the filesystem operations are called directly, without mounting, over
  * the fault-injecting fake engine (test_fs_fake.c).
  */
@@ -15,8 +15,9 @@
 #include <openssl/evp.h>
 #include "harness.h"
 #include "jetlib.h"
-#include "fs/fsops.h"
-#include "fs/log.h"
+#include "fsops.h"
+#include "fsx.h"
+#include "plat.h"
 #include "test_fs_fake.h"
 
 #define PAGE 8192
@@ -75,7 +76,7 @@ static void world_free(world *w)
  * compare with the fake contents.  Returns bytes read or -errno. */
 static int64_t read_all(world *w, const char *path, int is_log, int idx, size_t chunk)
 {
-    struct stat st;
+    fs_attr st;
     uint64_t fh = 0, off = 0;
     char *buf = malloc(chunk);
     int rc;
@@ -84,7 +85,7 @@ static int64_t read_all(world *w, const char *path, int is_log, int idx, size_t 
     rc = fs_op_getattr(w->ctx, path, &st);
     if (rc < 0)
         goto out;
-    rc = fs_op_open(w->ctx, path, O_RDONLY, &fh);
+    rc = fs_op_open(w->ctx, path, 0, &fh);
     if (rc < 0)
         goto out;
     for (;;) {
@@ -93,7 +94,7 @@ static int64_t read_all(world *w, const char *path, int is_log, int idx, size_t 
             goto out;
         if (rc == 0)
             break;
-        ck_assert_msg((size_t)rc == chunk || off + (uint64_t)rc == (uint64_t)st.st_size,
+        ck_assert_msg((size_t)rc == chunk || off + (uint64_t)rc == (uint64_t)st.size,
                       "short read %d at %llu", rc, (unsigned long long)off);
         /* one assertion per request: Check reports every assertion to its
          * parent process through a pipe, one per byte would dominate */
@@ -104,7 +105,7 @@ static int64_t read_all(world *w, const char *path, int is_log, int idx, size_t 
         ck_assert_msg(bad < 0, "%s: wrong byte at %llu", path, (unsigned long long)(off + bad));
         off += (uint64_t)rc;
     }
-    ck_assert_uint_eq(off, (uint64_t)st.st_size);
+    ck_assert_uint_eq(off, (uint64_t)st.size);
     fs_op_release(w->ctx, fh);
     rc = 0;
 out:
@@ -119,12 +120,12 @@ typedef struct names {
     int count;
 } names;
 
-static int collect(void *p, const char *name, const struct stat *st)
+static int collect(void *p, const char *name, const fs_attr *st)
 {
     names *ns = p;
     if (ns->count < 64) {
         snprintf(ns->n[ns->count], sizeof ns->n[0], "%s", name);
-        ns->ino[ns->count++] = st->st_ino;
+        ns->ino[ns->count++] = st->ino;
     }
     return 0;
 }
@@ -160,13 +161,13 @@ static void read_everything(world *w, size_t chunk)
  * -errno. */
 static int read_text_file(world *w, const char *path, char *buf, size_t cb)
 {
-    struct stat st;
+    fs_attr st;
     uint64_t fh, off = 0;
     int rc = fs_op_getattr(w->ctx, path, &st);
 
     if (rc < 0)
         return rc;
-    rc = fs_op_open(w->ctx, path, O_RDONLY, &fh);
+    rc = fs_op_open(w->ctx, path, 0, &fh);
     if (rc < 0)
         return rc;
     do {
@@ -176,7 +177,7 @@ static int read_text_file(world *w, const char *path, char *buf, size_t cb)
         off += (uint64_t)rc;
     } while (rc > 0 && off < cb - 1);
     buf[off] = 0;
-    ck_assert_uint_eq(off, (uint64_t)st.st_size);
+    ck_assert_uint_eq(off, (uint64_t)st.size);
     return (int)off;
 }
 
@@ -277,7 +278,7 @@ START_TEST(partial_reader_aborts)
 
     world_init(&w, 1, 2 * MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_COMPLETE);
     world_start(&w);
-    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_RDONLY, &fh), 0);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", 0, &fh), 0);
     for (uint64_t off = 0; off < MIB; off += sizeof buf)
         ck_assert_int_eq(fs_op_read(w.ctx, fh, buf, sizeof buf, off), (int)sizeof buf);
     ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 0);
@@ -305,7 +306,7 @@ START_TEST(fault_nth_read)
     w.e.fail_read_n = 3;
     w.e.fail_read_err = errs[_i];
     world_start(&w);
-    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_RDONLY, &fh), 0);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", 0, &fh), 0);
     /* read_size is 256 KiB: reads 1 and 2 cover [0, 512K) */
     ck_assert_int_eq(fs_op_read(w.ctx, fh, buf, 512 * 1024, 0), 512 * 1024);
     rc = fs_op_read(w.ctx, fh, buf, 4096, 512 * 1024);
@@ -338,7 +339,7 @@ START_TEST(fault_log_read)
     ck_assert_int_eq(read_all(&w, "/logs/edb0000A.log", 1, 0, 65536), 256 * 1024);
     snprintf(path, sizeof path, "/logs/edb0000B.log");
     ck_assert_int_eq(read_all(&w, path, 1, 1, 65536), -EIO);
-    ck_assert_int_eq(fs_op_getattr(w.ctx, "/manifest", &(struct stat){ 0 }), 0); /* size known */
+    ck_assert_int_eq(fs_op_getattr(w.ctx, "/manifest", &(fs_attr){ .ino = 0 }), 0); /* size known */
     ck_assert_int_eq(read_manifest(&w, (char[8192]){ 0 }, 8192), -EIO);
     ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
     ck_assert_int_eq(w.e.ntruncate, 0);
@@ -386,7 +387,7 @@ START_TEST(logs_listing_blocks_and_self_pulls)
     static const enum fs_spool_policy pol[] = { FS_SPOOL_KEEP, FS_SPOOL_STREAM };
     world w;
     names ns;
-    struct stat st;
+    fs_attr st;
 
     world_init(&w, 2, 1 * MIB, 2, pol[_i], FS_TRUNC_COMPLETE);
     world_start(&w);
@@ -396,7 +397,7 @@ START_TEST(logs_listing_blocks_and_self_pulls)
     ck_assert_str_eq(ns.n[2], "edb0000A.log");
     ck_assert_str_eq(ns.n[4], "manifest");
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/logs/edb0000B.log", &st), 0);
-    ck_assert_int_eq(st.st_size, 256 * 1024);
+    ck_assert_int_eq(st.size, 256 * 1024);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/logs/edb0000C.log", &st), -ENOENT);
     /* both databases were pulled into the spool (nobody read them), and
      * the first log too: the stat of the second log needs its open */
@@ -420,7 +421,7 @@ START_TEST(stream_in_order_no_spool)
     read_everything(&w, 10240);
     ck_assert_int_gt(read_manifest(&w, (char[8192]){ 0 }, 8192), 0);
     ck_assert_uint_eq(fs_spool_bytes(w.ctx), 0);
-    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_RDONLY, &fh), 0);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", 0, &fh), 0);
     ck_assert_int_eq(fs_op_read(w.ctx, fh, buf, sizeof buf, 0), -EIO);
     /* that EIO failed the backup (issue 7 item 8): no truncation */
     ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
@@ -466,7 +467,7 @@ static void *random_reader(void *p)
     unsigned s = (unsigned)a->seed;
     char *buf = malloc(200000);
 
-    if (fs_op_open(a->w->ctx, "/db0.edb", O_RDONLY, &fh) < 0)
+    if (fs_op_open(a->w->ctx, "/db0.edb", 0, &fh) < 0)
         a->errors++;
     for (int k = 0; k < 60; k++) {
         uint64_t off = (uint64_t)(rand_r(&s) % (int)size);
@@ -516,7 +517,7 @@ START_TEST(tree_attributes_and_order)
 {
     world w;
     names ns;
-    struct stat st, st2, root;
+    fs_attr st, st2, root;
 
     world_init(&w, 2, 1 * MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_NEVER);
     world_start(&w);
@@ -534,25 +535,27 @@ START_TEST(tree_attributes_and_order)
     }
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/", &root), 0);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/db0.edb", &st), 0);
-    ck_assert_int_eq(st.st_size, MIB);
-    ck_assert_int_eq(st.st_blocks, MIB / 512);
-    ck_assert_int_eq(st.st_blksize, MIB);
-    ck_assert_int_eq(st.st_mode, S_IFREG | 0444);
-    ck_assert_int_eq(st.st_mtim.tv_sec, root.st_mtim.tv_sec);
-    ck_assert_int_eq(st.st_ctim.tv_nsec, root.st_ctim.tv_nsec);
+    ck_assert_int_eq(st.size, MIB);
+    ck_assert_int_eq(st.blocks, MIB / 512);
+    ck_assert_int_eq(st.blksize, MIB);
+    ck_assert(!st.is_dir);
+    ck_assert_int_eq(st.mode, 0444);
+    ck_assert_int_eq(st.time.sec, root.time.sec);
+    ck_assert_int_eq(st.time.nsec, root.time.nsec);
     /* db1's size is known only after db0 was pulled: stat blocks and pulls */
     ck_assert_uint_eq(fs_spool_bytes(w.ctx), 0);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/db1.edb", &st2), 0);
-    ck_assert_int_eq(st2.st_size, MIB + 3 * PAGE);
+    ck_assert_int_eq(st2.size, MIB + 3 * PAGE);
     ck_assert_uint_eq(fs_spool_bytes(w.ctx), MIB);
-    ck_assert_uint_gt(st2.st_ino, st.st_ino);
+    ck_assert_uint_gt(st2.ino, st.ino);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/nope", &st), -ENOENT);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/db0.edb/x", &st), -ENOTDIR);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/logs", &st), 0);
-    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert(st.is_dir);
+    ck_assert_int_eq(st.mode, 0555);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/manifest", &st), 0);
-    ck_assert_uint_eq(st.st_ino, 0x7FFFFFFFu);
-    ck_assert_int_eq(st.st_mtim.tv_nsec, root.st_mtim.tv_nsec);
+    ck_assert_uint_eq(st.ino, 0x7FFFFFFFu);
+    ck_assert_int_eq(st.time.nsec, root.time.nsec);
     /* attributes never change */
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/db0.edb", &st2), 0);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/db0.edb", &st), 0);
@@ -570,16 +573,16 @@ START_TEST(read_only_everywhere)
 
     world_init(&w, 1, 1 * MIB, 1, FS_SPOOL_KEEP, FS_TRUNC_NEVER);
     world_start(&w);
-    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_WRONLY, &fh), -EROFS);
-    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_RDWR, &fh), -EROFS);
-    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_RDONLY | O_TRUNC, &fh), -EROFS);
-    ck_assert_int_eq(fs_op_open(w.ctx, "/logs", O_RDONLY, &fh), -EISDIR);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", FS_OPEN_WRITE, &fh), -EROFS);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", FS_OPEN_WRITE, &fh), -EROFS);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", FS_OPEN_TRUNC, &fh), -EROFS);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/logs", 0, &fh), -EISDIR);
     ck_assert_int_eq(fs_op_rofs(), -EROFS);
     ck_assert_int_eq(fs_op_listxattr(w.ctx, "/db0.edb", buf, sizeof buf), 0);
     ck_assert_int_eq(fs_op_getxattr(w.ctx, "/db0.edb", "system.posix_acl_access", v, sizeof v),
                      -ENODATA);
     ck_assert_int_eq(fs_op_ioctl(w.ctx, "/db0.edb", 0x80086601u), -ENOTTY);
-    ck_assert_int_eq(fs_op_open(w.ctx, "/backup_label", O_RDONLY, &fh), 0);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/backup_label", 0, &fh), 0);
     ck_assert_int_gt(fs_op_read(w.ctx, fh, buf, sizeof buf - 1, 0), 0);
     ck_assert_ptr_nonnull(strstr(buf, "database: /srv/inst/db0.edb"));
     ck_assert_ptr_nonnull(strstr(buf, "page-size: 8192"));
@@ -657,7 +660,9 @@ START_TEST(interrupt_fails_waiters)
     fs_ctx_interrupt(w.ctx, 15);
     ck_assert_int_eq(pthread_join(th, NULL), 0); /* returns with the engine still stalled */
     ck_assert_int_eq(l.rc, -EIO);
-    ck_assert_int_eq(fs_op_getattr(w.ctx, "/logs/edb0000A.log", &(struct stat){ 0 }), -EIO);
+    /* STOPPING, then the EIO answered to the lister failed the backup */
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_FAILED);
+    ck_assert_int_eq(fs_op_getattr(w.ctx, "/logs/edb0000A.log", &(fs_attr){ .ino = 0 }), -EIO);
     fake_release(&w.e);
     ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
     ck_assert_int_eq(w.e.end_grbit, JET_bitBackupEndAbort);
@@ -674,7 +679,7 @@ START_TEST(complete_needs_manifests)
     world w;
     names ns;
     char man[65536], path[64], st[8192];
-    struct stat sb;
+    fs_attr sb;
     uint64_t fh;
 
     for (int variant = 0; variant < 3; variant++) {
@@ -691,9 +696,9 @@ START_TEST(complete_needs_manifests)
             ck_assert_int_gt(read_text_file(&w, "/logs/manifest", man, sizeof man), 0);
         if (variant == 2) { /* the root manifest but its last byte */
             ck_assert_int_eq(fs_op_getattr(w.ctx, "/manifest", &sb), 0);
-            ck_assert_int_eq(fs_op_open(w.ctx, "/manifest", O_RDONLY, &fh), 0);
-            ck_assert_int_eq(fs_op_read(w.ctx, fh, man, (size_t)sb.st_size - 1, 0),
-                             (int)sb.st_size - 1);
+            ck_assert_int_eq(fs_op_open(w.ctx, "/manifest", 0, &fh), 0);
+            ck_assert_int_eq(fs_op_read(w.ctx, fh, man, (size_t)sb.size - 1, 0),
+                             (int)sb.size - 1);
         }
         ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 0);
         ck_assert_msg(strstr(st, "JetEndExternalBackupInstance2(Abort)") != NULL, "status: %s", st);
@@ -720,7 +725,7 @@ START_TEST(reader_eio_fails_backup)
     read_everything(&w, 262144);           /* rsync's first pass: all delivered */
     ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 0);
     ck_assert_ptr_nonnull(strstr(st, "JetTruncateLogInstance"));
-    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_RDONLY, &fh), 0);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", 0, &fh), 0);
     ck_assert_int_eq(fs_op_read(w.ctx, fh, buf, sizeof buf, 0), -EIO); /* second pass */
     ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 1);
     ck_assert_msg(strstr(st, "phase: failed") && strstr(st, "re-read of bytes 0-65536") &&
@@ -782,7 +787,7 @@ START_TEST(stat_root_pulls_nothing)
 {
     world w;
     names ns;
-    struct stat sb[8], lsb;
+    fs_attr sb[8], lsb;
     char path[300], st[8192];
     static char man[65536];
 
@@ -806,12 +811,12 @@ START_TEST(stat_root_pulls_nothing)
     ck_assert_uint_eq(fs_spool_bytes(w.ctx), 0);
     ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 0);
     ck_assert_msg(strstr(st, "waiting requests: 0\n") != NULL, "status: %s", st);
-    ck_assert_int_gt(sb[5].st_size, 0);
+    ck_assert_int_gt(sb[5].size, 0);
     fake_release(&w.e);
     read_everything(&w, 131072);
-    ck_assert_int_eq(read_manifest(&w, man, sizeof man), (int)sb[5].st_size);
+    ck_assert_int_eq(read_manifest(&w, man, sizeof man), (int)sb[5].size);
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/logs/manifest", &lsb), 0);
-    ck_assert_int_eq(read_text_file(&w, "/logs/manifest", man, sizeof man), (int)lsb.st_size);
+    ck_assert_int_eq(read_text_file(&w, "/logs/manifest", man, sizeof man), (int)lsb.size);
     ck_assert_uint_eq(fs_spool_bytes(w.ctx), 0);
     ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_TRUNCATE);
     world_free(&w);
@@ -830,12 +835,81 @@ START_TEST(stream_request_larger_than_window)
     ck_assert_ptr_nonnull(buf);
     world_init(&w, 1, 8 * MIB, 1, FS_SPOOL_STREAM, FS_TRUNC_COMPLETE);
     world_start(&w); /* window 2 MiB (>= 1 MiB + 2 x 256 KiB read_size: not raised) */
-    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", O_RDONLY, &fh), 0);
+    ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", 0, &fh), 0);
     ck_assert_int_eq(fs_op_read(w.ctx, fh, buf, 8 * MIB, 0), -EIO);
     ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 1);
     ck_assert_msg(strstr(st, "does not fit the [spool] window") != NULL, "status: %s", st);
     ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
     free(buf);
+    world_free(&w);
+}
+END_TEST
+
+/* The state machine (fsops.h STATES) through a whole backup: NEW, then
+ * DATABASES after the start (nothing pulled yet without a reader), LOGS
+ * once logs/ was listed, COMPLETE when everything was read, ENDED after
+ * the decision; ENDED is final (a late signal changes nothing). */
+START_TEST(state_walk)
+{
+    world w;
+    names ns;
+    fs_error e;
+
+    world_init(&w, 1, MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_COMPLETE);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, &e), FS_ST_NEW);
+    ck_assert_int_eq(e.kind, FS_ERR_NONE);
+    world_start(&w);
+    ck_assert_str_eq(fs_state_name(fs_ctx_state(w.ctx, NULL)), "DATABASES");
+    memset(&ns, 0, sizeof ns);
+    ck_assert_int_eq(fs_op_readdir(w.ctx, "/logs", &ns, collect), 0);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_LOGS);
+    read_everything(&w, 65536);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_COMPLETE);
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_TRUNCATE);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, &e), FS_ST_ENDED);
+    ck_assert_int_eq(e.kind, FS_ERR_NONE);
+    fs_ctx_interrupt(w.ctx, 15);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_ENDED);
+    world_free(&w);
+}
+END_TEST
+
+/* Jet errors and errno values are kept apart: an engine read failing with
+ * JET_wrnNyi (-1, the value of -EPERM) is reported as that Jet error, and
+ * a full spool as errno ENOSPC (not a Jet error), each named so by status
+ * (error-code line) and by fs_ctx_state. */
+START_TEST(error_kinds_apart)
+{
+    world w;
+    char st[4096], want[128];
+    fs_error e;
+
+    world_init(&w, 1, 4 * MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_COMPLETE);
+    if (_i == 0) {
+        w.e.fail_read_n = 1;
+        w.e.fail_read_err = JET_wrnNyi;
+    } else {
+        bkc_source be;
+        fs_ctx_free(w.ctx);
+        w.cfg.spool_cap = MIB;
+        fake_backend(&w.e, &be);
+        ck_assert_int_eq(fs_ctx_new(&w.cfg, &be, &w.ctx), 0);
+    }
+    world_start(&w);
+    ck_assert_int_eq(read_all(&w, "/db0.edb", 0, 0, 65536), -EIO);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, &e), FS_ST_FAILED);
+    ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 1);
+    if (_i == 0) {
+        ck_assert_int_eq(e.kind, FS_ERR_JET);
+        ck_assert_int_eq(e.code, JET_wrnNyi);
+        snprintf(want, sizeof want, "\nerror-code: %s (-1)\n", JetLibErrorName(JET_wrnNyi));
+    } else {
+        ck_assert_int_eq(e.kind, FS_ERR_ERRNO);
+        ck_assert_int_eq(e.code, ENOSPC);
+        snprintf(want, sizeof want, "\nerror-code: errno %d (%s)\n", ENOSPC, strerror(ENOSPC));
+    }
+    ck_assert_msg(strstr(st, want) != NULL, "status lacks '%s': %s", want + 1, st);
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
     world_free(&w);
 }
 END_TEST
@@ -865,6 +939,8 @@ static Suite *fsops_suite(void)
     tcase_add_loop_test(tc, stream_min_window_in_order, 0, 3);
     tcase_add_test(tc, stat_root_pulls_nothing);
     tcase_add_test(tc, stream_request_larger_than_window);
+    tcase_add_test(tc, state_walk);
+    tcase_add_loop_test(tc, error_kinds_apart, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -872,7 +948,7 @@ static Suite *fsops_suite(void)
 /* Process-wide setup before the suite runs. */
 static void th_setup(void)
 {
-    fs_log_setup("test_fs_ops", 0, 1);
+    fsx_log_setup("test_fs_ops", 0, 1);
 }
 
 TH_MAIN_SETUP(fsops_suite, th_setup)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
-#include "fs/spool.h"
+#include "spool.h"
 
 /* Number of entries (besides . and ..) in dir. */
 static int count_entries(const char *dir)
@@ -34,7 +34,7 @@ START_TEST(spool_lazy_cap_and_cleanup)
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     ck_assert_int_eq(fs_spool_init(&sp, dir, 3 * sizeof buf), 0);
-    ck_assert_int_eq(sp.fd, -1);                 /* nothing created yet */
+    ck_assert_ptr_null(sp.file);                 /* nothing created yet */
     ck_assert_int_eq(fs_spool_read(&sp, 0, out, 1), -EIO);
     memset(buf, 'a', sizeof buf);
     ck_assert_int_eq(fs_spool_write(&sp, 1 << 20, buf, sizeof buf), 0);

@@ -15,32 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <ini.h>
-#include "fs/conf.h"
+#include "conf.h"
 
-#define CONF_MAX_KEYS 64
-#define CONF_MAX_TEXT (1 << 20)
-
-/* Parser state for one parse (the inih user pointer). */
-typedef struct conf_parse {
-    fs_config *cfg;
-    const char *name;           /* file name for messages */
-    const char *p;              /* reader position in the text */
-    int line;                   /* line number of the line last read */
-    int failed;                 /* first error recorded */
-    char *err;
-    size_t cb_err;
-    char seen[CONF_MAX_KEYS][48];   /* "section.key" already set (canonical) */
-    char seen_as[CONF_MAX_KEYS][32];/* the key as written */
-    int seen_line[CONF_MAX_KEYS];   /* its line */
-    int nseen;
-    int seen_sections;          /* bit per known section */
-    char section[32];           /* section of the current line (reader) */
-    int key_lines[32];          /* line of selected keys, see KL_* */
-} conf_parse;
 
 enum { KL_ENDPOINT, KL_SYSTEM, KL_LOG, KL_DATABASES, KL_PAGE, KL_BASE, KL_LOGSIZE, KL_INSTANCE,
        KL_POLICY, KL_WINDOW };
@@ -51,11 +27,9 @@ static const char *const kl_names[] = { "endpoint", "system_path", "log_path", "
 
 static const char *const conf_sections[] = { "source", "backup", "spool", "mount", NULL };
 
-/* Record the first error as "NAME:LINE: msg"; later errors are ignored.
- * Always returns 0 (the inih "error" value). */
-static int conf_fail(conf_parse *cp, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int conf_fail(conf_parse *cp, int line, const char *fmt, ...)
+/* See conf.h: record the first error as "NAME:LINE: msg"; later errors
+ * are ignored.  Always returns 0. */
+int fs_conf_fail(fs_conf_parse *cp, int line, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -151,21 +125,21 @@ static int conf_normalised(const char *v)
 
 /* Copy an absolute, normalised path value into dst (size cb); error
  * message on failure.  Returns 1 on success, 0 after conf_fail. */
-static int conf_path(conf_parse *cp, const char *key, const char *v, char *dst, size_t cb)
+static int conf_path(fs_conf_parse *cp, const char *key, const char *v, char *dst, size_t cb)
 {
     if (v[0] != '/')
-        return conf_fail(cp, cp->line, "%s: '%s' is not an absolute path", key, v);
+        return fs_conf_fail(cp, cp->line, "%s: '%s' is not an absolute path", key, v);
     if (strlen(v) >= cb)
-        return conf_fail(cp, cp->line, "%s: path too long", key);
+        return fs_conf_fail(cp, cp->line, "%s: path too long", key);
     if (!conf_normalised(v))
-        return conf_fail(cp, cp->line, "%s: '%s' is not a normalised path (no '.', '..', '//' "
+        return fs_conf_fail(cp, cp->line, "%s: '%s' is not a normalised path (no '.', '..', '//' "
                          "or trailing '/')", key, v);
     memcpy(dst, v, strlen(v) + 1);
     return 1;
 }
 
 /* Split a comma-separated database list; 1 on success, 0 after conf_fail. */
-static int conf_databases(conf_parse *cp, const char *v)
+static int conf_databases(fs_conf_parse *cp, const char *v)
 {
     char tok[FS_CONF_PATH];
     fs_config *cfg = cp->cfg;
@@ -182,18 +156,18 @@ static int conf_databases(conf_parse *cp, const char *v)
         while (n && isspace((unsigned char)p[n - 1]))
             n--;
         if (!n)
-            return conf_fail(cp, cp->line, "databases: empty entry in the list");
+            return fs_conf_fail(cp, cp->line, "databases: empty entry in the list");
         if (n >= sizeof tok)
-            return conf_fail(cp, cp->line, "databases: path too long");
+            return fs_conf_fail(cp, cp->line, "databases: path too long");
         memcpy(tok, p, n);
         tok[n] = 0;
         if (cfg->ndatabases == FS_CONF_MAX_DBS)
-            return conf_fail(cp, cp->line, "databases: more than %d databases", FS_CONF_MAX_DBS);
+            return fs_conf_fail(cp, cp->line, "databases: more than %d databases", FS_CONF_MAX_DBS);
         if (!conf_path(cp, "databases", tok, cfg->databases[cfg->ndatabases], FS_CONF_PATH))
             return 0;
         for (int i = 0; i < cfg->ndatabases; i++)
             if (!strcmp(cfg->databases[i], tok))
-                return conf_fail(cp, cp->line, "databases: '%s' listed twice", tok);
+                return fs_conf_fail(cp, cp->line, "databases: '%s' listed twice", tok);
         cfg->ndatabases++;
         if (!comma)
             break;
@@ -203,21 +177,21 @@ static int conf_databases(conf_parse *cp, const char *v)
 }
 
 /* Parse a size value with bounds; 1 on success, 0 after conf_fail. */
-static int conf_size(conf_parse *cp, const char *key, const char *v, uint64_t lo,
+static int conf_size(fs_conf_parse *cp, const char *key, const char *v, uint64_t lo,
                      uint64_t hi, uint64_t *out)
 {
     uint64_t n;
     if (fs_conf_parse_size(v, &n) < 0)
-        return conf_fail(cp, cp->line, "%s: '%s' is not a size (e.g. 1048576, 64K, 1M, 2G)", key, v);
+        return fs_conf_fail(cp, cp->line, "%s: '%s' is not a size (e.g. 1048576, 64K, 1M, 2G)", key, v);
     if (n < lo || n > hi)
-        return conf_fail(cp, cp->line, "%s: %s is out of range (%" PRIu64 " to %" PRIu64 " bytes)",
+        return fs_conf_fail(cp, cp->line, "%s: %s is out of range (%" PRIu64 " to %" PRIu64 " bytes)",
                          key, v, lo, hi);
     *out = n;
     return 1;
 }
 
 /* [source] keys. */
-static int conf_source(conf_parse *cp, const char *k, const char *v)
+static int conf_source(fs_conf_parse *cp, const char *k, const char *v)
 {
     fs_config *cfg = cp->cfg;
     uint64_t n;
@@ -241,17 +215,17 @@ static int conf_source(conf_parse *cp, const char *k, const char *v)
     if (!strcmp(k, "base_name")) {
         cp->key_lines[KL_BASE] = cp->line;
         if (strlen(v) != 3)
-            return conf_fail(cp, cp->line, "base_name: '%s' must be exactly 3 characters", v);
+            return fs_conf_fail(cp, cp->line, "base_name: '%s' must be exactly 3 characters", v);
         for (const char *s = v; *s; s++)
             if (!isalnum((unsigned char)*s))
-                return conf_fail(cp, cp->line, "base_name: '%s' must be letters and digits", v);
+                return fs_conf_fail(cp, cp->line, "base_name: '%s' must be letters and digits", v);
         strcpy(cfg->base_name, v);
         return 1;
     }
     if (!strcmp(k, "instance")) {
         cp->key_lines[KL_INSTANCE] = cp->line;
         if (strlen(v) >= sizeof cfg->instance)
-            return conf_fail(cp, cp->line, "instance: name longer than %zu characters",
+            return fs_conf_fail(cp, cp->line, "instance: name longer than %zu characters",
                              sizeof cfg->instance - 1);
         strcpy(cfg->instance, v);
         return 1;
@@ -260,7 +234,7 @@ static int conf_source(conf_parse *cp, const char *k, const char *v)
         cp->key_lines[KL_PAGE] = cp->line;
         if (fs_conf_parse_size(v, &n) < 0 ||
             (n != 2048 && n != 4096 && n != 8192 && n != 16384 && n != 32768))
-            return conf_fail(cp, cp->line,
+            return fs_conf_fail(cp, cp->line,
                              "page_size: '%s' is not one of 2048, 4096, 8192, 16384, 32768", v);
         cfg->page_size = (unsigned long)n;
         return 1;
@@ -270,15 +244,15 @@ static int conf_source(conf_parse *cp, const char *k, const char *v)
         if (!conf_size(cp, k, v, 64 << 10, 1ull << 30, &n))
             return 0;
         if (n % 4096)
-            return conf_fail(cp, cp->line, "log_file_size: %s is not a multiple of 4 KiB", v);
+            return fs_conf_fail(cp, cp->line, "log_file_size: %s is not a multiple of 4 KiB", v);
         cfg->log_file_size_kib = (unsigned long)(n >> 10);
         return 1;
     }
-    return conf_fail(cp, cp->line, "unknown key '%s' in [source]", k);
+    return fs_conf_fail(cp, cp->line, "unknown key '%s' in [source]", k);
 }
 
 /* [backup] keys. */
-static int conf_backup(conf_parse *cp, const char *k, const char *v)
+static int conf_backup(fs_conf_parse *cp, const char *k, const char *v)
 {
     fs_config *cfg = cp->cfg;
 
@@ -288,7 +262,7 @@ static int conf_backup(conf_parse *cp, const char *k, const char *v)
         else if (!strcmp(v, "incremental"))
             cfg->type = FS_BACKUP_INCREMENTAL;
         else
-            return conf_fail(cp, cp->line, "type: '%s' is not full or incremental", v);
+            return fs_conf_fail(cp, cp->line, "type: '%s' is not full or incremental", v);
         return 1;
     }
     if (!strcmp(k, "truncate")) {
@@ -299,14 +273,14 @@ static int conf_backup(conf_parse *cp, const char *k, const char *v)
         else if (!strcmp(v, "commit"))
             cfg->truncate = FS_TRUNC_COMMIT;
         else
-            return conf_fail(cp, cp->line, "truncate: '%s' is not never, complete or commit", v);
+            return fs_conf_fail(cp, cp->line, "truncate: '%s' is not never, complete or commit", v);
         return 1;
     }
-    return conf_fail(cp, cp->line, "unknown key '%s' in [backup]", k);
+    return fs_conf_fail(cp, cp->line, "unknown key '%s' in [backup]", k);
 }
 
 /* [spool] keys. */
-static int conf_spool(conf_parse *cp, const char *k, const char *v)
+static int conf_spool(fs_conf_parse *cp, const char *k, const char *v)
 {
     fs_config *cfg = cp->cfg;
 
@@ -321,7 +295,7 @@ static int conf_spool(conf_parse *cp, const char *k, const char *v)
         else if (!strcmp(v, "stream"))
             cfg->policy = FS_SPOOL_STREAM;
         else
-            return conf_fail(cp, cp->line, "policy: '%s' is not keep or stream", v);
+            return fs_conf_fail(cp, cp->line, "policy: '%s' is not keep or stream", v);
         return 1;
     }
     if (!strcmp(k, "cap")) {
@@ -332,11 +306,11 @@ static int conf_spool(conf_parse *cp, const char *k, const char *v)
         cp->key_lines[KL_WINDOW] = cp->line;
         return conf_size(cp, k, v, 1u << 20, 1ull << 30, &cfg->window);
     }
-    return conf_fail(cp, cp->line, "unknown key '%s' in [spool]", k);
+    return fs_conf_fail(cp, cp->line, "unknown key '%s' in [spool]", k);
 }
 
 /* [mount] keys. */
-static int conf_mount(conf_parse *cp, const char *k, const char *v)
+static int conf_mount(fs_conf_parse *cp, const char *k, const char *v)
 {
     fs_config *cfg = cp->cfg;
     int b;
@@ -344,7 +318,7 @@ static int conf_mount(conf_parse *cp, const char *k, const char *v)
     if (!strcmp(k, "allow_other") || !strcmp(k, "direct_io")) {
         b = conf_bool(v);
         if (b < 0)
-            return conf_fail(cp, cp->line, "%s: '%s' is not yes or no", k, v);
+            return fs_conf_fail(cp, cp->line, "%s: '%s' is not yes or no", k, v);
         if (k[0] == 'a')
             cfg->allow_other = b;
         else
@@ -356,23 +330,22 @@ static int conf_mount(conf_parse *cp, const char *k, const char *v)
         if (!conf_size(cp, k, v, 64 << 10, 16u << 20, &cfg->read_size))
             return 0;
         if (cfg->read_size % 4096)
-            return conf_fail(cp, cp->line, "read_size: %s is not a multiple of 4 KiB", v);
+            return fs_conf_fail(cp, cp->line, "read_size: %s is not a multiple of 4 KiB", v);
         return 1;
     }
-    return conf_fail(cp, cp->line, "unknown key '%s' in [mount]", k);
+    return fs_conf_fail(cp, cp->line, "unknown key '%s' in [mount]", k);
 }
 
-/* inih handler: dispatch one key.  Returns 1, or 0 after recording the
- * first error. */
-static int conf_handler(void *user, const char *section, const char *name, const char *value)
+/* See conf.h: dispatch one key (line cp->line).  Returns 1, or 0 after
+ * recording the first error. */
+int fs_conf_key(fs_conf_parse *cp, const char *section, const char *name, const char *value)
 {
-    conf_parse *cp = user;
     char full[48];
 
     if (cp->failed)
         return 0;
     if (!section[0])
-        return conf_fail(cp, cp->line, "key '%s' outside any section", name);
+        return fs_conf_fail(cp, cp->line, "key '%s' outside any section", name);
     /* "database" is an alias of "databases": both set the same list */
     snprintf(full, sizeof full, "%s.%s", section,
              !strcmp(section, "source") && !strcmp(name, "database") ? "databases" : name);
@@ -380,18 +353,18 @@ static int conf_handler(void *user, const char *section, const char *name, const
         if (strcmp(cp->seen[i], full))
             continue;
         if (!strcmp(cp->seen_as[i], name))
-            return conf_fail(cp, cp->line, "duplicate key '%s' in [%s] (first set on line %d)",
+            return fs_conf_fail(cp, cp->line, "duplicate key '%s' in [%s] (first set on line %d)",
                              name, section, cp->seen_line[i]);
-        return conf_fail(cp, cp->line, "'%s' conflicts with '%s' on line %d (the same setting "
+        return fs_conf_fail(cp, cp->line, "'%s' conflicts with '%s' on line %d (the same setting "
                          "twice); keep one", name, cp->seen_as[i], cp->seen_line[i]);
     }
-    if (cp->nseen == CONF_MAX_KEYS)
-        return conf_fail(cp, cp->line, "too many keys");
+    if (cp->nseen == FS_CONF_MAX_KEYS)
+        return fs_conf_fail(cp, cp->line, "too many keys");
     snprintf(cp->seen[cp->nseen], sizeof cp->seen[0], "%s", full);
     snprintf(cp->seen_as[cp->nseen], sizeof cp->seen_as[0], "%s", name);
     cp->seen_line[cp->nseen++] = cp->line;
     if (!value[0])
-        return conf_fail(cp, cp->line, "empty value for '%s'", name);
+        return fs_conf_fail(cp, cp->line, "empty value for '%s'", name);
     if (!strcmp(section, "source"))
         return conf_source(cp, name, value);
     if (!strcmp(section, "backup"))
@@ -400,11 +373,12 @@ static int conf_handler(void *user, const char *section, const char *name, const
         return conf_spool(cp, name, value);
     if (!strcmp(section, "mount"))
         return conf_mount(cp, name, value);
-    return conf_fail(cp, cp->line, "unknown section [%s]", section);
+    return fs_conf_fail(cp, cp->line, "unknown section [%s]", section);
 }
 
-/* Check a section header line (already trimmed, starts with '['). */
-static void conf_section_line(conf_parse *cp, const char *s)
+/* See conf.h: check a section header line (already trimmed, starts with
+ * '['), line cp->line. */
+void fs_conf_section_line(fs_conf_parse *cp, const char *s)
 {
     const char *close = strchr(s, ']');
     char name[32];
@@ -412,12 +386,12 @@ static void conf_section_line(conf_parse *cp, const char *s)
     int i;
 
     if (!close) {
-        conf_fail(cp, cp->line, "syntax error: section header without ']'");
+        fs_conf_fail(cp, cp->line, "syntax error: section header without ']'");
         return;
     }
     n = (size_t)(close - s - 1);
     if (n >= sizeof name) {
-        conf_fail(cp, cp->line, "unknown section (name too long)");
+        fs_conf_fail(cp, cp->line, "unknown section (name too long)");
         return;
     }
     memcpy(name, s + 1, n);
@@ -426,7 +400,7 @@ static void conf_section_line(conf_parse *cp, const char *s)
      * would mount with the key silently dropped */
     for (const char *t = close + 1; *t && *t != ';' && *t != '#'; t++)
         if (!isspace((unsigned char)*t)) {
-            conf_fail(cp, cp->line, "text after the section header [%s]; put each key = value "
+            fs_conf_fail(cp, cp->line, "text after the section header [%s]; put each key = value "
                       "on its own line", name);
             return;
         }
@@ -434,11 +408,11 @@ static void conf_section_line(conf_parse *cp, const char *s)
         if (!strcmp(name, conf_sections[i]))
             break;
     if (!conf_sections[i]) {
-        conf_fail(cp, cp->line, "unknown section [%s]", name);
+        fs_conf_fail(cp, cp->line, "unknown section [%s]", name);
         return;
     }
     if (cp->seen_sections & (1 << i)) {
-        conf_fail(cp, cp->line, "duplicate section [%s]", name);
+        fs_conf_fail(cp, cp->line, "duplicate section [%s]", name);
         return;
     }
     cp->seen_sections |= 1 << i;
@@ -446,40 +420,8 @@ static void conf_section_line(conf_parse *cp, const char *s)
         cp->cfg->source_line = cp->line;
 }
 
-/* inih reader: hand out one line at a time and count lines.  A line longer
- * than num-2 characters is refused (inih would split it silently). */
-static char *conf_reader(char *str, int num, void *stream)
-{
-    conf_parse *cp = stream;
-    const char *nl;
-    size_t n;
-
-    if (!*cp->p)
-        return NULL;
-    nl = strchr(cp->p, '\n');
-    n = nl ? (size_t)(nl - cp->p + 1) : strlen(cp->p);
-    cp->line++;
-    if (n + 1 > (size_t)num - 1) {
-        conf_fail(cp, cp->line, "line longer than %d characters", num - 3);
-        memcpy(str, "#", 2); /* feed a comment; the error is recorded */
-        cp->p = nl ? nl + 1 : cp->p + strlen(cp->p);
-        return str;
-    }
-    memcpy(str, cp->p, n);
-    str[n] = 0;
-    cp->p += n;
-    {
-        const char *s = str;
-        while (isspace((unsigned char)*s))
-            s++;
-        if (*s == '[')
-            conf_section_line(cp, s);
-    }
-    return str;
-}
-
 /* Whole-file rules checked after parsing. */
-static void conf_final(conf_parse *cp)
+static void conf_final(fs_conf_parse *cp)
 {
     fs_config *cfg = cp->cfg;
     int inproc = cp->key_lines[KL_SYSTEM] || cp->key_lines[KL_LOG] || cp->key_lines[KL_DATABASES] ||
@@ -491,7 +433,7 @@ static void conf_final(conf_parse *cp)
         for (int i = KL_SYSTEM; i <= KL_INSTANCE; i++)
             if (cp->key_lines[i]) {
                 int el = cp->key_lines[KL_ENDPOINT], kl = cp->key_lines[i];
-                conf_fail(cp, el > kl ? el : kl,
+                fs_conf_fail(cp, el > kl ? el : kl,
                           "endpoint (line %d) and %s (line %d) exclude each other: give "
                           "endpoint, or the in-process keys (system_path, log_path, databases, "
                           "base_name, page_size, log_file_size, instance)", el, kl_names[i], kl);
@@ -500,32 +442,32 @@ static void conf_final(conf_parse *cp)
     }
     if (cp->key_lines[KL_WINDOW] && cfg->policy != FS_SPOOL_STREAM) {
         if (cp->key_lines[KL_POLICY])
-            conf_fail(cp, cp->key_lines[KL_WINDOW] > cp->key_lines[KL_POLICY]
+            fs_conf_fail(cp, cp->key_lines[KL_WINDOW] > cp->key_lines[KL_POLICY]
                               ? cp->key_lines[KL_WINDOW] : cp->key_lines[KL_POLICY],
                       "window (line %d) applies only to policy = stream, and policy = keep "
                       "(line %d)", cp->key_lines[KL_WINDOW], cp->key_lines[KL_POLICY]);
         else
-            conf_fail(cp, cp->key_lines[KL_WINDOW], "window applies only to policy = stream, "
+            fs_conf_fail(cp, cp->key_lines[KL_WINDOW], "window applies only to policy = stream, "
                       "and policy is keep (the default)");
         return;
     }
     if (!cfg->source_line) {
-        conf_fail(cp, srcline, "missing [source] section (endpoint = SOCKET or the instance's "
+        fs_conf_fail(cp, srcline, "missing [source] section (endpoint = SOCKET or the instance's "
                                "directories)");
         return;
     }
     if (!cfg->endpoint[0]) {
         if (!inproc) {
-            conf_fail(cp, srcline, "[source] needs endpoint = SOCKET, or system_path, log_path "
+            fs_conf_fail(cp, srcline, "[source] needs endpoint = SOCKET, or system_path, log_path "
                                    "and databases");
             return;
         }
         if (!cfg->system_path[0] || !cfg->log_path[0]) {
-            conf_fail(cp, srcline, "[source] in-process use needs both system_path and log_path");
+            fs_conf_fail(cp, srcline, "[source] in-process use needs both system_path and log_path");
             return;
         }
         if (!cfg->ndatabases) {
-            conf_fail(cp, srcline, "[source] in-process use needs databases = PATH[, PATH...]");
+            fs_conf_fail(cp, srcline, "[source] in-process use needs databases = PATH[, PATH...]");
             return;
         }
     }
@@ -535,7 +477,7 @@ static void conf_final(conf_parse *cp)
         char where[48] = " (the default)";
         if (rl)
             snprintf(where, sizeof where, " (line %d)", rl);
-        conf_fail(cp, rl > pl ? rl : pl, "read_size %" PRIu64 "%s is %s page_size %lu (line %d)",
+        fs_conf_fail(cp, rl > pl ? rl : pl, "read_size %" PRIu64 "%s is %s page_size %lu (line %d)",
                   cfg->read_size, where,
                   cfg->read_size % cfg->page_size ? "not a multiple of" : "less than 3 pages of",
                   cfg->page_size, pl);
@@ -543,97 +485,24 @@ static void conf_final(conf_parse *cp)
     }
 }
 
-/* Parse text; see conf.h. */
-int fs_conf_parse_string(const char *name, const char *text, fs_config *cfg, char *err,
-                         size_t cb_err)
+/* See conf.h. */
+void fs_conf_begin(fs_conf_parse *cp, const char *name, fs_config *cfg, char *err, size_t cb_err)
 {
-    conf_parse cp;
-    int rc;
-
-    memset(&cp, 0, sizeof cp);
+    memset(cp, 0, sizeof *cp);
     fs_conf_defaults(cfg);
     snprintf(cfg->file, sizeof cfg->file, "%s", name);
-    cp.cfg = cfg;
-    cp.name = name;
-    cp.p = text;
-    if (!strncmp(text, "\xEF\xBB\xBF", 3))
-        cp.p += 3;              /* a UTF-8 byte order mark at the start is skipped */
-    cp.err = err;
-    cp.cb_err = cb_err;
-    if (strlen(text) != strnlen(text, CONF_MAX_TEXT) || strlen(text) >= CONF_MAX_TEXT)
-        return conf_fail(&cp, 1, "file too large"), -1;
-    rc = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
-    if (rc > 0 && !cp.failed)
-        conf_fail(&cp, rc, "syntax error: expected [section], key = value or a comment");
-    else if (rc < 0 && !cp.failed)
-        conf_fail(&cp, 0, "out of memory while parsing");
-    if (!cp.failed)
-        conf_final(&cp);
-    return cp.failed ? -1 : 0;
+    cp->cfg = cfg;
+    cp->name = name;
+    cp->err = err;
+    cp->cb_err = cb_err;
 }
 
 /* See conf.h. */
-int fs_conf_check_file(const char *path, char *err, size_t cb_err)
+int fs_conf_end(fs_conf_parse *cp)
 {
-    struct stat st;
-
-    if (stat(path, &st) < 0) {
-        snprintf(err, cb_err, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, cb_err, "%s: not a regular file", path);
-        return -1;
-    }
-    if (st.st_uid != 0 && st.st_uid != getuid()) {
-        snprintf(err, cb_err, "%s: owned by uid %u, neither root nor you; refused (it controls "
-                 "log deletion)", path, (unsigned)st.st_uid);
-        return -1;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        snprintf(err, cb_err, "%s: writable by group or others (mode %04o); refused (it controls "
-                 "log deletion): chmod go-w", path, (unsigned)(st.st_mode & 07777));
-        return -1;
-    }
-    return 0;
-}
-
-/* See conf.h. */
-int fs_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err)
-{
-    char *text = NULL;
-    FILE *f = NULL;
-    size_t n;
-    int rc = -1;
-
-    if (fs_conf_check_file(path, err, cb_err) < 0)
-        goto out;
-    f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, cb_err, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    text = malloc(CONF_MAX_TEXT + 1);
-    if (!text) {
-        snprintf(err, cb_err, "%s: out of memory", path);
-        goto out;
-    }
-    n = fread(text, 1, CONF_MAX_TEXT + 1, f);
-    if (ferror(f) || n > CONF_MAX_TEXT) {
-        snprintf(err, cb_err, "%s: %s", path, ferror(f) ? "read error" : "file too large");
-        goto out;
-    }
-    text[n] = 0;
-    if (memchr(text, 0, n)) {
-        snprintf(err, cb_err, "%s:1: binary file (NUL byte)", path);
-        goto out;
-    }
-    rc = fs_conf_parse_string(path, text, cfg, err, cb_err);
-out:
-    if (f)
-        fclose(f);
-    free(text);
-    return rc;
+    if (!cp->failed)
+        conf_final(cp);
+    return cp->failed ? -1 : 0;
 }
 
 /* Names of the enum values as written in the INI file (static strings). */

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "plat.h"
 
 #define FS_CONF_MAX_DBS 8
 #define FS_CONF_PATH 1024
@@ -67,17 +68,43 @@ typedef struct fs_config {
 /* Defaults for every key. */
 void fs_conf_defaults(fs_config *cfg);
 
-/* Check that path is a regular file owned by root or the caller and not
- * writable by group/other.  0, or -1 with "FILE: what is wrong" in err. */
-int fs_conf_check_file(const char *path, char *err, size_t cb_err);
+#define FS_CONF_MAX_KEYS 64
+#define FS_CONF_MAX_TEXT (1 << 20)
 
-/* Parse an INI text (name is used in messages).  0, or -1 with
- * "NAME:LINE: what is wrong" in err; cfg is then unspecified. */
-int fs_conf_parse_string(const char *name, const char *text, fs_config *cfg,
-                         char *err, size_t cb_err);
+/* The state of one parse.  The key validation is the core's (conf.c); the
+ * reading of the file is the adapter's (src/fs/posix/conf_ini.c, with
+ * inih), which feeds it: fs_conf_begin, then for every line it reads
+ * (setting `line`) fs_conf_section_line for a section header and
+ * fs_conf_key for a key, then fs_conf_end.  A Windows adapter feeds the
+ * same calls from its own reader. */
+typedef struct fs_conf_parse {
+    fs_config *cfg;
+    const char *name;           /* file name for messages */
+    const char *p;              /* reader position in the text (the reader's) */
+    int line;                   /* line number of the line last read (reader sets) */
+    int failed;                 /* first error recorded */
+    char *err;
+    size_t cb_err;
+    char seen[FS_CONF_MAX_KEYS][48];    /* "section.key" already set (canonical) */
+    char seen_as[FS_CONF_MAX_KEYS][32]; /* the key as written */
+    int seen_line[FS_CONF_MAX_KEYS];    /* its line */
+    int nseen;
+    int seen_sections;          /* bit per known section */
+    int key_lines[32];          /* line of selected keys, see KL_* in conf.c */
+} fs_conf_parse;
 
-/* fs_conf_check_file + read + fs_conf_parse_string. */
-int fs_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err);
+/* Start a parse: defaults into cfg, errors into err. */
+void fs_conf_begin(fs_conf_parse *cp, const char *name, fs_config *cfg, char *err, size_t cb_err);
+/* A section header line s (trimmed, starting with '['), at cp->line:
+ * known, not repeated, nothing after ']'.  Errors are recorded in cp. */
+void fs_conf_section_line(fs_conf_parse *cp, const char *s);
+/* One key = value of section at cp->line.  1, or 0 after recording the
+ * first error (the inih handler convention). */
+int fs_conf_key(fs_conf_parse *cp, const char *section, const char *key, const char *value);
+/* Record an error "NAME:LINE: msg" unless one is recorded.  Returns 0. */
+int fs_conf_fail(fs_conf_parse *cp, int line, const char *fmt, ...) FS_PRINTF(3, 4);
+/* Whole-file rules.  0, or -1 with "NAME:LINE: what is wrong" in err. */
+int fs_conf_end(fs_conf_parse *cp);
 
 /* Parse "123", "64K", "1M", "2G" (binary units) into bytes; 0 or -1. */
 int fs_conf_parse_size(const char *s, uint64_t *out);

@@ -3,7 +3,7 @@
  * the producer thread and the filesystem operations.
  *
  * Life cycle:
- *   fs_ctx_new(cfg, backend) -> fs_ctx_start() (begins the backup; from
+ *   fs_ctx_new(cfg, source) -> fs_ctx_start() (begins the backup; from
  *   here the engine is in backup mode) -> operations from any number of
  *   threads -> fs_ctx_finish() (the umount decision: truncate+End(Normal),
  *   End(Normal) = copy, or End(Abort); removes the spool) -> fs_ctx_free().
@@ -34,21 +34,103 @@
  * Operations return >= 0 or -errno.  Thread safety: every operation may
  * be called concurrently; one mutex (fs_ctx.mu) guards all state, and is
  * never held across engine calls or spool I/O.
+ *
+ * Platform: this core includes only ISO C headers, errno.h, the public
+ * headers and its own; threads, clocks, the spool file, SHA-256 and the
+ * log are plat.h services that an adapter implements (src/fs/posix).
+ *
+ * STATES.  One backup is in exactly one state (enum fs_state, ctx->state);
+ * every change goes through one function that refuses a move not listed
+ * here (a bug: logged, state unchanged).
+ *
+ *   NEW        fs_ctx_new made it; nothing asked of the engine.
+ *   STARTING   Begin succeeded: the engine is in backup mode and the
+ *              backup needs an End.  fs_ctx_start is learning the files,
+ *              opening the first, building the label; no producer yet.
+ *   DATABASES  the producer runs and the log list is not known yet (full
+ *              backup).  Readers wait for bytes; logs/ waits for the list.
+ *   LOGS       the producer runs and the log list is known (logs_known);
+ *              the databases may still be being pulled under demand.
+ *   COMPLETE   every engine file was pulled and closed, both manifests
+ *              are built; the producer has returned.
+ *   STOPPING   a signal asked for the unmount: the producer stops, every
+ *              request waiting for the engine gets EIO.
+ *   FAILED     the first error is recorded (ctx->error, ctx->errmsg): the
+ *              producer stops, every read of an unproduced range is EIO,
+ *              and umount aborts.
+ *   DECIDING   fs_ctx_finish took the umount decision (a commit is now
+ *              refused) and is ending the backup on the engine.
+ *   ENDED      the backup ended on the engine (or never began).  Final.
+ *
+ *   from        event                                        to
+ *   NEW         Begin succeeded (fs_ctx_start)               STARTING
+ *   NEW         fs_ctx_finish without a start                ENDED
+ *   STARTING    producer started, full backup                DATABASES
+ *   STARTING    producer started, incremental backup         LOGS
+ *   STARTING    start failed, End(Abort) sent                ENDED
+ *   DATABASES   GetLogInfo answered (log list known)         LOGS
+ *   DATABASES,  engine/spool error, or EIO to a reader       FAILED
+ *    LOGS,
+ *    COMPLETE,
+ *    STOPPING
+ *   LOGS        last file closed, manifests built            COMPLETE
+ *   DATABASES,  signal (fs_ctx_interrupt)                    STOPPING
+ *    LOGS
+ *   DATABASES,  fs_ctx_finish (umount)                       DECIDING
+ *    LOGS, COMPLETE, STOPPING, FAILED
+ *   DECIDING    End (or Truncate + End) returned             ENDED
+ *
+ * An error after the decision (a waiter woken by the stop) is recorded
+ * for status but changes neither the state nor the decision.
  */
 #ifndef FS_FSOPS_H
 #define FS_FSOPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include "bkclient.h"
-#include "fs/conf.h"
+#include "conf.h"
+#include "tree.h"
 
 typedef struct fs_ctx fs_ctx;
 
-/* readdir callback: return non-zero to stop (buffer full). */
-typedef int (*fs_fill_fn)(void *buf, const char *name, const struct stat *st);
+/* The backup's state; see STATES above. */
+enum fs_state {
+    FS_ST_NEW,
+    FS_ST_STARTING,
+    FS_ST_DATABASES,
+    FS_ST_LOGS,
+    FS_ST_COMPLETE,
+    FS_ST_STOPPING,
+    FS_ST_FAILED,
+    FS_ST_DECIDING,
+    FS_ST_ENDED
+};
+
+/* An error of the backup: a Jet error (from the engine) or an errno value
+ * (from the platform: spool file, memory), never mixed in one int
+ * (JET_wrnNyi is -1, the value of -EPERM). */
+typedef struct fs_error {
+    enum { FS_ERR_NONE = 0, FS_ERR_JET, FS_ERR_ERRNO } kind;
+    long code;                  /* JET_ERR (< 0) or errno value (> 0) */
+} fs_error;
+
+/* Constructors of fs_error. */
+fs_error fs_err_jet(long jet_err);
+fs_error fs_err_errno(int err);
+/* "JET_errDiskIO (-1022)" or "errno 28 (No space left on device)", or
+ * "none".  Thread-safe (writes only buf). */
+void fs_err_format(fs_error e, char *buf, size_t cb);
+
+/* readdir callback: return non-zero to stop (buffer full).  Only ino and
+ * is_dir of a are meaningful. */
+typedef int (*fs_fill_fn)(void *buf, const char *name, const fs_attr *a);
+
+/* fs_op_open flags (the adapter maps its platform's open flags). */
+#define FS_OPEN_WRITE 1u        /* write access asked */
+#define FS_OPEN_TRUNC 2u        /* truncation asked */
+#define FS_OPEN_CREATE 4u       /* creation asked */
 
 enum fs_decision {
     FS_DECIDE_ABORT = 0,        /* End(Abort): incomplete, error, no commit */
@@ -64,18 +146,23 @@ enum fs_decision {
 JET_ERR fs_source_open(const fs_config *cfg, bkc_source *src, char *err, size_t cb_err);
 
 /* Allocate a context; takes ownership of be (destroyed by fs_ctx_free).
- * 0 or -ENOMEM. */
+ * 0 or -ENOMEM (or the platform's -errno creating its mutex/condition
+ * variables). */
 int fs_ctx_new(const fs_config *cfg, const bkc_source *be, fs_ctx **pctx);
 /* Begin the backup, learn the databases (full) or the logs (incremental),
  * open the first database, build the label, prepare the spool and start
- * the producer.  Returns 0, or a JET_ERR < 0 (or -errno-like Jet error)
- * with one line in err naming the error; then nothing is left running and
- * a begun backup has been ended with Abort. */
+ * the producer.  Returns 0, or a JET_ERR < 0 with one line in err naming
+ * the error; then nothing is left running and a begun backup has been
+ * ended with Abort (state ENDED).  The result is always a Jet
+ * error (a platform failure is reported as the Jet error that names it:
+ * JET_errOutOfMemory, JET_errInvalidPath), never an errno. */
 JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err);
 /* Decide and end the backup (see enum fs_decision), stop the producer,
  * remove the spool, log the decision.  Idempotent: later calls return the
  * first decision. */
 enum fs_decision fs_ctx_finish(fs_ctx *ctx);
+/* Finish (if not yet), close the source (bkc_close), free everything.
+ * Safe with NULL.  No other call may run concurrently. */
 void fs_ctx_free(fs_ctx *ctx);
 /* A signal asked for the unmount (SIGTERM/SIGINT/SIGHUP): stop pulling,
  * and make every operation that waits for the engine return -EIO now, so
@@ -85,18 +172,27 @@ void fs_ctx_free(fs_ctx *ctx);
 void fs_ctx_interrupt(fs_ctx *ctx, int sig);
 
 /* Operations (paths are absolute within the mount, "/" = root). */
-int fs_op_getattr(fs_ctx *ctx, const char *path, struct stat *st);
+/* Frozen attributes of path; waits under logs/ for the log list and for
+ * a database's or log's open (D3).  0, -ENOENT, -ENOTDIR, or -EIO (the
+ * wait ended by a failure or a signal). */
+int fs_op_getattr(fs_ctx *ctx, const char *path, fs_attr *a);
+/* List a directory through fill (the root never waits; logs/ waits for
+ * the log list).  0, -ENOENT, -ENOTDIR or -EIO. */
 int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill);
-/* Open for reading; *fh identifies the file for read/release.  Write
- * access -> -EROFS; directories -> -EISDIR. */
-int fs_op_open(fs_ctx *ctx, const char *path, int flags, uint64_t *fh);
+/* Open for reading; *fh identifies the file for read/release.  Any of
+ * FS_OPEN_WRITE/TRUNC/CREATE -> -EROFS; directories -> -EISDIR. */
+int fs_op_open(fs_ctx *ctx, const char *path, unsigned flags, uint64_t *fh);
 /* Read exactly min(size, st_size - off) bytes, or -EIO (which fails the
  * backup); 0 at/after EOF.  Never fewer bytes. */
 int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off);
+/* Forget a handle (nothing to free).  0. */
 int fs_op_release(fs_ctx *ctx, uint64_t fh);
-int fs_op_statfs(fs_ctx *ctx, struct statvfs *sv);
+/* Totals of the bytes exposed so far (read-only filesystem).  0. */
+int fs_op_statfs(fs_ctx *ctx, fs_statfs *sv);
+/* No extended attributes: an empty list (0), every name -ENODATA. */
 int fs_op_listxattr(fs_ctx *ctx, const char *path, char *list, size_t size);
 int fs_op_getxattr(fs_ctx *ctx, const char *path, const char *name, char *value, size_t size);
+/* Every ioctl (borg's FS_IOC_GETFLAGS too): -ENOTTY. */
 int fs_op_ioctl(fs_ctx *ctx, const char *path, unsigned int cmd);
 /* Every write path (write, create, mkdir, unlink, rename, chmod, ...). */
 int fs_op_rofs(void);
@@ -113,13 +209,12 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb);
  * the answer names the decision).  Takes ctx->mu, so a commit either
  * precedes the decision and counts, or follows it and is refused. */
 int fs_commit(fs_ctx *ctx, char *buf, size_t cb);
-/* What fs_ctx_finish would decide now, and why (reason: static string). */
-enum fs_decision fs_would_decide(fs_ctx *ctx, const char **reason);
 
 /* For tests and the benchmark: bytes written to the spool so far. */
 uint64_t fs_spool_bytes(fs_ctx *ctx);
-/* For tests: wait until the producer has finished everything or failed;
- * returns 0 when complete, -EIO when failed. */
-int fs_wait_settled(fs_ctx *ctx);
+/* For tests: the current state and the first error (ctx->mu taken). */
+enum fs_state fs_ctx_state(fs_ctx *ctx, fs_error *err);
+/* Name of a state ("DATABASES"), a static string. */
+const char *fs_state_name(enum fs_state st);
 
 #endif

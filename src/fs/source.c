@@ -3,7 +3,7 @@
  */
 #include "config.h"
 #include "bkclient.h"
-#include "fs/fsops.h"
+#include "fsops.h"
 
 /* See fsops.h. */
 JET_ERR fs_source_open(const fs_config *cfg, bkc_source *src, char *err, size_t cb_err)

@@ -1,8 +1,8 @@
 /*
  * spool.h -- where bytes pulled from the engine are kept.
  *
- * fs_spool: one file in the spool directory (O_TMPFILE, so nothing is left
- * behind even after SIGKILL), created lazily on the first write so that a
+ * fs_spool: one file in the spool directory (plat.h's spool file: on Linux
+ * O_TMPFILE, so nothing is left behind even after SIGKILL), created lazily on the first write so that a
  * mount whose readers never need it writes nothing.  Every engine file has
  * a fixed region (base offset assigned by the caller); regions are written
  * once and never rewritten, so readers may pread without a lock.  A cap
@@ -24,24 +24,14 @@
 
 typedef struct fs_spool {
     char dir[1024];
-    int fd;                     /* -1 until the first write */
+    struct fs_sfile *file;      /* NULL until the first write */
     uint64_t cap;               /* 0 = unlimited */
     uint64_t written;           /* bytes written so far */
-    int created_named;          /* fallback: named file to unlink */
-    char path[1100];
 } fs_spool;
 
 /* Remember the directory and the cap; creates nothing yet.  0 or -errno
  * (the directory must exist and be a writable directory). */
 int fs_spool_init(fs_spool *sp, const char *dir, uint64_t cap);
-/* Check, before any backup begins, that dir can hold a spool: it exists,
- * is a directory, the calling (mounting) uid can create a file in it on a
- * writable filesystem (probed with an unnamed O_TMPFILE that is closed at
- * once; a named probe file is unlinked at once where O_TMPFILE is not
- * supported), and its filesystem has at least `need` bytes available to
- * that uid.  0, or -errno with a one-line reason in why (without the
- * directory name).  Thread-safe (touches only dir). */
-int fs_spool_check(const char *dir, uint64_t need, char *why, size_t cb_why);
 /* Write n bytes at off.  0, -ENOSPC (cap reached or device full: nothing
  * counted), or another -errno. */
 int fs_spool_write(fs_spool *sp, uint64_t off, const void *buf, size_t n);

@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include "fs/tree.h"
+#include "tree.h"
 
 /* See tree.h. */
 fs_file *fs_file_new(const char *engine_path, enum fs_kind kind, int index, uint64_t ino)
@@ -24,11 +23,12 @@ fs_file *fs_file_new(const char *engine_path, enum fs_kind kind, int index, uint
     return f;
 }
 
-/* See tree.h.  The SHA context is freed by its owner (fsops.c). */
+/* See tree.h.  Frees an unfinished digest too. */
 void fs_file_free(fs_file *f)
 {
     if (!f)
         return;
+    fs_sha256_free(f->sha);
     free(f->dl);
     free(f);
 }
@@ -85,31 +85,29 @@ const char *fs_basename(const char *path)
 }
 
 /* See tree.h. */
-void fs_stat_fill(struct stat *st, uint64_t ino, int is_dir, uint64_t size, int nlink,
-                  const struct timespec *t)
+void fs_attr_fill(fs_attr *a, uint64_t ino, bool is_dir, uint64_t size, uint32_t nlink,
+                  const fs_time *t)
 {
-    memset(st, 0, sizeof *st);
-    st->st_ino = (ino_t)ino;
-    st->st_mode = is_dir ? (S_IFDIR | 0555) : (S_IFREG | 0444);
-    st->st_nlink = (nlink_t)nlink;
-    st->st_uid = getuid();
-    st->st_gid = getgid();
-    st->st_size = (off_t)size;
-    st->st_blksize = FS_BLKSIZE;
-    st->st_blocks = (blkcnt_t)((size + 511) / 512);
-    st->st_atim = *t;
-    st->st_mtim = *t;
-    st->st_ctim = *t;
+    memset(a, 0, sizeof *a);
+    a->ino = ino;
+    a->is_dir = is_dir;
+    a->mode = is_dir ? 0555 : 0444;
+    a->nlink = nlink;
+    a->size = size;
+    a->blksize = FS_BLKSIZE;
+    a->blocks = (size + 511) / 512;
+    a->time = *t;
 }
 
 /* See tree.h. */
-void fs_time_iso(const struct timespec *t, char *buf, size_t cb)
+void fs_time_iso(const fs_time *t, char *buf, size_t cb)
 {
     struct tm tm;
     char s[64];
-    time_t sec = t->tv_sec;
 
-    gmtime_r(&sec, &tm);
-    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, cb, "%s.%09ldZ", s, (long)t->tv_nsec);
+    if (fs_time_utc(t, &tm) < 0 || !strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm)) {
+        snprintf(buf, cb, "?");
+        return;
+    }
+    snprintf(buf, cb, "%s.%09ldZ", s, (long)t->nsec);
 }

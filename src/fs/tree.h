@@ -17,18 +17,19 @@
  * expected to sort before "logs"; the label sorts first).
  *
  * Every attribute is frozen for the mount: times = backup start, mode
- * 0444/0555, st_blocks = ceil(size/512), st_blksize = 1 MiB.
+ * 0444/0555, blocks = ceil(size/512), blksize = 1 MiB (fs_attr).
  *
- * Thread safety: the caller (fsops.c) holds its lock around every call
- * that touches an fs_file's mutable fields.
+ * Thread safety: the caller (the core, fs_int.h) holds ctx->mu around
+ * every call that touches an fs_file's mutable fields.
  */
 #ifndef FS_TREE_H
 #define FS_TREE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
-#include <time.h>
 #include "bkformat.h"
+#include "plat.h"
 
 #define FS_INO_ROOT 1
 #define FS_INO_LABEL 2
@@ -56,16 +57,16 @@ typedef struct fs_file {
     int index;                  /* production order */
     uint64_t ino;
     uint64_t size;              /* valid when size_known */
-    int size_known;
-    int open;                   /* engine handle open (producer) */
-    int done;                   /* fully produced and closed */
+    bool size_known;
+    bool open;                  /* engine handle open (producer) */
+    bool done;                  /* fully produced and closed */
     uint64_t produced;          /* bytes pulled from the engine */
     uint64_t demand_hi;         /* highest end offset a reader asked for */
     uint64_t spool_base;        /* region in the spool file */
     uint64_t spooled_from;      /* stream policy: spool holds [from, produced) */
     uint64_t fail_at;           /* engine/spool error at this offset, FS_NONE */
     unsigned char digest[32];   /* SHA-256 when done */
-    void *sha;                  /* EVP_MD_CTX while producing */
+    fs_sha256 *sha;             /* digest state while producing (plat.h) */
     fs_range *dl;               /* delivered ranges, sorted, disjoint */
     int ndl, cap_dl;
     uint64_t delivered;         /* bytes delivered at least once */
@@ -73,17 +74,42 @@ typedef struct fs_file {
 
 /* Allocate an engine file entry.  NULL on out of memory. */
 fs_file *fs_file_new(const char *engine_path, enum fs_kind kind, int index, uint64_t ino);
+/* Free an entry (and its digest state, if any).  Safe with NULL. */
 void fs_file_free(fs_file *f);
 /* Record [lo, hi) as delivered to a reader.  0 or -ENOMEM. */
 int fs_file_deliver(fs_file *f, uint64_t lo, uint64_t hi);
 /* Basename of a path (pointer into path). */
 const char *fs_basename(const char *path);
 
-/* Fill a frozen stat for a regular file or directory. */
-void fs_stat_fill(struct stat *st, uint64_t ino, int is_dir, uint64_t size, int nlink,
-                  const struct timespec *t);
+/* The attributes of a node, the core's own (the adapter converts them:
+ * struct stat on POSIX, struct fuse_stat on WinFsp).  Owner = the mounting
+ * user, filled in by the adapter. */
+typedef struct fs_attr {
+    uint64_t ino;
+    uint64_t size;              /* bytes */
+    uint64_t blocks;            /* 512-byte blocks: ceil(size / 512) */
+    uint32_t blksize;           /* preferred I/O size */
+    uint32_t nlink;
+    uint32_t mode;              /* permission bits only (0444, 0555) */
+    bool is_dir;                /* directory, else regular file */
+    fs_time time;               /* access = modification = change time */
+} fs_attr;
 
-/* Format a UTC ISO-8601 time with nanoseconds into buf. */
-void fs_time_iso(const struct timespec *t, char *buf, size_t cb);
+/* Filesystem totals for statfs (read-only, no-suid, no-dev always). */
+typedef struct fs_statfs {
+    uint64_t bsize;             /* preferred block size */
+    uint64_t frsize;            /* fundamental block size */
+    uint64_t blocks;            /* size in frsize units */
+    uint64_t files;             /* number of nodes */
+    uint64_t namemax;           /* longest name */
+} fs_statfs;
+
+/* Fill frozen attributes for a regular file or directory. */
+void fs_attr_fill(fs_attr *a, uint64_t ino, bool is_dir, uint64_t size, uint32_t nlink,
+                  const fs_time *t);
+
+/* Format a UTC ISO-8601 time with nanoseconds into buf ("?" when the
+ * time cannot be broken down). */
+void fs_time_iso(const fs_time *t, char *buf, size_t cb);
 
 #endif

@@ -16,14 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
-#include "fs/control.h"
-#include "fs/log.h"
+#include "control.h"
+#include "plat.h"
 
 #define CTL_ANSWER_MAX (256 * 1024)
 
 #define CTL_NAME_MAX 32         /* "<16 hex>.sock" / ".lock" */
 
-struct fs_control {
+struct fsx_control {
     int lfd;                    /* listening socket */
     int dfd;                    /* the verified control directory */
     char name[CTL_NAME_MAX];    /* socket name in it */
@@ -33,11 +33,11 @@ struct fs_control {
     pthread_t thread;
     int running;
     char path[256];             /* DIR/NAME, for messages */
-    fs_control_fn fn;
+    fsx_control_fn fn;
     void *arg;
 };
 
-struct fs_claim {
+struct fsx_claim {
     int dfd;                    /* the verified control directory */
     int fd;                     /* the lock file */
     int locked;                 /* we hold its flock (and the name is it) */
@@ -149,27 +149,8 @@ static void ctl_addr(struct sockaddr_un *sa, int dfd, const char *name)
     snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", dfd, name);
 }
 
-/* See control.h. */
-int fs_control_path(const char *mountpoint, char *buf, size_t cb)
-{
-    char real[PATH_MAX], dir[256], name[CTL_NAME_MAX];
-    int rc;
-
-    if (!realpath(mountpoint, real))
-        return -errno;
-    rc = ctl_dir(dir, sizeof dir);
-    if (rc < 0)
-        return rc;
-    rc = ctl_name(real, ".sock", name, sizeof name);
-    if (rc < 0)
-        return rc;
-    if ((size_t)snprintf(buf, cb, "%s/%s", dir, name) >= cb)
-        return -ENAMETOOLONG;
-    return 0;
-}
-
 /* Serve one connection: read a line, check the peer, answer, close. */
-static void ctl_serve_one(fs_control *c, int fd)
+static void ctl_serve_one(fsx_control *c, int fd)
 {
     char req[64], *ans = NULL;
     struct ucred cr = { 0, (uid_t)-1, (gid_t)-1 };
@@ -180,7 +161,7 @@ static void ctl_serve_one(fs_control *c, int fd)
 
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 ||
         (cr.uid != 0 && cr.uid != getuid())) {
-        fs_log(LOG_WARNING, "control: refused a peer (uid %u)", (unsigned)cr.uid);
+        fs_log(FS_LOG_WARNING, "control: refused a peer (uid %u)", (unsigned)cr.uid);
         goto out;
     }
     while (n < sizeof req - 1) {
@@ -219,7 +200,7 @@ out:
 /* Accept loop until the stop pipe becomes readable. */
 static void *ctl_thread(void *arg)
 {
-    fs_control *c = arg;
+    fsx_control *c = arg;
     struct pollfd p[2] = { { c->lfd, POLLIN, 0 }, { c->stop_pipe[0], POLLIN, 0 } };
 
     for (;;) {
@@ -243,7 +224,7 @@ static void *ctl_thread(void *arg)
  * (nobody answers: a killed driver) which is removed.  A live socket (the
  * driver of another mount of this mount point) or a non-socket is refused
  * and left alone.  0 or -errno with one line in err. */
-static int ctl_claim_name(fs_control *c, char *err, size_t cb_err)
+static int ctl_claim_name(fsx_control *c, char *err, size_t cb_err)
 {
     struct sockaddr_un sa;
     struct stat st;
@@ -293,10 +274,10 @@ out:
 }
 
 /* See control.h. */
-int fs_control_start(const char *mountpoint, fs_control_fn fn, void *arg, fs_control **pc,
+int fsx_control_start(const char *mountpoint, fsx_control_fn fn, void *arg, fsx_control **pc,
                      char *err, size_t cb_err)
 {
-    fs_control *c = calloc(1, sizeof *c);
+    fsx_control *c = calloc(1, sizeof *c);
     struct sockaddr_un sa;
     struct stat st;
     char dir[200];
@@ -368,7 +349,7 @@ out:
 }
 
 /* See control.h. */
-void fs_control_stop(fs_control *c)
+void fsx_control_stop(fsx_control *c)
 {
     struct stat st;
 
@@ -376,7 +357,7 @@ void fs_control_stop(fs_control *c)
         return;
     if (c->running) {
         if (write(c->stop_pipe[1], "x", 1) != 1)
-            fs_log(LOG_WARNING, "control: cannot wake the control thread");
+            fs_log(FS_LOG_WARNING, "control: cannot wake the control thread");
         pthread_join(c->thread, NULL);
     }
     close(c->lfd);
@@ -390,8 +371,11 @@ void fs_control_stop(fs_control *c)
     free(c);
 }
 
+/* (Over 80 lines on purpose: the client's trust checks -- directory,
+ * socket owner and mode, the server's credentials -- read best as the one
+ * sequence they are, each refusing with its own message.) */
 /* See control.h. */
-int fs_control_client(const char *prog, const char *mountpoint, const char *cmd)
+int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd)
 {
     char real[PATH_MAX], dir[200], name[CTL_NAME_MAX], path[256], err[512];
     char buf[65536];
@@ -492,7 +476,7 @@ static void mountinfo_escape(const char *s, char *out, size_t cb)
 }
 
 /* See control.h. */
-int fs_control_is_mounted(const char *realmnt)
+int fsx_control_is_mounted(const char *realmnt)
 {
     FILE *f = fopen("/proc/self/mountinfo", "re");
     char *line = NULL, esc[PATH_MAX * 4];
@@ -549,7 +533,7 @@ static int ms_left(const struct timespec *deadline)
 /* Open (creating) c->name in c->dfd into c->fd, check it is our regular
  * file, and watch it on ifd: a close (driver done) or a write (driver
  * mounted) wakes the waiter.  0 or -errno with one line in err. */
-static int claim_open(fs_claim *c, const char *dir, int ifd, char *err, size_t cb_err)
+static int claim_open(fsx_claim *c, const char *dir, int ifd, char *err, size_t cb_err)
 {
     char watch[64];
     struct stat st;
@@ -581,7 +565,7 @@ out:
 /* After flock succeeded: is c->fd still the file named c->name?  The
  * holder unlinks the name before it unlocks, so a lock on an unlinked
  * inode is worthless.  1 yes, 0 no (reopen), -errno. */
-static int claim_is_current(const fs_claim *c)
+static int claim_is_current(const fsx_claim *c)
 {
     struct stat a, b;
 
@@ -592,10 +576,40 @@ static int claim_is_current(const fs_claim *c)
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* See control.h. */
-int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size_t cb_err)
+/* The claim file's lock was just taken: keep it if the file is still the
+ * one named (then clear the holder record and mark c locked: 1), or take
+ * the name anew when the previous holder removed it while we waited (0:
+ * try again).  -errno with a message in err. */
+static int claim_locked(fsx_claim *c, const char *dir, int ifd, char *err, size_t cb_err)
 {
-    fs_claim *c = calloc(1, sizeof *c);
+    char zero[PATH_MAX];
+    int rc = claim_is_current(c);
+
+    if (rc < 0) {
+        snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(-rc));
+        return rc;
+    }
+    if (rc == 0) {
+        /* whoever creates it next competes */
+        close(c->fd);
+        c->fd = -1;
+        rc = claim_open(c, dir, ifd, err, cb_err);
+        return rc < 0 ? rc : 0;
+    }
+    memset(zero, 0, sizeof zero);
+    if (pwrite(c->fd, zero, sizeof zero, 0) != (ssize_t)sizeof zero) {
+        rc = -errno;
+        snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(errno));
+        return rc;
+    }
+    c->locked = 1;
+    return 1;
+}
+
+/* See control.h. */
+int fsx_claim_take(const char *source, int wait_s, fsx_claim **pc, char *err, size_t cb_err)
+{
+    fsx_claim *c = calloc(1, sizeof *c);
     char dir[200], holder[PATH_MAX];
     struct timespec deadline;
     int rc, ifd = -1;
@@ -627,29 +641,11 @@ int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size
         int left;
 
         if (flock(c->fd, LOCK_EX | LOCK_NB) == 0) {
-            char zero[PATH_MAX];
-            rc = claim_is_current(c);
-            if (rc < 0) {
-                snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(-rc));
+            rc = claim_locked(c, dir, ifd, err, cb_err);
+            if (rc < 0)
                 goto out;
-            }
-            if (rc == 0) {
-                /* the previous holder removed it while we waited: take
-                 * the name anew (whoever creates it next competes) */
-                close(c->fd);
-                c->fd = -1;
-                rc = claim_open(c, dir, ifd, err, cb_err);
-                if (rc < 0)
-                    goto out;
+            if (rc == 0)
                 continue;
-            }
-            memset(zero, 0, sizeof zero);
-            if (pwrite(c->fd, zero, sizeof zero, 0) != (ssize_t)sizeof zero) {
-                rc = -errno;
-                snprintf(err, cb_err, "%s/%s: %s", dir, c->name, strerror(errno));
-                goto out;
-            }
-            c->locked = 1;
             break;
         }
         if (errno != EWOULDBLOCK && errno != EINTR) {
@@ -658,13 +654,13 @@ int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size
             goto out;
         }
         claim_read_holder(c->fd, holder, sizeof holder);
-        if (holder[0] && fs_control_is_mounted(holder) == 1) {
-            fs_log(LOG_INFO, "%s is in use by the esebackupfs mount on %s", source, holder);
+        if (holder[0] && fsx_control_is_mounted(holder) == 1) {
+            fs_log(FS_LOG_INFO, "%s is in use by the esebackupfs mount on %s", source, holder);
             break;
         }
         left = ms_left(&deadline);
         if (left == 0) {
-            fs_log(LOG_WARNING, "the previous driver of %s has not ended its backup after %d s",
+            fs_log(FS_LOG_WARNING, "the previous driver of %s has not ended its backup after %d s",
                    source, wait_s);
             break;
         }
@@ -682,12 +678,12 @@ int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size
 out:
     if (ifd >= 0)
         close(ifd);
-    fs_claim_release(c);
+    fsx_claim_release(c);
     return rc;
 }
 
 /* See control.h. */
-int fs_claim_mounted(fs_claim *c, const char *realmnt)
+int fsx_claim_mounted(fsx_claim *c, const char *realmnt)
 {
     char rec[PATH_MAX];
 
@@ -701,7 +697,7 @@ int fs_claim_mounted(fs_claim *c, const char *realmnt)
 }
 
 /* See control.h. */
-void fs_claim_release(fs_claim *c)
+void fsx_claim_release(fsx_claim *c)
 {
     if (!c)
         return;
@@ -709,7 +705,7 @@ void fs_claim_release(fs_claim *c)
      * locks the unlinked inode notices and reopens), so that the
      * directory does not collect one file per source ever mounted */
     if (c->locked && unlinkat(c->dfd, c->name, 0) < 0)
-        fs_log(LOG_WARNING, "cannot remove the claim %s: %s", c->name, strerror(errno));
+        fs_log(FS_LOG_WARNING, "cannot remove the claim %s: %s", c->name, strerror(errno));
     if (c->fd >= 0)
         close(c->fd);           /* drops the flock; wakes waiters (IN_CLOSE_WRITE) */
     if (c->dfd >= 0)

@@ -31,37 +31,34 @@
  * Thread safety: the server runs one thread; the handler is called from
  * it.  The claim functions are called from one thread (the mount's main).
  */
-#ifndef FS_CONTROL_H
-#define FS_CONTROL_H
+#ifndef FSX_CONTROL_H
+#define FSX_CONTROL_H
 
 #include <stddef.h>
 
-typedef struct fs_control fs_control;
-typedef struct fs_claim fs_claim;
+typedef struct fsx_control fsx_control;
+typedef struct fsx_claim fsx_claim;
 
 /* Request handler: write the answer text into buf, return the exit code. */
-typedef int (*fs_control_fn)(void *arg, const char *cmd, char *buf, size_t cb);
+typedef int (*fsx_control_fn)(void *arg, const char *cmd, char *buf, size_t cb);
 
-/* Socket path for a mount point (realpath'ed).  Touches no file.
- * 0 or -errno. */
-int fs_control_path(const char *mountpoint, char *buf, size_t cb);
 /* Create the socket and start serving; mountpoint must already be the
  * realpath (nothing under it is accessed).  Refuses (nothing created) a
  * control directory not owned by us with mode 0700, a symlink, a non-socket
  * at the socket path, and a socket another live server answers.
  * 0 or -errno (one-line message in err). */
-int fs_control_start(const char *mountpoint, fs_control_fn fn, void *arg, fs_control **pc,
+int fsx_control_start(const char *mountpoint, fsx_control_fn fn, void *arg, fsx_control **pc,
                      char *err, size_t cb_err);
 /* Stop serving and remove the socket if it is still ours.  Safe with NULL. */
-void fs_control_stop(fs_control *c);
+void fsx_control_stop(fsx_control *c);
 /* Client: send cmd to the mount's socket after the checks above, print the
  * answer text to stdout and return its exit code; 2 with a one-line
  * message on stderr when the mount cannot be reached or is not trusted. */
-int fs_control_client(const char *prog, const char *mountpoint, const char *cmd);
+int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd);
 
 /* 1 if an esebackupfs filesystem is mounted exactly at realmnt (per
  * /proc/self/mountinfo), 0 if not, -errno when that cannot be read. */
-int fs_control_is_mounted(const char *realmnt);
+int fsx_control_is_mounted(const char *realmnt);
 
 /* Claim the backup source `source` (a string naming it, e.g. the endpoint
  * path) for this driver: open DIR/<hash>.lock (same directory checks) and
@@ -71,12 +68,12 @@ int fs_control_is_mounted(const char *realmnt);
  * timeout, return at once without the lock (the engine's Begin then gives
  * the true answer, JET_errBackupInProgress).  *pc is set in both cases.
  * 0, or -errno with a one-line message in err (directory not trusted). */
-int fs_claim_take(const char *source, int wait_s, fs_claim **pc, char *err, size_t cb_err);
+int fsx_claim_take(const char *source, int wait_s, fsx_claim **pc, char *err, size_t cb_err);
 /* Record the mount point in the claim once mounted (no-op without the
  * lock).  0 or -errno. */
-int fs_claim_mounted(fs_claim *c, const char *realmnt);
+int fsx_claim_mounted(fsx_claim *c, const char *realmnt);
 /* Release the claim (after the backup ended and the engine was closed).
  * Safe with NULL. */
-void fs_claim_release(fs_claim *c);
+void fsx_claim_release(fsx_claim *c);
 
 #endif

@@ -1,0 +1,157 @@
+/*
+ * fs_int.h -- the esebackupfs core's internals shared by its files
+ * (fs_ctx.c, fs_start.c, fs_producer.c, fs_ops.c, fs_status.c): the
+ * context struct and the helpers more than one of them calls.  Private
+ * to src/fs; the public contract is fsops.h.
+ *
+ * THREAD SAFETY NOTES.  ctx->mu guards every field of fs_ctx and of the
+ * fs_file entries.  The producer drops it around engine calls, SHA-256
+ * updates and spool writes; readers drop it around spool preads (spool
+ * regions are written once, before `produced` covers them, and never
+ * again).  cv_prod wakes the producer (new demand, stop); cv_data wakes
+ * waiters (bytes produced, file opened, log list known, failure, end).
+ */
+#ifndef FS_INT_H
+#define FS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fsops.h"
+#include "bkformat.h"
+#include "jetlib.h"
+#include "plat.h"
+#include "spool.h"
+#include "tree.h"
+
+#define FS_FH_LABEL 1
+#define FS_FH_MANIFEST 2
+#define FS_FH_LOGMAN 3
+#define FS_FH_FILE0 16
+#define FS_MAX_FILES 100000
+/* The largest read request the kernel sends to a FUSE daemon: 256 pages
+ * (FUSE_MAX_MAX_PAGES; libfuse's buffer).  With direct_io every read(2)
+ * arrives in requests of at most this size. */
+
+#define FS_MAX_REQ_PAGES 256
+
+/* A reader waiting for bytes [lo, hi) of file `file` (on its stack),
+ * linked in fs_ctx.waiters: the producer does not touch the stream window
+ * while a waiter's bytes are ready but not yet copied (see ready_waiter). */
+typedef struct fs_rwait {
+    int file;
+    uint64_t lo, hi;
+    struct fs_rwait *next;
+} fs_rwait;
+
+/* ==== 1. context ======================================================= */
+
+struct fs_ctx {
+    fs_config cfg;
+    bkc_source be;
+    bkc_info info;
+
+    fs_mutex *mu;
+    fs_cond *cv_prod;
+    fs_cond *cv_data;
+    fs_thread *producer;            /* non-NULL from its start until joined */
+
+    enum fs_state state;            /* see fsops.h STATES; only set_state changes it */
+    fs_error error;                 /* first error (kind NONE until one happens) */
+    char errmsg[512];               /* its one-line description */
+    fs_time start;                  /* backup start = every timestamp */
+    fs_file **files;                /* engine files in production order */
+    int nfiles, cap_files;
+    int ndb;
+    bool logs_known;                /* the log list is in files[ndb..] */
+    int cur;                        /* file being produced */
+    int pull_to;                    /* files < pull_to must be produced */
+    bool pull_all;                  /* pull everything (manifest wanted) */
+    JET_HANDLE h;                   /* engine handle of the open file */
+    unsigned long log_gen_low, log_gen_high;
+    bool have_committed;
+    unsigned long long committed;   /* host committed counter at the roll */
+    bool commit_requested;
+    enum fs_decision decision;      /* valid from DECIDING (updated by fallbacks) */
+    const char *decision_reason;    /* static string, valid from DECIDING */
+
+    char *label;
+    size_t label_len;
+    char *manifest;                 /* root manifest text (NULL until complete) */
+    size_t manifest_len;            /* its size, fixed at start */
+    char *logman;                   /* logs/manifest text (NULL until complete) */
+    size_t logman_len;              /* its size, fixed with the log list */
+    unsigned char logman_digest[32];
+    fs_file *man[2];                /* delivery of [0] manifest, [1] logs/manifest */
+    fs_rwait *waiters;              /* readers waiting for engine bytes */
+    uint64_t max_req;               /* largest request size served under stream */
+
+    fs_spool spool;
+    fs_window win;
+    unsigned char *buf;             /* producer's page-aligned read buffer */
+    uint64_t spool_next;            /* next free spool region */
+    uint64_t dropped_reads;         /* stream policy: re-reads refused */
+    uint64_t spool_written;         /* bytes written to the spool (under mu) */
+    int nwaiting;                   /* requests blocked waiting for the engine */
+};
+
+#define fs_set_state(ctx, to) fs_set_state_at((ctx), (to), __FILE__, __LINE__)
+
+/* The one place the state changes: move to `to` if the STATES table
+ * allows it and wake every waiter.  A move not in the table is a bug: it
+ * is logged with the caller's FILE:LINE and refused (state unchanged).
+ * Returns whether it moved.  ctx->mu held (or ctx not shared yet).  Call
+ * it as fs_set_state(ctx, to). */
+bool fs_set_state_at(fs_ctx *ctx, enum fs_state to, const char *file, int line);
+
+/* Must the producer and every waiter stop (failed, signal, umount)?
+ * ctx->mu held. */
+bool fs_halted(const fs_ctx *ctx);
+
+/* Has the backup failed (an error is recorded)?  ctx->mu held. */
+bool fs_failed(const fs_ctx *ctx);
+
+/* Are the manifests built (every engine file pulled)?  Stays true after
+ * COMPLETE (a later failure or the decision keeps them).  ctx->mu held. */
+bool fs_complete(const fs_ctx *ctx);
+
+/* Has fs_ctx_finish taken the umount decision?  ctx->mu held. */
+bool fs_decided(const fs_ctx *ctx);
+
+/* Record the first failure of the backup: remember the error and its
+ * text, log it, move to FAILED where the STATES table allows (after the
+ * decision the error is only recorded) and wake everybody.  ctx->mu held. */
+void fs_fail(fs_ctx *ctx, fs_error err, const char *fmt, ...) FS_PRINTF(3, 4);
+
+/* Name of a Jet error or errno for messages ("JET_errDiskIO (-1022)"). */
+void fs_jet_name(JET_ERR err, char *buf, size_t cb);
+
+/* Append an engine file entry.  0, or -ENOMEM, -EEXIST (name clash),
+ * -EINVAL (no usable base name), -EFBIG (too many files).
+ * ctx->mu held or not yet shared. */
+int fs_add_file(fs_ctx *ctx, const char *engine_path, enum fs_kind kind);
+
+/* Build both manifests once every engine file is done: logs/manifest,
+ * its digest, then the root one.  Each must have the size announced
+ * earlier.  0, -ENOMEM, or -EPROTO (size differs: a bug, fail loudly);
+ * ctx->manifest and ctx->logman are set only on success (fs_complete()).
+ * ctx->mu held. */
+int fs_build_manifest(fs_ctx *ctx);
+
+/* Open engine file f (producer or start; ctx->mu NOT held by the caller
+ * for the engine call: we take and drop it here).  Returns the Jet error. */
+JET_ERR fs_open_file(fs_ctx *ctx, fs_file *f);
+
+/* Ask for the log list, record the logs (GetLogInfo rolls the log) and
+ * the committed counter.  Caller does not hold ctx->mu. */
+JET_ERR fs_get_logs(fs_ctx *ctx);
+
+/* Are bytes of f being pulled ahead of every reader (self-pull)?
+ * ctx->mu held. */
+int fs_self_pull(const fs_ctx *ctx, const fs_file *f);
+
+/* The producer: the only thread that calls the engine while mounted.
+ * Runs until everything is produced, the backup failed, or stop. */
+void fs_producer_main(void *arg);
+
+#endif

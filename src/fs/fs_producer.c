@@ -1,0 +1,199 @@
+/*
+ * fs_producer.c -- the producer thread: the only thread that calls the
+ * engine while mounted; see fsops.h (states, contracts) and fs_int.h (the
+ * core's shared internals).
+ */
+#include "config.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bkformat.h"
+#include "jetlib.h"
+#include "plat.h"
+#include "spool.h"
+#include "tree.h"
+#include "fs_int.h"
+
+/* Does the producer need to pull more bytes of f now?  ctx->mu held. */
+static int want_bytes(const fs_ctx *ctx, const fs_file *f)
+{
+    uint64_t ra = 2 * ctx->cfg.read_size;
+
+    if (ctx->pull_all || f->index < ctx->pull_to)
+        return 1;
+    if (ctx->cfg.policy == FS_SPOOL_STREAM && ra > ctx->cfg.window / 2)
+        ra = ctx->cfg.window / 2;
+    return f->demand_hi > 0 && f->produced < f->demand_hi + ra;
+}
+
+/* See fs_int.h. */
+int fs_self_pull(const fs_ctx *ctx, const fs_file *f)
+{
+    return ctx->pull_all || f->index < ctx->pull_to;
+}
+
+/* Is a reader waiting whose bytes are all produced but not yet copied?
+ * Under stream the producer then leaves the window alone until the reader
+ * has taken them (its range cannot be overwritten between the wake-up and
+ * the copy).  ctx->mu held. */
+static int ready_waiter(const fs_ctx *ctx)
+{
+    for (const fs_rwait *w = ctx->waiters; w; w = w->next)
+        if (ctx->files[w->file]->produced >= w->hi)
+            return 1;
+    return 0;
+}
+
+/* Read one chunk of the current file and publish it.  Called with ctx->mu
+ * held; drops it around the engine call and the spool write. */
+static void produce_chunk(fs_ctx *ctx, fs_file *f)
+{
+    unsigned long got = 0;
+    uint64_t off = f->produced, remain = f->size - f->produced;
+    int keep = ctx->cfg.policy == FS_SPOOL_KEEP;
+    int self = fs_self_pull(ctx, f);
+    JET_HANDLE h = ctx->h;
+    fs_sha256 *sha = f->sha;
+    uint64_t base = f->spool_base;
+    JET_ERR rc;
+    int erc = 0;
+    char en[96];
+    unsigned char *dst = ctx->buf;
+    int direct = 0;
+
+    /* stream policy: the engine reads straight into the window, so an
+     * in-order reader's bytes are copied once (window -> FUSE reply) */
+    if (!keep) {
+        unsigned char *w = fs_window_reserve(&ctx->win, f->index, off, ctx->cfg.read_size);
+        if (w != NULL) {
+            dst = w;
+            direct = 1;
+        }
+    }
+    fs_mutex_unlock(ctx->mu);
+    rc = ctx->be.ops->read(ctx->be.ctx, h, dst, (unsigned long)ctx->cfg.read_size, &got);
+    if (rc >= 0 && (got == 0 || got > remain))
+        rc = JET_errFileIOBeyondEOF;
+    if (rc >= 0 && fs_sha256_update(sha, dst, got) < 0)
+        rc = JET_errOutOfMemory;
+    if (rc >= 0 && (keep || self))
+        erc = fs_spool_write(&ctx->spool, base + off, dst, got);
+    fs_mutex_lock(ctx->mu);
+    if (rc < 0) {
+        fs_jet_name(rc, en, sizeof en);
+        f->fail_at = off;
+        f->open = false; /* the engine closed (db) or aborted (log) it */
+        fs_fail(ctx, fs_err_jet(rc), "JetReadFileInstance(%s) at offset %" PRIu64 ": %s%s", f->name, off, en,
+                 rc == JET_errFileIOBeyondEOF ? " (stream length differs from its size)" : "");
+        return;
+    }
+    if (erc < 0) {
+        f->fail_at = off;
+        if (erc == -ENOSPC)
+            fs_fail(ctx, fs_err_errno(-erc), "spool full writing %s at offset %" PRIu64
+                     " (%s; cap %" PRIu64 " bytes, %" PRIu64 " written): raise [spool] cap or "
+                     "free space in %s", f->name, off, strerror(-erc), ctx->cfg.spool_cap,
+                     ctx->spool_written, ctx->cfg.spool_dir);
+        else
+            fs_fail(ctx, fs_err_errno(-erc), "spool write for %s at offset %" PRIu64 ": %s", f->name,
+                     off, strerror(-erc));
+        return;
+    }
+    if (!keep) {
+        if (direct)
+            fs_window_commit(&ctx->win, f->index, off, got);
+        else
+            fs_window_put(&ctx->win, f->index, off, ctx->buf, got);
+        if (self && f->spooled_from == FS_NONE)
+            f->spooled_from = off;
+    }
+    if (keep || self)
+        ctx->spool_written += got;
+    f->produced += got;
+    fs_cond_broadcast(ctx->cv_data);
+}
+
+/* Close the fully read current file, finish its digest, move on.
+ * ctx->mu held; dropped around the engine call. */
+static void finish_file(fs_ctx *ctx, fs_file *f)
+{
+    JET_HANDLE h = ctx->h;
+    JET_ERR rc;
+    char en[96];
+
+    fs_mutex_unlock(ctx->mu);
+    rc = ctx->be.ops->close(ctx->be.ctx, h);
+    fs_mutex_lock(ctx->mu);
+    f->open = false;
+    if (rc < 0) {
+        fs_jet_name(rc, en, sizeof en);
+        fs_fail(ctx, fs_err_jet(rc), "JetCloseFileInstance(%s): %s", f->name, en);
+        return;
+    }
+    if (fs_sha256_final(f->sha, f->digest) < 0) {
+        fs_fail(ctx, fs_err_errno(ENOMEM), "SHA-256 of %s failed", f->name);
+        return;
+    }
+    fs_sha256_free(f->sha);
+    f->sha = NULL;
+    f->done = true;
+    ctx->cur++;
+    fs_log(FS_LOG_DEBUG, "%s: %" PRIu64 " bytes pulled", f->name, f->size);
+    fs_cond_broadcast(ctx->cv_data);
+}
+
+/* See fs_int.h. */
+void fs_producer_main(void *arg)
+{
+    fs_ctx *ctx = arg;
+    JET_ERR rc;
+    char en[96];
+
+    fs_mutex_lock(ctx->mu);
+    while (ctx->state == FS_ST_DATABASES || ctx->state == FS_ST_LOGS) {
+        fs_file *f = ctx->cur < ctx->nfiles ? ctx->files[ctx->cur] : NULL;
+
+        if (f && f->open && f->produced < f->size) {
+            if (!want_bytes(ctx, f) ||
+                (ctx->cfg.policy == FS_SPOOL_STREAM && ready_waiter(ctx))) {
+                fs_cond_wait(ctx->cv_prod, ctx->mu);
+                continue;
+            }
+            produce_chunk(ctx, f);
+        } else if (f && f->open) {
+            finish_file(ctx, f);
+        } else if (f) {
+            fs_mutex_unlock(ctx->mu);
+            rc = fs_open_file(ctx, f);
+            fs_mutex_lock(ctx->mu);
+            if (rc < 0) {
+                fs_jet_name(rc, en, sizeof en);
+                f->fail_at = 0;
+                fs_fail(ctx, fs_err_jet(rc), "JetOpenFileInstance(%s): %s", f->engine_path, en);
+            }
+        } else if (!ctx->logs_known) {
+            fs_mutex_unlock(ctx->mu);
+            rc = fs_get_logs(ctx);
+            fs_mutex_lock(ctx->mu);
+            if (rc < 0) {
+                fs_jet_name(rc, en, sizeof en);
+                fs_fail(ctx, fs_err_jet(rc), "JetGetLogInfoInstance2: %s", en);
+            }
+        } else {
+            int mrc = fs_build_manifest(ctx);
+            if (mrc < 0) {
+                fs_fail(ctx, fs_err_errno(-mrc), "building the manifest: %s",
+                         mrc == -ENOMEM ? "out of memory"
+                                        : "its size differs from the size announced (bug)");
+                break;
+            }
+            (void)fs_set_state(ctx, FS_ST_COMPLETE);
+            fs_log(FS_LOG_INFO, "every backup byte pulled from the engine; manifest ready");
+        }
+    }
+    fs_mutex_unlock(ctx->mu);
+}
