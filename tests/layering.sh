@@ -71,10 +71,7 @@ for f in $files; do
         */*)
             # <sys/x.h>, <openssl/x.h>, <fuse3/x.h>: system headers are fine
             if sed -n "${line}p" "$f" | grep -q '"'; then
-                case $name in
-                fs/*) ;; # TODO(issue 8, branch fs8): fs includes by bare name
-                *) echo "$f:$line: includes \"$name\" by a directory path" ;;
-                esac
+                echo "$f:$line: includes \"$name\" by a directory path"
             fi ;;
         esac
         case $f in
