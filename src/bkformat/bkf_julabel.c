@@ -16,11 +16,14 @@
 
 /* ---- jetutil-backup.label ("key=value" lines) ---- */
 
-/* Next "key=value" line of f ('#' and empty lines skipped).  1 with
- * key and val set, 0 at the end, -1 (er) on a malformed line. */
-static int kv_next(bkf_err *er, FILE *f, const char *path, unsigned *lineno, char *line,
-                   size_t cbline, char **key, char **val)
+/* See bkformat.h. */
+int bkf_kv_next(FILE *f, const char *path, unsigned *lineno, char *line, size_t cbline,
+                char **key, char **val, char *err, size_t cb_err)
 {
+    bkf_err er = { err, cb_err };
+
+    if (err && cb_err)
+        err[0] = '\0';
     while (fgets(line, (int)cbline, f)) {
         char *nl = strchr(line, '\n'), *eq;
         (*lineno)++;
@@ -30,7 +33,7 @@ static int kv_next(bkf_err *er, FILE *f, const char *path, unsigned *lineno, cha
             continue;
         eq = strchr(line, '=');
         if (!eq) {
-            bkf_fail(er, "%s:%u: expected key=value", path, *lineno);
+            bkf_fail(&er, "%s:%u: expected key=value", path, *lineno);
             return -1;
         }
         *eq = '\0';
@@ -39,10 +42,22 @@ static int kv_next(bkf_err *er, FILE *f, const char *path, unsigned *lineno, cha
         return 1;
     }
     if (ferror(f)) {
-        bkf_fail(er, "%s: read error", path);
+        bkf_fail(&er, "%s: read error", path);
         return -1;
     }
     return 0;
+}
+
+/* bkf_kv_next into er. */
+static int kv_next(bkf_err *er, FILE *f, const char *path, unsigned *lineno, char *line,
+                   size_t cbline, char **key, char **val)
+{
+    char msg[512];
+    int k = bkf_kv_next(f, path, lineno, line, cbline, key, val, msg, sizeof msg);
+
+    if (k < 0)
+        bkf_fail(er, "%s", msg);
+    return k;
 }
 
 /* Apply one key=value of a jetutil label to l.  0, or -1 (er). */

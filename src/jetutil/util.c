@@ -302,30 +302,16 @@ int ju_rm_contents(const char *dir)
     return rc;
 }
 
-/* ju_kv_next -- see jetutil.h. */
+/* ju_kv_next -- see jetutil.h (bkf_kv_next, with the message printed). */
 int ju_kv_next(FILE *f, const char *cmd, const char *path, int *lineno, char *line,
                size_t cbline, char **key, char **val)
 {
-    while (fgets(line, (int)cbline, f)) {
-        char *nl = strchr(line, '\n'), *eq;
-        (*lineno)++;
-        if (nl)
-            *nl = '\0';
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        eq = strchr(line, '=');
-        if (!eq) {
-            ju_error(cmd, "%s:%d: expected key=value", path, *lineno);
-            return -1;
-        }
-        *eq = '\0';
-        *key = line;
-        *val = eq + 1;
-        return 1;
-    }
-    if (ferror(f)) {
-        ju_error(cmd, "%s: read error", path);
-        return -1;
-    }
-    return 0;
+    char msg[512];
+    unsigned n = (unsigned)*lineno;
+    int k = bkf_kv_next(f, path, &n, line, cbline, key, val, msg, sizeof msg);
+
+    *lineno = (int)n;
+    if (k < 0)
+        ju_error(cmd, "%s", msg);
+    return k;
 }
