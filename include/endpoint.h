@@ -44,9 +44,9 @@ typedef struct jep_server jep_server;
 typedef struct jep_info {
     char instance_name[64];
     char base_name[JET_BASE_NAME_LENGTH + 1];
-    unsigned long cb_page;       /* JET_paramDatabasePageSize of the instance */
-    unsigned long legacy;        /* JET_paramLegacyFileNames */
-    int circular;                /* JET_paramCircularLog */
+    unsigned long cb_page; /* JET_paramDatabasePageSize of the instance */
+    unsigned long legacy;  /* JET_paramLegacyFileNames */
+    int circular;          /* JET_paramCircularLog */
 } jep_info;
 
 /* Connect.  Errors: JET_errFileNotFound (no such socket),
@@ -71,15 +71,13 @@ JET_ERR JepGetInfo(jep_client *c, jep_info *info);
  * JET_errBackupInProgress from Begin and JET_errNoBackup from the rest.
  * The list calls use at most a 4 MiB buffer on the server side. */
 JET_ERR JepBeginExternalBackup(jep_client *c, JET_GRBIT grbit);
-JET_ERR JepGetAttachInfo(jep_client *c, char *szz, unsigned long cbMax,
-                         unsigned long *pcbActual);
+JET_ERR JepGetAttachInfo(jep_client *c, char *szz, unsigned long cbMax, unsigned long *pcbActual);
 JET_ERR JepOpenFile(jep_client *c, const char *szFileName, JET_HANDLE *phf,
                     unsigned long *pulSizeLow, unsigned long *pulSizeHigh);
-JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb,
-                    unsigned long *pcb);
+JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb, unsigned long *pcb);
 JET_ERR JepCloseFile(jep_client *c, JET_HANDLE hf);
-JET_ERR JepGetLogInfo2(jep_client *c, char *szz, unsigned long cbMax,
-                       unsigned long *pcbActual, JET_LOGINFO_A *pLogInfo);
+JET_ERR JepGetLogInfo2(jep_client *c, char *szz, unsigned long cbMax, unsigned long *pcbActual,
+                       JET_LOGINFO_A *pLogInfo);
 JET_ERR JepGetTruncateLogInfo(jep_client *c, char *szz, unsigned long cbMax,
                               unsigned long *pcbActual);
 JET_ERR JepTruncateLog(jep_client *c);
@@ -93,7 +91,7 @@ JET_ERR JepGetCommittedAtRoll(jep_client *c, unsigned long long *pn);
 
 typedef struct jep_server_config {
     const char *socket_path;
-    gid_t group;                 /* (gid_t)-1: none, mode 0600; else 0660 */
+    gid_t group; /* (gid_t)-1: none, mode 0600; else 0660 */
     /* optional: committed-transaction counter of the host */
     unsigned long long (*counter)(void *arg);
     void *counter_arg;
@@ -106,8 +104,7 @@ typedef struct jep_server_config {
  * else at the path is refused with JET_errInvalidPath) and start serving
  * instance.  Errors: JET_errInvalidPath, JET_errAccessDenied,
  * JET_errOutOfMemory, JET_errInvalidInstance. */
-JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
-                       jep_server **ps);
+JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg, jep_server **ps);
 /* Stop serving: aborts a backup in progress, closes connections, joins the
  * server thread, removes the socket.  Safe with NULL. */
 void JepServerStop(jep_server *s);

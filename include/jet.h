@@ -90,11 +90,13 @@ typedef struct _JET_RSTMAP_A {
 
 typedef enum _JET_SNP { JET_snpRestore = 8, JET_snpBackup = 9 } JET_SNP;
 typedef enum _JET_SNT {
-    JET_sntProgress = 0, JET_sntFail = 3, JET_sntBegin = 5,
-    JET_sntComplete = 6, JET_sntRequirements = 7
+    JET_sntProgress = 0,
+    JET_sntFail = 3,
+    JET_sntBegin = 5,
+    JET_sntComplete = 6,
+    JET_sntRequirements = 7
 } JET_SNT;
-typedef JET_ERR (JET_API *JET_PFNSTATUS)(JET_SESID sesid, JET_SNP snp,
-                                          JET_SNT snt, void *pv);
+typedef JET_ERR(JET_API *JET_PFNSTATUS)(JET_SESID sesid, JET_SNP snp, JET_SNT snt, void *pv);
 
 /* ---- system parameters ------------------------------------------------ */
 #define JET_paramSystemPath 0
@@ -159,15 +161,15 @@ JET_ERR JET_API JetTerm(JET_INSTANCE instance);
 JET_ERR JET_API JetTerm2(JET_INSTANCE instance, JET_GRBIT grbit);
 
 /* ---- sessions, databases, transactions ---------------------------------- */
-JET_ERR JET_API JetBeginSessionA(JET_INSTANCE instance, JET_SESID *psesid,
-                                 JET_PCSTR szUserName, JET_PCSTR szPassword);
+JET_ERR JET_API JetBeginSessionA(JET_INSTANCE instance, JET_SESID *psesid, JET_PCSTR szUserName,
+                                 JET_PCSTR szPassword);
 JET_ERR JET_API JetEndSession(JET_SESID sesid, JET_GRBIT grbit);
-JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
-                                   JET_PCSTR szConnect, JET_DBID *pdbid, JET_GRBIT grbit);
+JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename, JET_PCSTR szConnect,
+                                   JET_DBID *pdbid, JET_GRBIT grbit);
 JET_ERR JET_API JetAttachDatabaseA(JET_SESID sesid, const char *szFilename, JET_GRBIT grbit);
 JET_ERR JET_API JetDetachDatabaseA(JET_SESID sesid, const char *szFilename);
-JET_ERR JET_API JetOpenDatabaseA(JET_SESID sesid, const char *szFilename,
-                                 const char *szConnect, JET_DBID *pdbid, JET_GRBIT grbit);
+JET_ERR JET_API JetOpenDatabaseA(JET_SESID sesid, const char *szFilename, const char *szConnect,
+                                 JET_DBID *pdbid, JET_GRBIT grbit);
 JET_ERR JET_API JetCloseDatabase(JET_SESID sesid, JET_DBID dbid, JET_GRBIT grbit);
 JET_ERR JET_API JetBeginTransaction(JET_SESID sesid);
 JET_ERR JET_API JetBeginTransaction2(JET_SESID sesid, JET_GRBIT grbit);
@@ -176,22 +178,20 @@ JET_ERR JET_API JetRollback(JET_SESID sesid, JET_GRBIT grbit);
 
 /* ---- external backup ---------------------------------------------------- */
 JET_ERR JET_API JetBeginExternalBackupInstance(JET_INSTANCE instance, JET_GRBIT grbit);
-JET_ERR JET_API JetGetAttachInfoInstanceA(JET_INSTANCE instance, char *szz,
-                                          unsigned long cbMax, unsigned long *pcbActual);
+JET_ERR JET_API JetGetAttachInfoInstanceA(JET_INSTANCE instance, char *szz, unsigned long cbMax,
+                                          unsigned long *pcbActual);
 JET_ERR JET_API JetOpenFileInstanceA(JET_INSTANCE instance, JET_PCSTR szFileName,
                                      JET_HANDLE *phfFile, unsigned long *pulFileSizeLow,
                                      unsigned long *pulFileSizeHigh);
 JET_ERR JET_API JetReadFileInstance(JET_INSTANCE instance, JET_HANDLE hfFile, void *pv,
                                     unsigned long cb, unsigned long *pcb);
 JET_ERR JET_API JetCloseFileInstance(JET_INSTANCE instance, JET_HANDLE hfFile);
-JET_ERR JET_API JetGetLogInfoInstanceA(JET_INSTANCE instance, char *szz,
-                                       unsigned long cbMax, unsigned long *pcbActual);
-JET_ERR JET_API JetGetLogInfoInstance2A(JET_INSTANCE instance, char *szz,
-                                        unsigned long cbMax, unsigned long *pcbActual,
-                                        JET_LOGINFO_A *pLogInfo);
+JET_ERR JET_API JetGetLogInfoInstanceA(JET_INSTANCE instance, char *szz, unsigned long cbMax,
+                                       unsigned long *pcbActual);
+JET_ERR JET_API JetGetLogInfoInstance2A(JET_INSTANCE instance, char *szz, unsigned long cbMax,
+                                        unsigned long *pcbActual, JET_LOGINFO_A *pLogInfo);
 JET_ERR JET_API JetGetTruncateLogInfoInstanceA(JET_INSTANCE instance, char *szz,
-                                               unsigned long cbMax,
-                                               unsigned long *pcbActual);
+                                               unsigned long cbMax, unsigned long *pcbActual);
 JET_ERR JET_API JetTruncateLogInstance(JET_INSTANCE instance);
 JET_ERR JET_API JetEndExternalBackupInstance(JET_INSTANCE instance);
 JET_ERR JET_API JetEndExternalBackupInstance2(JET_INSTANCE instance, JET_GRBIT grbit);
@@ -207,8 +207,7 @@ JET_ERR JET_API JetExternalRestore2A(JET_PSTR szCheckpointFilePath, JET_PSTR szL
                                      JET_PSTR szBackupLogPath, JET_LOGINFO_A *pLogInfo,
                                      JET_PSTR szTargetInstanceName,
                                      JET_PSTR szTargetInstanceLogPath,
-                                     JET_PSTR szTargetInstanceCheckpointPath,
-                                     JET_PFNSTATUS pfn);
+                                     JET_PSTR szTargetInstanceCheckpointPath, JET_PFNSTATUS pfn);
 
 #ifndef JET_UNICODE
 #define JetCreateInstance JetCreateInstanceA

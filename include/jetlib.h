@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* libjet-only system parameters (ids far from esent.h's) */
-#define JETLIB_paramRecordSize 0x10001 /* bytes per record for new databases, 8..1024 */
+#define JETLIB_paramRecordSize 0x10001    /* bytes per record for new databases, 8..1024 */
 #define JETLIB_paramCheckpointKiB 0x10002 /* log bytes between checkpoints (default 4 x log size) */
 
 /* ESE's recovery-only parameter (esent.h id 113), a directory: soft
@@ -42,10 +42,10 @@ extern "C" {
  * JET_errWriteConflict, JET_errInvalidParameter (cb > record size),
  * JET_errRecordNotFound (recno beyond JETLIB_MAX_RECORDS), JET_errDiskIO. */
 #define JETLIB_MAX_RECORDS (1ULL << 36)
-JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
-                         void *pv, unsigned long cb);
-JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
-                          const void *pv, unsigned long cb);
+JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno, void *pv,
+                         unsigned long cb);
+JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno, const void *pv,
+                          unsigned long cb);
 JET_ERR JetLibLockRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno);
 
 /* "JET_errBackupInProgress" for -505; "JET_errUnknown" when unknown.

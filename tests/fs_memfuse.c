@@ -55,7 +55,8 @@ static int m_open(const char *p, struct fuse_file_info *fi)
 
 static int m_read(const char *p, char *buf, size_t n, off_t off, struct fuse_file_info *fi)
 {
-    (void)p; (void)fi;
+    (void)p;
+    (void)fi;
     if ((size_t)off >= mem.size)
         return 0;
     if (n > mem.size - (size_t)off)
@@ -65,7 +66,10 @@ static int m_read(const char *p, char *buf, size_t n, off_t off, struct fuse_fil
 }
 
 static const struct fuse_operations m_ops = {
-    .init = m_init, .getattr = m_getattr, .open = m_open, .read = m_read,
+    .init = m_init,
+    .getattr = m_getattr,
+    .open = m_open,
+    .read = m_read,
 };
 
 int main(int argc, char **argv)

@@ -34,8 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     resp = data[0] & 1;
     data++;
     size--;
-    if (ep_hdr_get(data, resp, resp ? EP_MAX_RESP_PAYLOAD : EP_MAX_REQ_PAYLOAD, &len, &op,
-                   &why) < 0 || len != size - EP_HDR)
+    if (ep_hdr_get(data, resp, resp ? EP_MAX_RESP_PAYLOAD : EP_MAX_REQ_PAYLOAD, &len, &op, &why) <
+            0 ||
+        len != size - EP_HDR)
         return 0;
     if (!resp) {
         ep_req r;

@@ -16,8 +16,7 @@
 /* An instance whose logs and checkpoint live in dir, log_kib KiB logs
  * (created and configured through the shared in-process hosting,
  * bkc_host_create; not yet JetInit'ed); 0 if any call fails. */
-static inline JET_INSTANCE jt_inst(const char *name, const char *dir, long log_kib,
-                                   long circular)
+static inline JET_INSTANCE jt_inst(const char *name, const char *dir, long log_kib, long circular)
 {
     JET_INSTANCE inst = 0;
     bkc_host_params p = {

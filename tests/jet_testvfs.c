@@ -21,17 +21,17 @@
 #define TV_SECTOR 512
 #define TV_MAXFD 4096
 
-typedef struct tv_op {          /* a pending data operation */
+typedef struct tv_op { /* a pending data operation */
     bool trunc;
-    off_t off;                  /* write offset, or the new size */
+    off_t off; /* write offset, or the new size */
     size_t cb;
     uint8_t *data;
 } tv_op;
 
 typedef struct tv_file {
-    uint8_t *dur;               /* durable bytes */
+    uint8_t *dur; /* durable bytes */
     size_t dur_cb;
-    tv_op *ops;                 /* pending since the last sync */
+    tv_op *ops; /* pending since the last sync */
     size_t nops, capops;
 } tv_file;
 
@@ -63,11 +63,11 @@ static struct tvfs {
     tv_ns cur, dur;
     tv_nsop *ns;
     int nns, capns;
-    int fdmap[TV_MAXFD];        /* 0 untracked, -1 the directory, else file + 1 */
+    int fdmap[TV_MAXFD]; /* 0 untracked, -1 the directory, else file + 1 */
     tv_point_fn point;
     void *arg;
     unsigned long points;
-    size_t atomic_edb;          /* != 0: *.edb writes are atomic in these units */
+    size_t atomic_edb; /* != 0: *.edb writes are atomic in these units */
     jos_vtab vt;
 } tv = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -143,9 +143,7 @@ static void ns_apply(tv_ns *ns, const tv_nsop *op)
 {
     int i;
     switch (op->kind) {
-    case NS_CREATE:
-        ns_set(ns, op->a, op->file);
-        break;
+    case NS_CREATE: ns_set(ns, op->a, op->file); break;
     case NS_LINK:
         i = ns_find(ns, op->a);
         if (i >= 0)
@@ -159,8 +157,7 @@ static void ns_apply(tv_ns *ns, const tv_nsop *op)
             ns_set(ns, op->b, f);
         }
         break;
-    default:
-        ns_del(ns, op->a);
+    default: ns_del(ns, op->a);
     }
 }
 
@@ -275,9 +272,9 @@ static int v_open(const char *path, int flags, mode_t mode)
     pthread_mutex_lock(&tv.mu);
     fd = real()->xopen(path, flags, mode);
     name = tracked_name(path);
-    if (fd >= 0 && fd < TV_MAXFD && (name != NULL || strcmp(path, tv.root) == 0 ||
-                                     (strncmp(path, tv.root, tv.rootlen) == 0 &&
-                                      strcmp(path + tv.rootlen, "/") == 0))) {
+    if (fd >= 0 && fd < TV_MAXFD &&
+        (name != NULL || strcmp(path, tv.root) == 0 ||
+         (strncmp(path, tv.root, tv.rootlen) == 0 && strcmp(path + tv.rootlen, "/") == 0))) {
         if (name == NULL) {
             tv.fdmap[fd] = tv.active ? -1 : 0;
         } else {
@@ -407,15 +404,42 @@ static int v_link(const char *from, const char *to)
     return r;
 }
 
-static ssize_t v_pread(int fd, void *buf, size_t cb, off_t off) { return real()->xpread(fd, buf, cb, off); }
-static int v_fstat(int fd, struct stat *st) { return real()->xfstat(fd, st); }
-static int v_stat(const char *p, struct stat *st) { return real()->xstat(p, st); }
-static int v_mkdir(const char *p, mode_t m) { return real()->xmkdir(p, m); }
-static int v_flock(int fd, int op) { return real()->xflock(fd, op); }
-static DIR *v_opendir(const char *p) { return real()->xopendir(p); }
-static struct dirent *v_readdir(DIR *d) { return real()->xreaddir(d); }
-static int v_closedir(DIR *d) { return real()->xclosedir(d); }
-static char *v_realpath(const char *p, char *r) { return real()->xrealpath(p, r); }
+static ssize_t v_pread(int fd, void *buf, size_t cb, off_t off)
+{
+    return real()->xpread(fd, buf, cb, off);
+}
+static int v_fstat(int fd, struct stat *st)
+{
+    return real()->xfstat(fd, st);
+}
+static int v_stat(const char *p, struct stat *st)
+{
+    return real()->xstat(p, st);
+}
+static int v_mkdir(const char *p, mode_t m)
+{
+    return real()->xmkdir(p, m);
+}
+static int v_flock(int fd, int op)
+{
+    return real()->xflock(fd, op);
+}
+static DIR *v_opendir(const char *p)
+{
+    return real()->xopendir(p);
+}
+static struct dirent *v_readdir(DIR *d)
+{
+    return real()->xreaddir(d);
+}
+static int v_closedir(DIR *d)
+{
+    return real()->xclosedir(d);
+}
+static char *v_realpath(const char *p, char *r)
+{
+    return real()->xrealpath(p, r);
+}
 
 static void forget(void)
 {
@@ -458,9 +482,9 @@ int tvfs_start(const char *dir, tv_point_fn fn, void *arg)
     tv.point = fn;
     tv.arg = arg;
     tv.points = 0;
-    tv.vt = (jos_vtab){ v_open, v_close, v_pread, v_pwrite, v_fsync, v_fdatasync,
-                        v_rename, v_unlink, v_ftruncate, v_fstat, v_stat, v_mkdir,
-                        v_flock, v_opendir, v_readdir, v_closedir, v_realpath, v_link };
+    tv.vt = (jos_vtab){ v_open,   v_close,   v_pread,     v_pwrite,   v_fsync,    v_fdatasync,
+                        v_rename, v_unlink,  v_ftruncate, v_fstat,    v_stat,     v_mkdir,
+                        v_flock,  v_opendir, v_readdir,   v_closedir, v_realpath, v_link };
     tv.active = true;
     pthread_mutex_unlock(&tv.mu);
     tv_image_free(&img);
@@ -547,8 +571,8 @@ int tvfs_capture(uint64_t *seed, unsigned keep_pct, tv_image *img)
             rc = -1;
             break;
         }
-        size_t unit = tv.atomic_edb && strstr(ns.e[i].name, ".edb") != NULL ? tv.atomic_edb
-                                                                                : TV_SECTOR;
+        size_t unit =
+            tv.atomic_edb && strstr(ns.e[i].name, ".edb") != NULL ? tv.atomic_edb : TV_SECTOR;
         if (cb > 0)
             memcpy(b, fi->dur, cb);
         nfr = 0;
@@ -559,7 +583,10 @@ int tvfs_capture(uint64_t *seed, unsigned keep_pct, tv_image *img)
                     cb = (size_t)op->off;
                 } else if ((size_t)op->off > cb) {
                     uint8_t *nb = realloc(b, (size_t)op->off);
-                    if (nb == NULL) { rc = -1; break; }
+                    if (nb == NULL) {
+                        rc = -1;
+                        break;
+                    }
                     memset(nb + cb, 0, (size_t)op->off - cb);
                     b = nb;
                     cb = (size_t)op->off;

@@ -27,7 +27,7 @@ typedef struct tv_image {
     char (*name)[64];
     uint8_t **data;
     size_t *cb;
-    unsigned long tag;     /* caller's values at capture time */
+    unsigned long tag; /* caller's values at capture time */
     unsigned long tag2;
 } tv_image;
 

@@ -32,7 +32,7 @@ typedef struct env {
     JET_DBID dbid[2];
     char db[2][300];
     unsigned ndb;
-    unsigned char *buf;            /* BUFPAGES pages, 4096-aligned */
+    unsigned char *buf; /* BUFPAGES pages, 4096-aligned */
 } env;
 
 /* Create, configure and initialise an instance in a new temp dir. */
@@ -48,7 +48,8 @@ static void env_init(env *e, bool circular)
     ck_assert_int_eq(JetSetSystemParameterA(&e->inst, 0, JET_paramBaseName, 0, "edb"), 0);
     ck_assert_int_eq(JetSetSystemParameterA(&e->inst, 0, JET_paramLogFileSize, 128, NULL), 0);
     ck_assert_int_eq(JetSetSystemParameterA(&e->inst, 0, JET_paramCircularLog, circular, NULL), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&e->inst, 0, JETLIB_paramCheckpointKiB, 1u << 20, NULL), 0);
+    ck_assert_int_eq(JetSetSystemParameterA(&e->inst, 0, JETLIB_paramCheckpointKiB, 1u << 20, NULL),
+                     0);
     e->buf = aligned_alloc(4096, BUFPAGES * CBP + 4096);
     ck_assert_ptr_nonnull(e->buf);
 }
@@ -98,7 +99,10 @@ static void gens(env *e, unsigned long *cur, unsigned long *ckpt)
     ck_assert_int_eq(JetLibGetLogState(e->inst, cur, ckpt), 0);
 }
 
-static jet_inst *ji(env *e) { return jinst_get(e->inst); }
+static jet_inst *ji(env *e)
+{
+    return jinst_get(e->inst);
+}
 
 static void log_path(env *e, uint32_t gen, char *buf, size_t cb)
 {
@@ -124,7 +128,8 @@ static JET_ERR copy_file(env *e, const char *name, unsigned long cbuf, FILE *out
         return err;
     ck_assert_uint_eq(h, 0);
     size = ((unsigned long long)hi << 32) | lo;
-    if (psize) *psize = size;
+    if (psize)
+        *psize = size;
     do {
         err = JetReadFileInstance(e->inst, h, e->buf, cbuf, &cb);
         if (err < 0)
@@ -133,7 +138,8 @@ static JET_ERR copy_file(env *e, const char *name, unsigned long cbuf, FILE *out
             ck_assert_uint_eq(fwrite(e->buf, 1, cb, out), cb);
         total += cb;
     } while (cb != 0 && total < size);
-    if (ptotal) *ptotal = total;
+    if (ptotal)
+        *ptotal = total;
     ck_assert_uint_eq(total, size);
     return JetCloseFileInstance(e->inst, h);
 }
@@ -158,7 +164,8 @@ static void read_all_logs(env *e, JET_LOGINFO_A *li)
     char szz[64 * 256];
     unsigned long cb = 0;
     JET_LOGINFO_A tmp;
-    if (li == NULL) li = &tmp;
+    if (li == NULL)
+        li = &tmp;
     li->cbSize = sizeof *li;
     ck_assert_int_eq(JetGetLogInfoInstance2A(e->inst, szz, sizeof szz, &cb, li), 0);
     unsigned n = split(szz, names, 64);
@@ -241,9 +248,11 @@ START_TEST(begin_rules)
     ck_assert_int_eq(JetBeginSessionA(e.inst, &e.ses, NULL, NULL), 0);
     env_add_db(&e);
     write_recs(&e, 0, 0, 10, 1);
-    ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, JET_bitBackupAtomic), JET_errInvalidGrbit);
+    ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, JET_bitBackupAtomic),
+                     JET_errInvalidGrbit);
     ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, 0x2), JET_errInvalidGrbit);
-    ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, JET_bitBackupSnapshot), JET_errInvalidGrbit);
+    ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, JET_bitBackupSnapshot),
+                     JET_errInvalidGrbit);
     /* no previous full backup */
     ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, JET_bitBackupIncremental),
                      JET_errMissingFullBackup);
@@ -345,7 +354,8 @@ START_TEST(db_phase_cells)
     ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi), JET_errOutOfMemory);
     /* list calls and truncate with an open handle: -521, no abort */
     ck_assert_int_eq(JetGetLogInfoInstanceA(e.inst, NULL, 0, &cb), JET_errInvalidBackupSequence);
-    ck_assert_int_eq(JetGetTruncateLogInfoInstanceA(e.inst, NULL, 0, &cb), JET_errInvalidBackupSequence);
+    ck_assert_int_eq(JetGetTruncateLogInfoInstanceA(e.inst, NULL, 0, &cb),
+                     JET_errInvalidBackupSequence);
     ck_assert_int_eq(JetTruncateLogInstance(e.inst), JET_errInvalidBackupSequence);
     ck_assert_int_eq(JetCloseFileInstance(e.inst, 1), JET_errInvalidParameter);
     ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 3 * CBP, &cb), 0);
@@ -410,7 +420,8 @@ START_TEST(log_phase_cells)
     /* TruncateLog with logs not read: -616, no abort */
     ck_assert_int_eq(JetTruncateLogInstance(e.inst), JET_errLogFileNotCopied);
     /* open a db in the log phase: -521 and abort */
-    ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi), JET_errInvalidBackupSequence);
+    ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi),
+                     JET_errInvalidBackupSequence);
     ck_assert_int_eq(JetGetAttachInfoInstanceA(e.inst, NULL, 0, &cb), JET_errNoBackup);
     ck_assert(!jbk_in_progress(ji(&e)));
 
@@ -463,7 +474,8 @@ START_TEST(incremental_cells)
     ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, JET_bitBackupIncremental), 0);
     ck_assert_int_eq(JetGetAttachInfoInstanceA(e.inst, NULL, 0, &cb), JET_errInvalidBackupSequence);
     ck_assert_int_eq(JetTruncateLogInstance(e.inst), JET_errInvalidBackupSequence);
-    ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi), JET_errInvalidBackupSequence);
+    ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi),
+                     JET_errInvalidBackupSequence);
     ck_assert_int_eq(JetGetAttachInfoInstanceA(e.inst, NULL, 0, &cb), JET_errNoBackup);
     env_stop(&e);
 }
@@ -483,11 +495,15 @@ START_TEST(after_stop_cells)
     ck_assert_int_eq(JetStopBackupInstance(e.inst), 0);
     ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, 0), JET_errBackupInProgress);
     ck_assert_int_eq(JetGetAttachInfoInstanceA(e.inst, NULL, 0, &cb), JET_errBackupAbortByServer);
-    ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi), JET_errBackupAbortByServer);
-    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 3 * CBP, &cb), JET_errBackupAbortByServer);
+    ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi),
+                     JET_errBackupAbortByServer);
+    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 3 * CBP, &cb),
+                     JET_errBackupAbortByServer);
     ck_assert_int_eq(JetGetLogInfoInstanceA(e.inst, NULL, 0, &cb), JET_errBackupAbortByServer);
-    ck_assert_int_eq(JetGetLogInfoInstance2A(e.inst, NULL, 0, &cb, &li), JET_errBackupAbortByServer);
-    ck_assert_int_eq(JetGetTruncateLogInfoInstanceA(e.inst, NULL, 0, &cb), JET_errBackupAbortByServer);
+    ck_assert_int_eq(JetGetLogInfoInstance2A(e.inst, NULL, 0, &cb, &li),
+                     JET_errBackupAbortByServer);
+    ck_assert_int_eq(JetGetTruncateLogInfoInstanceA(e.inst, NULL, 0, &cb),
+                     JET_errBackupAbortByServer);
     ck_assert_int_eq(JetTruncateLogInstance(e.inst), JET_errBackupAbortByServer);
     ck_assert_int_eq(JetCloseFileInstance(e.inst, 0), 0);
     ck_assert(jbk_in_progress(ji(&e)));
@@ -521,8 +537,9 @@ START_TEST(end_grbits)
     fixture(&e);
     ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, 0), 0);
     ck_assert_int_eq(JetEndExternalBackupInstance2(e.inst, 0), JET_errInvalidParameter);
-    ck_assert_int_eq(JetEndExternalBackupInstance2(e.inst, JET_bitBackupEndNormal | JET_bitBackupEndAbort),
-                     JET_errInvalidParameter);
+    ck_assert_int_eq(
+        JetEndExternalBackupInstance2(e.inst, JET_bitBackupEndNormal | JET_bitBackupEndAbort),
+        JET_errInvalidParameter);
     ck_assert_int_eq(JetEndExternalBackupInstance2(e.inst, JET_bitBackupTruncateDone),
                      JET_errInvalidParameter);
     ck_assert(jbk_in_progress(ji(&e)));
@@ -542,9 +559,12 @@ START_TEST(buffer_rules)
     fixture(&e);
     ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, 0), 0);
     ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi), 0);
-    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf + 8, 4 * CBP, &cb), JET_errInvalidParameter);
-    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf + 2048, 4 * CBP, &cb), JET_errInvalidParameter);
-    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 4 * CBP + 512, &cb), JET_errInvalidParameter);
+    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf + 8, 4 * CBP, &cb),
+                     JET_errInvalidParameter);
+    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf + 2048, 4 * CBP, &cb),
+                     JET_errInvalidParameter);
+    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 4 * CBP + 512, &cb),
+                     JET_errInvalidParameter);
     ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 2 * CBP, &cb), JET_errInvalidParameter);
     ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 0, &cb), JET_errInvalidParameter);
     ck_assert_int_eq(JetReadFileInstance(e.inst, 1, e.buf, 3 * CBP, &cb), JET_errInvalidParameter);
@@ -560,8 +580,10 @@ START_TEST(buffer_rules)
     log_path(&e, (uint32_t)li.ulGenLow, lp, sizeof lp);
     ck_assert_int_eq(JetOpenFileInstanceA(e.inst, lp, &h, &lo, &hi), 0);
     ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, CBP, &cb), JET_errInvalidParameter);
-    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf + 16, 2 * CBP, &cb), JET_errInvalidParameter);
-    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 2 * CBP + 100, &cb), JET_errInvalidParameter);
+    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf + 16, 2 * CBP, &cb),
+                     JET_errInvalidParameter);
+    ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 2 * CBP + 100, &cb),
+                     JET_errInvalidParameter);
     ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, 2 * CBP, &cb), 0);
     ck_assert_uint_eq(cb, 2 * CBP);
     ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, CBP, &cb), 0);
@@ -678,7 +700,7 @@ START_TEST(log_lists)
     li.cbSize = sizeof li;
     ck_assert_int_eq(JetGetLogInfoInstance2A(e.inst, NULL, 0, &cb, &li), 0);
     gens(&e, &cur2, &ck2);
-    ck_assert_uint_eq(cur2, cur + 1);            /* rolled */
+    ck_assert_uint_eq(cur2, cur + 1); /* rolled */
     ck_assert_uint_eq(li.ulGenLow, ckpt);
     ck_assert_uint_eq(li.ulGenHigh, cur);
     ck_assert_str_eq(li.szBaseName, "edb");
@@ -689,7 +711,7 @@ START_TEST(log_lists)
     ck_assert_uint_eq(li2.ulGenLow, li.ulGenLow);
     ck_assert_uint_eq(li2.ulGenHigh, li.ulGenHigh);
     gens(&e, &cur2, &ck2);
-    ck_assert_uint_eq(cur2, cur + 1);            /* rolled once only */
+    ck_assert_uint_eq(cur2, cur + 1); /* rolled once only */
     unsigned n = split(szz, names, 64);
     ck_assert_uint_eq(n, li.ulGenHigh - li.ulGenLow + 1);
     for (unsigned i = 0; i < n; i++) {
@@ -806,7 +828,9 @@ START_TEST(history_slots)
     ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, 0), 0);
     ck_assert_int_eq(copy_file(&e, e.db[0], BUFPAGES * CBP, NULL, NULL, NULL), 0);
     read_all_logs(&e, &li);
-    ck_assert_int_eq(JetEndExternalBackupInstance2(e.inst, JET_bitBackupEndNormal | JET_bitBackupTruncateDone), 0);
+    ck_assert_int_eq(
+        JetEndExternalBackupInstance2(e.inst, JET_bitBackupEndNormal | JET_bitBackupTruncateDone),
+        0);
     file_header(e.db[0], &hd);
     ck_assert_uint_eq(hd.full_prev.gen_low, li.ulGenLow);
     ck_assert_uint_eq(hd.full_prev.gen_high, li.ulGenHigh);
@@ -886,7 +910,7 @@ START_TEST(corrupt_db_page)
     write_recs(&e, 0, 0, 100, 1);
     write_recs(&e, 1, 0, 100, 1);
     ck_assert_int_eq(JetLibCheckpoint(e.inst), 0);
-    flip_byte(e.db[0], 2 * CBP + 200);             /* pgno 1 of db0 */
+    flip_byte(e.db[0], 2 * CBP + 200); /* pgno 1 of db0 */
     ck_assert_int_eq(JetBeginExternalBackupInstance(e.inst, 0), 0);
     ck_assert_int_eq(JetOpenFileInstanceA(e.inst, e.db[0], &h, &lo, &hi), 0);
     ck_assert_int_eq(JetReadFileInstance(e.inst, 0, e.buf, BUFPAGES * CBP, &cb),
@@ -947,7 +971,7 @@ START_TEST(term_ends_backup)
     ck_assert_int_eq(JetEndSession(e.ses, 0), 0);
     e.ses = 0;
     ck_assert_int_eq(JetTerm2(e.inst, JET_bitTermComplete), JET_errBackupInProgress);
-    ck_assert_int_eq(JetTerm(e.inst), 0);   /* abrupt: silently ends the backup */
+    ck_assert_int_eq(JetTerm(e.inst), 0); /* abrupt: silently ends the backup */
     free(e.buf);
     (void)th_rm_tree(e.dir);
 }

@@ -23,7 +23,7 @@
 #include "jetlib.h"
 #include "jet_testutil.h"
 
-static const size_t sizes[] = {2048, 4096, 8192, 16384, 32768};
+static const size_t sizes[] = { 2048, 4096, 8192, 16384, 32768 };
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 
 /* Deterministic pseudo-random bytes (xorshift64*). */
@@ -68,7 +68,7 @@ START_TEST(test_crc32c_vectors)
     /* RFC 3720 appendix B.4, and the common check value */
     uint8_t b[32];
     uint32_t c = 0;
-    int impls[2] = {JF_CRC_SW, JF_CRC_HW};
+    int impls[2] = { JF_CRC_SW, JF_CRC_HW };
     for (int k = 0; k < 2; k++) {
         if (impls[k] == JF_CRC_HW && !jf_crc_hw_available()) {
             ck_assert(!jf_crc32c(JF_CRC_HW, b, 1, &c));
@@ -168,7 +168,7 @@ START_TEST(test_crc_page_layout)
         ck_assert_int_eq(jf_page_verify(pg, cb, 79), JET_errReadVerifyFailure);
         xor32_at(pg, JF_PG_PGNO, 1);
         /* any change of either mark, byte by byte, is refused */
-        static const size_t marks[] = {JF_PG_MARK1, JF_PG_MARK2};
+        static const size_t marks[] = { JF_PG_MARK1, JF_PG_MARK2 };
         for (int m = 0; m < 2; m++)
             for (size_t i = marks[m]; i < marks[m] + 4; i++)
                 for (unsigned v = 1; v < 256; v++) {
@@ -222,8 +222,8 @@ END_TEST
 START_TEST(test_xor_cancelling_every_offset)
 {
     /* the same change in two adjacent 32-bit words cancels in an XOR */
-    static const uint32_t deltas[] = {0x00000001u, 0x00000003u, 0x80000001u, 0xFFFFFFFFu,
-                                      0x00FF0000u, 0x12345678u};
+    static const uint32_t deltas[] = { 0x00000001u, 0x00000003u, 0x80000001u,
+                                       0xFFFFFFFFu, 0x00FF0000u, 0x12345678u };
     for (size_t s = 0; s < NSIZES; s++) {
         size_t cb = sizes[s];
         uint8_t *pg = mk_page(cb, 5, cb);
@@ -258,7 +258,7 @@ static v128 syndrome(const uint8_t *pg, size_t cb)
     ck_assert(jf_page_crc_lanes(JF_CRC_AUTO, pg, cb, c));
     for (unsigned l = 0; l < JF_PG_LANES; l++)
         c[l] ^= jf_get32(pg + JF_PG_CRC + 4 * l);
-    v128 v = {c[0] | (uint64_t)c[1] << 32, c[2] | (uint64_t)c[3] << 32};
+    v128 v = { c[0] | (uint64_t)c[1] << 32, c[2] | (uint64_t)c[3] << 32 };
     return v;
 }
 
@@ -285,7 +285,7 @@ static v128 column(uint8_t *pg, size_t cb, size_t bit)
 static bool window_independent(const v128 *col, size_t off)
 {
     v128 basis[128];
-    bool used[128] = {false};
+    bool used[128] = { false };
     for (size_t bit = off * 8; bit < off * 8 + 64; bit++) {
         if (in_mark(bit / 8))
             continue;
@@ -315,7 +315,7 @@ static bool window_independent(const v128 *col, size_t off)
 static v128 xor_column(uint8_t *pg, size_t cb, size_t bit)
 {
     pg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    v128 v = {jf_get64(pg) ^ jf_page_checksum(pg, cb, 3), 0};
+    v128 v = { jf_get64(pg) ^ jf_page_checksum(pg, cb, 3), 0 };
     pg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     return v;
 }
@@ -384,7 +384,7 @@ START_TEST(test_short_changes_literal)
     size_t offs[64], n = 0;
     for (size_t o = 0; o < 48; o++)
         offs[n++] = o;
-    static const size_t more[] = {49, 100, 515, 1022, 1023, 2044, 2046};
+    static const size_t more[] = { 49, 100, 515, 1022, 1023, 2044, 2046 };
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
         offs[n++] = more[i];
     for (size_t i = 0; i < n; i++) {
@@ -445,7 +445,7 @@ START_TEST(test_crc_beside_xor_blind_spot_caught)
     /* docs/formats.md: one CRC-32C beside ESE's XOR (both over bytes 8..)
      * cannot see XOR with af 2d a4 fc af 2d a4 fc at any offset (CRC-32C's
      * polynomial and the XOR share the factor x + 1); the lanes can. */
-    static const uint8_t pat[8] = {0xaf, 0x2d, 0xa4, 0xfc, 0xaf, 0x2d, 0xa4, 0xfc};
+    static const uint8_t pat[8] = { 0xaf, 0x2d, 0xa4, 0xfc, 0xaf, 0x2d, 0xa4, 0xfc };
     const size_t cb = 4096;
     uint8_t *pg = mk_page(cb, 6, 8);
     uint32_t c0 = 0, c1 = 0;
@@ -568,7 +568,9 @@ static JET_ERR backup_stream(const char *path)
     } while (cb != 0 && total < size);
     /* a database read error closes the handle (spec 3.2) */
     ck_assert_int_eq(JetCloseFileInstance(inst, h), rc < 0 ? JET_errInvalidParameter : 0);
-    ck_assert_int_eq(JetEndExternalBackupInstance2(inst, rc < 0 ? JET_bitBackupEndAbort : JET_bitBackupEndNormal), 0);
+    ck_assert_int_eq(JetEndExternalBackupInstance2(inst, rc < 0 ? JET_bitBackupEndAbort
+                                                                : JET_bitBackupEndNormal),
+                     0);
     ck_assert_int_eq(JetEndSession(s, 0), 0);
     ck_assert_int_eq(JetTerm2(inst, JET_bitTermComplete), 0);
     free(buf);

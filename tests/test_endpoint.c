@@ -99,7 +99,7 @@ struct fixture {
     JET_INSTANCE inst;
     JET_SESID ses;
     JET_DBID dbid;
-    unsigned long long committed;  /* host's committed-transaction counter */
+    unsigned long long committed; /* host's committed-transaction counter */
     pthread_mutex_t cmu;
     jep_server *srv;
     struct logcap log;
@@ -127,8 +127,8 @@ static void fx_commit(struct fixture *fx, int n)
         memset(rec, (int)(fx->recno & 0xFF), sizeof rec);
         memcpy(rec, &fx->recno, sizeof fx->recno);
         ck_assert_int_eq(JetBeginTransaction(fx->ses), 0);
-        ck_assert_int_eq(JetLibWriteRecord(fx->ses, fx->dbid, fx->recno * 37 % 3000, rec,
-                                           sizeof rec), 0);
+        ck_assert_int_eq(
+            JetLibWriteRecord(fx->ses, fx->dbid, fx->recno * 37 % 3000, rec, sizeof rec), 0);
         ck_assert_int_eq(JetCommitTransaction(fx->ses, 0), 0);
         fx->recno++;
         pthread_mutex_lock(&fx->cmu);
@@ -199,7 +199,7 @@ static void fx_teardown(struct fixture *fx)
 struct stream {
     uint8_t *data;
     size_t cb;
-    unsigned long long size;       /* reported by OpenFile */
+    unsigned long long size; /* reported by OpenFile */
 };
 
 /* Read a whole file of the backup through the client into s. */
@@ -319,8 +319,7 @@ static void full_backup_checked(struct fixture *fx, jep_client *c, int truncate)
     file = slurp(fx->db, &cb_file);
     ck_assert_uint_ge(s.size, 3 * CB_PAGE);
     ck_assert_uint_le(cb_file, s.size); /* file = headers + pages, stream adds a trailer */
-    ck_assert_int_eq(memcmp(s.data + 2 * CB_PAGE, file + 2 * CB_PAGE,
-                            cb_file - 2 * CB_PAGE), 0);
+    ck_assert_int_eq(memcmp(s.data + 2 * CB_PAGE, file + 2 * CB_PAGE, cb_file - 2 * CB_PAGE), 0);
     ck_assert_int_eq(memcmp(s.data, s.data + CB_PAGE, CB_PAGE), 0); /* shadow header */
     free(file);
     free(s.data);
@@ -432,8 +431,8 @@ static int child_connect(const char *sock, gid_t gid, JET_ERR expect)
     err = JepConnect(sock, &c);
     JepDisconnect(c);
     if (err != expect) {
-        fprintf(stderr, "child uid %d gid %d: JepConnect -> %ld, expected %ld\n", NOBODY,
-                (int)gid, (long)err, (long)expect);
+        fprintf(stderr, "child uid %d gid %d: JepConnect -> %ld, expected %ld\n", NOBODY, (int)gid,
+                (long)err, (long)expect);
         return 3;
     }
     return 0;
@@ -836,15 +835,15 @@ struct fake {
     char dir[64], sock[96];
     int lfd;
     pthread_t thr;
-    int n;                        /* scripted responses */
-    uint8_t *resp[FK_MAX];        /* raw bytes sent for the i-th READFILE */
+    int n;                 /* scripted responses */
+    uint8_t *resp[FK_MAX]; /* raw bytes sent for the i-th READFILE */
     size_t nresp[FK_MAX];
-    int shut_after;               /* SHUT_WR after the last response */
+    int shut_after; /* SHUT_WR after the last response */
     /* results, read after the join */
-    int served;                   /* READFILE requests answered */
-    uint64_t req_cb[FK_MAX];      /* their byte counts */
-    int bad;                      /* handshake/request not as expected */
-    int eof;                      /* the client shut down or closed */
+    int served;              /* READFILE requests answered */
+    uint64_t req_cb[FK_MAX]; /* their byte counts */
+    int bad;                 /* handshake/request not as expected */
+    int eof;                 /* the client shut down or closed */
 };
 
 /* Fake server thread (see struct fake).  Failures go to f->bad. */
@@ -945,8 +944,8 @@ static uint8_t pat(uint8_t seed, size_t i)
 /* Script response i: a frame { hlen, op } + { err, declared cb_data } +
  * ndata pattern bytes, of which only the first cut bytes are sent when
  * cut != (size_t)-1. */
-static void fake_resp(struct fake *f, int i, uint32_t hlen, uint32_t op, int32_t err,
-                      uint32_t decl, size_t ndata, uint8_t seed, size_t cut)
+static void fake_resp(struct fake *f, int i, uint32_t hlen, uint32_t op, int32_t err, uint32_t decl,
+                      size_t ndata, uint8_t seed, size_t cut)
 {
     size_t n = EP_HDR + 8 + ndata;
     uint8_t *b = malloc(n);
@@ -1023,8 +1022,8 @@ START_TEST(readfile_error_with_data_keeps_stream)
     uint8_t *pv;
 
     memset(&f, 0, sizeof f);
-    fake_resp(&f, 0, 8 + 2 * CB_PAGE, EP_OP_READFILE | EP_RESP, JET_errDiskIO,
-              2 * CB_PAGE, 2 * CB_PAGE, 3, (size_t)-1);
+    fake_resp(&f, 0, 8 + 2 * CB_PAGE, EP_OP_READFILE | EP_RESP, JET_errDiskIO, 2 * CB_PAGE,
+              2 * CB_PAGE, 3, (size_t)-1);
     fake_resp(&f, 1, 8 + 2 * CB_PAGE, RD_OK(2 * CB_PAGE), 2 * CB_PAGE, 4, (size_t)-1);
     fake_start(&f);
     ck_assert_int_eq(posix_memalign((void **)&pv, 4096, 2 * CB_PAGE), 0);
@@ -1052,23 +1051,27 @@ struct bad_case {
     uint32_t decl;
     size_t ndata, cut;
     int shut;
-    int may_write;                /* the client may have stored data */
+    int may_write; /* the client may have stored data */
 };
 
 #define NOCUT ((size_t)-1)
 #define RDOP (EP_OP_READFILE | EP_RESP)
 static const struct bad_case bad_cases[] = {
-    { "declares more than requested", 8 + 4 * CB_PAGE, RDOP, 4 * CB_PAGE, 4 * CB_PAGE, NOCUT, 0, 0 },
+    { "declares more than requested", 8 + 4 * CB_PAGE, RDOP, 4 * CB_PAGE, 4 * CB_PAGE, NOCUT, 0,
+      0 },
     { "declares less than the frame", 8 + 2 * CB_PAGE, RDOP, CB_PAGE, 2 * CB_PAGE, NOCUT, 0, 0 },
     { "declares more than the frame", 8 + CB_PAGE, RDOP, 2 * CB_PAGE, CB_PAGE, NOCUT, 0, 0 },
-    { "declares over EP_MAX_READ", 8 + EP_MAX_READ + 32, RDOP, EP_MAX_READ + 32, 0, EP_HDR + 8, 0, 0 },
+    { "declares over EP_MAX_READ", 8 + EP_MAX_READ + 32, RDOP, EP_MAX_READ + 32, 0, EP_HDR + 8, 0,
+      0 },
     { "frame shorter than the fixed part", 4, RDOP, 0, 0, EP_HDR + 4, 0, 0 },
     { "length over the maximum", EP_MAX_RESP_PAYLOAD + 1, RDOP, 0, 0, EP_HDR, 0, 0 },
-    { "response to another request", 8 + CB_PAGE, EP_OP_CLOSEFILE | EP_RESP, CB_PAGE, CB_PAGE, NOCUT, 0, 0 },
+    { "response to another request", 8 + CB_PAGE, EP_OP_CLOSEFILE | EP_RESP, CB_PAGE, CB_PAGE,
+      NOCUT, 0, 0 },
     { "request opcode", 8 + CB_PAGE, EP_OP_READFILE, CB_PAGE, CB_PAGE, NOCUT, 0, 0 },
     { "EOF before the header", 8, RDOP, 0, 0, 0, 1, 0 },
     { "EOF inside the fixed part", 8 + CB_PAGE, RDOP, CB_PAGE, CB_PAGE, EP_HDR + 3, 1, 0 },
-    { "EOF inside the data", 8 + 2 * CB_PAGE, RDOP, 2 * CB_PAGE, 2 * CB_PAGE, EP_HDR + 8 + 100, 1, 1 },
+    { "EOF inside the data", 8 + 2 * CB_PAGE, RDOP, 2 * CB_PAGE, 2 * CB_PAGE, EP_HDR + 8 + 100, 1,
+      1 },
 };
 
 /* Every malformed or short READFILE response breaks the connection: the
@@ -1096,8 +1099,8 @@ START_TEST(readfile_malformed_breaks)
     if (!k->may_write)
         ck_assert_msg(all_is(pv, 2 * CB_PAGE, 0xEE), "%s: buffer written", k->what);
     fake_finish(&f); /* returns only once the client shut the socket down */
-    ck_assert_msg(f.bad == 0 && f.served == 1 && f.eof == 1, "%s: server saw bad %d served %d eof %d",
-                  k->what, f.bad, f.served, f.eof);
+    ck_assert_msg(f.bad == 0 && f.served == 1 && f.eof == 1,
+                  "%s: server saw bad %d served %d eof %d", k->what, f.bad, f.served, f.eof);
     ck_assert_int_eq(JepReadFile(c, 0, pv, 2 * CB_PAGE, &got), JET_errInstanceUnavailable);
     ck_assert_int_eq(JepCloseFile(c, 0), JET_errInstanceUnavailable);
     JepDisconnect(c);

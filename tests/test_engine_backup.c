@@ -28,7 +28,7 @@
 #include "jet_testutil.h"
 
 #define NWRITERS 4
-#define MIRROR 5000ULL  /* another page than the counters */
+#define MIRROR 5000ULL /* another page than the counters */
 #define TOTAL 100ULL
 #define CBP 4096
 #define BUFPAGES 16
@@ -39,9 +39,9 @@ static char root[256];
 typedef struct shared {
     JET_INSTANCE inst;
     char dbpath[PATH_MAX];
-    atomic_ullong acked[NWRITERS];   /* transactions acknowledged per writer */
+    atomic_ullong acked[NWRITERS]; /* transactions acknowledged per writer */
     atomic_bool stop;
-    atomic_int err;                  /* first unexpected engine error */
+    atomic_int err; /* first unexpected engine error */
 } shared;
 
 typedef struct writer {
@@ -162,8 +162,7 @@ static void copy_file(shared *sh, const char *name, const char *outdir, void *bu
 
 /* Full backup number k into root/bkK/{db,logs}; need[] gets the
  * acknowledged counts just before GetLogInfo. */
-static void backup(shared *sh, unsigned k, unsigned long long need[NWRITERS],
-                   JET_LOGINFO_A *li)
+static void backup(shared *sh, unsigned k, unsigned long long need[NWRITERS], JET_LOGINFO_A *li)
 {
     char bk[PATH_MAX], logs[PATH_MAX + 8], name[32];
     char *szz = malloc(1 << 16);
@@ -217,8 +216,7 @@ static void restore_and_check(shared *sh, unsigned k, const unsigned long long n
     xmkdir(rs);
     map.szDatabaseName = sh->dbpath;
     map.szNewDatabaseName = copy;
-    ck_assert_int_eq(JetExternalRestore2A(rs, rs, &map, 1, logs, li, NULL, NULL, NULL, NULL),
-                     0);
+    ck_assert_int_eq(JetExternalRestore2A(rs, rs, &map, 1, logs, li, NULL, NULL, NULL, NULL), 0);
 
     snprintf(name, sizeof name, "verify%u", k);
     inst = jt_inst(name, rs, 64, 0);
@@ -230,10 +228,9 @@ static void restore_and_check(shared *sh, unsigned k, const unsigned long long n
     for (unsigned w = 0; w < NWRITERS; w++) {
         ck_assert_int_eq(JetLibReadRecord(s, db, w, &c[w], sizeof c[w]), 0);
         ck_assert_int_eq(JetLibReadRecord(s, db, MIRROR + w, &m, sizeof m), 0);
-        ck_assert_msg(c[w] == m, "backup %u writer %u: counter %llu mirror %llu", k, w, c[w],
-                      m);
-        ck_assert_msg(c[w] >= need[w], "backup %u writer %u: %llu < acknowledged %llu", k, w,
-                      c[w], need[w]);
+        ck_assert_msg(c[w] == m, "backup %u writer %u: counter %llu mirror %llu", k, w, c[w], m);
+        ck_assert_msg(c[w] >= need[w], "backup %u writer %u: %llu < acknowledged %llu", k, w, c[w],
+                      need[w]);
         ck_assert_uint_le(c[w], atomic_load(&sh->acked[w]) + 1);
         sum += c[w];
     }

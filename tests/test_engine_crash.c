@@ -25,7 +25,7 @@
 #include "jet_int.h"
 #include "jet_testutil.h"
 
-#define CTR_REC 100000ULL   /* counter record: number of transactions */
+#define CTR_REC 100000ULL /* counter record: number of transactions */
 #define MARK_FAULT 0xFFFFFFFFu
 
 static char dir[256];
@@ -61,14 +61,14 @@ static JET_INSTANCE mk_inst(long circular)
 
 /* What a child does. */
 typedef struct plan {
-    const char *point;     /* fault point (NULL: none) */
-    unsigned skip;         /* hits of the point to let pass first */
+    const char *point; /* fault point (NULL: none) */
+    unsigned skip;     /* hits of the point to let pass first */
     long circular;
-    unsigned ntx;          /* transactions to run (then SIGKILL itself) */
-    unsigned detach_at;    /* after this many transactions detach (0: never) */
-    bool attach;           /* database exists: attach instead of create */
-    unsigned first;        /* number of the first transaction */
-    int fd;                /* ack pipe */
+    unsigned ntx;       /* transactions to run (then SIGKILL itself) */
+    unsigned detach_at; /* after this many transactions detach (0: never) */
+    bool attach;        /* database exists: attach instead of create */
+    unsigned first;     /* number of the first transaction */
+    int fd;             /* ack pipe */
 } plan;
 
 /* The fault hook: at the chosen hit of the point, tell the parent and die. */
@@ -101,16 +101,15 @@ static void child(plan *p)
         _exit(2);
     if (JetInit(&inst) < 0 || JetBeginSessionA(inst, &s, NULL, NULL) < 0)
         _exit(3);
-    if (p->attach ? JetAttachDatabaseA(s, path, 0) < 0 ||
-                        JetOpenDatabaseA(s, path, NULL, &db, 0) < 0
-                  : JetCreateDatabaseA(s, path, NULL, &db, 0) < 0)
+    if (p->attach
+            ? JetAttachDatabaseA(s, path, 0) < 0 || JetOpenDatabaseA(s, path, NULL, &db, 0) < 0
+            : JetCreateDatabaseA(s, path, NULL, &db, 0) < 0)
         _exit(4);
     for (unsigned i = p->first; i < p->first + p->ntx; i++) {
         unsigned long long v = i + 100, c = i + 1;
         uint32_t ack = i;
         if (JetBeginTransaction(s) < 0 || JetLibWriteRecord(s, db, i, &v, sizeof v) < 0 ||
-            JetLibWriteRecord(s, db, CTR_REC, &c, sizeof c) < 0 ||
-            JetCommitTransaction(s, 0) < 0)
+            JetLibWriteRecord(s, db, CTR_REC, &c, sizeof c) < 0 || JetCommitTransaction(s, 0) < 0)
             _exit(5);
         if (write(p->fd, &ack, sizeof ack) != sizeof ack)
             _exit(6);
@@ -183,10 +182,9 @@ static void verify(unsigned nack)
     ck_assert_int_eq(JetLibReadRecord(s, db, CTR_REC, &c, sizeof c), 0);
     ck_assert_int_eq(JetLibReadRecord(s, db, nack, &v, sizeof v), 0);
     if (c == nack + 1ULL)
-        ck_assert_uint_eq(v, nack + 100);   /* the unacknowledged one made it */
+        ck_assert_uint_eq(v, nack + 100); /* the unacknowledged one made it */
     else
-        ck_assert_msg(c == nack && v == 0, "counter %llu record %llu after %u acks", c, v,
-                      nack);
+        ck_assert_msg(c == nack && v == 0, "counter %llu record %llu after %u acks", c, v, nack);
     ck_assert_int_eq(JetLibReadRecord(s, db, nack + 1, &v, sizeof v), 0);
     ck_assert_uint_eq(v, 0);
     ck_assert_int_eq(JetEndSession(s, 0), 0);

@@ -33,15 +33,23 @@
 #define NSLOT 15
 #define MAXN 2000
 
-enum phase { PH_CREATE, PH_COMMIT, PH_CHECKPOINT, PH_ROLL, PH_BACKUP, PH_RECOVERY, PH_TERM,
-             PH_COUNT };
+enum phase {
+    PH_CREATE,
+    PH_COMMIT,
+    PH_CHECKPOINT,
+    PH_ROLL,
+    PH_BACKUP,
+    PH_RECOVERY,
+    PH_TERM,
+    PH_COUNT
+};
 static const char *const phase_name[PH_COUNT] = {
     "create", "commit", "checkpoint", "roll", "backup", "recovery", "term",
 };
 
 static char dir[256];
-static tv_image base_clean;    /* clean instance, database, counter = 5 */
-static tv_image base_crashed;  /* the same after 5 more commits, killed */
+static tv_image base_clean;   /* clean instance, database, counter = 5 */
+static tv_image base_crashed; /* the same after 5 more commits, killed */
 
 static void dbpath(char *buf, size_t cb)
 {
@@ -67,8 +75,8 @@ static void assert_clean(JET_ERR rc, const char *what, int phase, int err, unsig
 {
     ck_assert_msg(rc <= 0, "%s: positive %ld", what, (long)rc);
     ck_assert_msg(rc == 0 || strcmp(JetLibErrorName(rc), "JET_errUnknown") != 0,
-                  "%s phase %s errno %d call %lu: unnamed error %ld", what, phase_name[phase],
-                  err, n, (long)rc);
+                  "%s phase %s errno %d call %lu: unnamed error %ld", what, phase_name[phase], err,
+                  n, (long)rc);
 }
 
 /* Start an instance on dir with the database attached and open (created
@@ -131,8 +139,7 @@ static JET_ERR do_backup(JET_INSTANCE inst)
 
 /* With no faults: the instance recovers, holds counter >= acked and
  * consistent slots, takes one more commit, and its database verifies. */
-static void check_intact(unsigned long long acked, int phase, int err, unsigned long n,
-                         JET_ERR prc)
+static void check_intact(unsigned long long acked, int phase, int err, unsigned long n, JET_ERR prc)
 {
     char p[PATH_MAX];
     JET_INSTANCE inst;
@@ -179,8 +186,10 @@ static bool run_one(int ph, int err, bool sticky, unsigned long n)
     JET_ERR rc = 0;
     unsigned long long acked = ph == PH_CREATE ? 0 : ph == PH_RECOVERY ? 10 : 5;
     bool fired;
-    ck_assert_int_eq(tv_image_store(dir, ph == PH_CREATE ? &empty
-                                        : ph == PH_RECOVERY ? &base_crashed : &base_clean), 0);
+    ck_assert_int_eq(tv_image_store(dir, ph == PH_CREATE     ? &empty
+                                         : ph == PH_RECOVERY ? &base_crashed
+                                                             : &base_clean),
+                     0);
     if (ph == PH_CREATE || ph == PH_RECOVERY) {
         jos_fault_arm(JOS_ANY, n, err, sticky);
         rc = open_all(&inst, &s, &db, ph == PH_CREATE, false);
@@ -195,21 +204,14 @@ static bool run_one(int ph, int err, bool sticky, unsigned long n)
                 if ((rc = tx(s, db, k)) == 0)
                     acked = k;
             break;
-        case PH_CHECKPOINT:
-            rc = JetLibCheckpoint(inst);
-            break;
-        case PH_ROLL:
-            rc = JetLibRollLog(inst, NULL);
-            break;
-        case PH_BACKUP:
-            rc = do_backup(inst);
-            break;
+        case PH_CHECKPOINT: rc = JetLibCheckpoint(inst); break;
+        case PH_ROLL: rc = JetLibRollLog(inst, NULL); break;
+        case PH_BACKUP: rc = do_backup(inst); break;
         case PH_TERM:
             rc = JetTerm(inst);
             inst = 0;
             break;
-        default:
-            break;
+        default: break;
         }
     }
     jos_fault_disarm();
@@ -225,8 +227,13 @@ static bool run_one(int ph, int err, bool sticky, unsigned long n)
 
 START_TEST(test_fault_each_call)
 {
-    static const struct { int err; bool sticky; } kinds[] = {
-        { EIO, false }, { ENOSPC, false }, { EIO, true },
+    static const struct {
+        int err;
+        bool sticky;
+    } kinds[] = {
+        { EIO, false },
+        { ENOSPC, false },
+        { EIO, true },
     };
     int ph = _i;
     unsigned long total = 0;

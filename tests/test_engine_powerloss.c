@@ -44,18 +44,18 @@
 #define MAXIMG 256
 
 typedef struct run_ctx {
-    atomic_ulong acked;        /* last transaction acknowledged durable */
-    atomic_ulong created;      /* JetCreateDatabase returned (runs that create) */
+    atomic_ulong acked;   /* last transaction acknowledged durable */
+    atomic_ulong created; /* JetCreateDatabase returned (runs that create) */
     uint64_t seed;
     tv_image img[MAXIMG];
     int nimg;
-    int max;                   /* capture at most this many images ... */
-    unsigned every;            /* ... at one crash point in this many */
+    int max;        /* capture at most this many images ... */
+    unsigned every; /* ... at one crash point in this many */
     pthread_mutex_t mu;
 } run_ctx;
 
 static char dir[256];
-static long nested_images;   /* images of power losses during recovery */
+static long nested_images; /* images of power losses during recovery */
 
 /* Capture one image per crash point (the simulator's callback). */
 static void on_point(void *arg)
@@ -283,8 +283,10 @@ START_TEST(test_powerloss_random)
     }
     tv_image_free(&base[0]);
     tv_image_free(&base[1]);
-    fprintf(stderr, "power loss: %ld crash images recovered and checked, %ld more of power "
-            "losses during recovery\n", total, nested_images);
+    fprintf(stderr,
+            "power loss: %ld crash images recovered and checked, %ld more of power "
+            "losses during recovery\n",
+            total, nested_images);
     ck_assert_int_gt(nested_images, 0);
     ck_assert_int_ge(total, want);
 }

@@ -28,16 +28,18 @@ static int sample_reqs(ep_req *r)
     r[n++] = (ep_req){ .op = EP_OP_HELLO, .magic = EP_MAGIC, .version = EP_VERSION };
     r[n++] = (ep_req){ .op = EP_OP_GETINFO };
     r[n++] = (ep_req){ .op = EP_OP_BEGIN, .grbit = 0x1 };
-    r[n++] = (ep_req){ .op = EP_OP_GETATTACHINFO, .flags = EP_F_BUF | EP_F_PCB,
-                       .cb = 0x123456789ull };
-    r[n++] = (ep_req){ .op = EP_OP_OPENFILE, .flags = EP_F_NAME, .name = name,
-                       .cb_name = (uint32_t)strlen(name) };
+    r[n++] =
+        (ep_req){ .op = EP_OP_GETATTACHINFO, .flags = EP_F_BUF | EP_F_PCB, .cb = 0x123456789ull };
+    r[n++] = (ep_req){
+        .op = EP_OP_OPENFILE, .flags = EP_F_NAME, .name = name, .cb_name = (uint32_t)strlen(name)
+    };
     r[n++] = (ep_req){ .op = EP_OP_OPENFILE, .flags = EP_F_NAME, .name = name, .cb_name = 0 };
     r[n++] = (ep_req){ .op = EP_OP_OPENFILE, .flags = 0 };
     r[n++] = (ep_req){ .op = EP_OP_READFILE, .hf = 7, .cb = EP_MAX_READ };
     r[n++] = (ep_req){ .op = EP_OP_CLOSEFILE, .hf = 0xFFFFFFFFFFFFFFFFull };
-    r[n++] = (ep_req){ .op = EP_OP_GETLOGINFO2, .flags = EP_F_BUF | EP_F_LOGINFO, .cb = 4096,
-                       .loginfo_cb = 16 };
+    r[n++] = (ep_req){
+        .op = EP_OP_GETLOGINFO2, .flags = EP_F_BUF | EP_F_LOGINFO, .cb = 4096, .loginfo_cb = 16
+    };
     r[n++] = (ep_req){ .op = EP_OP_GETTRUNCATELOGINFO, .flags = EP_F_PCB, .cb = 0 };
     r[n++] = (ep_req){ .op = EP_OP_TRUNCATELOG };
     r[n++] = (ep_req){ .op = EP_OP_ENDBACKUP2, .grbit = 0x0102 };
@@ -216,19 +218,30 @@ static int sample_resps(ep_resp *r, uint8_t *big)
                                   .legacy = 3,
                                   .circular = 1 } };
     r[n++] = (ep_resp){ .op = EP_OP_BEGIN, .err = -505 };
-    r[n++] = (ep_resp){ .op = EP_OP_GETATTACHINFO, .oflags = EP_O_PCB,
-                        .cb_actual = sizeof list_data, .data = list_data,
+    r[n++] = (ep_resp){ .op = EP_OP_GETATTACHINFO,
+                        .oflags = EP_O_PCB,
+                        .cb_actual = sizeof list_data,
+                        .data = list_data,
                         .cb_data = sizeof list_data };
     r[n++] = (ep_resp){ .op = EP_OP_GETATTACHINFO, .err = -1038 };
     r[n++] = (ep_resp){ .op = EP_OP_OPENFILE, .hf = 0, .size_low = 0xFFFFFFFFu, .size_high = 2 };
     r[n++] = (ep_resp){ .op = EP_OP_READFILE, .data = big, .cb_data = EP_MAX_READ };
     r[n++] = (ep_resp){ .op = EP_OP_READFILE, .err = -1018 };
     r[n++] = (ep_resp){ .op = EP_OP_CLOSEFILE, .err = -1003 };
-    r[n++] = (ep_resp){ .op = EP_OP_GETLOGINFO2, .oflags = EP_O_PCB | EP_O_LOGINFO,
-                        .cb_actual = 5, .li_cb = 16, .li_low = 4, .li_high = 0x7FFFF800,
-                        .li_base = "edb", .data = list_data, .cb_data = 5 };
-    r[n++] = (ep_resp){ .op = EP_OP_GETTRUNCATELOGINFO, .oflags = EP_O_PCB, .cb_actual = 1,
-                        .data = list_data + 8, .cb_data = 1 };
+    r[n++] = (ep_resp){ .op = EP_OP_GETLOGINFO2,
+                        .oflags = EP_O_PCB | EP_O_LOGINFO,
+                        .cb_actual = 5,
+                        .li_cb = 16,
+                        .li_low = 4,
+                        .li_high = 0x7FFFF800,
+                        .li_base = "edb",
+                        .data = list_data,
+                        .cb_data = 5 };
+    r[n++] = (ep_resp){ .op = EP_OP_GETTRUNCATELOGINFO,
+                        .oflags = EP_O_PCB,
+                        .cb_actual = 1,
+                        .data = list_data + 8,
+                        .cb_data = 1 };
     r[n++] = (ep_resp){ .op = EP_OP_TRUNCATELOG, .err = -616 };
     r[n++] = (ep_resp){ .op = EP_OP_ENDBACKUP2 };
     r[n++] = (ep_resp){ .op = EP_OP_GETCOMMITTED, .n = 0xFEDCBA9876543210ull };
@@ -388,10 +401,12 @@ START_TEST(resp_bad_fields)
     cb = ep_resp_encode(&r, buf, sizeof buf);
     ck_assert_uint_gt(cb, 0);
     buf[EP_HDR + 4 + 63] = 'a';
-    ck_assert_int_lt(ep_resp_decode(EP_OP_GETINFO, buf + EP_HDR, (uint32_t)cb - EP_HDR, &d, &why), 0);
+    ck_assert_int_lt(ep_resp_decode(EP_OP_GETINFO, buf + EP_HDR, (uint32_t)cb - EP_HDR, &d, &why),
+                     0);
     buf[EP_HDR + 4 + 63] = 0;
     memset(buf + EP_HDR + 4 + 64, 'e', 4);
-    ck_assert_int_lt(ep_resp_decode(EP_OP_GETINFO, buf + EP_HDR, (uint32_t)cb - EP_HDR, &d, &why), 0);
+    ck_assert_int_lt(ep_resp_decode(EP_OP_GETINFO, buf + EP_HDR, (uint32_t)cb - EP_HDR, &d, &why),
+                     0);
 
     memset(&r, 0, sizeof r);
     r.op = EP_OP_GETLOGINFO2;
@@ -402,7 +417,11 @@ END_TEST
 
 /* ---- frame I/O over a socketpair ---- */
 
-struct sink { int fd; size_t n; uint8_t *got; };
+struct sink {
+    int fd;
+    size_t n;
+    uint8_t *got;
+};
 
 /* Thread: read n bytes slowly (small recv sizes) into got. */
 static void *sink_main(void *arg)

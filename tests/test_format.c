@@ -118,27 +118,22 @@ END_TEST
 START_TEST(test_log_parse_rejects)
 {
     static const char *const bad[] = {
-        "edb.log",           /* current log */
-        "edbtmp.log",        /* next log */
-        "edbres00001.jrs",   /* reserve log */
-        "edb.chk",
-        "edb0001.log",       /* 4 digits */
-        "edb000001.log",     /* 6 digits */
-        "edb0000001.log",    /* 7 digits */
-        "edb000000001.log",  /* 9 digits */
-        "edb00000.log",      /* gen 0 */
-        "edb00000000.log",   /* gen 0 */
-        "edb7FFFF801.log",   /* > JF_GEN_MAX */
-        "edbFFFFFFFF.log",
-        "edb00001.jtx",      /* wrong ext */
-        "edb00001.log.bak",  /* trailing junk */
-        "edb00001.lo",
-        "edb00001",
-        "e0100001.log",      /* wrong base */
-        "ed00001.log",
-        "edb0000G.log",      /* not hex */
-        "edb 0001.log",
-        "",
+        "edb.log",                          /* current log */
+        "edbtmp.log",                       /* next log */
+        "edbres00001.jrs",                  /* reserve log */
+        "edb.chk",          "edb0001.log",  /* 4 digits */
+        "edb000001.log",                    /* 6 digits */
+        "edb0000001.log",                   /* 7 digits */
+        "edb000000001.log",                 /* 9 digits */
+        "edb00000.log",                     /* gen 0 */
+        "edb00000000.log",                  /* gen 0 */
+        "edb7FFFF801.log",                  /* > JF_GEN_MAX */
+        "edbFFFFFFFF.log",  "edb00001.jtx", /* wrong ext */
+        "edb00001.log.bak",                 /* trailing junk */
+        "edb00001.lo",      "edb00001",
+        "e0100001.log",                     /* wrong base */
+        "ed00001.log",      "edb0000G.log", /* not hex */
+        "edb 0001.log",     "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint32_t gen = 777;
@@ -182,7 +177,7 @@ START_TEST(test_xor32)
         for (size_t cb = 0; cb <= 200; cb += 4)
             ck_assert_uint_eq(jf_xor32(buf + off, cb), ref_xor32(buf + off, cb));
     ck_assert_uint_eq(jf_xor32(buf + 3, 4096), ref_xor32(buf + 3, 4096));
-    uint8_t w[8] = {0x01, 0x02, 0x03, 0x04, 0x10, 0x20, 0x30, 0x40};
+    uint8_t w[8] = { 0x01, 0x02, 0x03, 0x04, 0x10, 0x20, 0x30, 0x40 };
     ck_assert_uint_eq(jf_xor32(w, 8), 0x04030201u ^ 0x40302010u);
 }
 END_TEST
@@ -209,7 +204,7 @@ END_TEST
  * format).  Its marks (JF_PG_MARK1/2) are zero on every page it sealed. */
 START_TEST(test_page_checksum)
 {
-    static const size_t sizes[] = {2048, 4096, 8192, 16384, 32768};
+    static const size_t sizes[] = { 2048, 4096, 8192, 16384, 32768 };
     for (size_t s = 0; s < 5; s++) {
         size_t cb = sizes[s];
         uint8_t *pg = malloc(cb);
@@ -264,7 +259,7 @@ START_TEST(test_segment_checksum)
 {
     uint8_t seg[JF_SEGMENT];
     fill_random(seg, sizeof seg, 4);
-    jf_seghdr h = {.lgpos = {.ib = 0, .isec = 5, .gen = 42}, .flags = 0x11};
+    jf_seghdr h = { .lgpos = { .ib = 0, .isec = 5, .gen = 42 }, .flags = 0x11 };
     jf_logtime_from_time(&h.time, 1700000000);
     jf_seg_seal(seg, &h);
     ck_assert_uint_eq(jf_get16(seg + 8), 0);
@@ -332,12 +327,12 @@ static jf_dbhdr mk_dbhdr(void)
     h.dbtime_dirtied = 0x123456789ABCull;
     h.sign_db = mk_sig(0xDEADBEEF, 1650000000, "hostA");
     h.dbstate = JF_DBSTATE_DIRTY;
-    h.lgpos_consistent = (jf_lgpos){10, 2, 7};
+    h.lgpos_consistent = (jf_lgpos){ 10, 2, 7 };
     jf_logtime_from_time(&h.time_consistent, 1650000100);
     jf_logtime_from_time(&h.time_attach, 1650000200);
-    h.lgpos_attach = (jf_lgpos){11, 3, 8};
+    h.lgpos_attach = (jf_lgpos){ 11, 3, 8 };
     jf_logtime_from_time(&h.time_detach, 1650000300);
-    h.lgpos_detach = (jf_lgpos){12, 4, 9};
+    h.lgpos_detach = (jf_lgpos){ 12, 4, 9 };
     h.dbid = 3;
     h.sign_log = mk_sig(0xCAFEF00D, 1650000400, "hostB");
     h.full_prev = mk_bk(1);
@@ -466,7 +461,7 @@ START_TEST(test_dbhdr_rejects)
     ck_assert_int_eq(jf_dbhdr_decode(blk, 100, &d), JET_errDatabaseCorrupted);
     ck_assert_int_eq(jf_dbhdr_decode(blk, 0, &d), JET_errDatabaseCorrupted);
     /* flipped byte anywhere, including the zero tail */
-    static const size_t where[] = {5, 52, 300, 1025, 5000, 8191};
+    static const size_t where[] = { 5, 52, 300, 1025, 5000, 8191 };
     for (size_t i = 0; i < 6; i++) {
         blk[where[i]] ^= 0x01;
         ck_assert_int_eq(jf_dbhdr_decode(blk, sizeof blk, &d), JET_errDatabaseCorrupted);
@@ -564,7 +559,7 @@ static jf_loghdr *mk_loghdr(void)
     jf_logtime_from_time(&h->time_create, 1700000000);
     jf_logtime_from_time(&h->time_prev_gen, 1699999000);
     h->sign_log = mk_sig(0x11223344, 1600000000, "loghost");
-    h->lgpos_checkpoint = (jf_lgpos){100, 3, 0x1233};
+    h->lgpos_checkpoint = (jf_lgpos){ 100, 3, 0x1233 };
     h->attach.count = 2;
     h->attach.db[0].dbid = 1;
     strcpy(h->attach.db[0].path, "/srv/ese/one.edb");
@@ -656,11 +651,11 @@ START_TEST(test_loghdr_rejects)
     memset(blk, 0, sizeof blk);
     ck_assert_int_eq(jf_loghdr_decode(blk, sizeof blk, d), JET_errLogFileCorrupt);
 
-#define RESEAL_REJECT(stmt)                                                          \
-    do {                                                                             \
-        memcpy(blk, good, sizeof blk);                                               \
-        stmt;                                                                        \
-        jf_hdr_seal(blk, sizeof blk);                                                \
+#define RESEAL_REJECT(stmt) \
+    do { \
+        memcpy(blk, good, sizeof blk); \
+        stmt; \
+        jf_hdr_seal(blk, sizeof blk); \
         ck_assert_int_eq(jf_loghdr_decode(blk, sizeof blk, d), JET_errLogFileCorrupt); \
     } while (0)
     RESEAL_REJECT(jf_put32(blk + 667, JF_FILETYPE_CHK));
@@ -670,13 +665,13 @@ START_TEST(test_loghdr_rejects)
     RESEAL_REJECT(jf_put16(blk + 14, 3000));
     RESEAL_REJECT(jf_put32(blk + 4, 0));
     RESEAL_REJECT(jf_put32(blk + 4, JF_GEN_MAX + 1));
-    RESEAL_REJECT(blk[671] = JF_MAX_DBS + 1);                 /* count too big */
+    RESEAL_REJECT(blk[671] = JF_MAX_DBS + 1); /* count too big */
     RESEAL_REJECT(blk[671] = 0xFF);
-    RESEAL_REJECT(blk[671] = 3);                              /* 3rd entry is zeros: len 0 */
-    RESEAL_REJECT(jf_put16(blk + 676, 0));                    /* empty path */
-    RESEAL_REJECT(jf_put16(blk + 676, JF_ATTACH_MAX));        /* overruns the area */
+    RESEAL_REJECT(blk[671] = 3);                       /* 3rd entry is zeros: len 0 */
+    RESEAL_REJECT(jf_put16(blk + 676, 0));             /* empty path */
+    RESEAL_REJECT(jf_put16(blk + 676, JF_ATTACH_MAX)); /* overruns the area */
     RESEAL_REJECT(jf_put16(blk + 676, JF_ATTACH_MAX - 1 - 6 + 1));
-    RESEAL_REJECT(blk[680] = '\0');                           /* embedded NUL */
+    RESEAL_REJECT(blk[680] = '\0'); /* embedded NUL */
     RESEAL_REJECT(jf_put16(blk + 698, 0xFFFF));
 #undef RESEAL_REJECT
     /* two entries ending exactly at the area end are fine; one byte more
@@ -743,10 +738,10 @@ START_TEST(test_chk)
     jf_chk *c = calloc(1, sizeof *c), *d = calloc(1, sizeof *d);
     ck_assert_ptr_nonnull(c);
     ck_assert_ptr_nonnull(d);
-    c->lgpos_last_full_backup = (jf_lgpos){1, 2, 3};
-    c->lgpos_checkpoint = (jf_lgpos){400, 5, 6};
+    c->lgpos_last_full_backup = (jf_lgpos){ 1, 2, 3 };
+    c->lgpos_checkpoint = (jf_lgpos){ 400, 5, 6 };
     c->sign_log = mk_sig(99, 1700000000, "chkhost");
-    c->lgpos_db_consistency = (jf_lgpos){7, 8, 9};
+    c->lgpos_db_consistency = (jf_lgpos){ 7, 8, 9 };
     /* 3 x 1000-byte paths: too big for a log header, fits a checkpoint */
     c->attach.count = 3;
     for (int i = 0; i < 3; i++) {
@@ -814,7 +809,6 @@ START_TEST(test_chk)
 }
 END_TEST
 
-
 /* Resealed random corruption of the attach areas and size fields: every
  * decode must either succeed with sane output or fail with the module's
  * error (run under ASan to catch overruns). */
@@ -874,17 +868,18 @@ END_TEST
 
 START_TEST(test_lgpos)
 {
-    jf_lgpos a = {10, 2, 5}, b = {11, 2, 5}, c = {0, 3, 5}, e = {0, 1, 6};
+    jf_lgpos a = { 10, 2, 5 }, b = { 11, 2, 5 }, c = { 0, 3, 5 }, e = { 0, 1, 6 };
     ck_assert_int_lt(jf_lgpos_cmp(a, b), 0);
     ck_assert_int_gt(jf_lgpos_cmp(b, a), 0);
     ck_assert_int_lt(jf_lgpos_cmp(b, c), 0);
     ck_assert_int_lt(jf_lgpos_cmp(c, e), 0);
     ck_assert_int_eq(jf_lgpos_cmp(a, a), 0);
-    jf_lgpos z = {0, 0, 0};
+    jf_lgpos z = { 0, 0, 0 };
     ck_assert_uint_eq(jf_lgpos_u64(z), 0);
     ck_assert_uint_eq(jf_lgpos_u64(a), (5ull << 32) | (2u << 16) | 10u);
-    jf_lgpos v[] = {{0, 0, 0}, {1, 0, 0}, {0xFFFF, 0, 0}, {0, 1, 0}, {5, 1, 0}, {0, 0xFFFF, 0},
-                    {0, 0, 1}, {3, 7, 1}, {0xFFFF, 0xFFFF, 1}, {0, 1, 0x7FFFF800}};
+    jf_lgpos v[] = { { 0, 0, 0 },           { 1, 0, 0 },         { 0xFFFF, 0, 0 }, { 0, 1, 0 },
+                     { 5, 1, 0 },           { 0, 0xFFFF, 0 },    { 0, 0, 1 },      { 3, 7, 1 },
+                     { 0xFFFF, 0xFFFF, 1 }, { 0, 1, 0x7FFFF800 } };
     size_t n = sizeof v / sizeof v[0];
     for (size_t i = 0; i < n; i++) {
         jf_lgpos r = jf_lgpos_from_u64(jf_lgpos_u64(v[i]));

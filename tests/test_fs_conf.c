@@ -22,18 +22,21 @@ START_TEST(good_files)
 
     ck_assert_msg(fsx_conf_parse_string("a.ini", EP, &c, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(c.endpoint, "/run/x.sock");
-    ck_assert_int_eq(c.truncate, FS_TRUNC_NEVER);      /* default: copy backup */
+    ck_assert_int_eq(c.truncate, FS_TRUNC_NEVER); /* default: copy backup */
     ck_assert_int_eq(c.policy, FS_SPOOL_KEEP);
     ck_assert_int_eq(c.type, FS_BACKUP_FULL);
     ck_assert_int_eq(c.allow_other, 0);
     ck_assert_uint_eq(c.read_size, 1u << 20);
-    ck_assert_msg(fsx_conf_parse_string("b.ini",
-        "; comment\n# comment\n[source]\n  system_path = /srv/i\nlog_path=/srv/i/logs\n"
-        "databases = /srv/i/a.edb, /srv/i/b.edb\nbase_name = abc\npage_size = 8192\n"
-        "log_file_size = 1M\ninstance = x1\n\n[backup]\ntype = incremental\ntruncate = commit\n"
-        "[spool]\ndirectory = /var/spool/x\npolicy = stream\ncap = 10G\nwindow = 32M\n"
-        "[mount]\nallow_other = yes\nread_size = 512K ; inline comment\ndirect_io = off\n",
-        &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(
+        fsx_conf_parse_string(
+            "b.ini",
+            "; comment\n# comment\n[source]\n  system_path = /srv/i\nlog_path=/srv/i/logs\n"
+            "databases = /srv/i/a.edb, /srv/i/b.edb\nbase_name = abc\npage_size = 8192\n"
+            "log_file_size = 1M\ninstance = x1\n\n[backup]\ntype = incremental\ntruncate = commit\n"
+            "[spool]\ndirectory = /var/spool/x\npolicy = stream\ncap = 10G\nwindow = 32M\n"
+            "[mount]\nallow_other = yes\nread_size = 512K ; inline comment\ndirect_io = off\n",
+            &c, err, sizeof err) == 0,
+        "%s", err);
     ck_assert_int_eq(c.ndatabases, 2);
     ck_assert_str_eq(c.databases[1], "/srv/i/b.edb");
     ck_assert_str_eq(c.base_name, "abc");
@@ -58,15 +61,20 @@ START_TEST(good_spellings)
     char err[512] = "";
 
     /* a UTF-8 BOM at the start is skipped (issue 7 item 10) */
-    ck_assert_msg(fsx_conf_parse_string("bom.ini", "\xEF\xBB\xBF" EP "[backup]\ntruncate = commit\n",
-                                       &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(fsx_conf_parse_string("bom.ini",
+                                        "\xEF\xBB\xBF" EP "[backup]\ntruncate = commit\n", &c, err,
+                                        sizeof err) == 0,
+                  "%s", err);
     ck_assert_str_eq(c.endpoint, "/run/x.sock");
     ck_assert_int_eq(c.truncate, FS_TRUNC_COMMIT);
     /* a comment after a section header is fine; "/" is normalised;
      * "database" is the one-database spelling */
-    ck_assert_msg(fsx_conf_parse_string("c.ini", "[source] ; the host\nsystem_path = /\n"
-                                       "log_path = /l\ndatabase = /a.edb\n[spool]\t# x\n"
-                                       "directory = /\n", &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(fsx_conf_parse_string("c.ini",
+                                        "[source] ; the host\nsystem_path = /\n"
+                                        "log_path = /l\ndatabase = /a.edb\n[spool]\t# x\n"
+                                        "directory = /\n",
+                                        &c, err, sizeof err) == 0,
+                  "%s", err);
     ck_assert_str_eq(c.system_path, "/");
     ck_assert_str_eq(c.spool_dir, "/");
     ck_assert_int_eq(c.ndatabases, 1);
@@ -99,7 +107,8 @@ static const struct bad {
     { "[source]\nlog_path = /l\ndatabases = /l/a.edb\n", 1, "both system_path and log_path" },
     { "[source]\nlog_path = /l\nsystem_path = /s\n", 1, "needs databases" },
     { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a.edb,,/b.edb\n", 4, "empty entry" },
-    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a.edb, /a.edb\n", 4, "listed twice" },
+    { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a.edb, /a.edb\n", 4,
+      "listed twice" },
     { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = a.edb\n", 4, "not an absolute" },
     { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\nbase_name = edbx\n", 5,
       "exactly 3" },
@@ -126,12 +135,16 @@ static const struct bad {
     { EP "[mount]\nread_size = 32M\n", 4, "out of range" },
     { EP "[mount]\nread_size = 1MX\n", 4, "not a size" },
     { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\npage_size = 32768\n"
-      "[mount]\nread_size = 64K\n", 7, "less than 3 pages" },
+      "[mount]\nread_size = 64K\n",
+      7, "less than 3 pages" },
     { "[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\npage_size = 32768\n"
-      "[mount]\nread_size = 200K\n", 7, "not a multiple of page_size" },
+      "[mount]\nread_size = 200K\n",
+      7, "not a multiple of page_size" },
     { EP "[mount]\nsize = 1\n", 4, "unknown key 'size' in [mount]" },
     { EP "[spool]\npolicy = keep\n  continued\n", 5, "duplicate key 'policy'" },
-    { EP "[mount]\nallow_other = yes\n" "direct_io = 2\n", 5, "not yes or no" },
+    { EP "[mount]\nallow_other = yes\n"
+         "direct_io = 2\n",
+      5, "not yes or no" },
     /* issue 7 item 10: a key on the section header line is not dropped */
     { EP "[backup] truncate = complete\n", 3, "text after the section header [backup]" },
     { "[source] endpoint = /x\n", 1, "text after the section header [source]" },
@@ -152,7 +165,9 @@ static const struct bad {
     { EP "[spool]\nwindow = 8M\npolicy = keep\n", 5,
       "window (line 4) applies only to policy = stream, and policy = keep (line 5)" },
     { "[mount]\nread_size = 64K\n[source]\nlog_path = /l\nsystem_path = /s\ndatabases = /a\n"
-      "page_size = 32768\n", 7, "read_size 65536 (line 2) is less than 3 pages of page_size 32768 "
+      "page_size = 32768\n",
+      7,
+      "read_size 65536 (line 2) is less than 3 pages of page_size 32768 "
       "(line 7)" },
     /* non-normalised paths, for every path key */
     { "[source]\nendpoint = /x/..\n", 2, "endpoint: '/x/..' is not a normalised path" },
@@ -286,8 +301,9 @@ START_TEST(shipped_sample)
     ck_assert_ptr_nonnull(alt);
     o = alt;
     for (const char *l = text; *l;) {
-        static const char *const keys[] = { "system_path", "log_path", "databases", "base_name",
-                                            "page_size", "log_file_size", "instance", NULL };
+        static const char *const keys[] = { "system_path", "log_path",  "databases",
+                                            "base_name",   "page_size", "log_file_size",
+                                            "instance",    NULL };
         const char *nl = strchr(l, '\n');
         size_t n = nl ? (size_t)(nl - l + 1) : strlen(l);
         if (!strncmp(l, "endpoint =", 10))

@@ -5,8 +5,8 @@
 #include "test_fs_fake.h"
 
 /* See test_fs_fake.h. */
-void fake_init(fake_engine *e, unsigned long cb_page, int ndb, const uint64_t *db_sizes,
-               int nlog, uint64_t log_size)
+void fake_init(fake_engine *e, unsigned long cb_page, int ndb, const uint64_t *db_sizes, int nlog,
+               uint64_t log_size)
 {
     memset(e, 0, sizeof *e);
     pthread_mutex_init(&e->mu, NULL);

@@ -23,7 +23,7 @@
 typedef struct fake_file {
     char path[256];
     uint64_t size;
-    int read_done;              /* read to the end and closed */
+    int read_done; /* read to the end and closed */
 } fake_file;
 
 typedef struct fake_engine {
@@ -33,18 +33,18 @@ typedef struct fake_engine {
     fake_file db[FAKE_MAX];
     fake_file log[FAKE_MAX];
     /* injection */
-    JET_ERR fail_begin;         /* Begin returns this if != 0 */
-    int fail_read_n;            /* fail the Nth ReadFile (1-based), 0 = never */
+    JET_ERR fail_begin; /* Begin returns this if != 0 */
+    int fail_read_n;    /* fail the Nth ReadFile (1-based), 0 = never */
     JET_ERR fail_read_err;
-    JET_ERR fail_open_err;      /* fail the open of fail_open_path */
+    JET_ERR fail_open_err; /* fail the open of fail_open_path */
     char fail_open_path[256];
-    int stall_read_n;           /* the Nth ReadFile blocks until fake_release() */
-    int stalled;                /* a read is blocked in the stall (cv signalled) */
+    int stall_read_n; /* the Nth ReadFile blocks until fake_release() */
+    int stalled;      /* a read is blocked in the stall (cv signalled) */
     int released;
     pthread_cond_t cv;
     /* state */
     int in_backup, incremental, loginfo_done;
-    int open_kind;              /* 0 none, 1 db, 2 log */
+    int open_kind; /* 0 none, 1 db, 2 log */
     int open_idx;
     uint64_t pos;
     int nreads, nbegin, nend, ntruncate;
@@ -56,8 +56,8 @@ typedef struct fake_engine {
 
 /* Set up an engine with databases of the given sizes (bytes, multiples
  * of cb_page) and nlog logs of log_size bytes each. */
-void fake_init(fake_engine *e, unsigned long cb_page, int ndb, const uint64_t *db_sizes,
-               int nlog, uint64_t log_size);
+void fake_init(fake_engine *e, unsigned long cb_page, int ndb, const uint64_t *db_sizes, int nlog,
+               uint64_t log_size);
 /* The byte at offset off of database (is_log = 0) or log i. */
 unsigned char fake_byte(int is_log, int i, uint64_t off);
 /* Wait until a read is blocked by stall_read_n (no timeout: Check's

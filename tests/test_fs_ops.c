@@ -33,8 +33,8 @@ typedef struct world {
 
 /* Build a world with ndb databases of db_size bytes and nlog logs of
  * 256 KiB; policy/truncate as given.  Does not start the backup. */
-static void world_init(world *w, int ndb, uint64_t db_size, int nlog,
-                       enum fs_spool_policy policy, enum fs_truncate trunc)
+static void world_init(world *w, int ndb, uint64_t db_size, int nlog, enum fs_spool_policy policy,
+                       enum fs_truncate trunc)
 {
     uint64_t sizes[FAKE_MAX];
     bkc_source be;
@@ -530,7 +530,7 @@ START_TEST(tree_attributes_and_order)
     ck_assert_str_eq(ns.n[5], "logs");
     ck_assert_str_eq(ns.n[6], "manifest");
     for (int i = 3; i < 7; i++) {
-        ck_assert_uint_gt(ns.ino[i], ns.ino[i - 1]);  /* inode order = readdir order */
+        ck_assert_uint_gt(ns.ino[i], ns.ino[i - 1]);       /* inode order = readdir order */
         ck_assert_int_lt(strcmp(ns.n[i - 1], ns.n[i]), 0); /* = name order */
     }
     ck_assert_int_eq(fs_op_getattr(w.ctx, "/", &root), 0);
@@ -697,8 +697,7 @@ START_TEST(complete_needs_manifests)
         if (variant == 2) { /* the root manifest but its last byte */
             ck_assert_int_eq(fs_op_getattr(w.ctx, "/manifest", &sb), 0);
             ck_assert_int_eq(fs_op_open(w.ctx, "/manifest", 0, &fh), 0);
-            ck_assert_int_eq(fs_op_read(w.ctx, fh, man, (size_t)sb.size - 1, 0),
-                             (int)sb.size - 1);
+            ck_assert_int_eq(fs_op_read(w.ctx, fh, man, (size_t)sb.size - 1, 0), (int)sb.size - 1);
         }
         ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 0);
         ck_assert_msg(strstr(st, "JetEndExternalBackupInstance2(Abort)") != NULL, "status: %s", st);
@@ -722,14 +721,15 @@ START_TEST(reader_eio_fails_backup)
 
     world_init(&w, 1, 2 * MIB, 2, FS_SPOOL_STREAM, FS_TRUNC_COMPLETE);
     world_start(&w);
-    read_everything(&w, 262144);           /* rsync's first pass: all delivered */
+    read_everything(&w, 262144); /* rsync's first pass: all delivered */
     ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 0);
     ck_assert_ptr_nonnull(strstr(st, "JetTruncateLogInstance"));
     ck_assert_int_eq(fs_op_open(w.ctx, "/db0.edb", 0, &fh), 0);
     ck_assert_int_eq(fs_op_read(w.ctx, fh, buf, sizeof buf, 0), -EIO); /* second pass */
     ck_assert_int_eq(fs_status(w.ctx, st, sizeof st), 1);
     ck_assert_msg(strstr(st, "phase: failed") && strstr(st, "re-read of bytes 0-65536") &&
-                  strstr(st, "JetEndExternalBackupInstance2(Abort)"), "status: %s", st);
+                      strstr(st, "JetEndExternalBackupInstance2(Abort)"),
+                  "status: %s", st);
     ck_assert_int_eq(fs_commit(w.ctx, msg, sizeof msg), 1);
     ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_ABORT);
     ck_assert_int_eq(w.e.ntruncate, 0);

@@ -34,7 +34,7 @@ START_TEST(spool_lazy_cap_and_cleanup)
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     ck_assert_int_eq(fs_spool_init(&sp, dir, 3 * sizeof buf), 0);
-    ck_assert_ptr_null(sp.file);                 /* nothing created yet */
+    ck_assert_ptr_null(sp.file); /* nothing created yet */
     ck_assert_int_eq(fs_spool_read(&sp, 0, out, 1), -EIO);
     memset(buf, 'a', sizeof buf);
     ck_assert_int_eq(fs_spool_write(&sp, 1 << 20, buf, sizeof buf), 0);
@@ -49,9 +49,9 @@ START_TEST(spool_lazy_cap_and_cleanup)
     ck_assert_int_eq(fs_spool_read(&sp, 0, out, sizeof out), 0);
     ck_assert_int_eq(out[100], 'b');
     ck_assert_int_eq(fs_spool_read(&sp, (3 << 20), out, 10), -EIO); /* past the end */
-    ck_assert_int_eq(count_entries(dir), 0);     /* O_TMPFILE: no name */
+    ck_assert_int_eq(count_entries(dir), 0);                        /* O_TMPFILE: no name */
     fs_spool_close(&sp);
-    fs_spool_close(&sp);                         /* idempotent */
+    fs_spool_close(&sp); /* idempotent */
     ck_assert_int_eq(count_entries(dir), 0);
     ck_assert_int_eq(rmdir(dir), 0);
     ck_assert_int_eq(fs_spool_init(&sp, "/nonexistent/dir", 0), -ENOENT);
@@ -70,16 +70,16 @@ START_TEST(window_ring)
     fs_window_put(&w, 0, 0, data, 3000);
     ck_assert_int_eq(fs_window_get(&w, 0, 100, out, 2000), 1);
     ck_assert_mem_eq(out, data + 100, 2000);
-    fs_window_put(&w, 0, 3000, data + 3000, 3000);  /* wraps, drops [0, 1904) */
+    fs_window_put(&w, 0, 3000, data + 3000, 3000); /* wraps, drops [0, 1904) */
     ck_assert_int_eq(fs_window_get(&w, 0, 0, out, 10), 0);
     ck_assert_int_eq(fs_window_get(&w, 0, 1904, out, 4096), 1);
     ck_assert_mem_eq(out, data + 1904, 4096);
-    ck_assert_int_eq(fs_window_get(&w, 0, 5000, out, 1001), 0);  /* not produced */
-    ck_assert_int_eq(fs_window_get(&w, 1, 2000, out, 10), 0);    /* other file */
-    fs_window_put(&w, 1, 0, data, 10000);            /* larger than the ring */
+    ck_assert_int_eq(fs_window_get(&w, 0, 5000, out, 1001), 0); /* not produced */
+    ck_assert_int_eq(fs_window_get(&w, 1, 2000, out, 10), 0);   /* other file */
+    fs_window_put(&w, 1, 0, data, 10000);                       /* larger than the ring */
     ck_assert_int_eq(fs_window_get(&w, 1, 10000 - 4096, out, 4096), 1);
     ck_assert_mem_eq(out, data + 10000 - 4096, 4096);
-    ck_assert_int_eq(fs_window_get(&w, 0, 2000, out, 10), 0);    /* reset */
+    ck_assert_int_eq(fs_window_get(&w, 0, 2000, out, 10), 0); /* reset */
     fs_window_free(&w);
     ck_assert_int_eq(fs_window_init(&w, 0), 0);
     fs_window_put(&w, 0, 0, data, 10);

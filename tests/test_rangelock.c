@@ -23,11 +23,11 @@
 typedef struct sync_ctx {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool released;     /* the holder has begun releasing the blocking range */
-    int started;       /* waiters about to call jrl_lock */
-    int acquired;      /* waiters whose jrl_lock returned */
-    int early;         /* waiters that acquired before `released` */
-    bool may_unlock;   /* waiters may release their range */
+    bool released;   /* the holder has begun releasing the blocking range */
+    int started;     /* waiters about to call jrl_lock */
+    int acquired;    /* waiters whose jrl_lock returned */
+    int early;       /* waiters that acquired before `released` */
+    bool may_unlock; /* waiters may release their range */
 } sync_ctx;
 
 typedef struct waiter {

@@ -33,8 +33,8 @@
 #include "jet_int.h"
 #include "jet_testutil.h"
 
-#define NTX 120          /* transactions of a crashed writer */
-#define ROLL_EVERY 30    /* it rolls the log after every 30 */
+#define NTX 120       /* transactions of a crashed writer */
+#define ROLL_EVERY 30 /* it rolls the log after every 30 */
 #define CTR_REC 100000ULL
 
 static char dir[256], dir2[256];
@@ -80,9 +80,9 @@ static void crashed_instance_at(const char *d, const char *dbdir, unsigned salt,
         JET_DBID db;
         snprintf(path, sizeof path, "%s/t.edb", dbdir);
         if (inst == 0 || JetInit(&inst) < 0 || JetBeginSessionA(inst, &s, NULL, NULL) < 0 ||
-            (attach ? JetAttachDatabaseA(s, path, 0) < 0 ||
-                          JetOpenDatabaseA(s, path, NULL, &db, 0) < 0
-                    : JetCreateDatabaseA(s, path, NULL, &db, 0) < 0))
+            (attach
+                 ? JetAttachDatabaseA(s, path, 0) < 0 || JetOpenDatabaseA(s, path, NULL, &db, 0) < 0
+                 : JetCreateDatabaseA(s, path, NULL, &db, 0) < 0))
             _exit(2);
         if (ckpt && JetLibCheckpoint(inst) < 0)
             _exit(5);
@@ -141,8 +141,8 @@ static void init_fails_unchanged(const char *d, JET_ERR want)
     ck_assert_int_ne(inst, 0);
     dir_hash(d, before, sizeof before);
     rc = JetInit(&inst);
-    ck_assert_msg(rc == want, "JetInit: %s (%ld), want %s (%ld)", JetLibErrorName(rc),
-                  (long)rc, JetLibErrorName(want), (long)want);
+    ck_assert_msg(rc == want, "JetInit: %s (%ld), want %s (%ld)", JetLibErrorName(rc), (long)rc,
+                  JetLibErrorName(want), (long)want);
     ck_assert_int_eq(JetTerm(inst), 0);
     dir_hash(d, after, sizeof after);
     ck_assert_msg(strcmp(before, after) == 0, "JetInit changed %s after failing", d);
@@ -245,9 +245,9 @@ START_TEST(attach_record_database_dirty_in_another_stream)
     char a[400], b[400], cmd[900];
     crashed_instance(dir, 0);
     in(b, sizeof b, dir, "t.edb");
-    recovers_all(mk_inst("clean", dir), b, 0);  /* t.edb clean, detached */
+    recovers_all(mk_inst("clean", dir), b, 0);     /* t.edb clean, detached */
     crashed_instance_at(dir, dir, 5, false, true); /* attach, commit, crash */
-    crashed_instance(dir2, 7);                 /* its t.edb is dirty */
+    crashed_instance(dir2, 7);                     /* its t.edb is dirty */
     in(a, sizeof a, dir2, "t.edb");
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", a, b);
     ck_assert_int_eq(system(cmd), 0);
@@ -322,8 +322,8 @@ START_TEST(alternate_database_recovery_path)
     ck_assert_int_eq(rename(from, to), 0);
     inst = mk_inst("alt", dir);
     ck_assert_int_ne(inst, 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramAlternateDatabaseRecoveryPath,
-                                            0, alt), 0);
+    ck_assert_int_eq(
+        JetSetSystemParameterA(&inst, 0, JET_paramAlternateDatabaseRecoveryPath, 0, alt), 0);
     recovers_all(inst, to, 0);
     ck_assert_int_ne(access(from, F_OK), 0); /* nothing created at the old place */
 }
@@ -343,8 +343,8 @@ START_TEST(database_outside_needs_alternate_path)
     ck_assert_str_eq(h1, h2);
     inst = mk_inst("outside", dir);
     ck_assert_int_ne(inst, 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramAlternateDatabaseRecoveryPath,
-                                            0, dir2), 0);
+    ck_assert_int_eq(
+        JetSetSystemParameterA(&inst, 0, JET_paramAlternateDatabaseRecoveryPath, 0, dir2), 0);
     recovers_all(inst, db, 0);
 }
 END_TEST
@@ -359,8 +359,8 @@ START_TEST(attached_database_outside_needs_alternate_path)
     init_fails_unchanged(dir, JET_errAttachedDatabaseMismatch);
     inst = mk_inst("outside", dir);
     ck_assert_int_ne(inst, 0);
-    ck_assert_int_eq(JetSetSystemParameterA(&inst, 0, JET_paramAlternateDatabaseRecoveryPath,
-                                            0, dir2), 0);
+    ck_assert_int_eq(
+        JetSetSystemParameterA(&inst, 0, JET_paramAlternateDatabaseRecoveryPath, 0, dir2), 0);
     recovers_all(inst, db, 0);
 }
 END_TEST
@@ -384,8 +384,8 @@ START_TEST(attached_database_is_locked_in_process)
     ck_assert_int_eq(JetBeginSessionA(b, &sb, NULL, NULL), 0);
     ck_assert_int_eq(JetCreateDatabaseA(sa, db, NULL, &id, 0), 0);
     rc = JetAttachDatabaseA(sb, db, 0);
-    ck_assert_msg(rc == JET_errFileAccessDenied, "second attach: %s (%ld)",
-                  JetLibErrorName(rc), (long)rc);
+    ck_assert_msg(rc == JET_errFileAccessDenied, "second attach: %s (%ld)", JetLibErrorName(rc),
+                  (long)rc);
     rc = JetCreateDatabaseA(sb, db, NULL, &id, JET_bitDbOverwriteExisting);
     ck_assert_msg(rc == JET_errFileAccessDenied, "overwrite by another instance: %s (%ld)",
                   JetLibErrorName(rc), (long)rc);

@@ -61,7 +61,8 @@ static void inst_start(JET_INSTANCE *pinst, JET_SESID *pses, const char *name, c
     ck_assert_int_eq(JetSetSystemParameterA(pinst, 0, JET_paramLogFilePath, 0, p), 0);
     ck_assert_int_eq(JetSetSystemParameterA(pinst, 0, JET_paramBaseName, 0, "edb"), 0);
     ck_assert_int_eq(JetSetSystemParameterA(pinst, 0, JET_paramLogFileSize, 128, NULL), 0);
-    ck_assert_int_eq(JetSetSystemParameterA(pinst, 0, JETLIB_paramCheckpointKiB, 1u << 20, NULL), 0);
+    ck_assert_int_eq(JetSetSystemParameterA(pinst, 0, JETLIB_paramCheckpointKiB, 1u << 20, NULL),
+                     0);
     ck_assert_int_eq(JetInit(pinst), 0);
     ck_assert_int_eq(JetBeginSessionA(*pinst, pses, NULL, NULL), 0);
 }
@@ -160,9 +161,9 @@ static void full_backup(env *e, model *m, const char *bk, bool truncate, JET_LOG
     xmkdir(bk);
     xmkdir(logs);
     ck_assert_int_eq(JetBeginExternalBackupInstance(e->inst, 0), 0);
-    write_recs(e, m, 10, 20, 50);               /* after Begin, before the copy */
+    write_recs(e, m, 10, 20, 50); /* after Begin, before the copy */
     copy_file(e, e->db, bk);
-    write_recs(e, m, 20, 30, 51);               /* after the copy: only in the logs */
+    write_recs(e, m, 20, 30, 51); /* after the copy: only in the logs */
     write_rollback(e, 5);
     copy_logs(e, logs, li);
     if (truncate)
@@ -189,8 +190,8 @@ static void verify_restored(const char *root, const char *newdir, const char *db
         } else {
             make_rec(want, r, m->tag[r]);
         }
-        ck_assert_msg(memcmp(rec, want, sizeof rec) == 0, "record %u: got '%.20s' want tag %u",
-                      r, (const char *)rec, m->tag[r]);
+        ck_assert_msg(memcmp(rec, want, sizeof rec) == 0, "record %u: got '%.20s' want tag %u", r,
+                      (const char *)rec, m->tag[r]);
     }
     ck_assert_int_eq(JetEndSession(ses, 0), 0);
     ck_assert_int_eq(JetTerm(inst), 0);
@@ -280,7 +281,7 @@ START_TEST(full_restore)
     char root[64], bk[PATH_MAX], newdir[PATH_MAX], target[PATH_MAX];
     JET_LOGINFO_A li;
     standard_backup(&e, &m, root, bk, &li);
-    write_recs(&e, NULL, 0, 10, 77);             /* after the backup: not in it */
+    write_recs(&e, NULL, 0, 10, 77); /* after the backup: not in it */
     ck_assert_int_eq(restore(root, e.db, bk, &li), 0);
     sub(newdir, sizeof newdir, root, "new");
     sub(target, sizeof target, bk, "main.edb");
@@ -430,7 +431,7 @@ START_TEST(non_backup_db)
     JET_LOGINFO_A li;
     size_t cb;
     standard_backup(&e, &m, root, bk, &li);
-    env_stop(&e);                                /* clean shutdown of the live db */
+    env_stop(&e); /* clean shutdown of the live db */
     sub(target, sizeof target, bk, "main.edb");
     unsigned char *live = slurp(e.db, &cb);
     FILE *f = fopen(target, "wb");
@@ -485,15 +486,19 @@ START_TEST(bad_arguments)
     JET_LOGINFO_A li = { .cbSize = sizeof li, .ulGenLow = 1, .ulGenHigh = 2, .szBaseName = "edb" };
     JET_RSTMAP_A map = { "/x/a.edb", "/x/b.edb" };
     li.cbSize = 4;
-    ck_assert_int_eq(JetExternalRestore2A("/tmp", "/tmp", &map, 1, "/tmp", &li, NULL, NULL, NULL, NULL),
-                     JET_errInvalidParameter);
+    ck_assert_int_eq(
+        JetExternalRestore2A("/tmp", "/tmp", &map, 1, "/tmp", &li, NULL, NULL, NULL, NULL),
+        JET_errInvalidParameter);
     li.cbSize = sizeof li;
-    ck_assert_int_eq(JetExternalRestore2A("/tmp", "/tmp", &map, 1, "/tmp", NULL, NULL, NULL, NULL, NULL),
-                     JET_errInvalidParameter);
-    ck_assert_int_eq(JetExternalRestore2A("/tmp", "/tmp", &map, 1, "/tmp", &li, NULL, "/tmp", NULL, NULL),
-                     JET_errInvalidParameter);
-    ck_assert_int_eq(JetExternalRestore2A("/tmp", "/tmp", &map, -1, "/tmp", &li, NULL, NULL, NULL, NULL),
-                     JET_errInvalidParameter);
+    ck_assert_int_eq(
+        JetExternalRestore2A("/tmp", "/tmp", &map, 1, "/tmp", NULL, NULL, NULL, NULL, NULL),
+        JET_errInvalidParameter);
+    ck_assert_int_eq(
+        JetExternalRestore2A("/tmp", "/tmp", &map, 1, "/tmp", &li, NULL, "/tmp", NULL, NULL),
+        JET_errInvalidParameter);
+    ck_assert_int_eq(
+        JetExternalRestore2A("/tmp", "/tmp", &map, -1, "/tmp", &li, NULL, NULL, NULL, NULL),
+        JET_errInvalidParameter);
     ck_assert_int_eq(JetExternalRestoreA("/tmp", "/tmp", &map, 1, "/tmp", 0, 2, NULL),
                      JET_errInvalidParameter);
     ck_assert_int_eq(JetExternalRestoreA("/tmp", "/tmp", &map, 1, "/tmp", 3, 2, NULL),

@@ -17,8 +17,8 @@
 /* ---- jetutil-backup.label ("key=value" lines) ---- */
 
 /* See bkformat.h. */
-int bkf_kv_next(FILE *f, const char *path, unsigned *lineno, char *line, size_t cbline,
-                char **key, char **val, char *err, size_t cb_err)
+int bkf_kv_next(FILE *f, const char *path, unsigned *lineno, char *line, size_t cbline, char **key,
+                char **val, char *err, size_t cb_err)
 {
     bkf_err er = { err, cb_err };
 

@@ -29,7 +29,7 @@ struct jep_client {
     int fd;
     bool broken;
     jep_info info;
-    uint8_t *buf;              /* response payloads */
+    uint8_t *buf; /* response payloads */
     size_t cap;
     uint8_t req[EP_HDR + EP_MAX_REQ_PAYLOAD];
 };
@@ -137,8 +137,8 @@ static JET_ERR cl_recv_read_head(jep_client *c, uint8_t *b, uint32_t nfixed, uin
  * JET_errInvalidParameter (request cannot be encoded; nothing sent), or
  * JET_errInternalError (the codec's READFILE layout does not fit this
  * function: a build bug; nothing sent). */
-static JET_ERR cl_read_chunk(jep_client *c, JET_HANDLE hf, uint8_t *dst,
-                             unsigned long chunk, ep_resp *r)
+static JET_ERR cl_read_chunk(jep_client *c, JET_HANDLE hf, uint8_t *dst, unsigned long chunk,
+                             ep_resp *r)
 {
     uint8_t head[EP_HDR + 16];
     uint32_t len, nfixed = ep_resp_fixed_size(EP_OP_READFILE);
@@ -175,13 +175,10 @@ static JET_ERR connect_err(int e)
 {
     switch (e) {
     case ENOENT:
-    case ENOTDIR:
-        return JET_errFileNotFound;
+    case ENOTDIR: return JET_errFileNotFound;
     case EACCES:
-    case EPERM:
-        return JET_errAccessDenied;
-    default:
-        return JET_errInstanceUnavailable;
+    case EPERM: return JET_errAccessDenied;
+    default: return JET_errInstanceUnavailable;
     }
 }
 
@@ -386,8 +383,7 @@ static JET_ERR cl_list(jep_client *c, uint32_t op, char *szz, unsigned long cbMa
         return JET_errInvalidParameter;
     memset(&q, 0, sizeof q);
     q.op = op;
-    q.flags = (szz ? EP_F_BUF : 0) | (pcbActual ? EP_F_PCB : 0) |
-              (pLogInfo ? EP_F_LOGINFO : 0);
+    q.flags = (szz ? EP_F_BUF : 0) | (pcbActual ? EP_F_PCB : 0) | (pLogInfo ? EP_F_LOGINFO : 0);
     q.cb = cbMax;
     q.loginfo_cb = pLogInfo ? pLogInfo->cbSize : 0;
     rc = cl_call(c, &q, &r);
@@ -410,8 +406,7 @@ static JET_ERR cl_list(jep_client *c, uint32_t op, char *szz, unsigned long cbMa
 
 /* JetGetAttachInfoInstanceA over the endpoint (server buffer capped at
  * EP_MAX_LIST bytes). */
-JET_ERR JepGetAttachInfo(jep_client *c, char *szz, unsigned long cbMax,
-                         unsigned long *pcbActual)
+JET_ERR JepGetAttachInfo(jep_client *c, char *szz, unsigned long cbMax, unsigned long *pcbActual)
 {
     return cl_list(c, EP_OP_GETATTACHINFO, szz, cbMax, pcbActual, NULL);
 }
@@ -459,8 +454,7 @@ JET_ERR JepOpenFile(jep_client *c, const char *szFileName, JET_HANDLE *phf,
  * is split into consecutive reads of EP_MAX_READ bytes, stopping at the
  * first short one; an error in any part is returned as the call's error
  * (never a short read) and *pcb is then 0. */
-JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb,
-                    unsigned long *pcb)
+JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb, unsigned long *pcb)
 {
     unsigned long total = 0;
     JET_ERR err = 0, rc;
@@ -501,8 +495,8 @@ JET_ERR JepCloseFile(jep_client *c, JET_HANDLE hf)
 }
 
 /* JetGetLogInfoInstance2A over the endpoint (buffer cap EP_MAX_LIST). */
-JET_ERR JepGetLogInfo2(jep_client *c, char *szz, unsigned long cbMax,
-                       unsigned long *pcbActual, JET_LOGINFO_A *pLogInfo)
+JET_ERR JepGetLogInfo2(jep_client *c, char *szz, unsigned long cbMax, unsigned long *pcbActual,
+                       JET_LOGINFO_A *pLogInfo)
 {
     return cl_list(c, EP_OP_GETLOGINFO2, szz, cbMax, pcbActual, pLogInfo);
 }

@@ -32,8 +32,7 @@ void ep_put64(uint8_t *p, uint64_t v)
 /* Load a little-endian u32 from p.  No errors. */
 uint32_t ep_get32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Load a little-endian u64 from p.  No errors. */
@@ -51,14 +50,13 @@ void ep_hdr_put(uint8_t *p, uint32_t len, uint32_t op)
 
 /* Validate a frame header: opcode known for the direction, length <= max.
  * 0 or -1 with a static reason in *why. */
-int ep_hdr_get(const uint8_t *p, int resp, uint32_t max, uint32_t *plen,
-               uint32_t *pop, const char **why)
+int ep_hdr_get(const uint8_t *p, int resp, uint32_t max, uint32_t *plen, uint32_t *pop,
+               const char **why)
 {
     uint32_t len = ep_get32(p), op = ep_get32(p + 4), base;
 
     base = resp ? (op & ~EP_RESP) : op;
-    if ((resp && !(op & EP_RESP)) || (!resp && (op & EP_RESP)) ||
-        base < 1 || base > EP_OP_LAST) {
+    if ((resp && !(op & EP_RESP)) || (!resp && (op & EP_RESP)) || base < 1 || base > EP_OP_LAST) {
         *why = "unknown opcode";
         return -1;
     }
@@ -133,9 +131,7 @@ size_t ep_req_encode(const ep_req *r, uint8_t *out, size_t cap)
         ep_put32(p + 4, r->version);
         break;
     case EP_OP_BEGIN:
-    case EP_OP_ENDBACKUP2:
-        ep_put64(p, r->grbit);
-        break;
+    case EP_OP_ENDBACKUP2: ep_put64(p, r->grbit); break;
     case EP_OP_GETATTACHINFO:
     case EP_OP_GETTRUNCATELOGINFO:
         ep_put32(p, r->flags);
@@ -156,19 +152,15 @@ size_t ep_req_encode(const ep_req *r, uint8_t *out, size_t cap)
         ep_put64(p, r->hf);
         ep_put32(p + 8, (uint32_t)r->cb);
         break;
-    case EP_OP_CLOSEFILE:
-        ep_put64(p, r->hf);
-        break;
-    default:
-        break;
+    case EP_OP_CLOSEFILE: ep_put64(p, r->hf); break;
+    default: break;
     }
     return EP_HDR + len;
 }
 
 /* Decode a request payload p[len] of opcode op into r (r->name points into
  * p).  0, or -1 with a static reason in *why; r is then unspecified. */
-int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r,
-                  const char **why)
+int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r, const char **why)
 {
     long fixed = req_fixed_size(op);
 
@@ -192,9 +184,7 @@ int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r,
         r->version = ep_get32(p + 4);
         break;
     case EP_OP_BEGIN:
-    case EP_OP_ENDBACKUP2:
-        r->grbit = ep_get64(p);
-        break;
+    case EP_OP_ENDBACKUP2: r->grbit = ep_get64(p); break;
     case EP_OP_GETATTACHINFO:
     case EP_OP_GETTRUNCATELOGINFO:
         r->flags = ep_get32(p);
@@ -234,11 +224,8 @@ int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r,
             return -1;
         }
         break;
-    case EP_OP_CLOSEFILE:
-        r->hf = ep_get64(p);
-        break;
-    default:
-        break;
+    case EP_OP_CLOSEFILE: r->hf = ep_get64(p); break;
+    default: break;
     }
     if (r->flags & ~req_flags_allowed(op)) {
         *why = "unknown request flags";
@@ -306,9 +293,8 @@ size_t ep_resp_encode_head(const ep_resp *r, uint8_t *out, size_t cap)
     if (fixed < 0 || r->cb_data > resp_data_max(r->op) ||
         (r->oflags & ~resp_oflags_allowed(r->op)) || (r->cb_data && !r->data))
         return 0;
-    if (r->op == EP_OP_GETINFO &&
-        (!has_nul(r->info.instance_name, sizeof r->info.instance_name) ||
-         !has_nul(r->info.base_name, sizeof r->info.base_name)))
+    if (r->op == EP_OP_GETINFO && (!has_nul(r->info.instance_name, sizeof r->info.instance_name) ||
+                                   !has_nul(r->info.base_name, sizeof r->info.base_name)))
         return 0;
     if (r->op == EP_OP_GETLOGINFO2 && !has_nul(r->li_base, sizeof r->li_base))
         return 0;
@@ -351,14 +337,9 @@ size_t ep_resp_encode_head(const ep_resp *r, uint8_t *out, size_t cap)
         ep_put64(p + 8, r->size_low);
         ep_put64(p + 16, r->size_high);
         break;
-    case EP_OP_READFILE:
-        ep_put32(p, r->cb_data);
-        break;
-    case EP_OP_GETCOMMITTED:
-        ep_put64(p, r->n);
-        break;
-    default:
-        break;
+    case EP_OP_READFILE: ep_put32(p, r->cb_data); break;
+    case EP_OP_GETCOMMITTED: ep_put64(p, r->n); break;
+    default: break;
     }
     return EP_HDR + (size_t)fixed;
 }
@@ -391,8 +372,7 @@ uint32_t ep_resp_fixed_size(uint32_t op)
  * -1 with a static reason in *why.  (84 lines: one case per opcode, each a
  * few field reads in wire order beside its bounds check; split up, the
  * wire layout of a response would no longer read in one place.) */
-int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
-                        const char **why)
+int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r, const char **why)
 {
     long fixed = resp_fixed_size(op);
     uint32_t cb_data = 0, rest;
@@ -450,22 +430,16 @@ int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
         r->size_low = ep_get64(p + 8);
         r->size_high = ep_get64(p + 16);
         break;
-    case EP_OP_READFILE:
-        cb_data = ep_get32(p);
-        break;
-    case EP_OP_GETCOMMITTED:
-        r->n = ep_get64(p);
-        break;
-    default:
-        break;
+    case EP_OP_READFILE: cb_data = ep_get32(p); break;
+    case EP_OP_GETCOMMITTED: r->n = ep_get64(p); break;
+    default: break;
     }
     if (cb_data > resp_data_max(op)) {
         *why = "data length exceeds the maximum";
         return -1;
     }
     if (cb_data != rest) {
-        *why = rest < cb_data ? "truncated response data"
-                              : "response longer than its data length";
+        *why = rest < cb_data ? "truncated response data" : "response longer than its data length";
         return -1;
     }
     if (r->oflags & ~resp_oflags_allowed(op)) {
@@ -478,8 +452,7 @@ int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
 
 /* Decode the payload p[len] of the response to request opcode op into r
  * (r->data points into p).  0, or -1 with a static reason in *why. */
-int ep_resp_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
-                   const char **why)
+int ep_resp_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r, const char **why)
 {
     if (ep_resp_decode_head(op, p, len, r, why) < 0)
         return -1;
@@ -530,9 +503,10 @@ int ep_send2(int fd, const void *a, size_t na, const void *b, size_t nb)
         return -1;
     if ((size_t)k < na)
         return ep_send_all(fd, (const uint8_t *)a + k, na - (size_t)k) < 0 ||
-               ep_send_all(fd, b, nb) < 0 ? -1 : 0;
-    return ep_send_all(fd, (const uint8_t *)b + ((size_t)k - na),
-                       nb - ((size_t)k - na));
+                       ep_send_all(fd, b, nb) < 0
+                   ? -1
+                   : 0;
+    return ep_send_all(fd, (const uint8_t *)b + ((size_t)k - na), nb - ((size_t)k - na));
 }
 
 /* Receive exactly n bytes into p.  1 done; 0 EOF before the first byte;
@@ -565,8 +539,8 @@ int ep_recv_all(int fd, void *p, size_t n)
  * (header rejected, or EOF inside the frame; *why) -- the payload of a
  * rejected header is not read.  *pbuf is grown with realloc; the caller
  * owns it. */
-int ep_recv_frame(int fd, int resp, uint32_t max, uint32_t *pop, uint8_t **pbuf,
-                  size_t *pcap, uint32_t *plen, const char **why)
+int ep_recv_frame(int fd, int resp, uint32_t max, uint32_t *pop, uint8_t **pbuf, size_t *pcap,
+                  uint32_t *plen, const char **why)
 {
     uint8_t hdr[EP_HDR];
     uint32_t len, op;

@@ -17,14 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EP_MAGIC 0x3150454Au      /* "JEP1" little-endian */
+#define EP_MAGIC 0x3150454Au /* "JEP1" little-endian */
 #define EP_VERSION 1u
-#define EP_HDR 8u                 /* u32 length + u32 opcode */
-#define EP_RESP 0x80000000u       /* response opcode bit */
-#define EP_PAGE_ALIGN 4096u       /* JepReadFile buffer alignment */
-#define EP_MAX_READ (16u << 20)   /* bytes of one ReadFile request */
-#define EP_MAX_LIST (4u << 20)    /* list buffer the server uses at most */
-#define EP_MAX_NAME 4096u         /* OpenFile name bytes (no NUL) */
+#define EP_HDR 8u               /* u32 length + u32 opcode */
+#define EP_RESP 0x80000000u     /* response opcode bit */
+#define EP_PAGE_ALIGN 4096u     /* JepReadFile buffer alignment */
+#define EP_MAX_READ (16u << 20) /* bytes of one ReadFile request */
+#define EP_MAX_LIST (4u << 20)  /* list buffer the server uses at most */
+#define EP_MAX_NAME 4096u       /* OpenFile name bytes (no NUL) */
 #define EP_MAX_REQ_PAYLOAD (16u + EP_MAX_NAME)
 #define EP_MAX_RESP_PAYLOAD (EP_MAX_READ + 64u)
 
@@ -45,44 +45,44 @@ enum ep_op {
 };
 
 /* request flags: which caller pointers were non-NULL */
-#define EP_F_BUF 0x1u      /* list calls: szz */
-#define EP_F_PCB 0x2u      /* list calls: pcbActual */
-#define EP_F_LOGINFO 0x4u  /* GETLOGINFO2: pLogInfo */
-#define EP_F_NAME 0x8u     /* OPENFILE: szFileName */
+#define EP_F_BUF 0x1u     /* list calls: szz */
+#define EP_F_PCB 0x2u     /* list calls: pcbActual */
+#define EP_F_LOGINFO 0x4u /* GETLOGINFO2: pLogInfo */
+#define EP_F_NAME 0x8u    /* OPENFILE: szFileName */
 /* response out-flags: which outputs the engine wrote */
 #define EP_O_PCB 0x1u
 #define EP_O_LOGINFO 0x2u
 
 typedef struct ep_req {
     uint32_t op;
-    uint32_t flags;           /* EP_F_* allowed for op */
-    uint32_t magic, version;  /* HELLO */
-    uint64_t grbit;           /* BEGIN, ENDBACKUP2 */
-    uint64_t hf;              /* READFILE, CLOSEFILE */
-    uint64_t cb;              /* READFILE: bytes (<= EP_MAX_READ); lists: cbMax */
-    uint64_t loginfo_cb;      /* GETLOGINFO2: pLogInfo->cbSize */
-    const char *name;         /* OPENFILE: not NUL-terminated, no NUL inside */
-    uint32_t cb_name;         /* <= EP_MAX_NAME */
+    uint32_t flags;          /* EP_F_* allowed for op */
+    uint32_t magic, version; /* HELLO */
+    uint64_t grbit;          /* BEGIN, ENDBACKUP2 */
+    uint64_t hf;             /* READFILE, CLOSEFILE */
+    uint64_t cb;             /* READFILE: bytes (<= EP_MAX_READ); lists: cbMax */
+    uint64_t loginfo_cb;     /* GETLOGINFO2: pLogInfo->cbSize */
+    const char *name;        /* OPENFILE: not NUL-terminated, no NUL inside */
+    uint32_t cb_name;        /* <= EP_MAX_NAME */
 } ep_req;
 
 typedef struct ep_wire_info {
-    char instance_name[64];   /* NUL-terminated */
-    char base_name[4];        /* NUL-terminated */
+    char instance_name[64]; /* NUL-terminated */
+    char base_name[4];      /* NUL-terminated */
     uint32_t cb_page, legacy, circular;
 } ep_wire_info;
 
 typedef struct ep_resp {
-    uint32_t op;              /* the request opcode (without EP_RESP) */
+    uint32_t op; /* the request opcode (without EP_RESP) */
     int32_t err;
-    uint32_t magic, version;  /* HELLO */
-    ep_wire_info info;        /* GETINFO */
-    uint32_t oflags;          /* lists: EP_O_* */
-    uint64_t cb_actual;       /* lists */
+    uint32_t magic, version;         /* HELLO */
+    ep_wire_info info;               /* GETINFO */
+    uint32_t oflags;                 /* lists: EP_O_* */
+    uint64_t cb_actual;              /* lists */
     uint64_t li_cb, li_low, li_high; /* GETLOGINFO2 */
     char li_base[4];
     uint64_t hf, size_low, size_high; /* OPENFILE */
-    uint64_t n;               /* GETCOMMITTED */
-    const uint8_t *data;      /* lists (<= EP_MAX_LIST), READFILE (<= EP_MAX_READ) */
+    uint64_t n;                       /* GETCOMMITTED */
+    const uint8_t *data;              /* lists (<= EP_MAX_LIST), READFILE (<= EP_MAX_READ) */
     uint32_t cb_data;
 } ep_resp;
 
@@ -96,8 +96,8 @@ uint64_t ep_get64(const uint8_t *p);
  * unknown for the direction (resp = 0 requests, 1 responses) or the length
  * exceeds max. */
 void ep_hdr_put(uint8_t *p, uint32_t len, uint32_t op);
-int ep_hdr_get(const uint8_t *p, int resp, uint32_t max, uint32_t *plen,
-               uint32_t *pop, const char **why);
+int ep_hdr_get(const uint8_t *p, int resp, uint32_t max, uint32_t *plen, uint32_t *pop,
+               const char **why);
 
 /* Encode a whole request frame (header included) into out[cap].  Returns
  * the frame size, or 0 if r is invalid (unknown op, bad flags, oversized
@@ -105,8 +105,7 @@ int ep_hdr_get(const uint8_t *p, int resp, uint32_t max, uint32_t *plen,
 size_t ep_req_encode(const ep_req *r, uint8_t *out, size_t cap);
 /* Decode the payload p[len] of a request with opcode op.  0, or -1 with a
  * static reason in *why; r->name points into p. */
-int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r,
-                  const char **why);
+int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r, const char **why);
 
 /* Encode the header and fixed part of a response frame into out[cap]; the
  * frame length counts r->cb_data more bytes, which the caller sends right
@@ -117,8 +116,7 @@ size_t ep_resp_encode_head(const ep_resp *r, uint8_t *out, size_t cap);
 size_t ep_resp_encode(const ep_resp *r, uint8_t *out, size_t cap);
 /* Decode the payload p[len] of the response to request opcode op.  0, or
  * -1 with *why; r->data points into p. */
-int ep_resp_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
-                   const char **why);
+int ep_resp_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r, const char **why);
 /* Bytes of the fixed part of a response to op (data excluded); 0 if op is
  * unknown. */
 uint32_t ep_resp_fixed_size(uint32_t op);
@@ -128,8 +126,7 @@ uint32_t ep_resp_fixed_size(uint32_t op);
  * len covers them.  Same checks and result as ep_resp_decode -- so
  * r->cb_data == len - fixed part on success -- except r->data is NULL.
  * 0, or -1 with *why. */
-int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
-                        const char **why);
+int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r, const char **why);
 
 /* ---- I/O over a connected SOCK_STREAM socket ---- */
 /* Send all bytes (MSG_NOSIGNAL, EINTR retried).  0, or -1 with errno. */
@@ -144,7 +141,7 @@ int ep_recv_all(int fd, void *p, size_t n);
  * 0 clean EOF between frames, -1 transport failure (errno and *why set),
  * -2 protocol violation: header rejected or EOF inside the frame (*why);
  * the payload of a rejected header is not read. */
-int ep_recv_frame(int fd, int resp, uint32_t max, uint32_t *pop, uint8_t **pbuf,
-                  size_t *pcap, uint32_t *plen, const char **why);
+int ep_recv_frame(int fd, int resp, uint32_t max, uint32_t *pop, uint8_t **pbuf, size_t *pcap,
+                  uint32_t *plen, const char **why);
 
 #endif /* EP_PROTO_H */

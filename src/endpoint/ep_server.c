@@ -55,15 +55,15 @@ struct jep_conn {
     uid_t uid;
     gid_t gid;
     pthread_t thr;
-    bool done;                 /* thread finished (s->mu) */
+    bool done; /* thread finished (s->mu) */
     /* owned by the connection thread */
-    bool rolled;               /* the backup's log roll call has run */
+    bool rolled;                  /* the backup's log roll call has run */
     unsigned long long committed; /* counter sampled before that call */
-    uint8_t *rbuf;             /* request payloads */
+    uint8_t *rbuf;                /* request payloads */
     size_t rcap;
-    void *iobuf;               /* ReadFile buffer, 4096-aligned */
+    void *iobuf; /* ReadFile buffer, 4096-aligned */
     size_t iocap;
-    uint8_t *lbuf;             /* list buffers */
+    uint8_t *lbuf; /* list buffers */
     size_t lcap;
 };
 
@@ -75,24 +75,23 @@ struct jep_server {
     void *counter_arg;
     void (*log)(void *arg, const char *msg);
     void *log_arg;
-    ep_wire_info info;         /* instance parameters, fixed at start */
+    ep_wire_info info; /* instance parameters, fixed at start */
     int lfd;
-    int wake[2];               /* [0] read end polled by the accept thread */
+    int wake[2]; /* [0] read end polled by the accept thread */
     dev_t dev;
     ino_t ino;
     pthread_t accept_thr;
     bool accept_started;
     pthread_mutex_t mu;
-    jep_conn *conns;           /* s->mu */
-    unsigned next_id;          /* s->mu */
-    jep_conn *owner;           /* s->mu */
-    bool stopping;             /* s->mu */
+    jep_conn *conns;  /* s->mu */
+    unsigned next_id; /* s->mu */
+    jep_conn *owner;  /* s->mu */
+    bool stopping;    /* s->mu */
 };
 
 /* Emit one log line (printf format) through cfg->log, or to stderr when the
  * host registered no logger.  Thread-safe as far as the callback is. */
-static void srv_log(jep_server *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void srv_log(jep_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void srv_log(jep_server *s, const char *fmt, ...)
 {
     char msg[512];
@@ -243,19 +242,17 @@ static int do_list(jep_conn *c, const ep_req *q, ep_resp *r)
     switch (q->op) {
     case EP_OP_GETATTACHINFO:
         err = JetGetAttachInfoInstanceA(s->inst, buf ? (char *)c->lbuf : NULL,
-                                        buf ? cbmax : (unsigned long)q->cb,
-                                        pcb ? &cbact : NULL);
+                                        buf ? cbmax : (unsigned long)q->cb, pcb ? &cbact : NULL);
         break;
     case EP_OP_GETLOGINFO2:
         err = JetGetLogInfoInstance2A(s->inst, buf ? (char *)c->lbuf : NULL,
-                                      buf ? cbmax : (unsigned long)q->cb,
-                                      pcb ? &cbact : NULL,
+                                      buf ? cbmax : (unsigned long)q->cb, pcb ? &cbact : NULL,
                                       (q->flags & EP_F_LOGINFO) ? &li : NULL);
         break;
     default:
-        err = JetGetTruncateLogInfoInstanceA(s->inst, buf ? (char *)c->lbuf : NULL,
-                                             buf ? cbmax : (unsigned long)q->cb,
-                                             pcb ? &cbact : NULL);
+        err =
+            JetGetTruncateLogInfoInstanceA(s->inst, buf ? (char *)c->lbuf : NULL,
+                                           buf ? cbmax : (unsigned long)q->cb, pcb ? &cbact : NULL);
         break;
     }
     if (roll && !c->rolled && may_have_rolled(err)) {
@@ -306,8 +303,8 @@ static JET_ERR op_begin(jep_conn *c, const ep_req *q)
     }
     pthread_mutex_unlock(&s->mu);
     if (err >= 0)
-        srv_log(s, "connection %u (pid %ld uid %ld): backup begun (grbit 0x%llx)",
-                c->id, (long)c->pid, (long)c->uid, (unsigned long long)q->grbit);
+        srv_log(s, "connection %u (pid %ld uid %ld): backup begun (grbit 0x%llx)", c->id,
+                (long)c->pid, (long)c->uid, (unsigned long long)q->grbit);
     return err;
 }
 
@@ -357,12 +354,11 @@ static int op_readfile(jep_conn *c, const ep_req *q, ep_resp *r, JET_ERR *perr)
     }
     if (grow_iobuf(c, q->cb) < 0)
         return -1;
-    err = JetReadFileInstance(c->s->inst, (JET_HANDLE)q->hf, c->iobuf,
-                              (unsigned long)q->cb, &got);
+    err = JetReadFileInstance(c->s->inst, (JET_HANDLE)q->hf, c->iobuf, (unsigned long)q->cb, &got);
     note_result(c, err);
     if (err >= 0 && got > q->cb) {
-        srv_log(c->s, "connection %u: engine returned %lu bytes for a %llu-byte read",
-                c->id, got, (unsigned long long)q->cb);
+        srv_log(c->s, "connection %u: engine returned %lu bytes for a %llu-byte read", c->id, got,
+                (unsigned long long)q->cb);
         err = JET_errInternalError;
     } else if (err >= 0) {
         r->data = c->iobuf;
@@ -404,16 +400,11 @@ static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
     memset(r, 0, sizeof *r);
     r->op = q->op;
     switch (q->op) {
-    case EP_OP_GETINFO:
-        r->info = s->info;
-        return 0;
-    case EP_OP_BEGIN:
-        err = op_begin(c, q);
-        break;
+    case EP_OP_GETINFO: r->info = s->info; return 0;
+    case EP_OP_BEGIN: err = op_begin(c, q); break;
     case EP_OP_GETATTACHINFO:
     case EP_OP_GETLOGINFO2:
-    case EP_OP_GETTRUNCATELOGINFO:
-        return do_list(c, q, r);
+    case EP_OP_GETTRUNCATELOGINFO: return do_list(c, q, r);
     case EP_OP_OPENFILE:
         if (op_openfile(c, q, r, &err) < 0)
             return -1;
@@ -434,9 +425,7 @@ static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
             err = JetTruncateLogInstance(s->inst);
         note_result(c, err);
         break;
-    case EP_OP_ENDBACKUP2:
-        err = op_end(c, q);
-        break;
+    case EP_OP_ENDBACKUP2: err = op_end(c, q); break;
     case EP_OP_GETCOMMITTED:
         if (!s->counter)
             err = JET_errInvalidParameter;
@@ -445,8 +434,7 @@ static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
         else
             r->n = c->committed;
         break;
-    default:
-        return -1;
+    default: return -1;
     }
     r->err = (int32_t)err;
     return 0;
@@ -483,8 +471,8 @@ static int recv_hello(jep_conn *c)
         goto bad;
     return 0;
 bad:
-    srv_log(c->s, "connection %u (pid %ld uid %ld): bad hello: %s; closing", c->id,
-            (long)c->pid, (long)c->uid, why);
+    srv_log(c->s, "connection %u (pid %ld uid %ld): bad hello: %s; closing", c->id, (long)c->pid,
+            (long)c->uid, why);
     return -1;
 }
 
@@ -506,27 +494,25 @@ static void *conn_main(void *arg)
     if (recv_hello(c) < 0)
         goto out;
     for (;;) {
-        rc = ep_recv_frame(c->fd, 0, EP_MAX_REQ_PAYLOAD, &op, &c->rbuf, &c->rcap, &len,
-                           &why);
+        rc = ep_recv_frame(c->fd, 0, EP_MAX_REQ_PAYLOAD, &op, &c->rbuf, &c->rcap, &len, &why);
         if (rc == 0) {
             srv_log(s, "connection %u closed by the peer", c->id);
             break;
         }
         if (rc == -1) {
-            srv_log(s, "connection %u (pid %ld uid %ld): %s (%s); closing", c->id,
-                    (long)c->pid, (long)c->uid, why, strerror(errno));
+            srv_log(s, "connection %u (pid %ld uid %ld): %s (%s); closing", c->id, (long)c->pid,
+                    (long)c->uid, why, strerror(errno));
             break;
         }
         if (rc < 0 || ep_req_decode(op, c->rbuf, len, &q, &why) < 0 || op == EP_OP_HELLO) {
             if (rc > 0 && op == EP_OP_HELLO)
                 why = "unexpected hello";
-            srv_log(s, "connection %u (pid %ld uid %ld): malformed request: %s; closing",
-                    c->id, (long)c->pid, (long)c->uid, why);
+            srv_log(s, "connection %u (pid %ld uid %ld): malformed request: %s; closing", c->id,
+                    (long)c->pid, (long)c->uid, why);
             break;
         }
         if (dispatch(c, &q, &r) < 0) {
-            srv_log(s, "connection %u: cannot serve opcode %u (out of memory); closing",
-                    c->id, op);
+            srv_log(s, "connection %u: cannot serve opcode %u (out of memory); closing", c->id, op);
             break;
         }
         if (send_resp(c->fd, &r) < 0) {
@@ -540,8 +526,10 @@ out:
         JET_ERR err = JetEndExternalBackupInstance2(s->inst, JET_bitBackupEndAbort);
         s->owner = NULL;
         pthread_mutex_unlock(&s->mu);
-        srv_log(s, "connection %u (pid %ld uid %ld) ended with a backup in progress: "
-                "backup aborted (%ld)", c->id, (long)c->pid, (long)c->uid, (long)err);
+        srv_log(s,
+                "connection %u (pid %ld uid %ld) ended with a backup in progress: "
+                "backup aborted (%ld)",
+                c->id, (long)c->pid, (long)c->uid, (long)err);
         pthread_mutex_lock(&s->mu);
     }
     shutdown(c->fd, SHUT_RDWR);
@@ -675,8 +663,8 @@ static void admit(jep_server *s, int fd)
     c->next = s->conns;
     s->conns = c;
     pthread_mutex_unlock(&s->mu);
-    srv_log(s, "connection %u accepted: pid %ld uid %ld gid %ld", id, (long)uc.pid,
-            (long)uc.uid, (long)uc.gid);
+    srv_log(s, "connection %u accepted: pid %ld uid %ld gid %ld", id, (long)uc.pid, (long)uc.uid,
+            (long)uc.gid);
 }
 
 /* Accept thread: poll the listening socket and the wake pipe; admit new
@@ -712,8 +700,7 @@ static void *accept_main(void *arg)
         if (n > 0 && (p[1].revents & POLLIN)) {
             int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
             if (fd < 0) {
-                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-                    errno == ENOMEM) {
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                     srv_log(s, "accept failed (%s); retrying", strerror(errno));
                     backoff = 1;
                 }
@@ -728,8 +715,7 @@ static void *accept_main(void *arg)
 /* Map an errno of socket-path handling to a Jet error. */
 static JET_ERR path_err(int e)
 {
-    return (e == EACCES || e == EPERM || e == EROFS) ? JET_errAccessDenied
-                                                     : JET_errInvalidPath;
+    return (e == EACCES || e == EPERM || e == EROFS) ? JET_errAccessDenied : JET_errInvalidPath;
 }
 
 /* Remove a stale socket at path: refuse anything that is not a socket and
@@ -772,8 +758,7 @@ static JET_ERR clear_path(jep_server *s, const struct sockaddr_un *sa)
  * before listen.  *pbound is true once the file exists (the caller removes
  * it on a later failure).  Errors: JET_errInvalidPath, JET_errAccessDenied,
  * JET_errOutOfMemory (logged through srv_log). */
-static JET_ERR listen_socket(jep_server *s, const struct sockaddr_un *sa, mode_t mode,
-                             bool *pbound)
+static JET_ERR listen_socket(jep_server *s, const struct sockaddr_un *sa, mode_t mode, bool *pbound)
 {
     struct stat st;
 
@@ -822,8 +807,8 @@ static JET_ERR read_info(JET_INSTANCE instance, ep_wire_info *info)
     rc = JetLibGetInstanceName(instance, info->instance_name, sizeof info->instance_name);
     if (rc < 0)
         return rc;
-    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramBaseName, NULL,
-                               info->base_name, sizeof info->base_name);
+    rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramBaseName, NULL, info->base_name,
+                               sizeof info->base_name);
     if (rc < 0)
         return rc;
     rc = JetGetSystemParameter(instance, JET_sesidNil, JET_paramDatabasePageSize, &v, NULL, 0);
@@ -846,8 +831,7 @@ static JET_ERR read_info(JET_INSTANCE instance, ep_wire_info *info)
  * file, the group is set before listen.  Errors: JET_errInvalidPath,
  * JET_errAccessDenied, JET_errOutOfMemory, JET_errInvalidInstance;
  * nothing is left behind on failure. */
-JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg,
-                       jep_server **ps)
+JET_ERR JepServerStart(JET_INSTANCE instance, const jep_server_config *cfg, jep_server **ps)
 {
     struct sockaddr_un sa;
     jep_server *s = NULL;

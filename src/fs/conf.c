@@ -17,13 +17,22 @@
 #include <string.h>
 #include "conf.h"
 
-
-enum { KL_ENDPOINT, KL_SYSTEM, KL_LOG, KL_DATABASES, KL_PAGE, KL_BASE, KL_LOGSIZE, KL_INSTANCE,
-       KL_POLICY, KL_WINDOW };
+enum {
+    KL_ENDPOINT,
+    KL_SYSTEM,
+    KL_LOG,
+    KL_DATABASES,
+    KL_PAGE,
+    KL_BASE,
+    KL_LOGSIZE,
+    KL_INSTANCE,
+    KL_POLICY,
+    KL_WINDOW
+};
 
 /* Names of the [source] keys, indexed KL_ENDPOINT..KL_INSTANCE. */
-static const char *const kl_names[] = { "endpoint", "system_path", "log_path", "databases",
-                                        "page_size", "base_name", "log_file_size", "instance" };
+static const char *const kl_names[] = { "endpoint",  "system_path", "log_path",      "databases",
+                                        "page_size", "base_name",   "log_file_size", "instance" };
 
 static const char *const conf_sections[] = { "source", "backup", "spool", "mount", NULL };
 
@@ -74,10 +83,22 @@ int fs_conf_parse_size(const char *s, uint64_t *out)
         return -1;
     switch (toupper((unsigned char)*end)) {
     case 0: break;
-    case 'K': mul = 1ull << 10; end++; break;
-    case 'M': mul = 1ull << 20; end++; break;
-    case 'G': mul = 1ull << 30; end++; break;
-    case 'T': mul = 1ull << 40; end++; break;
+    case 'K':
+        mul = 1ull << 10;
+        end++;
+        break;
+    case 'M':
+        mul = 1ull << 20;
+        end++;
+        break;
+    case 'G':
+        mul = 1ull << 30;
+        end++;
+        break;
+    case 'T':
+        mul = 1ull << 40;
+        end++;
+        break;
     default: return -1;
     }
     if (mul > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
@@ -132,8 +153,10 @@ static int conf_path(fs_conf_parse *cp, const char *key, const char *v, char *ds
     if (strlen(v) >= cb)
         return fs_conf_fail(cp, cp->line, "%s: path too long", key);
     if (!conf_normalised(v))
-        return fs_conf_fail(cp, cp->line, "%s: '%s' is not a normalised path (no '.', '..', '//' "
-                         "or trailing '/')", key, v);
+        return fs_conf_fail(cp, cp->line,
+                            "%s: '%s' is not a normalised path (no '.', '..', '//' "
+                            "or trailing '/')",
+                            key, v);
     memcpy(dst, v, strlen(v) + 1);
     return 1;
 }
@@ -177,15 +200,17 @@ static int conf_databases(fs_conf_parse *cp, const char *v)
 }
 
 /* Parse a size value with bounds; 1 on success, 0 after conf_fail. */
-static int conf_size(fs_conf_parse *cp, const char *key, const char *v, uint64_t lo,
-                     uint64_t hi, uint64_t *out)
+static int conf_size(fs_conf_parse *cp, const char *key, const char *v, uint64_t lo, uint64_t hi,
+                     uint64_t *out)
 {
     uint64_t n;
     if (fs_conf_parse_size(v, &n) < 0)
-        return fs_conf_fail(cp, cp->line, "%s: '%s' is not a size (e.g. 1048576, 64K, 1M, 2G)", key, v);
+        return fs_conf_fail(cp, cp->line, "%s: '%s' is not a size (e.g. 1048576, 64K, 1M, 2G)", key,
+                            v);
     if (n < lo || n > hi)
-        return fs_conf_fail(cp, cp->line, "%s: %s is out of range (%" PRIu64 " to %" PRIu64 " bytes)",
-                         key, v, lo, hi);
+        return fs_conf_fail(cp, cp->line,
+                            "%s: %s is out of range (%" PRIu64 " to %" PRIu64 " bytes)", key, v, lo,
+                            hi);
     *out = n;
     return 1;
 }
@@ -226,7 +251,7 @@ static int conf_source(fs_conf_parse *cp, const char *k, const char *v)
         cp->key_lines[KL_INSTANCE] = cp->line;
         if (strlen(v) >= sizeof cfg->instance)
             return fs_conf_fail(cp, cp->line, "instance: name longer than %zu characters",
-                             sizeof cfg->instance - 1);
+                                sizeof cfg->instance - 1);
         strcpy(cfg->instance, v);
         return 1;
     }
@@ -235,7 +260,7 @@ static int conf_source(fs_conf_parse *cp, const char *k, const char *v)
         if (fs_conf_parse_size(v, &n) < 0 ||
             (n != 2048 && n != 4096 && n != 8192 && n != 16384 && n != 32768))
             return fs_conf_fail(cp, cp->line,
-                             "page_size: '%s' is not one of 2048, 4096, 8192, 16384, 32768", v);
+                                "page_size: '%s' is not one of 2048, 4096, 8192, 16384, 32768", v);
         cfg->page_size = (unsigned long)n;
         return 1;
     }
@@ -354,9 +379,11 @@ int fs_conf_key(fs_conf_parse *cp, const char *section, const char *name, const 
             continue;
         if (!strcmp(cp->seen_as[i], name))
             return fs_conf_fail(cp, cp->line, "duplicate key '%s' in [%s] (first set on line %d)",
-                             name, section, cp->seen_line[i]);
-        return fs_conf_fail(cp, cp->line, "'%s' conflicts with '%s' on line %d (the same setting "
-                         "twice); keep one", name, cp->seen_as[i], cp->seen_line[i]);
+                                name, section, cp->seen_line[i]);
+        return fs_conf_fail(cp, cp->line,
+                            "'%s' conflicts with '%s' on line %d (the same setting "
+                            "twice); keep one",
+                            name, cp->seen_as[i], cp->seen_line[i]);
     }
     if (cp->nseen == FS_CONF_MAX_KEYS)
         return fs_conf_fail(cp, cp->line, "too many keys");
@@ -400,8 +427,10 @@ void fs_conf_section_line(fs_conf_parse *cp, const char *s)
      * would mount with the key silently dropped */
     for (const char *t = close + 1; *t && *t != ';' && *t != '#'; t++)
         if (!isspace((unsigned char)*t)) {
-            fs_conf_fail(cp, cp->line, "text after the section header [%s]; put each key = value "
-                      "on its own line", name);
+            fs_conf_fail(cp, cp->line,
+                         "text after the section header [%s]; put each key = value "
+                         "on its own line",
+                         name);
             return;
         }
     for (i = 0; conf_sections[i]; i++)
@@ -434,36 +463,44 @@ static void conf_final(fs_conf_parse *cp)
             if (cp->key_lines[i]) {
                 int el = cp->key_lines[KL_ENDPOINT], kl = cp->key_lines[i];
                 fs_conf_fail(cp, el > kl ? el : kl,
-                          "endpoint (line %d) and %s (line %d) exclude each other: give "
-                          "endpoint, or the in-process keys (system_path, log_path, databases, "
-                          "base_name, page_size, log_file_size, instance)", el, kl_names[i], kl);
+                             "endpoint (line %d) and %s (line %d) exclude each other: give "
+                             "endpoint, or the in-process keys (system_path, log_path, databases, "
+                             "base_name, page_size, log_file_size, instance)",
+                             el, kl_names[i], kl);
                 return;
             }
     }
     if (cp->key_lines[KL_WINDOW] && cfg->policy != FS_SPOOL_STREAM) {
         if (cp->key_lines[KL_POLICY])
-            fs_conf_fail(cp, cp->key_lines[KL_WINDOW] > cp->key_lines[KL_POLICY]
-                              ? cp->key_lines[KL_WINDOW] : cp->key_lines[KL_POLICY],
-                      "window (line %d) applies only to policy = stream, and policy = keep "
-                      "(line %d)", cp->key_lines[KL_WINDOW], cp->key_lines[KL_POLICY]);
+            fs_conf_fail(cp,
+                         cp->key_lines[KL_WINDOW] > cp->key_lines[KL_POLICY]
+                             ? cp->key_lines[KL_WINDOW]
+                             : cp->key_lines[KL_POLICY],
+                         "window (line %d) applies only to policy = stream, and policy = keep "
+                         "(line %d)",
+                         cp->key_lines[KL_WINDOW], cp->key_lines[KL_POLICY]);
         else
-            fs_conf_fail(cp, cp->key_lines[KL_WINDOW], "window applies only to policy = stream, "
-                      "and policy is keep (the default)");
+            fs_conf_fail(cp, cp->key_lines[KL_WINDOW],
+                         "window applies only to policy = stream, "
+                         "and policy is keep (the default)");
         return;
     }
     if (!cfg->source_line) {
-        fs_conf_fail(cp, srcline, "missing [source] section (endpoint = SOCKET or the instance's "
-                               "directories)");
+        fs_conf_fail(cp, srcline,
+                     "missing [source] section (endpoint = SOCKET or the instance's "
+                     "directories)");
         return;
     }
     if (!cfg->endpoint[0]) {
         if (!inproc) {
-            fs_conf_fail(cp, srcline, "[source] needs endpoint = SOCKET, or system_path, log_path "
-                                   "and databases");
+            fs_conf_fail(cp, srcline,
+                         "[source] needs endpoint = SOCKET, or system_path, log_path "
+                         "and databases");
             return;
         }
         if (!cfg->system_path[0] || !cfg->log_path[0]) {
-            fs_conf_fail(cp, srcline, "[source] in-process use needs both system_path and log_path");
+            fs_conf_fail(cp, srcline,
+                         "[source] in-process use needs both system_path and log_path");
             return;
         }
         if (!cfg->ndatabases) {
@@ -478,9 +515,9 @@ static void conf_final(fs_conf_parse *cp)
         if (rl)
             snprintf(where, sizeof where, " (line %d)", rl);
         fs_conf_fail(cp, rl > pl ? rl : pl, "read_size %" PRIu64 "%s is %s page_size %lu (line %d)",
-                  cfg->read_size, where,
-                  cfg->read_size % cfg->page_size ? "not a multiple of" : "less than 3 pages of",
-                  cfg->page_size, pl);
+                     cfg->read_size, where,
+                     cfg->read_size % cfg->page_size ? "not a multiple of" : "less than 3 pages of",
+                     cfg->page_size, pl);
         return;
     }
 }

@@ -34,35 +34,35 @@ enum fs_truncate { FS_TRUNC_NEVER = 0, FS_TRUNC_COMPLETE = 1, FS_TRUNC_COMMIT = 
 enum fs_spool_policy { FS_SPOOL_KEEP = 0, FS_SPOOL_STREAM = 1 };
 
 typedef struct fs_config {
-    char file[FS_CONF_PATH];               /* the INI file, for messages */
+    char file[FS_CONF_PATH]; /* the INI file, for messages */
     /* [source] */
-    char endpoint[FS_CONF_PATH];           /* "" = in-process */
+    char endpoint[FS_CONF_PATH]; /* "" = in-process */
     char system_path[FS_CONF_PATH];
     char log_path[FS_CONF_PATH];
-    char base_name[8];                     /* default "edb" */
-    char instance[64];                     /* default "esebackupfs" */
+    char base_name[8]; /* default "edb" */
+    char instance[64]; /* default "esebackupfs" */
     char databases[FS_CONF_MAX_DBS][FS_CONF_PATH];
     int ndatabases;
-    unsigned long page_size;               /* 0 = engine default */
-    unsigned long log_file_size_kib;       /* 0 = engine default */
+    unsigned long page_size;         /* 0 = engine default */
+    unsigned long log_file_size_kib; /* 0 = engine default */
     /* [backup] */
     enum fs_backup_type type;
     enum fs_truncate truncate;
     /* [spool] */
-    char spool_dir[FS_CONF_PATH];          /* default /var/tmp */
+    char spool_dir[FS_CONF_PATH]; /* default /var/tmp */
     enum fs_spool_policy policy;
-    uint64_t spool_cap;                    /* bytes, 0 = unlimited */
-    uint64_t window;                       /* stream window bytes */
+    uint64_t spool_cap; /* bytes, 0 = unlimited */
+    uint64_t window;    /* stream window bytes */
     /* [mount] */
     int allow_other;
     int direct_io;
-    uint64_t read_size;                    /* bytes per engine read */
-    int read_size_line;                    /* line of read_size (0 = default) */
-    int spool_dir_line;                    /* line of [spool] directory (0 = default) */
-    int spool_cap_line;                    /* line of [spool] cap (0 = default) */
-    int system_path_line, log_path_line;   /* lines of those keys (0 = absent) */
-    int databases_line;                    /* line of databases/database */
-    int source_line;                       /* line of [source] */
+    uint64_t read_size;                  /* bytes per engine read */
+    int read_size_line;                  /* line of read_size (0 = default) */
+    int spool_dir_line;                  /* line of [spool] directory (0 = default) */
+    int spool_cap_line;                  /* line of [spool] cap (0 = default) */
+    int system_path_line, log_path_line; /* lines of those keys (0 = absent) */
+    int databases_line;                  /* line of databases/database */
+    int source_line;                     /* line of [source] */
 } fs_config;
 
 /* Defaults for every key. */
@@ -79,18 +79,18 @@ void fs_conf_defaults(fs_config *cfg);
  * same calls from its own reader. */
 typedef struct fs_conf_parse {
     fs_config *cfg;
-    const char *name;           /* file name for messages */
-    const char *p;              /* reader position in the text (the reader's) */
-    int line;                   /* line number of the line last read (reader sets) */
-    int failed;                 /* first error recorded */
+    const char *name; /* file name for messages */
+    const char *p;    /* reader position in the text (the reader's) */
+    int line;         /* line number of the line last read (reader sets) */
+    int failed;       /* first error recorded */
     char *err;
     size_t cb_err;
     char seen[FS_CONF_MAX_KEYS][48];    /* "section.key" already set (canonical) */
     char seen_as[FS_CONF_MAX_KEYS][32]; /* the key as written */
     int seen_line[FS_CONF_MAX_KEYS];    /* its line */
     int nseen;
-    int seen_sections;          /* bit per known section */
-    int key_lines[32];          /* line of selected keys, see KL_* in conf.c */
+    int seen_sections; /* bit per known section */
+    int key_lines[32]; /* line of selected keys, see KL_* in conf.c */
 } fs_conf_parse;
 
 /* Start a parse: defaults into cfg, errors into err. */

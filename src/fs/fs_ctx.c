@@ -34,8 +34,8 @@ static const unsigned fs_state_moves[] = {
 #undef ST
 
 static const char *const fs_state_names[] = {
-    [FS_ST_NEW] = "NEW", [FS_ST_STARTING] = "STARTING", [FS_ST_DATABASES] = "DATABASES",
-    [FS_ST_LOGS] = "LOGS", [FS_ST_COMPLETE] = "COMPLETE", [FS_ST_STOPPING] = "STOPPING",
+    [FS_ST_NEW] = "NEW",       [FS_ST_STARTING] = "STARTING", [FS_ST_DATABASES] = "DATABASES",
+    [FS_ST_LOGS] = "LOGS",     [FS_ST_COMPLETE] = "COMPLETE", [FS_ST_STOPPING] = "STOPPING",
     [FS_ST_FAILED] = "FAILED", [FS_ST_DECIDING] = "DECIDING", [FS_ST_ENDED] = "ENDED",
 };
 
@@ -56,8 +56,8 @@ static bool may_move(const fs_ctx *ctx, enum fs_state to)
 bool fs_set_state_at(fs_ctx *ctx, enum fs_state to, const char *file, int line)
 {
     if (!may_move(ctx, to)) {
-        fs_log(FS_LOG_ERR, "%s:%d: state move %s -> %s refused (not in fsops.h's table)",
-               file, line, fs_state_name(ctx->state), fs_state_name(to));
+        fs_log(FS_LOG_ERR, "%s:%d: state move %s -> %s refused (not in fsops.h's table)", file,
+               line, fs_state_name(ctx->state), fs_state_name(to));
         return false;
     }
     ctx->state = to;
@@ -107,14 +107,9 @@ fs_error fs_err_errno(int err)
 void fs_err_format(fs_error e, char *buf, size_t cb)
 {
     switch (e.kind) {
-    case FS_ERR_JET:
-        snprintf(buf, cb, "%s (%ld)", JetLibErrorName((JET_ERR)e.code), e.code);
-        break;
-    case FS_ERR_ERRNO:
-        snprintf(buf, cb, "errno %ld (%s)", e.code, strerror((int)e.code));
-        break;
-    default:
-        snprintf(buf, cb, "none");
+    case FS_ERR_JET: snprintf(buf, cb, "%s (%ld)", JetLibErrorName((JET_ERR)e.code), e.code); break;
+    case FS_ERR_ERRNO: snprintf(buf, cb, "errno %ld (%s)", e.code, strerror((int)e.code)); break;
+    default: snprintf(buf, cb, "none");
     }
 }
 

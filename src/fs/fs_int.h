@@ -54,45 +54,45 @@ struct fs_ctx {
     fs_mutex *mu;
     fs_cond *cv_prod;
     fs_cond *cv_data;
-    fs_thread *producer;            /* non-NULL from its start until joined */
+    fs_thread *producer; /* non-NULL from its start until joined */
 
-    enum fs_state state;            /* see fsops.h STATES; only set_state changes it */
-    fs_error error;                 /* first error (kind NONE until one happens) */
-    char errmsg[512];               /* its one-line description */
-    fs_time start;                  /* backup start = every timestamp */
-    fs_file **files;                /* engine files in production order */
+    enum fs_state state; /* see fsops.h STATES; only set_state changes it */
+    fs_error error;      /* first error (kind NONE until one happens) */
+    char errmsg[512];    /* its one-line description */
+    fs_time start;       /* backup start = every timestamp */
+    fs_file **files;     /* engine files in production order */
     int nfiles, cap_files;
     int ndb;
-    bool logs_known;                /* the log list is in files[ndb..] */
-    int cur;                        /* file being produced */
-    int pull_to;                    /* files < pull_to must be produced */
-    bool pull_all;                  /* pull everything (manifest wanted) */
-    JET_HANDLE h;                   /* engine handle of the open file */
+    bool logs_known; /* the log list is in files[ndb..] */
+    int cur;         /* file being produced */
+    int pull_to;     /* files < pull_to must be produced */
+    bool pull_all;   /* pull everything (manifest wanted) */
+    JET_HANDLE h;    /* engine handle of the open file */
     unsigned long log_gen_low, log_gen_high;
     bool have_committed;
-    unsigned long long committed;   /* host committed counter at the roll */
+    unsigned long long committed; /* host committed counter at the roll */
     bool commit_requested;
-    enum fs_decision decision;      /* valid from DECIDING (updated by fallbacks) */
-    const char *decision_reason;    /* static string, valid from DECIDING */
+    enum fs_decision decision;   /* valid from DECIDING (updated by fallbacks) */
+    const char *decision_reason; /* static string, valid from DECIDING */
 
     char *label;
     size_t label_len;
-    char *manifest;                 /* root manifest text (NULL until complete) */
-    size_t manifest_len;            /* its size, fixed at start */
-    char *logman;                   /* logs/manifest text (NULL until complete) */
-    size_t logman_len;              /* its size, fixed with the log list */
+    char *manifest;      /* root manifest text (NULL until complete) */
+    size_t manifest_len; /* its size, fixed at start */
+    char *logman;        /* logs/manifest text (NULL until complete) */
+    size_t logman_len;   /* its size, fixed with the log list */
     unsigned char logman_digest[32];
-    fs_file *man[2];                /* delivery of [0] manifest, [1] logs/manifest */
-    fs_rwait *waiters;              /* readers waiting for engine bytes */
-    uint64_t max_req;               /* largest request size served under stream */
+    fs_file *man[2];   /* delivery of [0] manifest, [1] logs/manifest */
+    fs_rwait *waiters; /* readers waiting for engine bytes */
+    uint64_t max_req;  /* largest request size served under stream */
 
     fs_spool spool;
     fs_window win;
-    unsigned char *buf;             /* producer's page-aligned read buffer */
-    uint64_t spool_next;            /* next free spool region */
-    uint64_t dropped_reads;         /* stream policy: re-reads refused */
-    uint64_t spool_written;         /* bytes written to the spool (under mu) */
-    int nwaiting;                   /* requests blocked waiting for the engine */
+    unsigned char *buf;     /* producer's page-aligned read buffer */
+    uint64_t spool_next;    /* next free spool region */
+    uint64_t dropped_reads; /* stream policy: re-reads refused */
+    uint64_t spool_written; /* bytes written to the spool (under mu) */
+    int nwaiting;           /* requests blocked waiting for the engine */
 };
 
 #define fs_set_state(ctx, to) fs_set_state_at((ctx), (to), __FILE__, __LINE__)

@@ -38,8 +38,10 @@ static void wait_data(fs_ctx *ctx)
 static int waiter_eio(fs_ctx *ctx, const char *what)
 {
     if (!fs_failed(ctx))
-        fs_fail(ctx, fs_err_jet(JET_errTermInProgress), "%s: EIO returned to a reader (the mount is "
-                 "stopping)", what);
+        fs_fail(ctx, fs_err_jet(JET_errTermInProgress),
+                "%s: EIO returned to a reader (the mount is "
+                "stopping)",
+                what);
     return -EIO;
 }
 
@@ -153,15 +155,11 @@ static int node_stat(fs_ctx *ctx, const fs_node *n, fs_attr *st)
     int rc;
 
     switch (n->kind) {
-    case FS_K_ROOT:
-        fs_attr_fill(st, FS_INO_ROOT, 1, 0, 3, &ctx->start);
-        return 0;
+    case FS_K_ROOT: fs_attr_fill(st, FS_INO_ROOT, 1, 0, 3, &ctx->start); return 0;
     case FS_K_LOGSDIR:
         fs_attr_fill(st, FS_INO_FIRST_DB + (uint64_t)ctx->ndb, 1, 0, 2, &ctx->start);
         return 0;
-    case FS_K_LABEL:
-        fs_attr_fill(st, FS_INO_LABEL, 0, ctx->label_len, 1, &ctx->start);
-        return 0;
+    case FS_K_LABEL: fs_attr_fill(st, FS_INO_LABEL, 0, ctx->label_len, 1, &ctx->start); return 0;
     case FS_K_MANIFEST:
         /* size fixed at mount: a stat (ls -l) never waits or pulls */
         fs_attr_fill(st, FS_INO_MANIFEST, 0, ctx->manifest_len, 1, &ctx->start);
@@ -177,8 +175,7 @@ static int node_stat(fs_ctx *ctx, const fs_node *n, fs_attr *st)
             return rc;
         fs_attr_fill(st, n->f->ino, 0, n->f->size, 1, &ctx->start);
         return 0;
-    default:
-        return -ENOENT;
+    default: return -ENOENT;
     }
 }
 
@@ -260,21 +257,12 @@ int fs_op_open(fs_ctx *ctx, const char *path, unsigned flags, uint64_t *fh)
     if (rc < 0)
         goto out;
     switch (n.kind) {
-    case FS_K_LABEL:
-        *fh = FS_FH_LABEL;
-        break;
-    case FS_K_MANIFEST:
-        *fh = FS_FH_MANIFEST;
-        break;
-    case FS_K_LOGMAN:
-        *fh = FS_FH_LOGMAN;
-        break;
+    case FS_K_LABEL: *fh = FS_FH_LABEL; break;
+    case FS_K_MANIFEST: *fh = FS_FH_MANIFEST; break;
+    case FS_K_LOGMAN: *fh = FS_FH_LOGMAN; break;
     case FS_K_DB:
-    case FS_K_LOG:
-        *fh = FS_FH_FILE0 + (uint64_t)n.f->index;
-        break;
-    default:
-        rc = -EISDIR;
+    case FS_K_LOG: *fh = FS_FH_FILE0 + (uint64_t)n.f->index; break;
+    default: rc = -EISDIR;
     }
 out:
     fs_mutex_unlock(ctx->mu);
@@ -331,9 +319,11 @@ static void waiter_remove(fs_ctx *ctx, fs_rwait *w)
 static int refuse_reread(fs_ctx *ctx, const fs_file *f, uint64_t off, uint64_t end)
 {
     ctx->dropped_reads++;
-    fs_fail(ctx, fs_err_errno(EIO), "%s: re-read of bytes %" PRIu64 "-%" PRIu64 " no longer kept "
-             "by [spool] policy = stream: EIO returned to a reader (use policy = keep for tools "
-             "that re-read)", f->name, off, end);
+    fs_fail(ctx, fs_err_errno(EIO),
+            "%s: re-read of bytes %" PRIu64 "-%" PRIu64 " no longer kept "
+            "by [spool] policy = stream: EIO returned to a reader (use policy = keep for tools "
+            "that re-read)",
+            f->name, off, end);
     return -EIO;
 }
 
@@ -347,9 +337,11 @@ static int stream_admit(fs_ctx *ctx, const fs_file *f, uint64_t off, size_t size
     if (stream_lost(ctx, f, off))
         return refuse_reread(ctx, f, off, end);
     if (size + ctx->cfg.read_size > ctx->win.size && !fs_self_pull(ctx, f)) {
-        fs_fail(ctx, fs_err_jet(JET_errInvalidParameter), "%s: a read request of %zu bytes does "
-                 "not fit the [spool] window of %zu bytes (policy = stream): EIO returned to a "
-                 "reader", f->name, size, ctx->win.size);
+        fs_fail(ctx, fs_err_jet(JET_errInvalidParameter),
+                "%s: a read request of %zu bytes does "
+                "not fit the [spool] window of %zu bytes (policy = stream): EIO returned to a "
+                "reader",
+                f->name, size, ctx->win.size);
         return -EIO;
     }
     return 0;
@@ -403,8 +395,10 @@ static int copy_produced(fs_ctx *ctx, fs_file *f, char *buf, size_t size, uint64
     rc = fs_spool_read(&ctx->spool, f->spool_base + off, buf, size);
     fs_mutex_lock(ctx->mu);
     if (rc < 0) {
-        fs_fail(ctx, fs_err_errno(-rc), "%s: spool read at offset %" PRIu64 " failed: EIO "
-                 "returned to a reader", f->name, off);
+        fs_fail(ctx, fs_err_errno(-rc),
+                "%s: spool read at offset %" PRIu64 " failed: EIO "
+                "returned to a reader",
+                f->name, off);
         return rc;
     }
     return (int)size;
@@ -474,7 +468,7 @@ out:
         waiter_remove(ctx, &me);
     if (rc < 0 && rc != -EBADF && !fs_failed(ctx))
         fs_fail(ctx, fs_err_errno(-rc), "%s: %s returned to a reader",
-                 f ? f->name : FS_MANIFEST_NAME, strerror(-rc));
+                f ? f->name : FS_MANIFEST_NAME, strerror(-rc));
     fs_mutex_unlock(ctx->mu);
     return rc;
 }
@@ -509,21 +503,30 @@ int fs_op_statfs(fs_ctx *ctx, fs_statfs *sv)
 /* See fsops.h: no extended attributes at all (D8). */
 int fs_op_listxattr(fs_ctx *ctx, const char *path, char *list, size_t size)
 {
-    (void)ctx; (void)path; (void)list; (void)size;
+    (void)ctx;
+    (void)path;
+    (void)list;
+    (void)size;
     return 0;
 }
 
 /* See fsops.h: no attribute exists (ENODATA). */
 int fs_op_getxattr(fs_ctx *ctx, const char *path, const char *name, char *value, size_t size)
 {
-    (void)ctx; (void)path; (void)name; (void)value; (void)size;
+    (void)ctx;
+    (void)path;
+    (void)name;
+    (void)value;
+    (void)size;
     return -ENODATA;
 }
 
 /* See fsops.h: borg's FS_IOC_GETFLAGS and everything else -> ENOTTY. */
 int fs_op_ioctl(fs_ctx *ctx, const char *path, unsigned int cmd)
 {
-    (void)ctx; (void)path; (void)cmd;
+    (void)ctx;
+    (void)path;
+    (void)cmd;
     return -ENOTTY;
 }
 

@@ -87,20 +87,23 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
         fs_jet_name(rc, en, sizeof en);
         f->fail_at = off;
         f->open = false; /* the engine closed (db) or aborted (log) it */
-        fs_fail(ctx, fs_err_jet(rc), "JetReadFileInstance(%s) at offset %" PRIu64 ": %s%s", f->name, off, en,
-                 rc == JET_errFileIOBeyondEOF ? " (stream length differs from its size)" : "");
+        fs_fail(ctx, fs_err_jet(rc), "JetReadFileInstance(%s) at offset %" PRIu64 ": %s%s", f->name,
+                off, en,
+                rc == JET_errFileIOBeyondEOF ? " (stream length differs from its size)" : "");
         return;
     }
     if (erc < 0) {
         f->fail_at = off;
         if (erc == -ENOSPC)
-            fs_fail(ctx, fs_err_errno(-erc), "spool full writing %s at offset %" PRIu64
-                     " (%s; cap %" PRIu64 " bytes, %" PRIu64 " written): raise [spool] cap or "
-                     "free space in %s", f->name, off, strerror(-erc), ctx->cfg.spool_cap,
-                     ctx->spool_written, ctx->cfg.spool_dir);
+            fs_fail(ctx, fs_err_errno(-erc),
+                    "spool full writing %s at offset %" PRIu64 " (%s; cap %" PRIu64
+                    " bytes, %" PRIu64 " written): raise [spool] cap or "
+                    "free space in %s",
+                    f->name, off, strerror(-erc), ctx->cfg.spool_cap, ctx->spool_written,
+                    ctx->cfg.spool_dir);
         else
-            fs_fail(ctx, fs_err_errno(-erc), "spool write for %s at offset %" PRIu64 ": %s", f->name,
-                     off, strerror(-erc));
+            fs_fail(ctx, fs_err_errno(-erc), "spool write for %s at offset %" PRIu64 ": %s",
+                    f->name, off, strerror(-erc));
         return;
     }
     if (!keep) {
@@ -158,8 +161,7 @@ void fs_producer_main(void *arg)
         fs_file *f = ctx->cur < ctx->nfiles ? ctx->files[ctx->cur] : NULL;
 
         if (f && f->open && f->produced < f->size) {
-            if (!want_bytes(ctx, f) ||
-                (ctx->cfg.policy == FS_SPOOL_STREAM && ready_waiter(ctx))) {
+            if (!want_bytes(ctx, f) || (ctx->cfg.policy == FS_SPOOL_STREAM && ready_waiter(ctx))) {
                 fs_cond_wait(ctx->cv_prod, ctx->mu);
                 continue;
             }
@@ -187,8 +189,8 @@ void fs_producer_main(void *arg)
             int mrc = fs_build_manifest(ctx);
             if (mrc < 0) {
                 fs_fail(ctx, fs_err_errno(-mrc), "building the manifest: %s",
-                         mrc == -ENOMEM ? "out of memory"
-                                        : "its size differs from the size announced (bug)");
+                        mrc == -ENOMEM ? "out of memory"
+                                       : "its size differs from the size announced (bug)");
                 break;
             }
             (void)fs_set_state(ctx, FS_ST_COMPLETE);

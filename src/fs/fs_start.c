@@ -88,8 +88,10 @@ static int manifest_text(const fs_ctx *ctx, int which, char **ps, size_t *plen)
     fs_time_iso(&ctx->start, t, sizeof t);
     for (int i = lo; i < hi; i++) {
         const fs_file *f = ctx->files[i];
-        mf[i - lo] = (bkf_mfile){ .name = f->name, .is_log = f->kind == FS_K_LOG,
-                                  .size = f->size_known ? f->size : 0, .sha = f->digest };
+        mf[i - lo] = (bkf_mfile){ .name = f->name,
+                                  .is_log = f->kind == FS_K_LOG,
+                                  .size = f->size_known ? f->size : 0,
+                                  .sha = f->digest };
     }
     rc = bkf_manifest_text(&m, ps, plen) < 0 ? -ENOMEM : 0;
     free(mf);
@@ -203,8 +205,9 @@ JET_ERR fs_get_logs(fs_ctx *ctx)
     ctx->logs_known = true;
     if (ctx->state == FS_ST_DATABASES) /* else: start (incremental), or halted */
         (void)fs_set_state(ctx, FS_ST_LOGS);
-    fs_log(FS_LOG_INFO, "log list known: %d log files, generations %lu-%lu%s", ctx->nfiles - ctx->ndb,
-           li.ulGenLow, li.ulGenHigh, have_committed ? "" : " (no committed counter)");
+    fs_log(FS_LOG_INFO, "log list known: %d log files, generations %lu-%lu%s",
+           ctx->nfiles - ctx->ndb, li.ulGenLow, li.ulGenHigh,
+           have_committed ? "" : " (no committed counter)");
     fs_cond_broadcast(ctx->cv_data);
     fs_mutex_unlock(ctx->mu);
 out:
@@ -228,9 +231,10 @@ static JET_ERR start_check_instance(fs_ctx *ctx, char *err, size_t cb_err)
     }
     if (!ctx->info.cb_page || ctx->cfg.read_size % ctx->info.cb_page ||
         ctx->cfg.read_size < 3 * ctx->info.cb_page) {
-        snprintf(err, cb_err, "%s:%d: read_size %" PRIu64 " must be a multiple of the instance's "
-                 "page size %lu and at least 3 pages", ctx->cfg.file, ctx->cfg.read_size_line,
-                 ctx->cfg.read_size, ctx->info.cb_page);
+        snprintf(err, cb_err,
+                 "%s:%d: read_size %" PRIu64 " must be a multiple of the instance's "
+                 "page size %lu and at least 3 pages",
+                 ctx->cfg.file, ctx->cfg.read_size_line, ctx->cfg.read_size, ctx->info.cb_page);
         return JET_errInvalidParameter;
     }
     if (ctx->cfg.page_size && ctx->cfg.page_size != ctx->info.cb_page) {
@@ -328,9 +332,10 @@ static JET_ERR start_buffers(fs_ctx *ctx, char *err, size_t cb_err)
     ctx->max_req = (uint64_t)FS_MAX_REQ_PAGES * (uint64_t)fs_page_size();
     if (ctx->cfg.policy == FS_SPOOL_STREAM &&
         ctx->cfg.window < ctx->max_req + 2 * ctx->cfg.read_size) {
-        fs_log(FS_LOG_NOTICE, "%s: [spool] window %" PRIu64 " raised to %" PRIu64 " (largest "
-               "read request %" PRIu64 " + 2 x read_size)", ctx->cfg.file, ctx->cfg.window,
-               ctx->max_req + 2 * ctx->cfg.read_size, ctx->max_req);
+        fs_log(FS_LOG_NOTICE,
+               "%s: [spool] window %" PRIu64 " raised to %" PRIu64 " (largest "
+               "read request %" PRIu64 " + 2 x read_size)",
+               ctx->cfg.file, ctx->cfg.window, ctx->max_req + 2 * ctx->cfg.read_size, ctx->max_req);
         ctx->cfg.window = ctx->max_req + 2 * ctx->cfg.read_size;
     }
     erc = fs_window_init(&ctx->win, ctx->cfg.policy == FS_SPOOL_STREAM ? ctx->cfg.window : 0);
@@ -360,8 +365,8 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
     if (rc < 0)
         goto out;
     fs_clock_real(&ctx->start);
-    rc = ops->begin(ctx->be.ctx, ctx->cfg.type == FS_BACKUP_INCREMENTAL ? JET_bitBackupIncremental
-                                                                        : 0);
+    rc = ops->begin(ctx->be.ctx,
+                    ctx->cfg.type == FS_BACKUP_INCREMENTAL ? JET_bitBackupIncremental : 0);
     if (rc < 0) {
         fs_jet_name(rc, en, sizeof en);
         snprintf(err, cb_err, "JetBeginExternalBackupInstance (%s backup) failed: %s",

@@ -27,8 +27,7 @@ static int all_delivered(const fs_ctx *ctx)
     for (int i = 0; i < ctx->nfiles; i++)
         if (!ctx->files[i]->done || ctx->files[i]->delivered != ctx->files[i]->size)
             return 0;
-    return ctx->man[0]->delivered == ctx->manifest_len &&
-           ctx->man[1]->delivered == ctx->logman_len;
+    return ctx->man[0]->delivered == ctx->manifest_len && ctx->man[1]->delivered == ctx->logman_len;
 }
 
 /* The decision for the current state.  ctx->mu held. */
@@ -43,9 +42,7 @@ static enum fs_decision decide_locked(const fs_ctx *ctx, const char **reason)
         return FS_DECIDE_ABORT;
     }
     switch (ctx->cfg.truncate) {
-    case FS_TRUNC_COMPLETE:
-        *reason = "complete, truncate = complete";
-        return FS_DECIDE_TRUNCATE;
+    case FS_TRUNC_COMPLETE: *reason = "complete, truncate = complete"; return FS_DECIDE_TRUNCATE;
     case FS_TRUNC_COMMIT:
         if (ctx->commit_requested) {
             *reason = "complete and committed, truncate = commit";
@@ -53,18 +50,17 @@ static enum fs_decision decide_locked(const fs_ctx *ctx, const char **reason)
         }
         *reason = "complete but no `esebackupfs commit` was given (truncate = commit)";
         return FS_DECIDE_ABORT;
-    default:
-        *reason = "complete, truncate = never (copy backup)";
-        return FS_DECIDE_COPY;
+    default: *reason = "complete, truncate = never (copy backup)"; return FS_DECIDE_COPY;
     }
 }
 
 /* The Jet calls a decision makes, for logs and status (static string). */
 static const char *decision_text(enum fs_decision d)
 {
-    return d == FS_DECIDE_TRUNCATE ? "JetTruncateLogInstance + JetEndExternalBackupInstance2(Normal)"
-         : d == FS_DECIDE_COPY ? "JetEndExternalBackupInstance2(Normal) without truncation"
-                               : "JetEndExternalBackupInstance2(Abort)";
+    return d == FS_DECIDE_TRUNCATE
+               ? "JetTruncateLogInstance + JetEndExternalBackupInstance2(Normal)"
+           : d == FS_DECIDE_COPY ? "JetEndExternalBackupInstance2(Normal) without truncation"
+                                 : "JetEndExternalBackupInstance2(Abort)";
 }
 
 /* Send the decision to the engine: TruncateLog first for TRUNCATE (a
@@ -78,13 +74,15 @@ static enum fs_decision end_backup(fs_ctx *ctx, enum fs_decision d)
     if (d == FS_DECIDE_TRUNCATE) {
         rc = ctx->be.ops->truncate(ctx->be.ctx);
         if (rc < 0) {
-            fs_log(FS_LOG_ERR, "JetTruncateLogInstance failed: %s (%ld); ending without truncation "
-                   "(recorded as a copy)", JetLibErrorName(rc), (long)rc);
+            fs_log(FS_LOG_ERR,
+                   "JetTruncateLogInstance failed: %s (%ld); ending without truncation "
+                   "(recorded as a copy)",
+                   JetLibErrorName(rc), (long)rc);
             d = FS_DECIDE_COPY;
         }
     }
-    rc = ctx->be.ops->end(ctx->be.ctx, d == FS_DECIDE_ABORT ? JET_bitBackupEndAbort
-                                                            : JET_bitBackupEndNormal);
+    rc = ctx->be.ops->end(ctx->be.ctx,
+                          d == FS_DECIDE_ABORT ? JET_bitBackupEndAbort : JET_bitBackupEndNormal);
     if (rc < 0 && !(d == FS_DECIDE_ABORT && rc == JET_errNoBackup)) {
         fs_log(FS_LOG_ERR, "JetEndExternalBackupInstance2 failed: %s (%ld)", JetLibErrorName(rc),
                (long)rc);
@@ -93,9 +91,10 @@ static enum fs_decision end_backup(fs_ctx *ctx, enum fs_decision d)
             d = FS_DECIDE_ABORT;
         }
     }
-    fs_log(FS_LOG_NOTICE, "backup ended: %s", d == FS_DECIDE_TRUNCATE ? "logs truncated"
-                                            : d == FS_DECIDE_COPY ? "normal (no truncation)"
-                                                                  : "aborted");
+    fs_log(FS_LOG_NOTICE, "backup ended: %s",
+           d == FS_DECIDE_TRUNCATE ? "logs truncated"
+           : d == FS_DECIDE_COPY   ? "normal (no truncation)"
+                                   : "aborted");
     return d;
 }
 
@@ -151,11 +150,18 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
     int healthy;
     char en[128];
 
-#define ST(...) do { if (n < cb) n += (size_t)snprintf(buf + n, cb - n, __VA_ARGS__); } while (0)
+#define ST(...) \
+    do { \
+        if (n < cb) \
+            n += (size_t)snprintf(buf + n, cb - n, __VA_ARGS__); \
+    } while (0)
     fs_mutex_lock(ctx->mu);
     d = fs_decided(ctx) ? ctx->decision : decide_locked(ctx, &reason);
-    phase = fs_failed(ctx) ? "failed" : fs_decided(ctx) ? "ended" : fs_complete(ctx) ? "complete"
-          : ctx->cur < ctx->ndb ? "databases" : "logs";
+    phase = fs_failed(ctx)        ? "failed"
+            : fs_decided(ctx)     ? "ended"
+            : fs_complete(ctx)    ? "complete"
+            : ctx->cur < ctx->ndb ? "databases"
+                                  : "logs";
     ST("phase: %s\n", phase);
     ST("backup: %s, truncate = %s, spool policy = %s\n", fs_conf_type_name(ctx->cfg.type),
        fs_conf_truncate_name(ctx->cfg.truncate), fs_conf_policy_name(ctx->cfg.policy));
@@ -223,15 +229,19 @@ int fs_commit(fs_ctx *ctx, char *buf, size_t cb)
                  ctx->errmsg);
         rc = 1;
     } else if (ctx->cfg.truncate != FS_TRUNC_COMMIT) {
-        snprintf(buf, cb, "commit recorded; truncate = %s, so it does not change the umount "
-                 "decision\n", fs_conf_truncate_name(ctx->cfg.truncate));
+        snprintf(buf, cb,
+                 "commit recorded; truncate = %s, so it does not change the umount "
+                 "decision\n",
+                 fs_conf_truncate_name(ctx->cfg.truncate));
         rc = 1;
     } else if (!all_delivered(ctx)) {
-        snprintf(buf, cb, "commit recorded; not every byte was delivered yet: umount truncates "
+        snprintf(buf, cb,
+                 "commit recorded; not every byte was delivered yet: umount truncates "
                  "only if the copy completes\n");
         rc = 0;
     } else {
-        snprintf(buf, cb, "commit recorded: umount will truncate the logs (unless the "
+        snprintf(buf, cb,
+                 "commit recorded: umount will truncate the logs (unless the "
                  "engine refuses JetTruncateLogInstance; umount logs the outcome)\n");
         rc = 0;
     }

@@ -113,7 +113,7 @@ enum fs_state {
  * (JET_wrnNyi is -1, the value of -EPERM). */
 typedef struct fs_error {
     enum { FS_ERR_NONE = 0, FS_ERR_JET, FS_ERR_ERRNO } kind;
-    long code;                  /* JET_ERR (< 0) or errno value (> 0) */
+    long code; /* JET_ERR (< 0) or errno value (> 0) */
 } fs_error;
 
 /* Constructors of fs_error. */
@@ -128,14 +128,14 @@ void fs_err_format(fs_error e, char *buf, size_t cb);
 typedef int (*fs_fill_fn)(void *buf, const char *name, const fs_attr *a);
 
 /* fs_op_open flags (the adapter maps its platform's open flags). */
-#define FS_OPEN_WRITE 1u        /* write access asked */
-#define FS_OPEN_TRUNC 2u        /* truncation asked */
-#define FS_OPEN_CREATE 4u       /* creation asked */
+#define FS_OPEN_WRITE 1u  /* write access asked */
+#define FS_OPEN_TRUNC 2u  /* truncation asked */
+#define FS_OPEN_CREATE 4u /* creation asked */
 
 enum fs_decision {
-    FS_DECIDE_ABORT = 0,        /* End(Abort): incomplete, error, no commit */
-    FS_DECIDE_COPY = 1,         /* End(Normal) without truncation */
-    FS_DECIDE_TRUNCATE = 2      /* TruncateLog, then End(Normal) */
+    FS_DECIDE_ABORT = 0,   /* End(Abort): incomplete, error, no commit */
+    FS_DECIDE_COPY = 1,    /* End(Normal) without truncation */
+    FS_DECIDE_TRUNCATE = 2 /* TruncateLog, then End(Normal) */
 };
 
 /* Open the backup source the configuration names ([source] endpoint =

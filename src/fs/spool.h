@@ -24,9 +24,9 @@
 
 typedef struct fs_spool {
     char dir[1024];
-    struct fs_sfile *file;      /* NULL until the first write */
-    uint64_t cap;               /* 0 = unlimited */
-    uint64_t written;           /* bytes written so far */
+    struct fs_sfile *file; /* NULL until the first write */
+    uint64_t cap;          /* 0 = unlimited */
+    uint64_t written;      /* bytes written so far */
 } fs_spool;
 
 /* Remember the directory and the cap; creates nothing yet.  0 or -errno
@@ -43,8 +43,8 @@ void fs_spool_close(fs_spool *sp);
 typedef struct fs_window {
     unsigned char *buf;
     size_t size;
-    uint64_t lo, hi;            /* file offsets held: [lo, hi) */
-    int file;                   /* file index the window holds, -1 none */
+    uint64_t lo, hi; /* file offsets held: [lo, hi) */
+    int file;        /* file index the window holds, -1 none */
 } fs_window;
 
 /* Allocate a window of size bytes (0 = no window).  0 or -ENOMEM. */

@@ -44,32 +44,42 @@
 #define FS_NONE UINT64_MAX
 #define FS_BLKSIZE (1u << 20)
 
-enum fs_kind { FS_K_NONE, FS_K_ROOT, FS_K_LOGSDIR, FS_K_LABEL, FS_K_DB, FS_K_LOG, FS_K_MANIFEST,
-              FS_K_LOGMAN };
+enum fs_kind {
+    FS_K_NONE,
+    FS_K_ROOT,
+    FS_K_LOGSDIR,
+    FS_K_LABEL,
+    FS_K_DB,
+    FS_K_LOG,
+    FS_K_MANIFEST,
+    FS_K_LOGMAN
+};
 
-typedef struct fs_range { uint64_t lo, hi; } fs_range;
+typedef struct fs_range {
+    uint64_t lo, hi;
+} fs_range;
 
 /* One engine file (database stream or log), in production order. */
 typedef struct fs_file {
-    char name[256];             /* name in the tree (basename) */
-    char engine_path[1024];     /* name given to the engine's OpenFile */
-    enum fs_kind kind;          /* FS_K_DB or FS_K_LOG */
-    int index;                  /* production order */
+    char name[256];         /* name in the tree (basename) */
+    char engine_path[1024]; /* name given to the engine's OpenFile */
+    enum fs_kind kind;      /* FS_K_DB or FS_K_LOG */
+    int index;              /* production order */
     uint64_t ino;
-    uint64_t size;              /* valid when size_known */
+    uint64_t size; /* valid when size_known */
     bool size_known;
-    bool open;                  /* engine handle open (producer) */
-    bool done;                  /* fully produced and closed */
-    uint64_t produced;          /* bytes pulled from the engine */
-    uint64_t demand_hi;         /* highest end offset a reader asked for */
-    uint64_t spool_base;        /* region in the spool file */
-    uint64_t spooled_from;      /* stream policy: spool holds [from, produced) */
-    uint64_t fail_at;           /* engine/spool error at this offset, FS_NONE */
-    unsigned char digest[32];   /* SHA-256 when done */
-    fs_sha256 *sha;             /* digest state while producing (plat.h) */
-    fs_range *dl;               /* delivered ranges, sorted, disjoint */
+    bool open;                /* engine handle open (producer) */
+    bool done;                /* fully produced and closed */
+    uint64_t produced;        /* bytes pulled from the engine */
+    uint64_t demand_hi;       /* highest end offset a reader asked for */
+    uint64_t spool_base;      /* region in the spool file */
+    uint64_t spooled_from;    /* stream policy: spool holds [from, produced) */
+    uint64_t fail_at;         /* engine/spool error at this offset, FS_NONE */
+    unsigned char digest[32]; /* SHA-256 when done */
+    fs_sha256 *sha;           /* digest state while producing (plat.h) */
+    fs_range *dl;             /* delivered ranges, sorted, disjoint */
     int ndl, cap_dl;
-    uint64_t delivered;         /* bytes delivered at least once */
+    uint64_t delivered; /* bytes delivered at least once */
 } fs_file;
 
 /* Allocate an engine file entry.  NULL on out of memory. */
@@ -86,22 +96,22 @@ const char *fs_basename(const char *path);
  * user, filled in by the adapter. */
 typedef struct fs_attr {
     uint64_t ino;
-    uint64_t size;              /* bytes */
-    uint64_t blocks;            /* 512-byte blocks: ceil(size / 512) */
-    uint32_t blksize;           /* preferred I/O size */
+    uint64_t size;    /* bytes */
+    uint64_t blocks;  /* 512-byte blocks: ceil(size / 512) */
+    uint32_t blksize; /* preferred I/O size */
     uint32_t nlink;
-    uint32_t mode;              /* permission bits only (0444, 0555) */
-    bool is_dir;                /* directory, else regular file */
-    fs_time time;               /* access = modification = change time */
+    uint32_t mode; /* permission bits only (0444, 0555) */
+    bool is_dir;   /* directory, else regular file */
+    fs_time time;  /* access = modification = change time */
 } fs_attr;
 
 /* Filesystem totals for statfs (read-only, no-suid, no-dev always). */
 typedef struct fs_statfs {
-    uint64_t bsize;             /* preferred block size */
-    uint64_t frsize;            /* fundamental block size */
-    uint64_t blocks;            /* size in frsize units */
-    uint64_t files;             /* number of nodes */
-    uint64_t namemax;           /* longest name */
+    uint64_t bsize;   /* preferred block size */
+    uint64_t frsize;  /* fundamental block size */
+    uint64_t blocks;  /* size in frsize units */
+    uint64_t files;   /* number of nodes */
+    uint64_t namemax; /* longest name */
 } fs_statfs;
 
 /* Fill frozen attributes for a regular file or directory. */

@@ -192,9 +192,8 @@ static JET_ERR new_slot(jet_inst *inst, const char *name, char *path, size_t cb,
 /* Open path as dbid (fd: its locked descriptor, or -1 to open and lock
  * it; consumed either way), log `type` with body, mark it attached.  The
  * file stays locked while it is attached.  inst->lock held. */
-static JET_ERR attach_locked(jet_inst *inst, const char *path, int fd, uint32_t dbid,
-                             uint8_t type, const uint8_t *body, uint32_t cb,
-                             bool check_state, jet_db **pdb)
+static JET_ERR attach_locked(jet_inst *inst, const char *path, int fd, uint32_t dbid, uint8_t type,
+                             const uint8_t *body, uint32_t cb, bool check_state, jet_db **pdb)
 {
     JET_ERR rc;
     jet_db *db = NULL;
@@ -243,8 +242,8 @@ out:
  * instance or process holds the file; it is left alone),
  * JET_errTooManyAttachedDatabases, JET_errDiskIO, JET_errLogWriteFail.
  */
-JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
-                                   JET_PCSTR szConnect, JET_DBID *pdbid, JET_GRBIT grbit)
+JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename, JET_PCSTR szConnect,
+                                   JET_DBID *pdbid, JET_GRBIT grbit)
 {
     jet_session *s;
     jet_inst *inst;
@@ -276,8 +275,8 @@ JET_ERR JET_API JetCreateDatabaseA(JET_SESID sesid, JET_PCSTR szFilename,
     put_sig(body + 12, &sdb);
     jf_put16(body + 40, (uint16_t)len);
     memcpy(body + 42, path, len);
-    rc = attach_locked(inst, path, fd, dbid, JF_LR_CREATEDB, body, (uint32_t)(42 + len), false,
-                       &db);
+    rc =
+        attach_locked(inst, path, fd, dbid, JF_LR_CREATEDB, body, (uint32_t)(42 + len), false, &db);
     if (rc < 0) {
         jos_unlink(path);
         goto out;
@@ -419,8 +418,8 @@ out:
  * JetOpenDatabaseA -- open an attached database for the session.  Errors:
  * JET_errDatabaseNotFound (not attached), JET_errInvalidPath.
  */
-JET_ERR JET_API JetOpenDatabaseA(JET_SESID sesid, const char *szFilename,
-                                 const char *szConnect, JET_DBID *pdbid, JET_GRBIT grbit)
+JET_ERR JET_API JetOpenDatabaseA(JET_SESID sesid, const char *szFilename, const char *szConnect,
+                                 JET_DBID *pdbid, JET_GRBIT grbit)
 {
     jet_session *s;
     jet_inst *inst;

@@ -33,8 +33,8 @@
 
 #include "jet_int.h"
 
-#define BK_ALIGN 4096u          /* OS page: required alignment of pv */
-#define BK_CHUNK_PAGES 64u      /* pages per jdb_read_pages_raw call */
+#define BK_ALIGN 4096u     /* OS page: required alignment of pv */
+#define BK_CHUNK_PAGES 64u /* pages per jdb_read_pages_raw call */
 
 enum bk_phase { BK_NONE, BK_DATABASES, BK_LOGS };
 
@@ -42,33 +42,33 @@ enum bk_phase { BK_NONE, BK_DATABASES, BK_LOGS };
 struct bk_file {
     bool in_use;
     bool is_db;
-    jet_db *db;                 /* is_db */
-    int fd;                     /* !is_db, else -1 */
-    uint64_t ib;                /* next stream offset */
-    uint64_t size;              /* stream size, fixed at open */
-    uint32_t cb_page;           /* db: page size of the database */
-    uint32_t pgno_last;         /* db: N at open */
-    uint8_t *hdr_page;          /* db: encoded header snapshot (cb_page) */
-    uint32_t gen;               /* log: generation from the name, 0 = other */
-    uint8_t seg[JF_SEGMENT];    /* log: partial segment being verified */
+    jet_db *db;              /* is_db */
+    int fd;                  /* !is_db, else -1 */
+    uint64_t ib;             /* next stream offset */
+    uint64_t size;           /* stream size, fixed at open */
+    uint32_t cb_page;        /* db: page size of the database */
+    uint32_t pgno_last;      /* db: N at open */
+    uint8_t *hdr_page;       /* db: encoded header snapshot (cb_page) */
+    uint32_t gen;            /* log: generation from the name, 0 = other */
+    uint8_t seg[JF_SEGMENT]; /* log: partial segment being verified */
     uint32_t seg_fill;
-    uint64_t verified;          /* log: bytes verified so far */
+    uint64_t verified; /* log: bytes verified so far */
 };
 
 struct jet_backup {
     bool in_progress;
     bool full;
-    bool stop;                  /* JetStopBackupInstance was called */
+    bool stop; /* JetStopBackupInstance was called */
     enum bk_phase phase;
-    bool logs_prepared;         /* GetLogInfo rolled the log (spec 2.2 step 6) */
-    bool truncated;             /* JetTruncateLogInstance succeeded */
-    jf_lgpos mark;              /* backup mark (log tip at Begin) */
+    bool logs_prepared; /* GetLogInfo rolled the log (spec 2.2 step 6) */
+    bool truncated;     /* JetTruncateLogInstance succeeded */
+    jf_lgpos mark;      /* backup mark (log tip at Begin) */
     jf_logtime mark_time;
-    jf_lgpos prep_mark;         /* position of the PrepareLogs record */
+    jf_lgpos prep_mark; /* position of the PrepareLogs record */
     jf_logtime prep_time;
     uint32_t copy_mic, copy_mac;
     uint32_t delete_mic, delete_mac;
-    uint64_t gen_copy_done;     /* sum of the generations fully read */
+    uint64_t gen_copy_done; /* sum of the generations fully read */
     struct bk_file f;
 };
 
@@ -196,8 +196,8 @@ static JET_ERR bk_check_running(const jet_backup *bk)
  * query when szz is NULL or cbMax is 0 (*pcb = size, success); a buffer
  * smaller than the list gives JET_errBufferTooSmall (*pcb = size, buffer
  * untouched); otherwise the list is copied and *pcb = size. */
-static JET_ERR bk_put_list(const char *list, size_t cb_list, char *szz,
-                           unsigned long cb_max, unsigned long *pcb)
+static JET_ERR bk_put_list(const char *list, size_t cb_list, char *szz, unsigned long cb_max,
+                           unsigned long *pcb)
 {
     if (pcb != NULL)
         *pcb = (unsigned long)cb_list;
@@ -335,21 +335,39 @@ JET_ERR JET_API JetBeginExternalBackupInstance(JET_INSTANCE instance, JET_GRBIT 
     circular = inst->circular;
     pthread_mutex_unlock(&inst->lock);
 
-    if (!allowed || inst->log == NULL) { rc = JET_errBackupNotAllowedYet; goto out; }
-    if (!recovery) { rc = JET_errLoggingDisabled; goto out; }
-    if ((grbit & ~(JET_GRBIT)JET_bitBackupIncremental) != 0) { rc = JET_errInvalidGrbit; goto out; }
-    if (incremental && circular) { rc = JET_errInvalidBackup; goto out; }
-    if (bk->in_progress) { rc = JET_errBackupInProgress; goto out; }
+    if (!allowed || inst->log == NULL) {
+        rc = JET_errBackupNotAllowedYet;
+        goto out;
+    }
+    if (!recovery) {
+        rc = JET_errLoggingDisabled;
+        goto out;
+    }
+    if ((grbit & ~(JET_GRBIT)JET_bitBackupIncremental) != 0) {
+        rc = JET_errInvalidGrbit;
+        goto out;
+    }
+    if (incremental && circular) {
+        rc = JET_errInvalidBackup;
+        goto out;
+    }
+    if (bk->in_progress) {
+        rc = JET_errBackupInProgress;
+        goto out;
+    }
 
     n = bk_dbs(inst, dbs);
     if (incremental) {
         for (unsigned i = 0; i < n; i++)
-            if (!bk_has_full(dbs[i])) { rc = JET_errMissingFullBackup; goto out; }
+            if (!bk_has_full(dbs[i])) {
+                rc = JET_errMissingFullBackup;
+                goto out;
+            }
     }
     bk_reset(bk);
     bk->full = !incremental;
     for (unsigned i = 0; i < n; i++) {
-        dbs[i]->bk_in_session = incremental;   /* full: a db joins when opened */
+        dbs[i]->bk_in_session = incremental; /* full: a db joins when opened */
         dbs[i]->bk_copy_done = false;
     }
     /* Pin the logs before reading the checkpoint (circular logging). */
@@ -385,8 +403,8 @@ out:
  * absolute paths of the attached databases in dbid order as a
  * multi-string.  Errors (no abort): -520, -801, -521 for an incremental
  * backup, -1038 buffer too small (cbMax != 0). */
-JET_ERR JET_API JetGetAttachInfoInstanceA(JET_INSTANCE instance, char *szz,
-                                          unsigned long cbMax, unsigned long *pcbActual)
+JET_ERR JET_API JetGetAttachInfoInstanceA(JET_INSTANCE instance, char *szz, unsigned long cbMax,
+                                          unsigned long *pcbActual)
 {
     jet_inst *inst;
     jet_db *dbs[JF_MAX_DBS];
@@ -398,10 +416,16 @@ JET_ERR JET_API JetGetAttachInfoInstanceA(JET_INSTANCE instance, char *szz,
     if (rc < 0)
         return rc;
     JCALL(bk_check_running(inst->bk));
-    if (!inst->bk->full) { rc = JET_errInvalidBackupSequence; goto out; }
+    if (!inst->bk->full) {
+        rc = JET_errInvalidBackupSequence;
+        goto out;
+    }
     n = bk_dbs(inst, dbs);
     list = malloc((size_t)n * JF_PATH_MAX + 1);
-    if (list == NULL) { rc = JET_errOutOfMemory; goto out; }
+    if (list == NULL) {
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
     for (unsigned i = 0; i < n; i++) {
         size_t len = strlen(dbs[i]->path);
         memcpy(list + cb, dbs[i]->path, len + 1);
@@ -442,7 +466,7 @@ static JET_ERR bk_open_db(jet_backup *bk, jet_db *db, uint64_t *psize)
     f->fd = -1;
     f->ib = 0;
     f->cb_page = db->cb_page;
-    f->pgno_last = jdb_pgno_last(db);   /* after the snapshot (spec 3.1) */
+    f->pgno_last = jdb_pgno_last(db); /* after the snapshot (spec 3.1) */
     f->size = ((uint64_t)f->pgno_last + 3) * db->cb_page;
     db->bk_in_session = true;
     db->bk_copy_done = false;
@@ -454,8 +478,7 @@ static JET_ERR bk_open_db(jet_backup *bk, jet_db *db, uint64_t *psize)
  * instance's log extension must parse as archived logs (else -1003);
  * missing / not a regular file -> -569.  Caller holds bk_lock; the caller
  * aborts the backup on any error. */
-static JET_ERR bk_open_log(jet_inst *inst, jet_backup *bk, const char *abspath,
-                           uint64_t *psize)
+static JET_ERR bk_open_log(jet_inst *inst, jet_backup *bk, const char *abspath, uint64_t *psize)
 {
     struct bk_file *f = &bk->f;
     const char *ext = jf_log_ext(inst->legacy);
@@ -472,7 +495,8 @@ static JET_ERR bk_open_log(jet_inst *inst, jet_backup *bk, const char *abspath,
     fd = jos_open(abspath, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR ? JET_errMissingFileToBackup
-             : errno == EACCES ? JET_errFileAccessDenied : JET_errDiskIO;
+               : errno == EACCES                   ? JET_errFileAccessDenied
+                                                   : JET_errDiskIO;
     if (jos_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         jos_close(fd);
         return JET_errMissingFileToBackup;
@@ -511,12 +535,15 @@ JET_ERR JET_API JetOpenFileInstanceA(JET_INSTANCE instance, JET_PCSTR szFileName
         return rc;
     bk = inst->bk;
     JCALL(bk_check_running(bk));
-    if (szFileName == NULL || szFileName[0] == '\0' || phfFile == NULL ||
-        pulFileSizeLow == NULL || pulFileSizeHigh == NULL) {
+    if (szFileName == NULL || szFileName[0] == '\0' || phfFile == NULL || pulFileSizeLow == NULL ||
+        pulFileSizeHigh == NULL) {
         rc = JET_errInvalidParameter;
         goto out;
     }
-    if (bk->f.in_use) { rc = JET_errOutOfMemory; goto out; }
+    if (bk->f.in_use) {
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
     JCALL(bk_abspath(szFileName, path, sizeof path));
 
     pthread_mutex_lock(&inst->lock);
@@ -531,7 +558,10 @@ JET_ERR JET_API JetOpenFileInstanceA(JET_INSTANCE instance, JET_PCSTR szFileName
         }
         JCALL(bk_open_db(bk, db, &size));
     } else {
-        if (bk->phase == BK_DATABASES) { rc = JET_errDatabaseNotFound; goto out; }
+        if (bk->phase == BK_DATABASES) {
+            rc = JET_errDatabaseNotFound;
+            goto out;
+        }
         abort_on_error = true;
         JCALL(bk_open_log(inst, bk, path, &size));
     }
@@ -589,8 +619,10 @@ static JET_ERR bk_read_db(jet_inst *inst, jet_backup *bk, uint8_t *out, uint32_t
             done++;
         } else if (i <= (uint64_t)f->pgno_last + 1) {
             uint64_t run = (uint64_t)f->pgno_last + 2 - i;
-            if (run > k - done) run = k - done;
-            if (run > BK_CHUNK_PAGES) run = BK_CHUNK_PAGES;
+            if (run > k - done)
+                run = k - done;
+            if (run > BK_CHUNK_PAGES)
+                run = BK_CHUNK_PAGES;
             JCALL(jdb_read_pages_raw(f->db, (uint32_t)(i - 1), (uint32_t)run, dst));
             done += (uint32_t)run;
         } else {
@@ -609,7 +641,8 @@ static JET_ERR bk_verify_log(struct bk_file *f, const uint8_t *p, size_t n, bool
 {
     while (n > 0) {
         size_t take = JF_SEGMENT - f->seg_fill;
-        if (take > n) take = n;
+        if (take > n)
+            take = n;
         memcpy(f->seg + f->seg_fill, p, take);
         f->seg_fill += (uint32_t)take;
         p += take;
@@ -632,7 +665,7 @@ static JET_ERR bk_verify_log(struct bk_file *f, const uint8_t *p, size_t n, bool
         f->seg_fill = 0;
     }
     if (last && f->seg_fill != 0)
-        return JET_errLogReadVerifyFailure;    /* not a whole number of segments */
+        return JET_errLogReadVerifyFailure; /* not a whole number of segments */
     return JET_errSuccess;
 }
 
@@ -687,13 +720,14 @@ JET_ERR JET_API JetReadFileInstance(JET_INSTANCE instance, JET_HANDLE hfFile, vo
         goto out;
     }
     n = f->size - f->ib;
-    if (n > cb) n = cb;
+    if (n > cb)
+        n = cb;
     if (n == 0)
         goto out;
     if (f->is_db) {
         rc = bk_read_db(inst, bk, pv, (uint32_t)(n / cbp));
         if (rc < 0) {
-            f->db->bk_in_session = false;     /* drop this db (spec 2.7) */
+            f->db->bk_in_session = false; /* drop this db (spec 2.7) */
             f->db->bk_copy_done = false;
             bk_file_release(f);
             n = 0;
@@ -731,8 +765,14 @@ JET_ERR JET_API JetCloseFileInstance(JET_INSTANCE instance, JET_HANDLE hfFile)
         return rc;
     bk = inst->bk;
     f = &bk->f;
-    if (!bk->in_progress) { rc = JET_errNoBackup; goto out; }
-    if (!f->in_use || hfFile != 0) { rc = JET_errInvalidParameter; goto out; }
+    if (!bk->in_progress) {
+        rc = JET_errNoBackup;
+        goto out;
+    }
+    if (!f->in_use || hfFile != 0) {
+        rc = JET_errInvalidParameter;
+        goto out;
+    }
     if (f->ib == f->size) {
         if (f->is_db)
             f->db->bk_copy_done = true;
@@ -775,12 +815,16 @@ static JET_ERR bk_prepare_logs(jet_inst *inst, jet_backup *bk)
             jdb_header_snapshot(dbs[i], &h);
             hi = h.full_prev.gen_high > h.inc_prev.gen_high ? h.full_prev.gen_high
                                                             : h.inc_prev.gen_high;
-            if ((uint64_t)oldest > (uint64_t)hi + 1) { rc = JET_errMissingFileToBackup; goto out; }
+            if ((uint64_t)oldest > (uint64_t)hi + 1) {
+                rc = JET_errMissingFileToBackup;
+                goto out;
+            }
         }
     }
     JCALL(jinst_read_checkpoint(inst, &chk));
     del_mac = (uint32_t)chk.lgpos_checkpoint.gen;
-    if (del_mac > bk->copy_mac) del_mac = bk->copy_mac;
+    if (del_mac > bk->copy_mac)
+        del_mac = bk->copy_mac;
     if (bk->full) {
         for (unsigned i = 0; i < n; i++) {
             if (dbs[i]->bk_in_session && dbs[i]->bk_copy_done)
@@ -820,7 +864,10 @@ static JET_ERR bk_log_list(JET_INSTANCE instance, int which, char *szz, unsigned
         return rc;
     bk = inst->bk;
     JCALL(bk_check_running(bk));
-    if (bk->f.in_use) { rc = JET_errInvalidBackupSequence; goto out; }
+    if (bk->f.in_use) {
+        rc = JET_errInvalidBackupSequence;
+        goto out;
+    }
     if (!bk->logs_prepared)
         JCALL(bk_prepare_logs(inst, bk));
     lo = which == 0 ? bk->copy_mic : bk->delete_mic;
@@ -828,7 +875,7 @@ static JET_ERR bk_log_list(JET_INSTANCE instance, int which, char *szz, unsigned
     list = malloc((size_t)(hi > lo ? hi - lo : 0) * JF_PATH_MAX + 1);
     if (list == NULL) {
         rc = JET_errOutOfMemory;
-        bk_abort(inst, bk);           /* list building failure aborts (spec 2.7) */
+        bk_abort(inst, bk); /* list building failure aborts (spec 2.7) */
         goto out;
     }
     for (uint32_t g = lo; g < hi; g++) {
@@ -850,17 +897,16 @@ out:
 }
 
 /* JetGetLogInfoInstanceA (spec 4.2): logs CopyMic..CopyMac-1. */
-JET_ERR JET_API JetGetLogInfoInstanceA(JET_INSTANCE instance, char *szz,
-                                       unsigned long cbMax, unsigned long *pcbActual)
+JET_ERR JET_API JetGetLogInfoInstanceA(JET_INSTANCE instance, char *szz, unsigned long cbMax,
+                                       unsigned long *pcbActual)
 {
     return bk_log_list(instance, 0, szz, cbMax, pcbActual, NULL);
 }
 
 /* JetGetLogInfoInstance2A (spec 4.2): as above plus JET_LOGINFO (cbSize
  * must be sizeof(JET_LOGINFO_A), else -1003 before anything else). */
-JET_ERR JET_API JetGetLogInfoInstance2A(JET_INSTANCE instance, char *szz,
-                                        unsigned long cbMax, unsigned long *pcbActual,
-                                        JET_LOGINFO_A *pLogInfo)
+JET_ERR JET_API JetGetLogInfoInstance2A(JET_INSTANCE instance, char *szz, unsigned long cbMax,
+                                        unsigned long *pcbActual, JET_LOGINFO_A *pLogInfo)
 {
     return bk_log_list(instance, 0, szz, cbMax, pcbActual, pLogInfo);
 }
@@ -868,8 +914,7 @@ JET_ERR JET_API JetGetLogInfoInstance2A(JET_INSTANCE instance, char *szz,
 /* JetGetTruncateLogInfoInstanceA (spec 4.3): logs DeleteMic..DeleteMac-1
  * (possibly the empty list "\0"). */
 JET_ERR JET_API JetGetTruncateLogInfoInstanceA(JET_INSTANCE instance, char *szz,
-                                               unsigned long cbMax,
-                                               unsigned long *pcbActual)
+                                               unsigned long cbMax, unsigned long *pcbActual)
 {
     return bk_log_list(instance, 1, szz, cbMax, pcbActual, NULL);
 }
@@ -895,7 +940,10 @@ JET_ERR JET_API JetTruncateLogInstance(JET_INSTANCE instance)
     }
     for (uint32_t g = bk->copy_mic; g < bk->copy_mac; g++)
         need += g;
-    if (bk->gen_copy_done < need) { rc = JET_errLogFileNotCopied; goto out; }
+    if (bk->gen_copy_done < need) {
+        rc = JET_errLogFileNotCopied;
+        goto out;
+    }
     bk->truncated = true;
     (void)bk_log_event(inst, JF_BK_TRUNCATE, NULL);
     if (bk->delete_mic < bk->delete_mac)
@@ -1017,7 +1065,10 @@ JET_ERR JET_API JetEndExternalBackupInstance2(JET_INSTANCE instance, JET_GRBIT g
     if (rc < 0)
         return rc;
     bk = inst->bk;
-    if (!bk->in_progress) { rc = JET_errNoBackup; goto out; }
+    if (!bk->in_progress) {
+        rc = JET_errNoBackup;
+        goto out;
+    }
     bk_file_release(&bk->f);
     if (normal && !bk->stop && bk->phase == BK_LOGS && bk->logs_prepared) {
         bool truncated = bk->truncated || (grbit & JET_bitBackupTruncateDone) != 0;

@@ -39,8 +39,8 @@ typedef struct cpage {
     struct cpage *next;
     uint32_t pgno;
     bool dirty;
-    bool writing;           /* jdb_flush is writing a copy: not evictable */
-    uint32_t pins;          /* jdb_pin_record: not evictable */
+    bool writing;  /* jdb_flush is writing a copy: not evictable */
+    uint32_t pins; /* jdb_pin_record: not evictable */
     uint64_t lsn;
     uint8_t *data;
 } cpage;
@@ -50,8 +50,8 @@ struct jet_cache {
     cpage *bucket[CACHE_BUCKETS];
     uint32_t npages;
     uint32_t ndirty;
-    uint32_t pgno_last;     /* logical size */
-    uint32_t pgno_file;     /* pages present in the file */
+    uint32_t pgno_last; /* logical size */
+    uint32_t pgno_file; /* pages present in the file */
     uint32_t evict_hand;
 };
 
@@ -113,10 +113,10 @@ JET_ERR jdb_lock_open(const char *path, bool create, int *pfd)
     int fd = jos_open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
     *pfd = -1;
     if (fd < 0)
-        return errno == ENOENT ? (create ? JET_errInvalidPath : JET_errFileNotFound)
+        return errno == ENOENT    ? (create ? JET_errInvalidPath : JET_errFileNotFound)
                : errno == ENOTDIR ? JET_errInvalidPath
                : errno == EACCES || errno == EROFS || errno == EPERM ? JET_errFileAccessDenied
-               : jio_err(errno);
+                                                                     : jio_err(errno);
     if (jos_flock(fd, LOCK_EX | LOCK_NB) != 0) {
         rc = errno == EWOULDBLOCK ? JET_errFileAccessDenied : JET_errDiskIO;
         goto out;
@@ -177,8 +177,8 @@ static bool same_file(int fd, const char *path)
  * JET_errInvalidPath, JET_errDiskIO, JET_errDiskFull.
  */
 JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
-                        const jf_sig *sign_db, const jf_sig *sign_log,
-                        uint32_t dbid, bool overwrite, int *pfd)
+                        const jf_sig *sign_db, const jf_sig *sign_log, uint32_t dbid,
+                        bool overwrite, int *pfd)
 {
     char tmp[JF_PATH_MAX + 8];
     struct stat st;
@@ -290,8 +290,9 @@ JET_ERR jdb_read_header_file(const char *path, jf_dbhdr *h)
     JET_ERR rc;
     int fd = jos_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? JET_errFileNotFound
-               : errno == EACCES ? JET_errFileAccessDenied : JET_errDiskIO;
+        return errno == ENOENT   ? JET_errFileNotFound
+               : errno == EACCES ? JET_errFileAccessDenied
+                                 : JET_errDiskIO;
     rc = read_header(fd, h);
     jos_close(fd);
     return rc;
@@ -333,8 +334,7 @@ JET_ERR jdb_open(jet_inst *inst, const char *abspath, int fd, uint32_t dbid, jet
     JCALL(read_header(db->fd, &db->hdr));
     db->cb_page = db->hdr.cb_page;
     db->cb_record = db->hdr.cb_record;
-    if (db->cb_record < 8 || db->cb_record > 1024 ||
-        db->cb_record > db->cb_page - JF_PAGE_HDR) {
+    if (db->cb_record < 8 || db->cb_record > 1024 || db->cb_record > db->cb_page - JF_PAGE_HDR) {
         rc = JET_errDatabaseCorrupted;
         goto out;
     }
@@ -551,8 +551,7 @@ void jdb_unpin_record(jet_db *db, uint64_t recno)
  * the caller pinned the record's page (jdb_pin_record) this cannot fail:
  * the page is found in the cache and nothing is allocated or read.
  */
-JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb,
-                        uint64_t lsn)
+JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb, uint64_t lsn)
 {
     uint64_t pg = 1 + recno / db->recs_per_page;
     uint32_t off = JF_PAGE_HDR + (uint32_t)(recno % db->recs_per_page) * db->cb_record;

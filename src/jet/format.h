@@ -48,8 +48,8 @@
 #define JF_PAGE_HDR 40         /* PGHDR; libjet records start after it */
 
 /* ---- small helpers ---- */
-int jf_lgpos_cmp(jf_lgpos a, jf_lgpos b);      /* <0, 0, >0 */
-uint64_t jf_lgpos_u64(jf_lgpos p);             /* order-preserving */
+int jf_lgpos_cmp(jf_lgpos a, jf_lgpos b); /* <0, 0, >0 */
+uint64_t jf_lgpos_u64(jf_lgpos p);        /* order-preserving */
 jf_lgpos jf_lgpos_from_u64(uint64_t v);
 void jf_logtime_from_time(jf_logtime *lt, int64_t unix_seconds); /* UTC */
 int64_t jf_logtime_to_time(const jf_logtime *lt);
@@ -77,11 +77,11 @@ bool jf_crc32c(int impl, const void *p, size_t cb, uint32_t *crc);
 
 /* ---- database page checksums ----
  * CRC format layout (the 40-byte page header; records start at 40): */
-#define JF_PG_CRC 0       /* 4 x u32: CRC-32C of lanes 0..3 */
+#define JF_PG_CRC 0 /* 4 x u32: CRC-32C of lanes 0..3 */
 #define JF_PG_LANES 4
-#define JF_PG_PGNO 16     /* u32 page number */
-#define JF_PG_MARK1 20    /* u32 JF_PG_MAGIC */
-#define JF_PG_MARK2 36    /* u32 JF_PG_MAGIC (ESE's fFlags field; bit 0x2000 clear) */
+#define JF_PG_PGNO 16           /* u32 page number */
+#define JF_PG_MARK1 20          /* u32 JF_PG_MAGIC */
+#define JF_PG_MARK2 36          /* u32 JF_PG_MAGIC (ESE's fFlags field; bit 0x2000 clear) */
 #define JF_PG_MAGIC 0x32435243u /* "CRC2" */
 /* Lane CRCs of a page (cb a multiple of 16, >= 32): out[s] = CRC-32C of
  * the bytes of words 4+s, 8+s, ... in address order.  false only as for
@@ -106,7 +106,6 @@ int jf_page_format(const void *page, size_t cb);
  * that disagree, or an unsupported cb). */
 long jf_page_verify(const void *page, size_t cb, uint32_t pgno);
 
-
 /* Encode into a cb_page block (zero-filled first), filetype 1 @667, sealed
  * with the header checksum.  cb_page must be a supported page size. */
 void jf_dbhdr_encode(const jf_dbhdr *h, void *blk, size_t cb_page);
@@ -114,14 +113,14 @@ void jf_dbhdr_encode(const jf_dbhdr *h, void *blk, size_t cb_page);
 /* ---- database header encoder (struct and decoder: jetfmt.h) ---- */
 /* ---- trailer page of a backup stream (PATCHHDR, spec 6.2 / 3.2) ---- */
 typedef struct jf_trailer {
-    jf_bkinfo bkinfo;         /* @40 */
-    jf_sig sign_db;           /* @64 */
-    jf_sig sign_log;          /* @92 */
-    int32_t gen_min_req;      /* @120 */
-    int32_t gen_max_req;      /* @124 */
-    int32_t gen_max_committed;/* @128 */
-    jf_logtime time_min_req;  /* @132 */
-    jf_logtime time_max_req;  /* @140 */
+    jf_bkinfo bkinfo;          /* @40 */
+    jf_sig sign_db;            /* @64 */
+    jf_sig sign_log;           /* @92 */
+    int32_t gen_min_req;       /* @120 */
+    int32_t gen_max_req;       /* @124 */
+    int32_t gen_max_committed; /* @128 */
+    jf_logtime time_min_req;   /* @132 */
+    jf_logtime time_max_req;   /* @140 */
 } jf_trailer;
 void jf_trailer_encode(const jf_trailer *t, void *page, size_t cb_page);
 /* JET_errBadPatchPage on a bad checksum. */
@@ -137,23 +136,49 @@ void jf_loghdr_encode(const jf_loghdr *h, void *blk /* JF_LOG_HDR bytes */);
 #define JF_SEG_FLAGS_OFF 36
 #define JF_TORN_SECTOR 512 /* the unit a power loss may tear writes into */
 typedef struct jf_seghdr {
-    jf_lgpos lgpos;           /* @8  position of the segment (ib = 0) */
-    jf_logtime time;          /* @16 */
-    uint32_t flags;           /* @36 */
+    jf_lgpos lgpos;  /* @8  position of the segment (ib = 0) */
+    jf_logtime time; /* @16 */
+    uint32_t flags;  /* @36 */
 } jf_seghdr;
 /* Writes the header fields and seals the segment (checksum pgno = isec). */
 void jf_seg_seal(void *seg, const jf_seghdr *h);
 
-
 void jf_chk_encode(const jf_chk *c, void *blk /* JF_CHK_BLOCK */);
 
-
 /* ---- little-endian access ---- */
-static inline uint16_t jf_get16(const void *p) { const uint8_t *b = p; return (uint16_t)(b[0] | b[1] << 8); }
-static inline uint32_t jf_get32(const void *p) { const uint8_t *b = p; return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
-static inline uint64_t jf_get64(const void *p) { const uint8_t *b = p; return (uint64_t)jf_get32(b) | (uint64_t)jf_get32(b + 4) << 32; }
-static inline void jf_put16(void *p, uint16_t v) { uint8_t *b = p; b[0] = (uint8_t)v; b[1] = (uint8_t)(v >> 8); }
-static inline void jf_put32(void *p, uint32_t v) { uint8_t *b = p; b[0] = (uint8_t)v; b[1] = (uint8_t)(v >> 8); b[2] = (uint8_t)(v >> 16); b[3] = (uint8_t)(v >> 24); }
-static inline void jf_put64(void *p, uint64_t v) { jf_put32(p, (uint32_t)v); jf_put32((uint8_t *)p + 4, (uint32_t)(v >> 32)); }
+static inline uint16_t jf_get16(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint16_t)(b[0] | b[1] << 8);
+}
+static inline uint32_t jf_get32(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static inline uint64_t jf_get64(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint64_t)jf_get32(b) | (uint64_t)jf_get32(b + 4) << 32;
+}
+static inline void jf_put16(void *p, uint16_t v)
+{
+    uint8_t *b = p;
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+}
+static inline void jf_put32(void *p, uint32_t v)
+{
+    uint8_t *b = p;
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+    b[2] = (uint8_t)(v >> 16);
+    b[3] = (uint8_t)(v >> 24);
+}
+static inline void jf_put64(void *p, uint64_t v)
+{
+    jf_put32(p, (uint32_t)v);
+    jf_put32((uint8_t *)p + 4, (uint32_t)(v >> 32));
+}
 
 #endif /* JET_FORMAT_H */

@@ -54,8 +54,8 @@ jet_inst *jinst_get(JET_INSTANCE instance)
 }
 
 /* jinst_set_fault_hook -- see jet_int.h (tests only). */
-JET_ERR jinst_set_fault_hook(JET_INSTANCE instance,
-                             void (*fn)(void *arg, const char *point), void *arg)
+JET_ERR jinst_set_fault_hook(JET_INSTANCE instance, void (*fn)(void *arg, const char *point),
+                             void *arg)
 {
     jet_inst *inst = jinst_get(instance);
     if (inst == NULL)
@@ -180,8 +180,7 @@ static JET_ERR set_path(char *dst, const char *sz)
  * JET_errInvalidPath.
  */
 JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
-                                       unsigned long paramid, JET_API_PTR lParam,
-                                       JET_PCSTR szParam)
+                                       unsigned long paramid, JET_API_PTR lParam, JET_PCSTR szParam)
 {
     jet_inst *inst = pinstance ? jinst_get(*pinstance) : NULL;
     JET_ERR rc = JET_errSuccess;
@@ -193,15 +192,9 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
         goto out;
     }
     switch (paramid) {
-    case JET_paramSystemPath:
-        rc = set_path(inst->sys_path, szParam);
-        break;
-    case JET_paramLogFilePath:
-        rc = set_path(inst->log_path, szParam);
-        break;
-    case JET_paramAlternateDatabaseRecoveryPath:
-        rc = set_path(inst->alt_db_path, szParam);
-        break;
+    case JET_paramSystemPath: rc = set_path(inst->sys_path, szParam); break;
+    case JET_paramLogFilePath: rc = set_path(inst->log_path, szParam); break;
+    case JET_paramAlternateDatabaseRecoveryPath: rc = set_path(inst->alt_db_path, szParam); break;
     case JET_paramBaseName:
         if (szParam == NULL || strlen(szParam) != JET_BASE_NAME_LENGTH)
             rc = JET_errInvalidParameter;
@@ -214,9 +207,7 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
         else
             inst->log_kib = (unsigned)lParam;
         break;
-    case JET_paramCircularLog:
-        inst->circular = lParam != 0;
-        break;
+    case JET_paramCircularLog: inst->circular = lParam != 0; break;
     case JET_paramDatabasePageSize:
         if (lParam < JF_MIN_PAGE || lParam > JF_MAX_PAGE || (lParam & (lParam - 1)) != 0)
             rc = JET_errInvalidParameter;
@@ -229,9 +220,7 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
         else
             inst->legacy = (unsigned)lParam;
         break;
-    case JET_paramCreatePathIfNotExist:
-        inst->create_path = lParam != 0;
-        break;
+    case JET_paramCreatePathIfNotExist: inst->create_path = lParam != 0; break;
     case JET_paramRecovery:
         if (szParam == NULL)
             rc = JET_errInvalidParameter;
@@ -239,8 +228,7 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
             inst->recovery = strcasecmp(szParam, "off") != 0;
         break;
     case JET_paramTempPath:
-    case JET_paramMaxSessions:
-        break; /* accepted, not used by libjet */
+    case JET_paramMaxSessions: break; /* accepted, not used by libjet */
     case JETLIB_paramRecordSize:
         if (lParam < 8 || lParam > 1024)
             rc = JET_errInvalidParameter;
@@ -253,8 +241,7 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
         else
             inst->checkpoint_kib = (unsigned)lParam;
         break;
-    default:
-        rc = JET_errInvalidParameter;
+    default: rc = JET_errInvalidParameter;
     }
 out:
     pthread_mutex_unlock(&inst->lock);
@@ -287,39 +274,19 @@ JET_ERR JET_API JetGetSystemParameterA(JET_INSTANCE instance, JET_SESID sesid,
         return JET_errInvalidInstance;
     pthread_mutex_lock(&inst->lock);
     switch (paramid) {
-    case JET_paramSystemPath:
-        rc = get_str(inst->sys_path, szParam, cbMax);
-        break;
-    case JET_paramLogFilePath:
-        rc = get_str(inst->log_path, szParam, cbMax);
-        break;
+    case JET_paramSystemPath: rc = get_str(inst->sys_path, szParam, cbMax); break;
+    case JET_paramLogFilePath: rc = get_str(inst->log_path, szParam, cbMax); break;
     case JET_paramAlternateDatabaseRecoveryPath:
         rc = get_str(inst->alt_db_path, szParam, cbMax);
         break;
-    case JET_paramBaseName:
-        rc = get_str(inst->base, szParam, cbMax);
-        break;
-    case JET_paramLogFileSize:
-        v = inst->log_kib;
-        break;
-    case JET_paramCircularLog:
-        v = inst->circular;
-        break;
-    case JET_paramDatabasePageSize:
-        v = inst->cb_page;
-        break;
-    case JET_paramLegacyFileNames:
-        v = inst->legacy;
-        break;
-    case JET_paramCreatePathIfNotExist:
-        v = inst->create_path;
-        break;
-    case JETLIB_paramRecordSize:
-        v = inst->cb_record;
-        break;
-    case JETLIB_paramCheckpointKiB:
-        v = inst->checkpoint_kib;
-        break;
+    case JET_paramBaseName: rc = get_str(inst->base, szParam, cbMax); break;
+    case JET_paramLogFileSize: v = inst->log_kib; break;
+    case JET_paramCircularLog: v = inst->circular; break;
+    case JET_paramDatabasePageSize: v = inst->cb_page; break;
+    case JET_paramLegacyFileNames: v = inst->legacy; break;
+    case JET_paramCreatePathIfNotExist: v = inst->create_path; break;
+    case JETLIB_paramRecordSize: v = inst->cb_record; break;
+    case JETLIB_paramCheckpointKiB: v = inst->checkpoint_kib; break;
     default: rc = JET_errInvalidParameter;
     }
     pthread_mutex_unlock(&inst->lock);

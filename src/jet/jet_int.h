@@ -54,32 +54,40 @@ typedef struct jet_backup jet_backup;
 typedef struct jet_session jet_session;
 
 /* Propagate: rc = f(); if (rc < 0) goto out;  (warnings are >= 0) */
-#define JCALL(expr) do { rc = (expr); if (rc < 0) goto out; } while (0)
+#define JCALL(expr) \
+    do { \
+        rc = (expr); \
+        if (rc < 0) \
+            goto out; \
+    } while (0)
 
 /* ---- fileio.c: whole-buffer positional I/O ---- */
 #include <sys/types.h>
-int jio_pwrite(int fd, const void *buf, size_t cb, off_t off);           /* 0 or errno */
-int jio_pread(int fd, void *buf, size_t cb, off_t off, size_t *pgot);    /* zero-fills past EOF */
-int jio_fsync_dir(const char *path);  /* fsync path's directory: 0 or errno */
-JET_ERR jio_err(int e);  /* ENOSPC/EDQUOT -> JET_errDiskFull, else JET_errDiskIO */
+int jio_pwrite(int fd, const void *buf, size_t cb, off_t off);        /* 0 or errno */
+int jio_pread(int fd, void *buf, size_t cb, off_t off, size_t *pgot); /* zero-fills past EOF */
+int jio_fsync_dir(const char *path); /* fsync path's directory: 0 or errno */
+JET_ERR jio_err(int e);              /* ENOSPC/EDQUOT -> JET_errDiskFull, else JET_errDiskIO */
 JET_ERR jio_log_err(int e); /* ENOSPC/EDQUOT -> JET_errLogDiskFull, else JET_errLogWriteFail */
 
 /* ---- rangelock.c: exclusive locks on page ranges [lo, hi] ---- */
 typedef struct jet_rangelock {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct { uint32_t lo, hi; bool used; } held[16];
+    struct {
+        uint32_t lo, hi;
+        bool used;
+    } held[16];
 } jet_rangelock;
 void jrl_init(jet_rangelock *rl);
 void jrl_destroy(jet_rangelock *rl);
-void jrl_lock(jet_rangelock *rl, uint32_t lo, uint32_t hi);   /* blocks on overlap */
+void jrl_lock(jet_rangelock *rl, uint32_t lo, uint32_t hi); /* blocks on overlap */
 void jrl_unlock(jet_rangelock *rl, uint32_t lo, uint32_t hi);
 
 /* ---- instance ---- */
 enum jet_inst_state { JI_CREATED, JI_RUNNING, JI_TERMINATING };
 
 struct jet_inst {
-    pthread_mutex_t lock;          /* state, dbs[], sessions, params */
+    pthread_mutex_t lock; /* state, dbs[], sessions, params */
     enum jet_inst_state state;
     char name[64];
     /* parameters (absolute paths with a trailing '/') */
@@ -93,26 +101,26 @@ struct jet_inst {
      * always the file of that name in alt_db_path. */
     char alt_db_path[JF_PATH_MAX];
     char base[JET_BASE_NAME_LENGTH + 1];
-    unsigned log_kib;              /* JET_paramLogFileSize */
+    unsigned log_kib; /* JET_paramLogFileSize */
     bool circular;
-    unsigned cb_page;              /* JET_paramDatabasePageSize */
-    unsigned legacy;               /* JET_paramLegacyFileNames */
+    unsigned cb_page; /* JET_paramDatabasePageSize */
+    unsigned legacy;  /* JET_paramLegacyFileNames */
     bool create_path;
-    bool recovery;                 /* JET_paramRecovery ("On") */
-    unsigned cb_record;            /* JETLIB_paramRecordSize */
+    bool recovery;      /* JET_paramRecovery ("On") */
+    unsigned cb_record; /* JETLIB_paramRecordSize */
     unsigned checkpoint_kib;
-    int lock_fd;                   /* flock on <sys>/<base>.chk.lock: one process */
+    int lock_fd; /* flock on <sys>/<base>.chk.lock: one process */
 
     jet_log *log;
-    jet_db *dbs[JF_MAX_DBS + 1];   /* by dbid, 1..JF_MAX_DBS; NULL = free */
+    jet_db *dbs[JF_MAX_DBS + 1]; /* by dbid, 1..JF_MAX_DBS; NULL = free */
     unsigned nsessions;
 
     /* checkpointer (instance.c) */
-    pthread_mutex_t ckpt_lock;     /* one checkpoint at a time; attach/detach */
+    pthread_mutex_t ckpt_lock; /* one checkpoint at a time; attach/detach */
     pthread_t ckpt_thread;
     bool ckpt_running, ckpt_stop;
     pthread_cond_t ckpt_cv;
-    jf_lgpos ckpt_lgpos;           /* checkpoint last written to disk */
+    jf_lgpos ckpt_lgpos; /* checkpoint last written to disk */
 
     /* record locks (session.c) */
     struct jet_locktab *locks;
@@ -120,11 +128,11 @@ struct jet_inst {
     /* backup (backup.c); bk_lock outermost, see above */
     pthread_mutex_t bk_lock;
     jet_backup *bk;
-    bool bk_active;                /* a backup is in progress: pin all logs */
-    bool bk_allowed;               /* JetInit completed, not terminating */
+    bool bk_active;  /* a backup is in progress: pin all logs */
+    bool bk_allowed; /* JetInit completed, not terminating */
 
     /* ---- added by the engine (session.c / instance.c own these) ---- */
-    jet_session *sessions;         /* live sessions of the instance (inst->lock) */
+    jet_session *sessions; /* live sessions of the instance (inst->lock) */
     /* Test-only fault hook (jinst_set_fault_hook): NULL in production. */
     void (*fault)(void *arg, const char *point);
     void *fault_arg;
@@ -160,8 +168,8 @@ void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
  *                        link: <base>.log still there), the new
  *                        generation not created yet
  * tests/test_engine_crash.c kills a writer at each of them. */
-JET_ERR jinst_set_fault_hook(JET_INSTANCE instance,
-                             void (*fn)(void *arg, const char *point), void *arg);
+JET_ERR jinst_set_fault_hook(JET_INSTANCE instance, void (*fn)(void *arg, const char *point),
+                             void *arg);
 void jinst_fault(jet_inst *inst, const char *point);
 /* Find the attached database whose absolute path equals path (exact
  * match after realpath of the directory); NULL if none.  inst->lock held. */
@@ -170,27 +178,27 @@ jet_db *jinst_find_db(jet_inst *inst, const char *abspath);
 /* ---- log_write.c, log_read.c, checkpoint.c ---- */
 /* Open the log for appending after recovery: makes <base>.log the current
  * generation `gen` (creating it), pre-creates <base>tmp.log. */
-JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
-                  const jf_sig *sign_log, jet_log **plog);
+JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev, const jf_sig *sign_log,
+                  jet_log **plog);
 /* The attach list and checkpoint recorded in the header of the next
  * generation; attach/detach and the checkpointer keep it current. */
 void jlog_set_attach(jet_log *log, const jf_attach_list *attach);
 void jlog_set_checkpoint(jet_log *log, jf_lgpos chk);
 /* Log bytes appended since the last jlog_set_checkpoint. */
 uint64_t jlog_bytes_since_checkpoint(jet_log *log);
-void jlog_close(jet_log *log);     /* flushes; leaves files in place */
+void jlog_close(jet_log *log); /* flushes; leaves files in place */
 /* Append one record; returns its start position in *ppos and an opaque
  * end-LSN in *plsn for jlog_flush_to.  Rolls the log when the current file
  * is full.  Errors: JET_errLogWriteFail, JET_errLogDiskFull. */
-JET_ERR jlog_append(jet_log *log, uint8_t type, const void *body, uint32_t cb,
-                    jf_lgpos *ppos, uint64_t *plsn);
+JET_ERR jlog_append(jet_log *log, uint8_t type, const void *body, uint32_t cb, jf_lgpos *ppos,
+                    uint64_t *plsn);
 /* Like jlog_append but calls fn(arg) while the log lock is held, after the
  * record has its position: commits apply their writes to the cache there so
  * that cache order equals log order. */
 JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb,
-                       void (*fn)(void *arg, uint64_t lsn), void *arg,
-                       jf_lgpos *ppos, uint64_t *plsn);
-JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn);  /* group commit */
+                       void (*fn)(void *arg, uint64_t lsn), void *arg, jf_lgpos *ppos,
+                       uint64_t *plsn);
+JET_ERR jlog_flush_to(jet_log *log, uint64_t lsn); /* group commit */
 JET_ERR jlog_flush_all(jet_log *log);
 /* Pre-create <base>tmp.log for the next generation (zero-filled) if it
  * is not ready, without holding the log lock during the I/O.  Called by
@@ -202,7 +210,7 @@ void jlog_poison(jet_log *log, JET_ERR err);
 /* Archive the current generation and start the next; *pgen = new current. */
 JET_ERR jlog_roll(jet_log *log, uint32_t *pgen);
 uint32_t jlog_current_gen(jet_log *log);
-jf_lgpos jlog_tip(jet_log *log);                     /* next append position */
+jf_lgpos jlog_tip(jet_log *log); /* next append position */
 jf_sig jlog_signature(jet_log *log);
 /* Oldest archived generation present in the log directory.
  * JET_errFileNotFound if there is none. */
@@ -236,14 +244,14 @@ JET_ERR jchk_read(const char *path, jf_chk *chk);
 struct jet_db {
     jet_inst *inst;
     uint32_t dbid;
-    char path[JF_PATH_MAX];        /* absolute */
+    char path[JF_PATH_MAX]; /* absolute */
     int fd;
     uint32_t cb_page, cb_record, recs_per_page;
-    pthread_mutex_t hdr_lock;      /* hdr and header writes */
+    pthread_mutex_t hdr_lock; /* hdr and header writes */
     jf_dbhdr hdr;
     jet_cache *cache;
-    jet_rangelock rl;              /* page I/O: backup reads vs page writes */
-    unsigned nopen;                /* sessions that opened it (inst->lock) */
+    jet_rangelock rl; /* page I/O: backup reads vs page writes */
+    unsigned nopen;   /* sessions that opened it (inst->lock) */
     /* backup session state, owned by backup.c under inst->bk_lock */
     bool bk_in_session, bk_copy_done;
 };
@@ -269,8 +277,8 @@ JET_ERR jdb_init_fd(int fd, uint32_t cb_page, uint32_t cb_record, const jf_sig *
  * JET_errDatabaseDuplicate, JET_errFileAccessDenied, JET_errInvalidPath,
  * JET_errDiskIO, JET_errDiskFull. */
 JET_ERR jdb_create_file(const char *path, uint32_t cb_page, uint32_t cb_record,
-                        const jf_sig *sign_db, const jf_sig *sign_log,
-                        uint32_t dbid, bool overwrite, int *pfd);
+                        const jf_sig *sign_db, const jf_sig *sign_log, uint32_t dbid,
+                        bool overwrite, int *pfd);
 /* Open an existing database file (fd: a locked descriptor from
  * jdb_create_file/jdb_lock_open, owned from here on, or -1 to open and
  * lock abspath); reads and verifies the header (either copy).  The lock is
@@ -282,7 +290,7 @@ void jdb_close(jet_db *db);
 /* Read and verify the header of a database file without opening it as a
  * database.  Errors: JET_errFileNotFound, JET_errFileAccessDenied,
  * JET_errDatabaseCorrupted, JET_errDiskIO. */
-JET_ERR jdb_read_header_file(const char *path, jf_dbhdr *h);        /* caller flushed; frees the cache */
+JET_ERR jdb_read_header_file(const char *path, jf_dbhdr *h); /* caller flushed; frees the cache */
 /* Last owned page now (logical size; may exceed the file on disk). */
 uint32_t jdb_pgno_last(jet_db *db);
 void jdb_header_snapshot(jet_db *db, jf_dbhdr *out);
@@ -298,8 +306,7 @@ JET_ERR jdb_read_pages_raw(jet_db *db, uint32_t pgno, uint32_t cpg, void *buf);
 JET_ERR jdb_read_record(jet_db *db, uint64_t recno, void *pv, uint32_t cb);
 /* Apply a committed write to the cache; called in log order under the log
  * lock (via jlog_append_fn); lsn = end of the commit record. */
-JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb,
-                        uint64_t lsn);
+JET_ERR jdb_apply_write(jet_db *db, uint64_t recno, const void *pv, uint32_t cb, uint64_t lsn);
 /* Write every dirty page (WAL: log flushed first), fsync the file. */
 JET_ERR jdb_flush(jet_db *db);
 /* Load the page holding record recno into the cache (verified) and pin
@@ -352,25 +359,25 @@ void jinst_attach_list(jet_inst *inst, jf_attach_list *out);
  * inst->ckpt_lock and inst->lock (JetInit); the instance serves no one. */
 JET_ERR jinst_recover(jet_inst *inst, uint32_t *pgen_next, jf_logtime *ptprev, jf_sig *psig);
 typedef struct jet_redo_args {
-    const char *log_dir;           /* directory holding the logs (trailing '/') */
+    const char *log_dir; /* directory holding the logs (trailing '/') */
     const char *base;
     unsigned legacy;
-    uint32_t gen_first, gen_last;  /* archived generations to replay */
-    bool include_current;          /* then <base>.log if its gen == gen_last+1 */
-    jf_lgpos start;                /* records before this are skipped */
-    const jf_attach_list *attach;  /* databases attached at start */
+    uint32_t gen_first, gen_last; /* archived generations to replay */
+    bool include_current;         /* then <base>.log if its gen == gen_last+1 */
+    jf_lgpos start;               /* records before this are skipped */
+    const jf_attach_list *attach; /* databases attached at start */
     /* orig -> path to apply to; NULL means skip this database */
     const char *(*map)(void *arg, const char *orig_path);
     void *map_arg;
-    const jf_sig *sign_log;        /* expected log signature (NULL: take first) */
-    const char *cur_path;          /* the current log (NULL: <log_dir><base>.log) */
+    const jf_sig *sign_log; /* expected log signature (NULL: take first) */
+    const char *cur_path;   /* the current log (NULL: <log_dir><base>.log) */
     unsigned cb_page_default;
     /* results */
-    jf_lgpos end;                  /* position after the last record */
-    uint32_t gen_end;              /* last generation read */
-    jf_logtime time_create_end;    /* tmCreate of that generation */
+    jf_lgpos end;               /* position after the last record */
+    uint32_t gen_end;           /* last generation read */
+    jf_logtime time_create_end; /* tmCreate of that generation */
     jf_sig sign_log_seen;
-    jf_attach_list attach_end;     /* attachments at the end */
+    jf_attach_list attach_end; /* attachments at the end */
 } jet_redo_args;
 /* Two passes.  The first only reads: every log file of the range must be
  * present (else JET_errMissingLogFile), carry its generation and the
@@ -398,7 +405,7 @@ typedef struct jet_redo_args {
 JET_ERR jet_redo(jet_redo_args *a);
 
 /* ---- backup.c hooks called by the engine ---- */
-JET_ERR jbk_create(jet_inst *inst);            /* at JetCreateInstance */
+JET_ERR jbk_create(jet_inst *inst); /* at JetCreateInstance */
 void jbk_destroy(jet_inst *inst);
 /* JetTerm2: with stop (TermStopBackup/TermAbrupt) a running backup is
  * ended with abort; without it, a running backup gives

@@ -49,27 +49,26 @@
 
 #include "jet_int.h"
 
-
 struct jet_log {
     jet_inst *inst;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int fd;                    /* current <base>.log */
+    int fd; /* current <base>.log */
     uint32_t gen;
-    jf_logtime time_create;    /* tmCreate of gen */
+    jf_logtime time_create; /* tmCreate of gen */
     jf_sig sign;
-    unsigned csec;             /* segments in a file (incl. header) */
-    uint8_t *img;              /* csec * JF_SEGMENT bytes: the current file */
-    uint16_t isec;             /* append position: segment ... */
-    uint16_t ib;               /* ... and byte offset in it */
-    uint16_t isec_flushed;     /* first segment not yet durable in full */
-    uint64_t durable;          /* LSN durable on disk */
+    unsigned csec;         /* segments in a file (incl. header) */
+    uint8_t *img;          /* csec * JF_SEGMENT bytes: the current file */
+    uint16_t isec;         /* append position: segment ... */
+    uint16_t ib;           /* ... and byte offset in it */
+    uint16_t isec_flushed; /* first segment not yet durable in full */
+    uint64_t durable;      /* LSN durable on disk */
     bool flushing;
-    bool failed;               /* a write failed: the log is read-only now */
-    JET_ERR fail_rc;           /* error later calls get (JET_errLogWriteFail) */
-    uint8_t *wbuf;             /* flusher's private copy */
-    bool tmp_ready;            /* <base>tmp.log pre-created for gen + 1 */
-    bool tmp_busy;             /* a thread is pre-creating it (no lock) */
+    bool failed;     /* a write failed: the log is read-only now */
+    JET_ERR fail_rc; /* error later calls get (JET_errLogWriteFail) */
+    uint8_t *wbuf;   /* flusher's private copy */
+    bool tmp_ready;  /* <base>tmp.log pre-created for gen + 1 */
+    bool tmp_busy;   /* a thread is pre-creating it (no lock) */
     jf_attach_list attach;
     jf_lgpos chk;
     uint64_t bytes_since_chk;
@@ -108,8 +107,7 @@ static JET_ERR fsync_dir(const char *dir)
     return rc;
 }
 
-static JET_ERR create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib,
-                           bool fill);
+static JET_ERR create_file(const char *path, const jf_loghdr *hdr, unsigned log_kib, bool fill);
 
 /*
  * jlog_create_file -- write a new empty log file: header segment, then
@@ -177,8 +175,7 @@ static JET_ERR rewrite_header(const char *path, const jf_loghdr *hdr)
 }
 
 /* Header for generation gen of this log.  log->mu held or log private. */
-static void make_header(const jet_log *log, uint32_t gen, jf_logtime tprev,
-                        jf_loghdr *h)
+static void make_header(const jet_log *log, uint32_t gen, jf_logtime tprev, jf_loghdr *h)
 {
     memset(h, 0, sizeof *h);
     h->gen = (int32_t)gen;
@@ -299,8 +296,8 @@ out:
  * have been archived by the caller).  time_prev = tmCreate of gen-1.
  * Errors: JET_errOutOfMemory, JET_errLogWriteFail.
  */
-JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev,
-                  const jf_sig *sign_log, jet_log **plog)
+JET_ERR jlog_open(jet_inst *inst, uint32_t gen, jf_logtime time_prev, const jf_sig *sign_log,
+                  jet_log **plog)
 {
     JET_ERR rc = JET_errSuccess;
     jet_log *log = calloc(1, sizeof *log);
@@ -366,7 +363,8 @@ static void seal_range(jet_log *log, unsigned from, unsigned to)
     }
     for (unsigned s = from; s <= to; s++) {
         uint8_t *dst = log->wbuf + (size_t)s * JF_SEGMENT;
-        jf_seghdr sh = { { 0, (uint16_t)s, (int32_t)log->gen }, now,
+        jf_seghdr sh = { { 0, (uint16_t)s, (int32_t)log->gen },
+                         now,
                          JF_SEGF_FLUSH | (uint32_t)from };
         memcpy(dst, log->img + (size_t)s * JF_SEGMENT, JF_SEGMENT);
         jf_seg_seal(dst, &sh);
@@ -504,8 +502,8 @@ static uint64_t room_left(const jet_log *log)
  * JET_errInvalidParameter (record larger than a log file can hold).
  */
 JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb,
-                       void (*fn)(void *arg, uint64_t lsn), void *arg,
-                       jf_lgpos *ppos, uint64_t *plsn)
+                       void (*fn)(void *arg, uint64_t lsn), void *arg, jf_lgpos *ppos,
+                       uint64_t *plsn)
 {
     uint8_t hdr[JF_LR_HDR] = { 0 };
     uint32_t total = cb + JF_LR_HDR;
@@ -513,8 +511,7 @@ JET_ERR jlog_append_fn(jet_log *log, uint8_t type, const void *body, uint32_t cb
     jf_lgpos pos;
     bool rolled = false;
 
-    if (total > JF_LR_MAX ||
-        total + JF_LR_HDR > (uint64_t)(log->csec - 1) * JF_SEG_PAYLOAD)
+    if (total > JF_LR_MAX || total + JF_LR_HDR > (uint64_t)(log->csec - 1) * JF_SEG_PAYLOAD)
         return JET_errInvalidParameter;
     jf_put32(hdr, total);
     hdr[4] = type;
@@ -566,8 +563,8 @@ out:
 }
 
 /* jlog_append -- jlog_append_fn without a callback. */
-JET_ERR jlog_append(jet_log *log, uint8_t type, const void *body, uint32_t cb,
-                    jf_lgpos *ppos, uint64_t *plsn)
+JET_ERR jlog_append(jet_log *log, uint8_t type, const void *body, uint32_t cb, jf_lgpos *ppos,
+                    uint64_t *plsn)
 {
     return jlog_append_fn(log, type, body, cb, NULL, NULL, ppos, plsn);
 }

@@ -46,21 +46,21 @@ static const jos_vtab jos_sys = {
 /* The process-wide context: the table in use, call counters and the
  * armed fault. */
 static struct jos_context {
-    _Atomic(const jos_vtab *) vt;          /* NULL = jos_sys */
-    atomic_ulong count[JOS_NOPS + 1];       /* [JOS_ANY] counts every call */
+    _Atomic(const jos_vtab *) vt;     /* NULL = jos_sys */
+    atomic_ulong count[JOS_NOPS + 1]; /* [JOS_ANY] counts every call */
     atomic_bool armed;
     atomic_int fault_op;
     atomic_ulong fault_nth;
     atomic_int fault_err;
     atomic_bool fault_sticky;
     atomic_ulong fired;
-    atomic_int fired_op;                    /* kind of the first failed call */
+    atomic_int fired_op; /* kind of the first failed call */
 } jos_ctx;
 
 static const char *const op_names[JOS_NOPS + 1] = {
-    "open", "close", "pread", "pwrite", "fsync", "fdatasync", "rename", "unlink",
-    "ftruncate", "fstat", "stat", "mkdir", "flock", "opendir", "readdir", "closedir",
-    "realpath", "link", "any",
+    "open",    "close",     "pread",    "pwrite", "fsync", "fdatasync", "rename",
+    "unlink",  "ftruncate", "fstat",    "stat",   "mkdir", "flock",     "opendir",
+    "readdir", "closedir",  "realpath", "link",   "any",
 };
 
 /* jos_op_name -- see os.h. */
@@ -116,11 +116,10 @@ const jos_vtab *jos_current(void)
 /* jos_set_vtab -- see os.h. */
 int jos_set_vtab(const jos_vtab *v)
 {
-    if (v != NULL &&
-        (!v->xopen || !v->xclose || !v->xpread || !v->xpwrite || !v->xfsync ||
-         !v->xfdatasync || !v->xrename || !v->xunlink || !v->xftruncate || !v->xfstat ||
-         !v->xstat || !v->xmkdir || !v->xflock || !v->xopendir || !v->xreaddir ||
-         !v->xclosedir || !v->xrealpath || !v->xlink)) {
+    if (v != NULL && (!v->xopen || !v->xclose || !v->xpread || !v->xpwrite || !v->xfsync ||
+                      !v->xfdatasync || !v->xrename || !v->xunlink || !v->xftruncate ||
+                      !v->xfstat || !v->xstat || !v->xmkdir || !v->xflock || !v->xopendir ||
+                      !v->xreaddir || !v->xclosedir || !v->xrealpath || !v->xlink)) {
         errno = EINVAL;
         return -1;
     }

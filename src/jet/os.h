@@ -35,9 +35,24 @@ extern "C" {
 
 /* The kinds of call, for counting and fault injection. */
 typedef enum jos_op {
-    JOS_OPEN, JOS_CLOSE, JOS_PREAD, JOS_PWRITE, JOS_FSYNC, JOS_FDATASYNC,
-    JOS_RENAME, JOS_UNLINK, JOS_FTRUNCATE, JOS_FSTAT, JOS_STAT, JOS_MKDIR,
-    JOS_FLOCK, JOS_OPENDIR, JOS_READDIR, JOS_CLOSEDIR, JOS_REALPATH, JOS_LINK,
+    JOS_OPEN,
+    JOS_CLOSE,
+    JOS_PREAD,
+    JOS_PWRITE,
+    JOS_FSYNC,
+    JOS_FDATASYNC,
+    JOS_RENAME,
+    JOS_UNLINK,
+    JOS_FTRUNCATE,
+    JOS_FSTAT,
+    JOS_STAT,
+    JOS_MKDIR,
+    JOS_FLOCK,
+    JOS_OPENDIR,
+    JOS_READDIR,
+    JOS_CLOSEDIR,
+    JOS_REALPATH,
+    JOS_LINK,
     JOS_NOPS,
     JOS_ANY = JOS_NOPS /* any kind (fault injection, counting) */
 } jos_op;
@@ -48,7 +63,7 @@ typedef struct jos_vtab {
     int (*xclose)(int fd);
     ssize_t (*xpread)(int fd, void *buf, size_t cb, off_t off);
     ssize_t (*xpwrite)(int fd, const void *buf, size_t cb, off_t off);
-    int (*xfsync)(int fd);       /* also used on directories */
+    int (*xfsync)(int fd); /* also used on directories */
     int (*xfdatasync)(int fd);
     int (*xrename)(const char *from, const char *to);
     int (*xunlink)(const char *path);
@@ -65,7 +80,7 @@ typedef struct jos_vtab {
 } jos_vtab;
 
 /* The wrappers the engine calls (POSIX contracts; see above). */
-int jos_open(const char *path, int flags, ...);  /* mode when O_CREAT */
+int jos_open(const char *path, int flags, ...); /* mode when O_CREAT */
 int jos_close(int fd);
 ssize_t jos_pread(int fd, void *buf, size_t cb, off_t off);
 ssize_t jos_pwrite(int fd, const void *buf, size_t cb, off_t off);

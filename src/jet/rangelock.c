@@ -17,7 +17,8 @@
 
 #include "jet_int.h"
 
-#define JRL_SLOTS ((int)(sizeof(((jet_rangelock *)0)->held) / sizeof(((jet_rangelock *)0)->held[0])))
+#define JRL_SLOTS \
+    ((int)(sizeof(((jet_rangelock *)0)->held) / sizeof(((jet_rangelock *)0)->held[0])))
 
 /* Abort with a one-line message naming the failed call.  Never returns. */
 static void jrl_die(const char *what, int err)
@@ -112,8 +113,8 @@ void jrl_unlock(jet_rangelock *rl, uint32_t lo, uint32_t hi)
         if (rl->held[i].used && rl->held[i].lo == lo && rl->held[i].hi == hi)
             break;
     if (i == JRL_SLOTS) {
-        fprintf(stderr, "libjet: rangelock: unlock of [%u, %u] which is not held\n",
-                (unsigned)lo, (unsigned)hi);
+        fprintf(stderr, "libjet: rangelock: unlock of [%u, %u] which is not held\n", (unsigned)lo,
+                (unsigned)hi);
         abort();
     }
     rl->held[i].used = false;

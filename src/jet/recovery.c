@@ -41,7 +41,7 @@ typedef struct rpage {
 } rpage;
 
 typedef struct rdb {
-    bool skip;                 /* not in the map: records ignored */
+    bool skip; /* not in the map: records ignored */
     int fd;
     char path[JF_PATH_MAX];
     jf_dbhdr hdr;
@@ -60,11 +60,11 @@ typedef struct created {
 
 typedef struct redo {
     jet_redo_args *a;
-    bool dry;                  /* first pass: read and check only */
-    created *cr;               /* CREATEDB records of the range (first pass) */
+    bool dry;    /* first pass: read and check only */
+    created *cr; /* CREATEDB records of the range (first pass) */
     size_t ncr, cap_cr;
     rdb *db[JF_MAX_DBS + 1];
-    jf_lgpos pos;              /* current position (for headers) */
+    jf_lgpos pos; /* current position (for headers) */
 } redo;
 
 /* pwrite everything.  JET_errDiskIO / JET_errDiskFull. */
@@ -160,8 +160,7 @@ typedef struct create_info {
  * stream's signature (JET_errBadLogSignature).  A database the logs need
  * that is missing: JET_errAttachedDatabaseMismatch.  In the dry pass only
  * dbid is checked. */
-static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_info *ci,
-                        bool start)
+static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_info *ci, bool start)
 {
     const char *path;
     rdb *d;
@@ -196,8 +195,8 @@ static JET_ERR rdb_open(redo *r, uint32_t dbid, const char *orig, const create_i
         goto out;
     if (ci != NULL) {
         jf_dbhdr old;
-        bool same = jdb_read_header_file(d->path, &old) == 0 &&
-                    jf_sig_eq(&old.sign_db, &ci->sign_db);
+        bool same =
+            jdb_read_header_file(d->path, &old) == 0 && jf_sig_eq(&old.sign_db, &ci->sign_db);
         if (!same) {
             jf_sig sl = r->a->sign_log_seen;
             JCALL(jdb_init_fd(d->fd, ci->cb_page, ci->cb_record, &ci->sign_db, &sl, dbid));
@@ -402,8 +401,7 @@ static JET_ERR redo_record(redo *r, uint8_t type, const uint8_t *b, uint32_t cb)
     char path[JF_PATH_MAX];
     JET_ERR rc = JET_errSuccess;
     switch (type) {
-    case JF_LR_COMMIT:
-        return redo_commit(r, b, cb);
+    case JF_LR_COMMIT: return redo_commit(r, b, cb);
     case JF_LR_CREATEDB: {
         create_info ci;
         if (cb < 42)
@@ -436,16 +434,14 @@ static JET_ERR redo_record(redo *r, uint8_t type, const uint8_t *b, uint32_t cb)
         r->db[dbid] = NULL;
         return rc;
     }
-    default:
-        return JET_errSuccess; /* BACKUP, TERM: informational */
+    default: return JET_errSuccess; /* BACKUP, TERM: informational */
     }
 out:
     return rc;
 }
 
 /* Replay one log file. */
-static JET_ERR redo_file(redo *r, const char *path, uint32_t gen, bool *pfirst,
-                         jf_logtime *ptprev)
+static JET_ERR redo_file(redo *r, const char *path, uint32_t gen, bool *pfirst, jf_logtime *ptprev)
 {
     jet_redo_args *a = r->a;
     jet_logreader *lr = NULL;
@@ -553,8 +549,7 @@ out:
             continue;
         if (!r.db[d]->skip && a->attach_end.count < JF_MAX_DBS) {
             a->attach_end.db[a->attach_end.count].dbid = d;
-            snprintf(a->attach_end.db[a->attach_end.count].path, JF_PATH_MAX, "%s",
-                     r.db[d]->path);
+            snprintf(a->attach_end.db[a->attach_end.count].path, JF_PATH_MAX, "%s", r.db[d]->path);
             a->attach_end.count++;
         }
         r2 = rdb_close(r.db[d], a->end, rc == 0);
@@ -643,9 +638,9 @@ typedef struct soft {
     char tmp[JF_PATH_MAX + 64];  /* <log path><base>tmp.log */
     char path[JF_PATH_MAX + 64]; /* scratch */
     jf_chk chk;
-    jf_loghdr ch;                /* header of the current log */
+    jf_loghdr ch; /* header of the current log */
     bool have_chk, have_cur, from_tmp, tmp_torn;
-    uint32_t lo, hi, last;       /* oldest/newest archived, last to replay */
+    uint32_t lo, hi, last; /* oldest/newest archived, last to replay */
 } soft;
 
 /* Read the checkpoint, the range of archived generations and the current
@@ -699,8 +694,7 @@ static JET_ERR soft_scan(soft *s)
         return rc;
     s->have_cur = rc == 0;
     /* ESE refuses to continue a log stream with a different file size */
-    if (s->have_cur &&
-        (uint64_t)s->ch.csec_file * JF_SEGMENT != (uint64_t)inst->log_kib * 1024)
+    if (s->have_cur && (uint64_t)s->ch.csec_file * JF_SEGMENT != (uint64_t)inst->log_kib * 1024)
         return JET_errLogFileSizeMismatch;
     return JET_errSuccess;
 }

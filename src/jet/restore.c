@@ -39,22 +39,22 @@
 
 /* One database of the restore map. */
 struct rs_db {
-    const char *orig;           /* szDatabaseName: path at backup time */
-    const char *path;           /* szNewDatabaseName: the copied stream */
+    const char *orig; /* szDatabaseName: path at backup time */
+    const char *path; /* szNewDatabaseName: the copied stream */
     uint32_t cb_page;
-    uint64_t size;              /* stream size on entry */
+    uint64_t size; /* stream size on entry */
     jf_dbhdr hdr;
 };
 
 /* The restore context (one per call, on the stack of the caller). */
 struct rs_ctx {
-    char backup_dir[JF_PATH_MAX];   /* trailing '/' */
+    char backup_dir[JF_PATH_MAX]; /* trailing '/' */
     char log_dir[JF_PATH_MAX];
     char chk_dir[JF_PATH_MAX];
     char base[JET_BASE_NAME_LENGTH + 1];
     unsigned legacy;
     uint32_t gen_low, gen_high;
-    jf_loghdr hdr_low, hdr_high;    /* headers of genLow and genHigh */
+    jf_loghdr hdr_low, hdr_high; /* headers of genLow and genHigh */
     jf_sig sign_log;
     unsigned ndb;
     struct rs_db *dbs;
@@ -200,7 +200,10 @@ static JET_ERR rs_check_logs(struct rs_ctx *c)
             }
         }
     }
-    if (!found) { rc = JET_errFileNotFound; goto out; }
+    if (!found) {
+        rc = JET_errFileNotFound;
+        goto out;
+    }
 
     for (uint32_t g = c->gen_low; g <= c->gen_high; g++) {
         JCALL(rs_log_path(c->backup_dir, c->base, g, c->legacy, path, sizeof path));
@@ -212,7 +215,10 @@ static JET_ERR rs_check_logs(struct rs_ctx *c)
             rc = JET_errGivenLogFileHasBadSignature;
             goto out;
         }
-        if ((uint32_t)h.gen != g) { rc = JET_errGivenLogFileIsNotContiguous; goto out; }
+        if ((uint32_t)h.gen != g) {
+            rc = JET_errGivenLogFileIsNotContiguous;
+            goto out;
+        }
         if (g > c->gen_low && !jf_logtime_eq(&h.time_prev_gen, &prev.time_create)) {
             rc = JET_errGivenLogFileIsNotContiguous;
             goto out;
@@ -243,38 +249,63 @@ static JET_ERR rs_check_db(struct rs_ctx *c, struct rs_db *d)
     int fd = jos_open(d->path, O_RDWR | O_CLOEXEC);
 
     if (fd < 0) {
-        rc = errno == ENOENT ? JET_errFileNotFound
-           : errno == EACCES || errno == EROFS ? JET_errFileAccessDenied : JET_errDiskIO;
+        rc = errno == ENOENT                     ? JET_errFileNotFound
+             : errno == EACCES || errno == EROFS ? JET_errFileAccessDenied
+                                                 : JET_errDiskIO;
         goto out;
     }
-    if (jos_fstat(fd, &st) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_fstat(fd, &st) < 0) {
+        rc = JET_errDiskIO;
+        goto out;
+    }
     d->size = (uint64_t)st.st_size;
     buf = malloc(2 * JF_MAX_PAGE);
-    if (buf == NULL) { rc = JET_errOutOfMemory; goto out; }
+    if (buf == NULL) {
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
     memset(buf, 0, 2 * JF_MAX_PAGE);
     {
         size_t cb = d->size < 2 * JF_MAX_PAGE ? (size_t)d->size : 2 * JF_MAX_PAGE;
         JCALL(rs_pread(fd, buf, cb, 0));
     }
     cbp = jf_dbhdr_peek_page_size(buf, 2 * JF_MAX_PAGE);
-    if (cbp == 0 || (jf_dbhdr_decode(buf, cbp, &d->hdr) < 0 &&
-                     jf_dbhdr_decode(buf + cbp, cbp, &d->hdr) < 0)) {
+    if (cbp == 0 ||
+        (jf_dbhdr_decode(buf, cbp, &d->hdr) < 0 && jf_dbhdr_decode(buf + cbp, cbp, &d->hdr) < 0)) {
         rc = JET_errDatabaseCorrupted;
         goto out;
     }
     d->cb_page = cbp;
-    if (d->hdr.full_cur.gen_low == 0) { rc = JET_errRestoreOfNonBackupDatabase; goto out; }
-    if (d->size < 3ull * cbp || d->size % cbp != 0) { rc = JET_errDatabaseCorrupted; goto out; }
+    if (d->hdr.full_cur.gen_low == 0) {
+        rc = JET_errRestoreOfNonBackupDatabase;
+        goto out;
+    }
+    if (d->size < 3ull * cbp || d->size % cbp != 0) {
+        rc = JET_errDatabaseCorrupted;
+        goto out;
+    }
     JCALL(rs_pread(fd, buf, cbp, d->size - cbp));
-    if (jf_trailer_decode(buf, cbp, &t) < 0) { rc = JET_errBadPatchPage; goto out; }
+    if (jf_trailer_decode(buf, cbp, &t) < 0) {
+        rc = JET_errBadPatchPage;
+        goto out;
+    }
     if (!jf_sig_eq(&t.sign_db, &d->hdr.sign_db) || !jf_sig_eq(&t.sign_log, &d->hdr.sign_log) ||
         jf_lgpos_cmp(t.bkinfo.mark, d->hdr.full_cur.mark) != 0) {
         rc = JET_errDatabasePatchFileMismatch;
         goto out;
     }
-    if (!jf_sig_eq(&d->hdr.sign_log, &c->sign_log)) { rc = JET_errGivenLogFileHasBadSignature; goto out; }
-    if (t.bkinfo.gen_low < c->gen_low) { rc = JET_errStartingRestoreLogTooHigh; goto out; }
-    if (t.bkinfo.gen_high > c->gen_high) { rc = JET_errEndingRestoreLogTooLow; goto out; }
+    if (!jf_sig_eq(&d->hdr.sign_log, &c->sign_log)) {
+        rc = JET_errGivenLogFileHasBadSignature;
+        goto out;
+    }
+    if (t.bkinfo.gen_low < c->gen_low) {
+        rc = JET_errStartingRestoreLogTooHigh;
+        goto out;
+    }
+    if (t.bkinfo.gen_high > c->gen_high) {
+        rc = JET_errEndingRestoreLogTooLow;
+        goto out;
+    }
     rc = JET_errSuccess;
 out:
     free(buf);
@@ -317,7 +348,10 @@ static JET_ERR rs_write_hdr(int fd, const jf_dbhdr *h, uint32_t cbp)
     jf_dbhdr_encode(h, blk, cbp);
     JCALL(rs_pwrite(fd, blk, cbp, 0));
     JCALL(rs_pwrite(fd, blk, cbp, cbp));
-    if (jos_fsync(fd) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_fsync(fd) < 0) {
+        rc = JET_errDiskIO;
+        goto out;
+    }
     rc = JET_errSuccess;
 out:
     free(blk);
@@ -340,8 +374,14 @@ static JET_ERR rs_patch_db(struct rs_ctx *c, struct rs_db *d)
     if (d->hdr.gen_max_req < (int32_t)c->gen_high)
         d->hdr.gen_max_req = (int32_t)c->gen_high;
     JCALL(rs_write_hdr(fd, &d->hdr, d->cb_page));
-    if (jos_ftruncate(fd, (off_t)(d->size - d->cb_page)) < 0) { rc = JET_errDiskIO; goto out; }
-    if (jos_fsync(fd) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_ftruncate(fd, (off_t)(d->size - d->cb_page)) < 0) {
+        rc = JET_errDiskIO;
+        goto out;
+    }
+    if (jos_fsync(fd) < 0) {
+        rc = JET_errDiskIO;
+        goto out;
+    }
     rc = JET_errSuccess;
 out:
     jos_close(fd);
@@ -362,14 +402,20 @@ static JET_ERR rs_mark_clean(struct rs_db *d, jf_lgpos end)
     if (fd < 0)
         return JET_errDiskIO;
     buf = malloc(2 * (size_t)d->cb_page);
-    if (buf == NULL) { rc = JET_errOutOfMemory; goto out; }
+    if (buf == NULL) {
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
     JCALL(rs_pread(fd, buf, 2 * (size_t)d->cb_page, 0));
     if (jf_dbhdr_decode(buf, d->cb_page, &h) < 0 &&
         jf_dbhdr_decode(buf + d->cb_page, d->cb_page, &h) < 0) {
         rc = JET_errDatabaseCorrupted;
         goto out;
     }
-    if (jos_fstat(fd, &st) < 0) { rc = JET_errDiskIO; goto out; }
+    if (jos_fstat(fd, &st) < 0) {
+        rc = JET_errDiskIO;
+        goto out;
+    }
     pages = (uint64_t)st.st_size / d->cb_page;
     if (pages >= JF_DB_RESERVED_PAGES && pages - JF_DB_RESERVED_PAGES > h.pgno_last)
         h.pgno_last = (uint32_t)(pages - JF_DB_RESERVED_PAGES);
@@ -420,9 +466,15 @@ static JET_ERR rs_new_log(struct rs_ctx *c)
     h.sign_log = c->sign_log;
     h.lgpos_checkpoint = start;
     h.attach.count = 0;
-    if (jf_cur_log_name(name, sizeof name, c->base, c->legacy) < 0) { rc = JET_errInvalidPath; goto out; }
+    if (jf_cur_log_name(name, sizeof name, c->base, c->legacy) < 0) {
+        rc = JET_errInvalidPath;
+        goto out;
+    }
     n = snprintf(path, sizeof path, "%s%s", c->log_dir, name);
-    if (n < 0 || (size_t)n >= sizeof path) { rc = JET_errInvalidPath; goto out; }
+    if (n < 0 || (size_t)n >= sizeof path) {
+        rc = JET_errInvalidPath;
+        goto out;
+    }
     JCALL(jlog_create_file(path, &h, (unsigned)c->hdr_high.csec_file * (JF_SEGMENT / 1024)));
 
     memset(&chk, 0, sizeof chk);
@@ -430,9 +482,15 @@ static JET_ERR rs_new_log(struct rs_ctx *c)
     chk.lgpos_db_consistency = start;
     chk.sign_log = c->sign_log;
     chk.attach.count = 0;
-    if (jf_chk_name(name, sizeof name, c->base, c->legacy) < 0) { rc = JET_errInvalidPath; goto out; }
+    if (jf_chk_name(name, sizeof name, c->base, c->legacy) < 0) {
+        rc = JET_errInvalidPath;
+        goto out;
+    }
     n = snprintf(path, sizeof path, "%s%s", c->chk_dir, name);
-    if (n < 0 || (size_t)n >= sizeof path) { rc = JET_errInvalidPath; goto out; }
+    if (n < 0 || (size_t)n >= sizeof path) {
+        rc = JET_errInvalidPath;
+        goto out;
+    }
     JCALL(jchk_write(path, &chk));
     rc = JET_errSuccess;
 out:
@@ -458,9 +516,9 @@ static JET_ERR rs_restore(const char *ckpt, const char *logp, JET_RSTMAP_A *map,
     JET_ERR rc;
 
     memset(&c, 0, sizeof c);
-    if (cmap < 0 || (cmap > 0 && map == NULL) || cmap > 2 * JF_MAX_DBS ||
-        gen_low <= 0 || gen_high < gen_low || (unsigned long)gen_high >= JF_GEN_MAX ||
-        base == NULL || strlen(base) != JET_BASE_NAME_LENGTH) {
+    if (cmap < 0 || (cmap > 0 && map == NULL) || cmap > 2 * JF_MAX_DBS || gen_low <= 0 ||
+        gen_high < gen_low || (unsigned long)gen_high >= JF_GEN_MAX || base == NULL ||
+        strlen(base) != JET_BASE_NAME_LENGTH) {
         rc = JET_errInvalidParameter;
         goto out;
     }
@@ -479,7 +537,10 @@ static JET_ERR rs_restore(const char *ckpt, const char *logp, JET_RSTMAP_A *map,
     c.ndb = (unsigned)cmap;
     if (cmap > 0) {
         c.dbs = calloc((size_t)cmap, sizeof *c.dbs);
-        if (c.dbs == NULL) { rc = JET_errOutOfMemory; goto out; }
+        if (c.dbs == NULL) {
+            rc = JET_errOutOfMemory;
+            goto out;
+        }
     }
     for (long i = 0; i < cmap; i++) {
         c.dbs[i].orig = map[i].szDatabaseName;
@@ -537,8 +598,8 @@ JET_ERR JET_API JetExternalRestoreA(JET_PSTR szCheckpointFilePath, JET_PSTR szLo
                                     JET_PSTR szBackupLogPath, long genLow, long genHigh,
                                     JET_PFNSTATUS pfn)
 {
-    return rs_restore(szCheckpointFilePath, szLogPath, rgrstmap, crstfilemap,
-                      szBackupLogPath, "edb", genLow, genHigh, pfn);
+    return rs_restore(szCheckpointFilePath, szLogPath, rgrstmap, crstfilemap, szBackupLogPath,
+                      "edb", genLow, genHigh, pfn);
 }
 
 /* JetExternalRestore2A (spec 7.2): range and base name from pLogInfo
@@ -551,8 +612,7 @@ JET_ERR JET_API JetExternalRestore2A(JET_PSTR szCheckpointFilePath, JET_PSTR szL
                                      JET_PSTR szBackupLogPath, JET_LOGINFO_A *pLogInfo,
                                      JET_PSTR szTargetInstanceName,
                                      JET_PSTR szTargetInstanceLogPath,
-                                     JET_PSTR szTargetInstanceCheckpointPath,
-                                     JET_PFNSTATUS pfn)
+                                     JET_PSTR szTargetInstanceCheckpointPath, JET_PFNSTATUS pfn)
 {
     char base[JET_BASE_NAME_LENGTH + 1];
 
@@ -564,8 +624,9 @@ JET_ERR JET_API JetExternalRestore2A(JET_PSTR szCheckpointFilePath, JET_PSTR szL
         return JET_errBadRestoreTargetInstance;
     memcpy(base, pLogInfo->szBaseName, JET_BASE_NAME_LENGTH);
     base[JET_BASE_NAME_LENGTH] = '\0';
-    if (pLogInfo->ulGenLow > (unsigned long)LONG_MAX || pLogInfo->ulGenHigh > (unsigned long)LONG_MAX)
+    if (pLogInfo->ulGenLow > (unsigned long)LONG_MAX ||
+        pLogInfo->ulGenHigh > (unsigned long)LONG_MAX)
         return JET_errInvalidParameter;
-    return rs_restore(szCheckpointFilePath, szLogPath, rgrstmap, crstfilemap, szBackupLogPath,
-                      base, (long)pLogInfo->ulGenLow, (long)pLogInfo->ulGenHigh, pfn);
+    return rs_restore(szCheckpointFilePath, szLogPath, rgrstmap, crstfilemap, szBackupLogPath, base,
+                      (long)pLogInfo->ulGenLow, (long)pLogInfo->ulGenHigh, pfn);
 }

@@ -57,9 +57,9 @@ struct jet_locktab {
 
 typedef struct wentry {
     uint32_t dbid;
-    jet_db *db;          /* open by the session while the entry exists */
+    jet_db *db; /* open by the session while the entry exists */
     uint64_t recno;
-    size_t off;          /* of the after-image in sess->arena */
+    size_t off; /* of the after-image in sess->arena */
 } wentry;
 
 typedef struct lentry {
@@ -70,11 +70,11 @@ typedef struct lentry {
 struct jet_session {
     uint32_t magic;
     jet_inst *inst;
-    JET_SESID handle;            /* registry handle */
-    jet_session *prev, *next;    /* inst->sessions list (inst->lock) */
+    JET_SESID handle;         /* registry handle */
+    jet_session *prev, *next; /* inst->sessions list (inst->lock) */
     bool in_txn;
     bool dbopen[JF_MAX_DBS + 1];
-    jet_db *db[JF_MAX_DBS + 1];  /* attached db of an open dbid */
+    jet_db *db[JF_MAX_DBS + 1]; /* attached db of an open dbid */
     wentry *w;
     size_t nw, capw;
     uint8_t *arena;
@@ -184,7 +184,10 @@ static void lock_release_all(jet_session *s)
  * gen changes every time a slot is freed, so stale handles never match. */
 static struct jet_session_registry {
     pthread_mutex_t mu;
-    struct sess_slot { jet_session *s; uint32_t gen; } *slot;
+    struct sess_slot {
+        jet_session *s;
+        uint32_t gen;
+    } * slot;
     uint32_t nslot, cap;
 } jet_sessions = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
 
@@ -200,8 +203,8 @@ static JET_ERR reg_add(jet_session *s)
     if (i == jet_sessions.nslot) {
         if (jet_sessions.nslot == jet_sessions.cap) {
             uint32_t cap = jet_sessions.cap ? 2 * jet_sessions.cap : 64;
-            struct sess_slot *v = cap > (1u << 24) ? NULL
-                                  : realloc(jet_sessions.slot, cap * sizeof *v);
+            struct sess_slot *v =
+                cap > (1u << 24) ? NULL : realloc(jet_sessions.slot, cap * sizeof *v);
             if (v == NULL) {
                 rc = JET_errOutOfMemory;
                 goto out;
@@ -288,8 +291,8 @@ bool jsess_is_open(jet_session *s, uint32_t dbid)
  * Errors: JET_errInvalidInstance, JET_errNotInitialized,
  * JET_errOutOfMemory, JET_errInvalidParameter (psesid NULL).
  */
-JET_ERR JET_API JetBeginSessionA(JET_INSTANCE instance, JET_SESID *psesid,
-                                 JET_PCSTR szUserName, JET_PCSTR szPassword)
+JET_ERR JET_API JetBeginSessionA(JET_INSTANCE instance, JET_SESID *psesid, JET_PCSTR szUserName,
+                                 JET_PCSTR szPassword)
 {
     jet_inst *inst = jinst_get(instance);
     jet_session *s;
@@ -456,8 +459,7 @@ static void apply_cb(void *arg, uint64_t lsn)
     jet_session *s = arg;
     for (size_t i = 0; i < s->nw; i++) {
         jet_db *db = s->w[i].db;
-        JET_ERR rc = jdb_apply_write(db, s->w[i].recno, s->arena + s->w[i].off,
-                                     db->cb_record, lsn);
+        JET_ERR rc = jdb_apply_write(db, s->w[i].recno, s->arena + s->w[i].off, db->cb_record, lsn);
         if (rc < 0 && s->apply_err == 0)
             s->apply_err = rc;
     }
@@ -514,8 +516,7 @@ JET_ERR JET_API JetCommitTransaction(JET_SESID sesid, JET_GRBIT grbit)
     for (; npinned < s->nw; npinned++)
         JCALL(jdb_pin_record(s->w[npinned].db, s->w[npinned].recno));
     s->apply_err = 0;
-    JCALL(jlog_append_fn(s->inst->log, JF_LR_COMMIT, body, (uint32_t)cb, apply_cb, s,
-                         NULL, &lsn));
+    JCALL(jlog_append_fn(s->inst->log, JF_LR_COMMIT, body, (uint32_t)cb, apply_cb, s, NULL, &lsn));
     if (s->apply_err < 0) {
         /* the log holds a commit the cache lacks: never run on like that */
         jlog_poison(s->inst->log, JET_errInstanceUnavailable);
@@ -531,8 +532,8 @@ out:
 }
 
 /* Validate a record call's arguments and resolve the database. */
-static JET_ERR rec_args(jet_session *s, JET_DBID dbid, unsigned long long recno,
-                        unsigned long cb, jet_db **pdb)
+static JET_ERR rec_args(jet_session *s, JET_DBID dbid, unsigned long long recno, unsigned long cb,
+                        jet_db **pdb)
 {
     JET_ERR rc = get_db(s, dbid, pdb);
     if (rc < 0)
@@ -547,9 +548,8 @@ static JET_ERR rec_args(jet_session *s, JET_DBID dbid, unsigned long long recno,
 /* The checks every record call starts with: a valid session, the database
  * open in it, recno and cb in range, pv present when cb > 0, and (when
  * in_txn) a transaction open. */
-static JET_ERR rec_enter(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
-                         const void *pv, unsigned long cb, bool in_txn,
-                         jet_session **ps, jet_db **pdb)
+static JET_ERR rec_enter(JET_SESID sesid, JET_DBID dbid, unsigned long long recno, const void *pv,
+                         unsigned long cb, bool in_txn, jet_session **ps, jet_db **pdb)
 {
     jet_session *s = jsess_get(sesid);
     JET_ERR rc;
@@ -567,8 +567,8 @@ static JET_ERR rec_enter(JET_SESID sesid, JET_DBID dbid, unsigned long long recn
 }
 
 /* JetLibReadRecord -- see jetlib.h. */
-JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
-                         void *pv, unsigned long cb)
+JET_ERR JetLibReadRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno, void *pv,
+                         unsigned long cb)
 {
     jet_session *s;
     jet_db *db;
@@ -597,8 +597,8 @@ JET_ERR JetLibLockRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recn
 
 /* JetLibWriteRecord -- see jetlib.h.  The after-image is the whole record:
  * bytes beyond cb keep their current value. */
-JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno,
-                          const void *pv, unsigned long cb)
+JET_ERR JetLibWriteRecord(JET_SESID sesid, JET_DBID dbid, unsigned long long recno, const void *pv,
+                          unsigned long cb)
 {
     jet_session *s;
     jet_db *db;

@@ -51,7 +51,8 @@ JET_ERR bk_src_open(const char *cmd, bk_src *s, const char *endpoint, const char
             return rc;
         }
     } else {
-        if (ju_settings_read(cmd, dir, &st) < 0) return JET_errInvalidPath;
+        if (ju_settings_read(cmd, dir, &st) < 0)
+            return JET_errInvalidPath;
         rc = ju_inst_open(&s->ji, dir, &st);
         if (rc < 0) {
             ju_jet_error(cmd, dir, rc);
@@ -60,7 +61,8 @@ JET_ERR bk_src_open(const char *cmd, bk_src *s, const char *endpoint, const char
         s->have_inst = true;
         /* after JetInit nothing is attached: attach the bank for the backup */
         rc = ju_bank_open(&s->ji, &s->bank);
-        if (rc >= 0) rc = bkc_jet_borrow(s->ji.inst, "jetutil", &s->src);
+        if (rc >= 0)
+            rc = bkc_jet_borrow(s->ji.inst, "jetutil", &s->src);
         if (rc < 0) {
             ju_jet_error(cmd, s->ji.dbpath, rc);
             bk_src_close(s);
@@ -118,11 +120,13 @@ static JET_ERR copy_stream(bk_src *s, const char *name, const char *dst, void *b
             open_h = false; /* a failed read closed (db) or aborted (log) */
             goto out;
         }
-        if (cb == 0) break;
+        if (cb == 0)
+            break;
         for (unsigned long off = 0; off < cb;) {
             ssize_t w = write(fd, (char *)buf + off, cb - off);
             if (w < 0) {
-                if (errno == EINTR) continue;
+                if (errno == EINTR)
+                    continue;
                 *what = dst;
                 rc = errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
                 goto out;
@@ -145,8 +149,10 @@ static JET_ERR copy_stream(bk_src *s, const char *name, const char *dst, void *b
     *pbytes += done;
     rc = 0;
 out:
-    if (open_h) s->src.ops->close(s->src.ctx, h);
-    if (fd >= 0) close(fd);
+    if (open_h)
+        s->src.ops->close(s->src.ctx, h);
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
 
@@ -166,16 +172,17 @@ static void pause_hook(const char *fifo)
         (void)n;
         close(fd);
     }
-    for (;;) pause();
+    for (;;)
+        pause();
 }
 
 typedef struct bk_run {
     const char *dest;
     bool incremental, truncate;
     const char *pause_fifo;
-    bkf_label label;              /* incremental: read from DEST first */
-    char created[64][256];       /* files this run created (full: all) */
-    char what[JU_PATH * 2];      /* the failing step/file, for the message */
+    bkf_label label;        /* incremental: read from DEST first */
+    char created[64][256];  /* files this run created (full: all) */
+    char what[JU_PATH * 2]; /* the failing step/file, for the message */
     unsigned ncreated;
 } bk_run;
 
@@ -234,11 +241,14 @@ static JET_ERR copy_logs(bk_src *s, bk_run *r, const char *logs, void *buf,
         snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dest, base_of(p));
         if (r->ncreated < 64 && strlen(base_of(p)) + 6 < 256) {
             int n = snprintf(r->created[r->ncreated], 256, ".%s.tmp", base_of(p));
-            if (n > 0 && n < 256) r->ncreated++;
+            if (n > 0 && n < 256)
+                r->ncreated++;
         }
         JCALL(copy_stream(s, p, tmp, buf, pbytes, what));
-        if (stat(tmp, &st) == 0 && !l->log_kib) l->log_kib = (unsigned long)(st.st_size / 1024);
-        if (!r->incremental && r->ncreated < 64) strcpy(r->created[r->ncreated++], base_of(p));
+        if (stat(tmp, &st) == 0 && !l->log_kib)
+            l->log_kib = (unsigned long)(st.st_size / 1024);
+        if (!r->incremental && r->ncreated < 64)
+            strcpy(r->created[r->ncreated++], base_of(p));
         if (rename(tmp, dst) < 0) {
             *what = dst;
             rc = JET_errDiskIO;
@@ -292,7 +302,8 @@ static void label_fill(const bk_src *s, bk_run *r, const JET_LOGINFO_A *li, bool
     l->base[JET_BASE_NAME_LENGTH] = '\0';
     l->page_size = s->info.cb_page;
     l->legacy = s->info.legacy;
-    if (!l->log_kib) l->log_kib = s->info.log_kib;
+    if (!l->log_kib)
+        l->log_kib = s->info.log_kib;
     l->have_committed = have_committed;
     l->committed_at_roll = committed;
 }
@@ -308,22 +319,28 @@ static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
     bool have_committed = false, began = false;
     unsigned nlog = 0, ntrunc = 0;
 
-    if (!buf) return JET_errOutOfMemory;
+    if (!buf)
+        return JET_errOutOfMemory;
     *what = "JetBeginExternalBackupInstance";
     JCALL(s->src.ops->begin(s->src.ctx, r->incremental ? JET_bitBackupIncremental : 0));
     began = true;
-    if (!r->incremental) JCALL(copy_dbs(s, r, buf, &bytes, &dbs, what));
+    if (!r->incremental)
+        JCALL(copy_dbs(s, r, buf, &bytes, &dbs, what));
     *what = "JetGetLogInfoInstance2";
     JCALL(bkc_get_list(&s->src, BKC_LIST_LOGS, &logs, &li));
     if (s->src.ops->committed_at_roll) {
         *what = "JepGetCommittedAtRoll";
         rc = s->src.ops->committed_at_roll(s->src.ctx, &committed);
-        if (rc >= 0) have_committed = true;
-        else if (rc != JET_errInvalidParameter) goto out; /* no counter registered: fine */
+        if (rc >= 0)
+            have_committed = true;
+        else if (rc != JET_errInvalidParameter)
+            goto out; /* no counter registered: fine */
     }
-    if (r->pause_fifo) pause_hook(r->pause_fifo);
+    if (r->pause_fifo)
+        pause_hook(r->pause_fifo);
     JCALL(copy_logs(s, r, logs, buf, &bytes, &nlog, what));
-    if (r->truncate) JCALL(truncate_logs(s, &trunc, &ntrunc, what));
+    if (r->truncate)
+        JCALL(truncate_logs(s, &trunc, &ntrunc, what));
     *what = "JetEndExternalBackupInstance2";
     began = false;
     JCALL(s->src.ops->end(s->src.ctx, JET_bitBackupEndNormal));
@@ -336,7 +353,8 @@ static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
     }
     printf("backup %s: %u database(s), %u log(s) 0x%lX-0x%lX, %llu bytes, %u truncated",
            r->label.type, r->label.ndb, nlog, li.ulGenLow, li.ulGenHigh, bytes, ntrunc);
-    if (have_committed) printf(", committed_at_roll %llu", committed);
+    if (have_committed)
+        printf(", committed_at_roll %llu", committed);
     printf("\n");
     rc = 0;
 out:
@@ -369,7 +387,8 @@ int cmd_backup(int argc, char **argv)
     bk_run *run = calloc(1, sizeof *run);
     JET_ERR rc;
 
-    if (!run) return JU_EXIT_FAIL;
+    if (!run)
+        return JU_EXIT_FAIL;
     r = ju_parse(argc, argv, opts, pos, 2, &npos, USAGE);
     if (r) {
         free(run);
@@ -377,7 +396,8 @@ int cmd_backup(int argc, char **argv)
     }
     if (npos != (o_ep ? 1 : 2)) {
         fprintf(stderr, "jetutil backup: need %s (usage: %s)\n",
-                o_ep ? "DEST (and no DIR with --endpoint)" : "DIR and DEST, or --endpoint SOCKET DEST",
+                o_ep ? "DEST (and no DIR with --endpoint)"
+                     : "DIR and DEST, or --endpoint SOCKET DEST",
                 USAGE);
         free(run);
         return JU_EXIT_USAGE;
@@ -407,7 +427,8 @@ int cmd_backup(int argc, char **argv)
         }
     }
     rc = bk_src_open("backup", &src, o_ep, o_ep ? NULL : pos[0]);
-    if (rc < 0) goto cleanup;
+    if (rc < 0)
+        goto cleanup;
     rc = run_backup(&src, run, &what);
     bk_src_close(&src);
     if (rc < 0) {
@@ -418,8 +439,10 @@ int cmd_backup(int argc, char **argv)
     goto done;
 cleanup:
     if (!o_inc) {
-        if (made) ju_rm_tree(run->dest);
-        else if (existed) ju_rm_contents(run->dest);
+        if (made)
+            ju_rm_tree(run->dest);
+        else if (existed)
+            ju_rm_contents(run->dest);
     } else {
         for (unsigned i = 0; i < run->ncreated; i++) {
             char p[JU_PATH];

@@ -16,11 +16,11 @@
  * the endpoint SOCKET, or over the instance in DIR hosted here (with the
  * bank attached, so that it is backed up). */
 typedef struct bk_src {
-    bkc_source src;          /* the one backup-call table */
-    bkc_info info;           /* instance facts (info call at open) */
-    ju_inst ji;              /* in-process: the hosted instance */
+    bkc_source src; /* the one backup-call table */
+    bkc_info info;  /* instance facts (info call at open) */
+    ju_inst ji;     /* in-process: the hosted instance */
     bool have_inst;
-    ju_bank bank;            /* in-process: keeps the database attached */
+    ju_bank bank; /* in-process: keeps the database attached */
 } bk_src;
 
 /* Connect to SOCKET (remote) or open the instance in DIR in-process, and

@@ -97,7 +97,8 @@ int ju_settings_read(const char *cmd, const char *dir, ju_settings *s)
     }
     /* the engine is about to open the instance's files: none may be a
      * FIFO, device or directory (issue 7 item 10) */
-    if (ju_check_instance_files(cmd, dir, s->base) < 0) goto out;
+    if (ju_check_instance_files(cmd, dir, s->base) < 0)
+        goto out;
     rc = 0;
 out:
     fclose(f);
@@ -119,13 +120,16 @@ int ju_settings_write(const char *cmd, const char *dir, const ju_settings *s)
     f = fd < 0 ? NULL : fdopen(fd, "w");
     if (!f) {
         ju_open_error(cmd, tmp, kind, NULL);
-        if (fd >= 0) close(fd);
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
-    fprintf(f, "# jetutil instance settings (see jetutil(1))\n"
-               "page_size=%lu\nlog_kib=%lu\nrecord_size=%lu\nbase=%s\nlegacy=%lu\n",
+    fprintf(f,
+            "# jetutil instance settings (see jetutil(1))\n"
+            "page_size=%lu\nlog_kib=%lu\nrecord_size=%lu\nbase=%s\nlegacy=%lu\n",
             s->page_size, s->log_kib, s->record_size, s->base, s->legacy);
-    if (s->checkpoint_kib) fprintf(f, "checkpoint_kib=%lu\n", s->checkpoint_kib);
+    if (s->checkpoint_kib)
+        fprintf(f, "checkpoint_kib=%lu\n", s->checkpoint_kib);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
         ju_error(cmd, "%s: %s", tmp, strerror(errno));
         fclose(f);
@@ -167,12 +171,14 @@ JET_ERR ju_inst_open(ju_inst *ji, const char *dir, const ju_settings *s)
 
     memset(ji, 0, sizeof *ji);
     ji->s = *s;
-    if (ju_absdir(dir, ji->dir, sizeof ji->dir - sizeof JU_DBNAME) < 0) return JET_errInvalidPath;
+    if (ju_absdir(dir, ji->dir, sizeof ji->dir - sizeof JU_DBNAME) < 0)
+        return JET_errInvalidPath;
     snprintf(ji->dbpath, sizeof ji->dbpath, "%s%s", ji->dir, JU_DBNAME);
     /* unique per process and directory: the address of the context */
     snprintf(name, sizeof name, "jetutil-%d-%p", (int)getpid(), (void *)ji);
     rc = bkc_host_init(&p, &ji->inst, NULL);
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     ji->created = ji->inited = true;
     return JET_errSuccess;
 }
@@ -182,24 +188,33 @@ JET_ERR ju_inst_close(ju_inst *ji)
 {
     JET_ERR rc = JET_errSuccess;
 
-    if (!ji->created) return rc;
+    if (!ji->created)
+        return rc;
     rc = bkc_host_term(ji->inst);
     ji->created = ji->inited = false;
     return rc;
 }
 
 /* Record numbers of the layout. */
-static uint64_t shard_rec(unsigned i) { return 1 + (uint64_t)i; }
-static uint64_t acct_rec(const ju_bank *b, uint64_t i) { return 1 + b->shards + i; }
+static uint64_t shard_rec(unsigned i)
+{
+    return 1 + (uint64_t)i;
+}
+static uint64_t acct_rec(const ju_bank *b, uint64_t i)
+{
+    return 1 + b->shards + i;
+}
 
 /* Read a u64 stored little-endian at the start of record recno. */
 static JET_ERR read_u64(ju_bank *b, uint64_t recno, uint64_t *v)
 {
     uint8_t buf[8];
     JET_ERR rc = JetLibReadRecord(b->ses, b->db, recno, buf, sizeof buf);
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     *v = 0;
-    for (int i = 7; i >= 0; i--) *v = (*v << 8) | buf[i];
+    for (int i = 7; i >= 0; i--)
+        *v = (*v << 8) | buf[i];
     return 0;
 }
 
@@ -207,7 +222,8 @@ static JET_ERR read_u64(ju_bank *b, uint64_t recno, uint64_t *v)
 static JET_ERR write_u64(ju_bank *b, uint64_t recno, uint64_t v)
 {
     uint8_t buf[8];
-    for (int i = 0; i < 8; i++) buf[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t)(v >> (8 * i));
     return JetLibWriteRecord(b->ses, b->db, recno, buf, sizeof buf);
 }
 
@@ -228,7 +244,8 @@ JET_ERR ju_bank_open(ju_inst *ji, ju_bank *b)
         uint64_t f[4];
         for (int k = 0; k < 4; k++) {
             f[k] = 0;
-            for (int i = 7; i >= 0; i--) f[k] = (f[k] << 8) | meta[8 * k + i];
+            for (int i = 7; i >= 0; i--)
+                f[k] = (f[k] << 8) | meta[8 * k + i];
         }
         if (f[0] != JU_MAGIC || f[1] == 0 || f[3] != JU_SHARDS) {
             rc = JET_errDatabaseCorrupted;
@@ -240,15 +257,18 @@ JET_ERR ju_bank_open(ju_inst *ji, ju_bank *b)
     }
     rc = JET_errSuccess;
 out:
-    if (rc < 0) ju_bank_close(b);
+    if (rc < 0)
+        ju_bank_close(b);
     return rc;
 }
 
 /* Close the database and end the session (errors ignored: teardown). */
 void ju_bank_close(ju_bank *b)
 {
-    if (b->have_db) JetCloseDatabase(b->ses, b->db, 0);
-    if (b->have_ses) JetEndSession(b->ses, 0);
+    if (b->have_db)
+        JetCloseDatabase(b->ses, b->db, 0);
+    if (b->have_ses)
+        JetEndSession(b->ses, 0);
     b->have_db = b->have_ses = false;
 }
 
@@ -263,8 +283,10 @@ JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const atomic
         uint64_t rs = shard_rec(shard % JU_SHARDS);
         bool in_trx = false;
 
-        if (atomic_load_explicit(stop, memory_order_relaxed)) return 1;
-        if (to == from) to = (from + 1) % b->accounts;
+        if (atomic_load_explicit(stop, memory_order_relaxed))
+            return 1;
+        if (to == from)
+            to = (from + 1) % b->accounts;
         JCALL(JetBeginTransaction(b->ses));
         in_trx = true;
         JCALL(JetLibLockRecord(b->ses, b->db, rs));
@@ -278,10 +300,13 @@ JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const atomic
         JCALL(write_u64(b, acct_rec(b, to), bt + amt));
         JCALL(write_u64(b, rs, cnt + 1));
         rc = JetCommitTransaction(b->ses, 0);
-        if (rc >= 0) return 0;
+        if (rc >= 0)
+            return 0;
     out:
-        if (in_trx && rc < 0) JetRollback(b->ses, 0);
-        if (rc != JET_errWriteConflict) return rc;
+        if (in_trx && rc < 0)
+            JetRollback(b->ses, 0);
+        if (rc != JET_errWriteConflict)
+            return rc;
         /* conflict: retry with new accounts; 2PL without waiting */
         sched_yield();
     }
@@ -308,7 +333,8 @@ JET_ERR ju_bank_sums(ju_bank *b, uint64_t *ptransfers, uint64_t *pbalances)
     *pbalances = s;
     rc = JET_errSuccess;
 out:
-    if (in_trx) JetRollback(b->ses, 0);
+    if (in_trx)
+        JetRollback(b->ses, 0);
     return rc;
 }
 
@@ -328,7 +354,8 @@ JET_ERR ju_bank_transfers(ju_bank *b, uint64_t *ptransfers)
     *ptransfers = t;
     rc = JET_errSuccess;
 out:
-    if (in_trx) JetRollback(b->ses, 0);
+    if (in_trx)
+        JetRollback(b->ses, 0);
     return rc;
 }
 
@@ -344,7 +371,7 @@ typedef struct ju_worker {
 struct ju_runner {
     ju_inst *ji;
     unsigned nthreads;
-    atomic_bool stop;               /* read by workers; set once by stop (C11 atomic) */
+    atomic_bool stop; /* read by workers; set once by stop (C11 atomic) */
     _Atomic uint64_t committed;
     _Atomic long err;
     ju_worker *w;
@@ -357,10 +384,12 @@ static void *worker_main(void *arg)
     uint64_t rng = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)w->idx + 1) << 17 ^
                    (uint64_t)getpid();
 
-    if (!rng) rng = 1;
+    if (!rng)
+        rng = 1;
     while (!atomic_load_explicit(&w->r->stop, memory_order_relaxed)) {
         JET_ERR rc = ju_bank_transfer(&w->bank, w->idx, &rng, &w->r->stop);
-        if (rc == 1) break;
+        if (rc == 1)
+            break;
         if (rc < 0) {
             long zero = 0;
             atomic_compare_exchange_strong(&w->r->err, &zero, rc);
@@ -377,7 +406,8 @@ JET_ERR ju_runner_start(ju_inst *ji, unsigned threads, ju_runner **pr)
     JET_ERR rc;
     ju_runner *r = calloc(1, sizeof *r);
 
-    if (!r) return JET_errOutOfMemory;
+    if (!r)
+        return JET_errOutOfMemory;
     atomic_init(&r->stop, false);
     atomic_init(&r->committed, 0);
     atomic_init(&r->err, 0);
@@ -403,19 +433,27 @@ JET_ERR ju_runner_start(ju_inst *ji, unsigned threads, ju_runner **pr)
     *pr = r;
     rc = JET_errSuccess;
 out:
-    if (rc < 0) ju_runner_stop(r);
+    if (rc < 0)
+        ju_runner_stop(r);
     return rc;
 }
 
-uint64_t ju_runner_committed(ju_runner *r) { return atomic_load(&r->committed); }
-JET_ERR ju_runner_error(ju_runner *r) { return atomic_load(&r->err); }
+uint64_t ju_runner_committed(ju_runner *r)
+{
+    return atomic_load(&r->committed);
+}
+JET_ERR ju_runner_error(ju_runner *r)
+{
+    return atomic_load(&r->err);
+}
 
 /* Stop flag and join; idempotent. */
 void ju_runner_stop_workers(ju_runner *r)
 {
     atomic_store_explicit(&r->stop, true, memory_order_relaxed);
     for (unsigned i = 0; i < r->nthreads; i++) {
-        if (r->w[i].started) pthread_join(r->w[i].th, NULL);
+        if (r->w[i].started)
+            pthread_join(r->w[i].th, NULL);
         r->w[i].started = false;
     }
 }
@@ -423,9 +461,11 @@ void ju_runner_stop_workers(ju_runner *r)
 /* Stop flag, join, close sessions, free. */
 void ju_runner_stop(ju_runner *r)
 {
-    if (!r) return;
+    if (!r)
+        return;
     ju_runner_stop_workers(r);
-    for (unsigned i = 0; i < r->nthreads; i++) ju_bank_close(&r->w[i].bank);
+    for (unsigned i = 0; i < r->nthreads; i++)
+        ju_bank_close(&r->w[i].bank);
     free(r->w);
     free(r);
 }
@@ -450,8 +490,11 @@ int ju_wait_signal(long ms)
     sigaddset(&set, SIGINT);
     for (;;) {
         int s = sigtimedwait(&set, NULL, &ts);
-        if (s >= 0) return 1;
-        if (errno == EAGAIN) return 0;
-        if (errno != EINTR) return 0;
+        if (s >= 0)
+            return 1;
+        if (errno == EAGAIN)
+            return 0;
+        if (errno != EINTR)
+            return 0;
     }
 }

@@ -49,7 +49,8 @@ static JET_ERR stream_db(bk_src *s, void *buf, char **ppath, unsigned long long 
             open_h = false;
             goto out;
         }
-        if (got == 0) break;
+        if (got == 0)
+            break;
         *pbytes += got;
     }
     open_h = false;
@@ -58,8 +59,10 @@ static JET_ERR stream_db(bk_src *s, void *buf, char **ppath, unsigned long long 
     *ppath = strdup(szz);
     rc = *ppath ? 0 : JET_errOutOfMemory;
 out:
-    if (open_h) s->src.ops->close(s->src.ctx, h);
-    if (began) s->src.ops->end(s->src.ctx, JET_bitBackupEndAbort);
+    if (open_h)
+        s->src.ops->close(s->src.ctx, h);
+    if (began)
+        s->src.ops->end(s->src.ctx, JET_bitBackupEndAbort);
     free(szz);
     return rc;
 }
@@ -79,15 +82,18 @@ int cmd_bench_read(int argc, char **argv)
     JET_ERR rc;
 
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r)
+        return r > 0 ? 0 : JU_EXIT_USAGE;
     if (npos != (o_ep ? 0 : 1)) {
         fprintf(stderr, "usage: %s\n", USAGE);
         return JU_EXIT_USAGE;
     }
     buf = aligned_alloc(65536, BUFSZ);
-    if (!buf) return JU_EXIT_FAIL;
+    if (!buf)
+        return JU_EXIT_FAIL;
     rc = bk_src_open("bench-read", &s, o_ep, o_ep ? NULL : pos[0]);
-    if (rc < 0) goto out;
+    if (rc < 0)
+        goto out;
     rc = stream_db(&s, buf, &path, &bytes, &sec);
     bk_src_close(&s);
     if (rc < 0) {
@@ -108,7 +114,8 @@ int cmd_bench_read(int argc, char **argv)
             ju_error("bench-read", "%s: %s", path, strerror(errno));
             goto out;
         }
-        if (n == 0) break;
+        if (n == 0)
+            break;
         off += n;
         raw += (unsigned long long)n;
     }
@@ -117,7 +124,8 @@ int cmd_bench_read(int argc, char **argv)
            sec);
     status = 0;
 out:
-    if (fd >= 0) close(fd);
+    if (fd >= 0)
+        close(fd);
     free(path);
     free(buf);
     return status;

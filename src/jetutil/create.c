@@ -20,7 +20,8 @@
 static JET_ERR put(ju_bank *b, uint64_t recno, uint64_t v)
 {
     uint8_t buf[8];
-    for (int i = 0; i < 8; i++) buf[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t)(v >> (8 * i));
     return JetLibWriteRecord(b->ses, b->db, recno, buf, sizeof buf);
 }
 
@@ -42,16 +43,20 @@ static JET_ERR fill(ju_inst *ji, uint64_t accounts)
     b.have_ses = true;
     JCALL(JetCreateDatabase(b.ses, ji->dbpath, NULL, &b.db, 0));
     b.have_db = true;
-    if (batch > BATCH_MAX) batch = BATCH_MAX;
-    if (batch < JU_SHARDS + 1) batch = JU_SHARDS + 1;
+    if (batch > BATCH_MAX)
+        batch = BATCH_MAX;
+    if (batch < JU_SHARDS + 1)
+        batch = JU_SHARDS + 1;
     for (uint64_t i = 0, end; i < accounts; i = end) {
         uint64_t n = i == 0 ? batch - JU_SHARDS : batch; /* first: room for the shards */
         end = i + n < accounts ? i + n : accounts;
         JCALL(JetBeginTransaction(b.ses));
         in_trx = true;
         if (i == 0)
-            for (unsigned s = 0; s < JU_SHARDS; s++) JCALL(put(&b, 1 + s, 0));
-        for (uint64_t a = i; a < end; a++) JCALL(put(&b, 1 + JU_SHARDS + a, JU_INITIAL_BALANCE));
+            for (unsigned s = 0; s < JU_SHARDS; s++)
+                JCALL(put(&b, 1 + s, 0));
+        for (uint64_t a = i; a < end; a++)
+            JCALL(put(&b, 1 + JU_SHARDS + a, JU_INITIAL_BALANCE));
         JCALL(JetCommitTransaction(b.ses, JET_bitCommitLazyFlush));
         in_trx = false;
     }
@@ -61,14 +66,16 @@ static JET_ERR fill(ju_inst *ji, uint64_t accounts)
         uint8_t meta[32];
         uint64_t f[4] = { JU_MAGIC, accounts, total, JU_SHARDS };
         for (int k = 0; k < 4; k++)
-            for (int i = 0; i < 8; i++) meta[8 * k + i] = (uint8_t)(f[k] >> (8 * i));
+            for (int i = 0; i < 8; i++)
+                meta[8 * k + i] = (uint8_t)(f[k] >> (8 * i));
         JCALL(JetLibWriteRecord(b.ses, b.db, 0, meta, sizeof meta));
     }
     JCALL(JetCommitTransaction(b.ses, 0));
     in_trx = false;
     rc = JET_errSuccess;
 out:
-    if (in_trx) JetRollback(b.ses, 0);
+    if (in_trx)
+        JetRollback(b.ses, 0);
     ju_bank_close(&b);
     return rc;
 }
@@ -76,15 +83,11 @@ out:
 /* Exit 0 on success; 1 on failure (DIR removed if we created it); 2 usage. */
 int cmd_create(int argc, char **argv)
 {
-    const char *pos[1], *o_acc = NULL, *o_page = NULL, *o_log = NULL, *o_rec = NULL,
-               *o_ckpt = NULL;
+    const char *pos[1], *o_acc = NULL, *o_page = NULL, *o_log = NULL, *o_rec = NULL, *o_ckpt = NULL;
     ju_opt opts[] = {
-        { "--accounts", true, &o_acc, NULL },
-        { "--page-size", true, &o_page, NULL },
-        { "--log-size", true, &o_log, NULL },
-        { "--record-size", true, &o_rec, NULL },
-        { "--checkpoint-kib", true, &o_ckpt, NULL },
-        { NULL, false, NULL, NULL },
+        { "--accounts", true, &o_acc, NULL },        { "--page-size", true, &o_page, NULL },
+        { "--log-size", true, &o_log, NULL },        { "--record-size", true, &o_rec, NULL },
+        { "--checkpoint-kib", true, &o_ckpt, NULL }, { NULL, false, NULL, NULL },
     };
     int npos, r, status = JU_EXIT_FAIL;
     unsigned long accounts = 1000;
@@ -94,7 +97,8 @@ int cmd_create(int argc, char **argv)
     JET_ERR rc;
 
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r)
+        return r > 0 ? 0 : JU_EXIT_USAGE;
     if (npos != 1) {
         fprintf(stderr, "jetutil create: DIR is required (usage: %s)\n", USAGE);
         return JU_EXIT_USAGE;
@@ -129,7 +133,8 @@ int cmd_create(int argc, char **argv)
         }
         made = true;
     }
-    if (ju_settings_write("create", pos[0], &s) < 0) goto out;
+    if (ju_settings_write("create", pos[0], &s) < 0)
+        goto out;
     rc = ju_inst_open(&ji, pos[0], &s);
     if (rc < 0) {
         ju_jet_error("create", pos[0], rc);
@@ -152,8 +157,10 @@ int cmd_create(int argc, char **argv)
 out:
     if (status != 0) {
         /* leave nothing half-made behind */
-        if (made) ju_rm_tree(pos[0]);
-        else ju_rm_contents(pos[0]);
+        if (made)
+            ju_rm_tree(pos[0]);
+        else
+            ju_rm_contents(pos[0]);
     }
     return status;
 }

@@ -27,10 +27,12 @@ static int read_at(int fd, void *buf, size_t cb, off_t off)
     while (done < cb) {
         ssize_t n = pread(fd, (char *)buf + done, cb - done, off + (off_t)done);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             return -1;
         }
-        if (n == 0) return 0;
+        if (n == 0)
+            return 0;
         done += (size_t)n;
     }
     return 1;
@@ -45,9 +47,12 @@ static JET_ERR open_ro_kind(const char *path, int *pfd, off_t *psize, mode_t *pk
     int fd = ju_open_regular(path, O_RDONLY, 0, pkind);
 
     if (fd < 0) {
-        if (*pkind) return JET_errFileInvalidType;
-        if (errno == ENOENT || errno == ENOTDIR) return JET_errFileNotFound;
-        if (errno == EACCES || errno == EPERM) return JET_errFileAccessDenied;
+        if (*pkind)
+            return JET_errFileInvalidType;
+        if (errno == ENOENT || errno == ENOTDIR)
+            return JET_errFileNotFound;
+        if (errno == EACCES || errno == EPERM)
+            return JET_errFileAccessDenied;
         return JET_errDiskIO;
     }
     if (fstat(fd, &st) < 0) {
@@ -74,7 +79,8 @@ static JET_ERR db_header_fd(int fd, off_t size, jf_dbhdr *h, int *which, int *ba
     JET_ERR rc = JET_errDatabaseCorrupted;
     int r;
 
-    if (!buf) return JET_errOutOfMemory;
+    if (!buf)
+        return JET_errOutOfMemory;
     *bad0 = 1;
     r = read_at(fd, buf, size < JF_MAX_PAGE ? (size_t)size : JF_MAX_PAGE, 0);
     if (r < 0) {
@@ -82,7 +88,8 @@ static JET_ERR db_header_fd(int fd, off_t size, jf_dbhdr *h, int *which, int *ba
         goto out;
     }
     {
-        uint32_t cbp = jf_dbhdr_peek_page_size(buf, size < JF_MAX_PAGE ? (size_t)size : JF_MAX_PAGE);
+        uint32_t cbp =
+            jf_dbhdr_peek_page_size(buf, size < JF_MAX_PAGE ? (size_t)size : JF_MAX_PAGE);
         if (cbp && (off_t)cbp <= size && jf_dbhdr_decode(buf, cbp, h) == 0) {
             *which = 0;
             *bad0 = 0;
@@ -93,7 +100,8 @@ static JET_ERR db_header_fd(int fd, off_t size, jf_dbhdr *h, int *which, int *ba
     /* copy 0 is damaged: try the shadow at each page size */
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         uint32_t cbp = sizes[i];
-        if ((off_t)cbp * 2 > size) continue;
+        if ((off_t)cbp * 2 > size)
+            continue;
         r = read_at(fd, buf, cbp, cbp);
         if (r < 0) {
             rc = JET_errDiskIO;
@@ -119,7 +127,8 @@ JET_ERR ju_check_db_header(const char *path, jf_dbhdr *h)
     off_t size;
     JET_ERR rc = open_ro(path, &fd, &size);
 
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     rc = db_header_fd(fd, size, h, &which, &bad0);
     close(fd);
     return rc;
@@ -135,17 +144,22 @@ JET_ERR ju_check_log_header(const char *path, jf_loghdr *h)
     uint8_t *buf;
     JET_ERR rc = open_ro(path, &fd, &size);
 
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     buf = malloc(JF_LOG_HDR);
     if (!buf) {
         close(fd);
         return JET_errOutOfMemory;
     }
     r = read_at(fd, buf, JF_LOG_HDR, 0);
-    if (r < 0) rc = JET_errDiskIO;
-    else if (r == 0) rc = JET_errLogFileCorrupt;
-    else rc = jf_loghdr_decode(buf, JF_LOG_HDR, h);
-    if (rc == 0 && (off_t)h->csec_file * JF_SEGMENT != size) rc = JET_errLogFileCorrupt;
+    if (r < 0)
+        rc = JET_errDiskIO;
+    else if (r == 0)
+        rc = JET_errLogFileCorrupt;
+    else
+        rc = jf_loghdr_decode(buf, JF_LOG_HDR, h);
+    if (rc == 0 && (off_t)h->csec_file * JF_SEGMENT != size)
+        rc = JET_errLogFileCorrupt;
     free(buf);
     close(fd);
     return rc < 0 ? rc : 0;
@@ -157,7 +171,8 @@ static JET_ERR chk_fd(int fd, jf_chk *c, int *which)
     uint8_t *buf = malloc(JF_CHK_BLOCK);
     JET_ERR rc = JET_errCheckpointCorrupt;
 
-    if (!buf) return JET_errOutOfMemory;
+    if (!buf)
+        return JET_errOutOfMemory;
     for (int i = 0; i < 2; i++) {
         int r = read_at(fd, buf, JF_CHK_BLOCK, (off_t)i * JF_CHK_BLOCK);
         if (r < 0) {
@@ -183,8 +198,10 @@ JET_ERR ju_check_checkpoint(const char *path, jf_chk *c)
     off_t size;
     JET_ERR rc = open_ro(path, &fd, &size);
 
-    if (rc == JET_errFileNotFound) return JET_errCheckpointFileNotFound;
-    if (rc < 0) return rc;
+    if (rc == JET_errFileNotFound)
+        return JET_errCheckpointFileNotFound;
+    if (rc < 0)
+        return rc;
     rc = chk_fd(fd, c, &which);
     close(fd);
     return rc;
@@ -221,7 +238,8 @@ static void p_bk(const char *label, const jf_bkinfo *b, int type)
     }
     printf("  %-26s genLow 0x%X genHigh 0x%X mark (gen 0x%X, isec %u, ib %u)", label, b->gen_low,
            b->gen_high, (unsigned)b->mark.gen, b->mark.isec, b->mark.ib);
-    if (type >= 0) printf(" type %d", type);
+    if (type >= 0)
+        printf(" type %d", type);
     printf("\n");
 }
 
@@ -242,17 +260,19 @@ static JET_ERR dump_db(const char *path, int fd, off_t size)
     int which, bad0;
     JET_ERR rc = db_header_fd(fd, size, &h, &which, &bad0);
 
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     printf("File: %s\nType: database\n", path);
-    printf("  %-26s %s\n", "header checksum:", bad0 ? "copy 0 BAD, shadow copy 1 ok" : "ok (copy 0)");
+    printf("  %-26s %s\n",
+           "header checksum:", bad0 ? "copy 0 BAD, shadow copy 1 ok" : "ok (copy 0)");
     printf("  %-26s 0x%08X\n  %-26s 0x%X\n", "magic:", h.magic, "version:", h.version);
     printf("  %-26s %u\n  %-26s %u\n", "page size:", h.cb_page, "record size:", h.cb_record);
     printf("  %-26s %u\n", "last page (at header write):", h.pgno_last);
     printf("  %-26s %llu bytes (%llu pages)\n", "file size:", (unsigned long long)size,
            h.cb_page ? (unsigned long long)size / h.cb_page : 0ULL);
     printf("  %-26s %s (%u)\n", "state:", dbstate_name(h.dbstate), h.dbstate);
-    printf("  %-26s %u\n  %-26s %llu\n", "dbid:", h.dbid, "dbtime dirtied:",
-           (unsigned long long)h.dbtime_dirtied);
+    printf("  %-26s %u\n  %-26s %llu\n", "dbid:", h.dbid,
+           "dbtime dirtied:", (unsigned long long)h.dbtime_dirtied);
     p_sig("db signature:", &h.sign_db);
     p_sig("log signature:", &h.sign_log);
     p_lgpos("consistent position:", h.lgpos_consistent);
@@ -261,7 +281,8 @@ static JET_ERR dump_db(const char *path, int fd, off_t size)
     p_time("attach time:", &h.time_attach);
     p_lgpos("detach position:", h.lgpos_detach);
     p_time("detach time:", &h.time_detach);
-    printf("  %-26s 0x%X-0x%X\n", "log required:", (unsigned)h.gen_min_req, (unsigned)h.gen_max_req);
+    printf("  %-26s 0x%X-0x%X\n", "log required:", (unsigned)h.gen_min_req,
+           (unsigned)h.gen_max_req);
     printf("  %-26s 0x%X\n  %-26s 0x%X\n", "log committed:", (unsigned)h.gen_max_committed,
            "log consistent:", (unsigned)h.gen_min_consistent);
     p_bk("full backup:", &h.full_prev, (int)h.type_full_prev);
@@ -368,7 +389,8 @@ static JET_ERR dump_log(const char *path, int fd, off_t size, char *detail, size
     }
     printf("  %-26s %lu (%zu bytes)\n", "records:", nrec, pos);
     for (unsigned t = 1; t < 8; t++)
-        if (counts[t]) printf("    %-24s %lu\n", lr_name(t), counts[t]);
+        if (counts[t])
+            printf("    %-24s %lu\n", lr_name(t), counts[t]);
     rc = 0;
 out:
     free(stream);
@@ -384,9 +406,11 @@ static JET_ERR dump_chk(const char *path, int fd, off_t size)
     int which;
     JET_ERR rc;
 
-    if (!c) return JET_errOutOfMemory;
+    if (!c)
+        return JET_errOutOfMemory;
     rc = chk_fd(fd, c, &which);
-    if (rc < 0) goto out;
+    if (rc < 0)
+        goto out;
     printf("File: %s\nType: checkpoint\n", path);
     printf("  %-26s %s\n", "checksum:", which ? "copy 0 BAD, copy 1 ok" : "ok (copy 0)");
     printf("  %-26s %lld bytes\n", "file size:", (long long)size);
@@ -408,10 +432,14 @@ enum { K_UNKNOWN, K_DB, K_LOG, K_CHK };
 static int kind_by_ext(const char *path)
 {
     const char *dot = strrchr(path, '.');
-    if (!dot || strchr(dot, '/')) return K_UNKNOWN;
-    if (!strcasecmp(dot, ".edb") || !strcasecmp(dot, ".dat")) return K_DB;
-    if (!strcasecmp(dot, ".log") || !strcasecmp(dot, ".jtx")) return K_LOG;
-    if (!strcasecmp(dot, ".chk") || !strcasecmp(dot, ".jcp")) return K_CHK;
+    if (!dot || strchr(dot, '/'))
+        return K_UNKNOWN;
+    if (!strcasecmp(dot, ".edb") || !strcasecmp(dot, ".dat"))
+        return K_DB;
+    if (!strcasecmp(dot, ".log") || !strcasecmp(dot, ".jtx"))
+        return K_LOG;
+    if (!strcasecmp(dot, ".chk") || !strcasecmp(dot, ".jcp"))
+        return K_CHK;
     return K_UNKNOWN;
 }
 
@@ -428,7 +456,8 @@ int cmd_dump(int argc, char **argv)
     mode_t nonreg = 0;
 
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r)
+        return r > 0 ? 0 : JU_EXIT_USAGE;
     if (npos != 1) {
         fprintf(stderr, "jetutil dump: FILE is required (usage: %s)\n", USAGE);
         return JU_EXIT_USAGE;
@@ -446,27 +475,24 @@ int cmd_dump(int argc, char **argv)
     }
     if (r == 1) {
         uint8_t ft = b[667];
-        if (ft == JF_FILETYPE_DB) kind = K_DB;
-        else if (ft == JF_FILETYPE_LOG) kind = K_LOG;
-        else if (ft == JF_FILETYPE_CHK) kind = K_CHK;
+        if (ft == JF_FILETYPE_DB)
+            kind = K_DB;
+        else if (ft == JF_FILETYPE_LOG)
+            kind = K_LOG;
+        else if (ft == JF_FILETYPE_CHK)
+            kind = K_CHK;
     }
-    if (kind == K_UNKNOWN) kind = kind_by_ext(pos[0]); /* too damaged or short to tell */
+    if (kind == K_UNKNOWN)
+        kind = kind_by_ext(pos[0]); /* too damaged or short to tell */
     switch (kind) {
-    case K_DB:
-        rc = dump_db(pos[0], fd, size);
-        break;
-    case K_LOG:
-        rc = dump_log(pos[0], fd, size, detail, sizeof detail);
-        break;
-    case K_CHK:
-        rc = dump_chk(pos[0], fd, size);
-        break;
-    default:
-        rc = JET_errFileInvalidType;
-        break;
+    case K_DB: rc = dump_db(pos[0], fd, size); break;
+    case K_LOG: rc = dump_log(pos[0], fd, size, detail, sizeof detail); break;
+    case K_CHK: rc = dump_chk(pos[0], fd, size); break;
+    default: rc = JET_errFileInvalidType; break;
     }
 out:
-    if (fd >= 0) close(fd);
+    if (fd >= 0)
+        close(fd);
     if (rc < 0) {
         snprintf(what, sizeof what, "%s%s%s", pos[0], detail[0] ? ": " : "", detail);
         ju_jet_error("dump", what, rc);

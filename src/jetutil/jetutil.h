@@ -45,7 +45,12 @@
 
 /* Propagate: rc = f(); if (rc < 0) goto out;  (warnings are >= 0) */
 #ifndef JCALL
-#define JCALL(expr) do { rc = (expr); if (rc < 0) goto out; } while (0)
+#define JCALL(expr) \
+    do { \
+        rc = (expr); \
+        if (rc < 0) \
+            goto out; \
+    } while (0)
 #endif
 
 /* Exit codes: 0 success, 1 failure (engine error, check failed), 2 usage. */
@@ -58,7 +63,7 @@ typedef struct ju_settings {
     unsigned long log_kib;     /* JET_paramLogFileSize */
     unsigned long record_size; /* JETLIB_paramRecordSize for create */
     char base[JET_BASE_NAME_LENGTH + 1];
-    unsigned long legacy;      /* JET_paramLegacyFileNames */
+    unsigned long legacy;         /* JET_paramLegacyFileNames */
     unsigned long checkpoint_kib; /* JETLIB_paramCheckpointKiB, 0 = engine default */
 } ju_settings;
 
@@ -135,7 +140,9 @@ void ju_jet_error(const char *cmd, const char *what, JET_ERR err);
 /* Print `jetutil CMD: ` + formatted message + newline to stderr. */
 /* Usage line of each command: shown by the command on a usage error and
  * by `jetutil --help` (one definition, so the two cannot drift). */
-#define JU_USAGE_CREATE "jetutil create DIR [--accounts N] [--page-size BYTES] [--log-size KIB] [--record-size BYTES] [--checkpoint-kib KIB]"
+#define JU_USAGE_CREATE \
+    "jetutil create DIR [--accounts N] [--page-size BYTES] [--log-size KIB] [--record-size " \
+    "BYTES] [--checkpoint-kib KIB]"
 #define JU_USAGE_WORKLOAD "jetutil workload DIR [--threads T] [--seconds S]"
 #define JU_USAGE_VERIFY "jetutil verify DIR"
 #define JU_USAGE_DUMP "jetutil dump FILE"
@@ -149,8 +156,8 @@ void ju_error(const char *cmd, const char *fmt, ...) __attribute__((format(print
  * blank lines skipped).  1 with *key and *val pointing into line, 0 at the end,
  * -1 after printing "PATH:LINE: ..." for a line without '=' or a read
  * error.  *lineno counts lines. */
-int ju_kv_next(FILE *f, const char *cmd, const char *path, int *lineno, char *line,
-               size_t cbline, char **key, char **val);
+int ju_kv_next(FILE *f, const char *cmd, const char *path, int *lineno, char *line, size_t cbline,
+               char **key, char **val);
 /* Parse an unsigned decimal in [lo, hi]; 0 or -1 (printed usage error). */
 int ju_parse_ulong(const char *cmd, const char *opt, const char *val, unsigned long lo,
                    unsigned long hi, unsigned long *out);
@@ -194,7 +201,7 @@ void ju_open_error(const char *cmd, const char *path, mode_t mode, const char *h
  * A file replaced between this check and the engine's open is not caught
  * (the engine's opens are libjet's; its log reader opens read-only). */
 int ju_check_instance_files(const char *cmd, const char *dir, const char *base);
-double ju_now(void); /* monotonic seconds */
+double ju_now(void);               /* monotonic seconds */
 uint64_t ju_rand(uint64_t *state); /* xorshift64* */
 
 /* ---- offline file checks (dump.c) ----
@@ -224,7 +231,7 @@ int cmd_bench_read(int argc, char **argv);
 
 /* ---- option parsing (opts.c) ---- */
 typedef struct ju_opt {
-    const char *name;   /* "--threads" */
+    const char *name; /* "--threads" */
     bool has_arg;
     const char **value; /* set to the argument (has_arg) */
     bool *flag;         /* set true (!has_arg) */
@@ -233,7 +240,7 @@ typedef struct ju_opt {
  * arguments collected into pos (at most npos_max).  `--help`/`-h` prints
  * usage to stdout and returns 1; errors print one usage line to stderr and
  * return -1; success returns 0 with *npos set. */
-int ju_parse(int argc, char **argv, const ju_opt *opts, const char **pos, int npos_max,
-             int *npos, const char *usage);
+int ju_parse(int argc, char **argv, const ju_opt *opts, const char **pos, int npos_max, int *npos,
+             const char *usage);
 
 #endif /* JETUTIL_H */

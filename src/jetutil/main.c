@@ -30,7 +30,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: jetutil COMMAND [ARGS]   (jetutil COMMAND --help for details)\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (cmds[i].summary) fprintf(f, "  jetutil %s\n", cmds[i].summary);
+        if (cmds[i].summary)
+            fprintf(f, "  jetutil %s\n", cmds[i].summary);
 }
 
 /* Exit status: 0 success, 1 failure, 2 usage error. */
@@ -46,7 +47,8 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "jetutil: unknown command '%s' (jetutil --help lists the commands)\n", argv[1]);
     return JU_EXIT_USAGE;
 }

@@ -12,8 +12,8 @@
 
 /* Parse argv[1..argc-1] against opts (NULL-name terminated); see jetutil.h
  * for the contract.  Prints the usage line on errors and for --help. */
-int ju_parse(int argc, char **argv, const ju_opt *opts, const char **pos, int npos_max,
-             int *npos, const char *usage)
+int ju_parse(int argc, char **argv, const ju_opt *opts, const char **pos, int npos_max, int *npos,
+             const char *usage)
 {
     int n = 0;
     bool dashdash = false;
@@ -54,8 +54,8 @@ int ju_parse(int argc, char **argv, const ju_opt *opts, const char **pos, int np
                 }
             } else {
                 if (eq) {
-                    fprintf(stderr, "jetutil %s: option '%s' takes no value (usage: %s)\n",
-                            argv[0], o->name, usage);
+                    fprintf(stderr, "jetutil %s: option '%s' takes no value (usage: %s)\n", argv[0],
+                            o->name, usage);
                     return -1;
                 }
                 *o->flag = true;
@@ -63,7 +63,8 @@ int ju_parse(int argc, char **argv, const ju_opt *opts, const char **pos, int np
             continue;
         }
         if (n >= npos_max) {
-            fprintf(stderr, "jetutil %s: unexpected argument '%s' (usage: %s)\n", argv[0], a, usage);
+            fprintf(stderr, "jetutil %s: unexpected argument '%s' (usage: %s)\n", argv[0], a,
+                    usage);
             return -1;
         }
         pos[n++] = a;

@@ -39,8 +39,8 @@
 
 /* Where the restore takes each log generation from. */
 typedef struct rs_plan {
-    unsigned long lo, hi;         /* generation range to replay */
-    int *src;                     /* per generation lo..hi: set index, -1 = absent */
+    unsigned long lo, hi; /* generation range to replay */
+    int *src;             /* per generation lo..hi: set index, -1 = absent */
     bool have_committed;
     unsigned long long committed;
 } rs_plan;
@@ -52,8 +52,10 @@ static bool set_has_log(const bkf_set *s, unsigned long g)
     char rel[320], path[JU_PATH + 400];
     struct stat st;
 
-    if (bkf_set_log_rel(s, g, rel, sizeof rel) < 0) return false;
-    if (s->esefs) return bkf_set_find(s, rel) != NULL;
+    if (bkf_set_log_rel(s, g, rel, sizeof rel) < 0)
+        return false;
+    if (s->esefs)
+        return bkf_set_find(s, rel) != NULL;
     snprintf(path, sizeof path, "%s/%s", s->dir, rel);
     return stat(path, &st) == 0;
 }
@@ -67,13 +69,16 @@ static const char *top_level_extra(const char *dir)
     struct dirent *de;
     char *name = NULL;
 
-    if (!d) return NULL;
+    if (!d)
+        return NULL;
     while (!name && (de = readdir(d)) != NULL) {
         char path[JU_PATH + 512];
         struct stat st;
-        if (!strcmp(de->d_name, BKF_LABEL_NAME) || !strcmp(de->d_name, BKF_MANIFEST_NAME)) continue;
+        if (!strcmp(de->d_name, BKF_LABEL_NAME) || !strcmp(de->d_name, BKF_MANIFEST_NAME))
+            continue;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) name = strdup(de->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            name = strdup(de->d_name);
     }
     closedir(d);
     return name;
@@ -92,13 +97,15 @@ static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs
     if (b->l.ndb == 0) {
         const char *extra = b->esefs ? top_level_extra(b->dir) : NULL;
         if (extra)
-            ju_error(cmd, "%s: an incremental copy was copied over a full one (%s is listed in no "
-                          "manifest: the incremental's backup_label and manifest replaced the "
-                          "full's); keep one directory per mount and give them in order: %s",
+            ju_error(cmd,
+                     "%s: an incremental copy was copied over a full one (%s is listed in no "
+                     "manifest: the incremental's backup_label and manifest replaced the "
+                     "full's); keep one directory per mount and give them in order: %s",
                      b->dir, extra, USAGE);
         else
-            ju_error(cmd, "%s: an %s backup has no database stream; give the full backup's "
-                          "directory first: %s",
+            ju_error(cmd,
+                     "%s: an %s backup has no database stream; give the full backup's "
+                     "directory first: %s",
                      b->dir, b->l.type, USAGE);
         free((void *)extra);
         return -1;
@@ -114,19 +121,22 @@ static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs
         const bkf_set *s = &sets[i];
         any_fs |= s->esefs;
         if (i > 0 && s->l.ndb > 0) {
-            ju_error(cmd, "%s: holds a database stream; only the first directory may be a full "
-                          "backup (later ones are incremental copies)",
+            ju_error(cmd,
+                     "%s: holds a database stream; only the first directory may be a full "
+                     "backup (later ones are incremental copies)",
                      s->dir);
             return -1;
         }
         if (strcmp(s->l.base, b->l.base) != 0 || s->l.page_size != b->l.page_size ||
             s->l.legacy != b->l.legacy) {
-            ju_error(cmd, "%s: log base name, page size or file names differ from %s's: not "
-                          "the same instance",
+            ju_error(cmd,
+                     "%s: log base name, page size or file names differ from %s's: not "
+                     "the same instance",
                      s->dir, b->dir);
             return -1;
         }
-        if (s->l.gen_high > p->hi) p->hi = s->l.gen_high;
+        if (s->l.gen_high > p->hi)
+            p->hi = s->l.gen_high;
         if (s->l.have_committed) {
             p->have_committed = true;
             p->committed = s->l.committed_at_roll;
@@ -140,16 +150,20 @@ static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs
     for (unsigned long g = p->lo; g <= p->hi; g++) {
         int k = -1;
         for (int i = nsets - 1; i >= 0 && k < 0; i--)
-            if (set_has_log(&sets[i], g)) k = i;
+            if (set_has_log(&sets[i], g))
+                k = i;
         p->src[g - p->lo] = k;
         if (k < 0 && any_fs) {
             /* the manifests are authoritative: name the missing file */
             char rel[320];
             int i = nsets - 1;
-            while (i > 0 && sets[i].l.gen_low > g) i--;
-            if (bkf_set_log_rel(&sets[i], g, rel, sizeof rel) < 0) rel[0] = '\0';
-            ju_error(cmd, "%s/%s: log generation %lu (0x%lX) of the range %lu-%lu is in no backup "
-                          "directory: %s (-528)",
+            while (i > 0 && sets[i].l.gen_low > g)
+                i--;
+            if (bkf_set_log_rel(&sets[i], g, rel, sizeof rel) < 0)
+                rel[0] = '\0';
+            ju_error(cmd,
+                     "%s/%s: log generation %lu (0x%lX) of the range %lu-%lu is in no backup "
+                     "directory: %s (-528)",
                      sets[i].dir, rel, g, g, p->lo, p->hi, JetLibErrorName(JET_errMissingLogFile));
             free(p->src);
             p->src = NULL;
@@ -178,9 +192,11 @@ static bool is_self_or_ancestor(const struct stat *d, const char *real, int *dep
     snprintf(p, sizeof p, "%s", real);
     for (*depth = 0;; (*depth)++) {
         char *slash;
-        if (same_dir(d, p[0] ? p : "/")) return true;
+        if (same_dir(d, p[0] ? p : "/"))
+            return true;
         slash = strrchr(p, '/');
-        if (!slash || p[0] == '\0') return false;
+        if (!slash || p[0] == '\0')
+            return false;
         *slash = '\0';
     }
 }
@@ -192,8 +208,7 @@ static bool is_self_or_ancestor(const struct stat *d, const char *real, int *dep
  * parent when it does not exist yet: symlinks and ".." resolved) is
  * compared by device and inode with every backup directory.  0, or -1
  * after printing one line.  Nothing is written. */
-static int check_target_outside(const char *cmd, const bkf_set *sets, int nsets,
-                                const char *target)
+static int check_target_outside(const char *cmd, const bkf_set *sets, int nsets, const char *target)
 {
     char t[JU_PATH], real[JU_PATH + 8], *r = NULL, *slash;
     struct stat tst;
@@ -205,7 +220,8 @@ static int check_target_outside(const char *cmd, const bkf_set *sets, int nsets,
         return -1;
     }
     snprintf(t, sizeof t, "%s", target);
-    for (size_t n = strlen(t); n > 1 && t[n - 1] == '/'; n--) t[n - 1] = '\0';
+    for (size_t n = strlen(t); n > 1 && t[n - 1] == '/'; n--)
+        t[n - 1] = '\0';
     texists = stat(t, &tst) == 0;
     r = realpath(t, NULL);
     if (r) {
@@ -213,32 +229,42 @@ static int check_target_outside(const char *cmd, const bkf_set *sets, int nsets,
     } else {
         /* not there yet: the real path of its parent + its last name */
         slash = strrchr(t, '/');
-        if (slash == t) r = realpath("/", NULL);
+        if (slash == t)
+            r = realpath("/", NULL);
         else if (slash) {
             *slash = '\0';
             r = realpath(t, NULL);
             *slash = '/';
-        } else r = realpath(".", NULL);
-        if (!r) return 0; /* no parent: mkdir reports it */
+        } else
+            r = realpath(".", NULL);
+        if (!r)
+            return 0; /* no parent: mkdir reports it */
         snprintf(real, sizeof real, "%s", r);
     }
     for (int i = 0; i < nsets; i++) {
         struct stat bst;
         char *breal;
-        if (stat(sets[i].dir, &bst) < 0) continue;
+        if (stat(sets[i].dir, &bst) < 0)
+            continue;
         if (is_self_or_ancestor(&bst, real, &depth)) {
             if (depth == 0 && r && texists)
-                ju_error(cmd, "TARGETDIR %s is the backup directory %s: restore never writes "
-                              "inside the backup directory", target, sets[i].dir);
+                ju_error(cmd,
+                         "TARGETDIR %s is the backup directory %s: restore never writes "
+                         "inside the backup directory",
+                         target, sets[i].dir);
             else
-                ju_error(cmd, "TARGETDIR %s is inside the backup directory %s (restore never "
-                              "writes there); give a target outside it", target, sets[i].dir);
+                ju_error(cmd,
+                         "TARGETDIR %s is inside the backup directory %s (restore never "
+                         "writes there); give a target outside it",
+                         target, sets[i].dir);
             goto out;
         }
         breal = texists ? realpath(sets[i].dir, NULL) : NULL;
         if (breal && is_self_or_ancestor(&tst, breal, &depth)) {
-            ju_error(cmd, "TARGETDIR %s contains the backup directory %s (restore never writes "
-                          "there); give a target outside it", target, sets[i].dir);
+            ju_error(cmd,
+                     "TARGETDIR %s contains the backup directory %s (restore never writes "
+                     "there); give a target outside it",
+                     target, sets[i].dir);
             free(breal);
             goto out;
         }
@@ -258,7 +284,8 @@ static int check_source(const char *cmd, const char *path)
 {
     struct stat st;
 
-    if (stat(path, &st) < 0 || S_ISREG(st.st_mode)) return 0;
+    if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+        return 0;
     ju_error(cmd, "%s: %s, not a regular file", path, ju_file_kind(st.st_mode));
     return -1;
 }
@@ -270,12 +297,15 @@ static int check_sources(const char *cmd, const bkf_set *sets, const rs_plan *p)
     char path[JU_PATH + 512], rel[320];
 
     snprintf(path, sizeof path, "%s/%s", sets[0].dir, bkf_set_db_rel(&sets[0], 0));
-    if (check_source(cmd, path) < 0) return -1;
+    if (check_source(cmd, path) < 0)
+        return -1;
     for (unsigned long g = p->lo; g <= p->hi; g++) {
         int k = p->src[g - p->lo];
-        if (k < 0 || bkf_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) continue;
+        if (k < 0 || bkf_set_log_rel(&sets[k], g, rel, sizeof rel) < 0)
+            continue;
         snprintf(path, sizeof path, "%s/%s", sets[k].dir, rel);
-        if (check_source(cmd, path) < 0) return -1;
+        if (check_source(cmd, path) < 0)
+            return -1;
     }
     return 0;
 }
@@ -310,7 +340,8 @@ static int do_restore(const char *cmd, const bkf_set *sets, const rs_plan *p, co
         char rel[320];
         const char *name;
         struct stat st;
-        if (k < 0) continue; /* jetutil layout: the engine reports the missing generation */
+        if (k < 0)
+            continue; /* jetutil layout: the engine reports the missing generation */
         if (bkf_set_log_rel(&sets[k], g, rel, sizeof rel) < 0) {
             ju_error(cmd, "%s: bad base name '%s'", sets[k].dir, sets[k].l.base);
             return -1;
@@ -319,12 +350,14 @@ static int do_restore(const char *cmd, const bkf_set *sets, const rs_plan *p, co
         snprintf(src, sizeof src, "%s/%s", sets[k].dir, rel);
         snprintf(dst, sizeof dst, "%s%s", scratch, name);
         if (ju_copy_file(src, dst, false) < 0) {
-            if (errno == ENOENT && !sets[k].esefs) continue;
+            if (errno == ENOENT && !sets[k].esefs)
+                continue;
             ju_error(cmd, "%s: JET_errDiskIO (-1022): %s", errno == ENOENT ? src : dst,
                      strerror(errno));
             return -1;
         }
-        if (!*plog_kib && stat(dst, &st) == 0) *plog_kib = (unsigned long)(st.st_size / 1024);
+        if (!*plog_kib && stat(dst, &st) == 0)
+            *plog_kib = (unsigned long)(st.st_size / 1024);
     }
     snprintf(dst, sizeof dst, "%s%s", tdir, JU_DBNAME);
     snprintf(orig, sizeof orig, "%s", b->l.db_orig[0]);
@@ -389,7 +422,8 @@ static int restore_settings(const char *target, const bkf_set *b, unsigned long 
 
     ju_settings_default(&st);
     st.page_size = b->l.page_size;
-    if (log_kib) st.log_kib = log_kib;
+    if (log_kib)
+        st.log_kib = log_kib;
     st.legacy = b->l.legacy;
     memcpy(st.base, b->l.base, sizeof st.base);
     return ju_settings_write("restore", target, &st);
@@ -400,10 +434,13 @@ static void report_restored(const char *first, const char *target, const bkf_set
                             const rs_plan *p, long nverified)
 {
     printf("restored %s", first);
-    if (nsets > 1) printf(" + %d incremental%s", nsets - 1, nsets > 2 ? "s" : "");
+    if (nsets > 1)
+        printf(" + %d incremental%s", nsets - 1, nsets > 2 ? "s" : "");
     printf(" into %s: logs 0x%lX-0x%lX (%s backup", target, p->lo, p->hi, sets[nsets - 1].l.type);
-    if (p->have_committed) printf(", committed_at_roll %llu", p->committed);
-    if (nverified) printf(", %ld files verified against the manifest", nverified);
+    if (p->have_committed)
+        printf(", committed_at_roll %llu", p->committed);
+    if (nverified)
+        printf(", %ld files verified against the manifest", nverified);
     printf(")\n");
 }
 
@@ -422,7 +459,8 @@ int cmd_restore(int argc, char **argv)
     long nverified = 0;
 
     r = ju_parse(argc, argv, opts, pos, BK_MAX_SETS + 1, &npos, USAGE);
-    if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r)
+        return r > 0 ? 0 : JU_EXIT_USAGE;
     if (npos < (check ? 1 : 2)) {
         fprintf(stderr, "jetutil restore: %s are required (usage: %s)\n",
                 check ? "BACKUPDIR" : "BACKUPDIR and TARGETDIR", USAGE);
@@ -430,11 +468,12 @@ int cmd_restore(int argc, char **argv)
     }
     nsets = check ? npos : npos - 1;
     if (nsets > BK_MAX_SETS) {
-        fprintf(stderr, "jetutil restore: at most %d backup directories (usage: %s)\n",
-                BK_MAX_SETS, USAGE);
+        fprintf(stderr, "jetutil restore: at most %d backup directories (usage: %s)\n", BK_MAX_SETS,
+                USAGE);
         return JU_EXIT_USAGE;
     }
-    if (!check) target = pos[npos - 1];
+    if (!check)
+        target = pos[npos - 1];
     sets = calloc((size_t)nsets, sizeof *sets);
     if (!sets) {
         ju_error("restore", "%s", strerror(ENOMEM));
@@ -442,10 +481,14 @@ int cmd_restore(int argc, char **argv)
     }
     /* 1. read every set and plan (read-only); the target is outside every
      * backup directory; every source is a regular file */
-    if (load_sets(pos, nsets, sets, &loaded) < 0) goto done;
-    if (target && check_target_outside("restore", sets, nsets, target) < 0) goto done;
-    if (plan_build("restore", sets, nsets, check, &plan) < 0) goto done;
-    if (check_sources("restore", sets, &plan) < 0) goto done;
+    if (load_sets(pos, nsets, sets, &loaded) < 0)
+        goto done;
+    if (target && check_target_outside("restore", sets, nsets, target) < 0)
+        goto done;
+    if (plan_build("restore", sets, nsets, check, &plan) < 0)
+        goto done;
+    if (check_sources("restore", sets, &plan) < 0)
+        goto done;
     /* 2. the target must be usable before the (long) verification */
     if (target && ju_dir_absent_or_empty(target, &existed) < 0) {
         ju_error("restore", "%s: %s (TARGETDIR must not exist or be empty)", target,
@@ -453,10 +496,12 @@ int cmd_restore(int argc, char **argv)
         goto done;
     }
     /* 3. verify every copied file against its manifest (read-only) */
-    if (verify_sets(sets, nsets, &nverified) < 0) goto done;
+    if (verify_sets(sets, nsets, &nverified) < 0)
+        goto done;
     if (check) {
-        printf("verified %s: %ld files match their manifests; logs %lu-%lu (0x%lX-0x%lX) complete\n",
-               pos[0], nverified, plan.lo, plan.hi, plan.lo, plan.hi);
+        printf(
+            "verified %s: %ld files match their manifests; logs %lu-%lu (0x%lX-0x%lX) complete\n",
+            pos[0], nverified, plan.lo, plan.hi, plan.lo, plan.hi);
         if (!nverified)
             printf("(a jetutil backup directory has no manifest: only the presence of the files "
                    "was checked)\n");
@@ -476,16 +521,21 @@ int cmd_restore(int argc, char **argv)
         goto cleanup;
     }
     log_kib = sets[0].l.log_kib;
-    if (do_restore("restore", sets, &plan, tdir, &log_kib) < 0) goto cleanup;
-    if (restore_settings(target, &sets[0], log_kib) < 0) goto cleanup;
+    if (do_restore("restore", sets, &plan, tdir, &log_kib) < 0)
+        goto cleanup;
+    if (restore_settings(target, &sets[0], log_kib) < 0)
+        goto cleanup;
     report_restored(pos[0], target, sets, nsets, &plan, nverified);
     status = 0;
     goto done;
 cleanup:
-    if (made) ju_rm_tree(target);
-    else ju_rm_contents(target);
+    if (made)
+        ju_rm_tree(target);
+    else
+        ju_rm_contents(target);
 done:
-    for (int i = 0; i < loaded && i < nsets; i++) bkf_set_free(&sets[i]);
+    for (int i = 0; i < loaded && i < nsets; i++)
+        bkf_set_free(&sets[i]);
     free(plan.src);
     free(sets);
     return status;

@@ -18,7 +18,7 @@
 
 #define USAGE JU_USAGE_SERVE
 typedef struct serve_ctx {
-    uint64_t base;     /* transfers in the database at start */
+    uint64_t base; /* transfers in the database at start */
     ju_runner *run;
 } serve_ctx;
 
@@ -57,7 +57,8 @@ int cmd_serve(int argc, char **argv)
     uint64_t last = 0;
 
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r)
+        return r > 0 ? 0 : JU_EXIT_USAGE;
     if (npos != 1 || !o_ep) {
         fprintf(stderr, "jetutil serve: DIR and --endpoint SOCKET are required (usage: %s)\n",
                 USAGE);
@@ -65,8 +66,10 @@ int cmd_serve(int argc, char **argv)
     }
     if (o_thr && ju_parse_ulong("serve", "--threads", o_thr, 0, 256, &threads) < 0)
         return JU_EXIT_USAGE;
-    if (ju_settings_read("serve", pos[0], &s) < 0) return JU_EXIT_FAIL;
-    if (ju_block_signals() < 0) return JU_EXIT_FAIL;
+    if (ju_settings_read("serve", pos[0], &s) < 0)
+        return JU_EXIT_FAIL;
+    if (ju_block_signals() < 0)
+        return JU_EXIT_FAIL;
     rc = ju_inst_open(&ji, pos[0], &s);
     if (rc < 0) {
         ju_jet_error("serve", pos[0], rc);
@@ -106,7 +109,8 @@ int cmd_serve(int argc, char **argv)
     for (;;) {
         double now;
         uint64_t c;
-        if (ju_wait_signal(250)) break;
+        if (ju_wait_signal(250))
+            break;
         rc = ju_runner_error(ctx.run);
         if (rc < 0) {
             ju_jet_error("serve", "transfer", rc);

@@ -42,10 +42,12 @@ int ju_parse_ulong(const char *cmd, const char *opt, const char *val, unsigned l
     char *end = NULL;
     unsigned long v;
 
-    if (!val || !*val || val[0] == '-' || val[0] == '+') goto bad;
+    if (!val || !*val || val[0] == '-' || val[0] == '+')
+        goto bad;
     errno = 0;
     v = strtoul(val, &end, 10);
-    if (errno || *end || v < lo || v > hi) goto bad;
+    if (errno || *end || v < lo || v > hi)
+        goto bad;
     *out = v;
     return 0;
 bad:
@@ -59,7 +61,8 @@ int ju_absdir(const char *dir, char *out, size_t cb)
     char *r = realpath(dir, NULL);
     size_t n;
 
-    if (!r) return -1;
+    if (!r)
+        return -1;
     n = strlen(r);
     if (n + 2 > cb) {
         free(r);
@@ -67,7 +70,8 @@ int ju_absdir(const char *dir, char *out, size_t cb)
         return -1;
     }
     memcpy(out, r, n);
-    if (n == 0 || out[n - 1] != '/') out[n++] = '/';
+    if (n == 0 || out[n - 1] != '/')
+        out[n++] = '/';
     out[n] = '\0';
     free(r);
     return 0;
@@ -82,7 +86,8 @@ int ju_dir_absent_or_empty(const char *path, bool *existed)
     int rc = 0;
 
     if (lstat(path, &st) < 0) {
-        if (errno != ENOENT) return -1;
+        if (errno != ENOENT)
+            return -1;
         *existed = false;
         return 0;
     }
@@ -92,7 +97,8 @@ int ju_dir_absent_or_empty(const char *path, bool *existed)
         return -1;
     }
     d = opendir(path);
-    if (!d) return -1;
+    if (!d)
+        return -1;
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
             errno = ENOTEMPTY;
@@ -112,13 +118,17 @@ int ju_rm_tree(const char *path)
     struct dirent *e;
     int rc = 0;
 
-    if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(st.st_mode)) return unlink(path);
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
     d = opendir(path);
-    if (!d) return -1;
+    if (!d)
+        return -1;
     while ((e = readdir(d)) != NULL) {
         char sub[JU_PATH];
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
         if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub) {
             errno = ENAMETOOLONG;
             rc = -1;
@@ -130,7 +140,8 @@ int ju_rm_tree(const char *path)
         }
     }
     closedir(d);
-    if (rc == 0) rc = rmdir(path);
+    if (rc == 0)
+        rc = rmdir(path);
     return rc;
 }
 
@@ -142,32 +153,40 @@ int ju_copy_file(const char *src, const char *dst, bool overwrite)
     static const size_t cb = 1 << 20;
     char *buf = malloc(cb);
 
-    if (!buf) goto out;
+    if (!buf)
+        goto out;
     in = ju_open_regular(src, O_RDONLY, 0, &kind);
-    if (in < 0) goto out;
+    if (in < 0)
+        goto out;
     out = ju_open_regular(dst, O_WRONLY | O_CREAT | (overwrite ? O_TRUNC : O_EXCL), 0644, &kind);
-    if (out < 0) goto out;
+    if (out < 0)
+        goto out;
     for (;;) {
         ssize_t n = read(in, buf, cb);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             goto out;
         }
-        if (n == 0) break;
+        if (n == 0)
+            break;
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(out, buf + off, (size_t)(n - off));
             if (w < 0) {
-                if (errno == EINTR) continue;
+                if (errno == EINTR)
+                    continue;
                 goto out;
             }
             off += w;
         }
     }
-    if (fsync(out) < 0) goto out;
+    if (fsync(out) < 0)
+        goto out;
     rc = 0;
 out:
     saved = errno;
-    if (in >= 0) close(in);
+    if (in >= 0)
+        close(in);
     if (out >= 0 && close(out) < 0 && rc == 0) {
         rc = -1;
         saved = errno;
@@ -221,12 +240,15 @@ static bool instance_file_name(const char *name, const char *base)
     size_t n = strlen(name), nb = strlen(base);
     const char *ext;
 
-    if (!strcmp(name, JU_SETTINGS) || !strcmp(name, JU_DBNAME)) return true;
-    if (n < nb + 4 || strncasecmp(name, base, nb) != 0) return false;
+    if (!strcmp(name, JU_SETTINGS) || !strcmp(name, JU_DBNAME))
+        return true;
+    if (n < nb + 4 || strncasecmp(name, base, nb) != 0)
+        return false;
     ext = name + n - 4;
-    if (!strcasecmp(ext, ".log") || !strcasecmp(ext, ".jtx")) return true;
-    return n == nb + 4 && (!strcasecmp(ext, ".chk") || !strcasecmp(ext, ".jcp") ||
-                           !strcasecmp(ext, ".jlk"));
+    if (!strcasecmp(ext, ".log") || !strcasecmp(ext, ".jtx"))
+        return true;
+    return n == nb + 4 &&
+           (!strcasecmp(ext, ".chk") || !strcasecmp(ext, ".jcp") || !strcasecmp(ext, ".jlk"));
 }
 
 /* See jetutil.h. */
@@ -236,18 +258,23 @@ int ju_check_instance_files(const char *cmd, const char *dir, const char *base)
     struct dirent *e;
     int rc = 0;
 
-    if (!d) return 0; /* the engine reports a missing or unreadable directory */
+    if (!d)
+        return 0; /* the engine reports a missing or unreadable directory */
     while (rc == 0 && (e = readdir(d)) != NULL) {
         char path[JU_PATH + 512], what[JU_PATH + 600];
         struct stat st;
 
-        if (!instance_file_name(e->d_name, base)) continue;
+        if (!instance_file_name(e->d_name, base))
+            continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         /* stat follows a symlink to its target (which is what the engine
          * opens); neither lstat nor stat blocks on a FIFO */
-        if (lstat(path, &st) < 0) continue;
-        if (S_ISLNK(st.st_mode) && stat(path, &st) < 0) continue;
-        if (S_ISREG(st.st_mode)) continue;
+        if (lstat(path, &st) < 0)
+            continue;
+        if (S_ISLNK(st.st_mode) && stat(path, &st) < 0)
+            continue;
+        if (S_ISREG(st.st_mode))
+            continue;
         snprintf(what, sizeof what, "%s (%s, not a regular file)", path, ju_file_kind(st.st_mode));
         ju_jet_error(cmd, what, JET_errFileInvalidType);
         rc = -1;
@@ -288,10 +315,12 @@ int ju_rm_contents(const char *dir)
     struct dirent *e;
     int rc = 0;
 
-    if (!d) return -1;
+    if (!d)
+        return -1;
     while ((e = readdir(d)) != NULL) {
         char sub[JU_PATH];
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
         if (snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub ||
             ju_rm_tree(sub) < 0) {
             rc = -1;
@@ -303,8 +332,8 @@ int ju_rm_contents(const char *dir)
 }
 
 /* ju_kv_next -- see jetutil.h (bkf_kv_next, with the message printed). */
-int ju_kv_next(FILE *f, const char *cmd, const char *path, int *lineno, char *line,
-               size_t cbline, char **key, char **val)
+int ju_kv_next(FILE *f, const char *cmd, const char *path, int *lineno, char *line, size_t cbline,
+               char **key, char **val)
 {
     char msg[512];
     unsigned n = (unsigned)*lineno;

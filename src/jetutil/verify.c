@@ -30,24 +30,31 @@ static JET_ERR preflight(const char *dir, const ju_settings *s)
 
     snprintf(path, sizeof path, "%s/%s", dir, JU_DBNAME);
     rc = ju_check_db_header(path, &dh);
-    if (rc < 0) goto bad;
-    if (jf_chk_name(name, sizeof name, s->base, (unsigned)s->legacy) < 0) return JET_errInvalidName;
+    if (rc < 0)
+        goto bad;
+    if (jf_chk_name(name, sizeof name, s->base, (unsigned)s->legacy) < 0)
+        return JET_errInvalidName;
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (stat(path, &st) == 0) {
         chk = malloc(sizeof *chk);
-        if (!chk) return JET_errOutOfMemory;
+        if (!chk)
+            return JET_errOutOfMemory;
         rc = ju_check_checkpoint(path, chk);
         free(chk);
-        if (rc < 0) goto bad;
+        if (rc < 0)
+            goto bad;
     }
-    if (jf_cur_log_name(name, sizeof name, s->base, (unsigned)s->legacy) < 0) return JET_errInvalidName;
+    if (jf_cur_log_name(name, sizeof name, s->base, (unsigned)s->legacy) < 0)
+        return JET_errInvalidName;
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (stat(path, &st) == 0) {
         lh = malloc(sizeof *lh);
-        if (!lh) return JET_errOutOfMemory;
+        if (!lh)
+            return JET_errOutOfMemory;
         rc = ju_check_log_header(path, lh);
         free(lh);
-        if (rc < 0) goto bad;
+        if (rc < 0)
+            goto bad;
     }
     return JET_errSuccess;
 bad:
@@ -71,13 +78,16 @@ int cmd_verify(int argc, char **argv)
 
     memset(&b, 0, sizeof b);
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r)
+        return r > 0 ? 0 : JU_EXIT_USAGE;
     if (npos != 1) {
         fprintf(stderr, "jetutil verify: DIR is required (usage: %s)\n", USAGE);
         return JU_EXIT_USAGE;
     }
-    if (ju_settings_read("verify", pos[0], &s) < 0) return JU_EXIT_FAIL;
-    if (preflight(pos[0], &s) < 0) return JU_EXIT_FAIL;
+    if (ju_settings_read("verify", pos[0], &s) < 0)
+        return JU_EXIT_FAIL;
+    if (preflight(pos[0], &s) < 0)
+        return JU_EXIT_FAIL;
     rc = ju_inst_open(&ji, pos[0], &s);
     if (rc < 0) {
         char what[JU_PATH + 64];
@@ -125,8 +135,8 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     printf("pages %llu\naccounts %llu\ntotal %llu\nbalances %llu\ntransfers %llu\n", cpages,
-           (unsigned long long)accounts, (unsigned long long)total,
-           (unsigned long long)balances, (unsigned long long)transfers);
+           (unsigned long long)accounts, (unsigned long long)total, (unsigned long long)balances,
+           (unsigned long long)transfers);
     if (balances != total) {
         ju_error("verify", "%s: bank invariant violated: balances sum to %llu, expected %llu",
                  ji.dbpath, (unsigned long long)balances, (unsigned long long)total);
@@ -136,6 +146,7 @@ int cmd_verify(int argc, char **argv)
     status = 0;
 out:
     ju_bank_close(&b);
-    if (inst_open) ju_inst_close(&ji);
+    if (inst_open)
+        ju_inst_close(&ji);
     return status;
 }

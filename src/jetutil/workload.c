@@ -33,7 +33,8 @@ int cmd_workload(int argc, char **argv)
     uint64_t last = 0, base = 0;
 
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r) return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r)
+        return r > 0 ? 0 : JU_EXIT_USAGE;
     if (npos != 1) {
         fprintf(stderr, "jetutil workload: DIR is required (usage: %s)\n", USAGE);
         return JU_EXIT_USAGE;
@@ -42,8 +43,10 @@ int cmd_workload(int argc, char **argv)
         return JU_EXIT_USAGE;
     if (o_sec && ju_parse_ulong("workload", "--seconds", o_sec, 0, 1UL << 31, &seconds) < 0)
         return JU_EXIT_USAGE;
-    if (ju_settings_read("workload", pos[0], &s) < 0) return JU_EXIT_FAIL;
-    if (ju_block_signals() < 0) return JU_EXIT_FAIL;
+    if (ju_settings_read("workload", pos[0], &s) < 0)
+        return JU_EXIT_FAIL;
+    if (ju_block_signals() < 0)
+        return JU_EXIT_FAIL;
     rc = ju_inst_open(&ji, pos[0], &s);
     if (rc < 0) {
         ju_jet_error("workload", pos[0], rc);
@@ -74,10 +77,13 @@ int cmd_workload(int argc, char **argv)
         uint64_t c;
         if (seconds) {
             double left = t0 + (double)seconds - ju_now();
-            if (left <= 0) break;
-            if (left < 0.25) wait_ms = (long)(left * 1000) + 1;
+            if (left <= 0)
+                break;
+            if (left < 0.25)
+                wait_ms = (long)(left * 1000) + 1;
         }
-        if (ju_wait_signal(wait_ms)) break;
+        if (ju_wait_signal(wait_ms))
+            break;
         rc = ju_runner_error(run);
         if (rc < 0) {
             ju_jet_error("workload", "transfer", rc);

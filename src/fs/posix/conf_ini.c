@@ -54,7 +54,7 @@ static char *conf_reader(char *str, int num, void *stream)
 
 /* Parse text; see conf.h. */
 int fsx_conf_parse_string(const char *name, const char *text, fs_config *cfg, char *err,
-                         size_t cb_err)
+                          size_t cb_err)
 {
     fs_conf_parse cp;
     int rc;
@@ -62,7 +62,7 @@ int fsx_conf_parse_string(const char *name, const char *text, fs_config *cfg, ch
     fs_conf_begin(&cp, name, cfg, err, cb_err);
     cp.p = text;
     if (!strncmp(text, "\xEF\xBB\xBF", 3))
-        cp.p += 3;              /* a UTF-8 byte order mark at the start is skipped */
+        cp.p += 3; /* a UTF-8 byte order mark at the start is skipped */
     if (strlen(text) != strnlen(text, FS_CONF_MAX_TEXT) || strlen(text) >= FS_CONF_MAX_TEXT)
         return fs_conf_fail(&cp, 1, "file too large"), -1;
     rc = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
@@ -87,13 +87,17 @@ int fsx_conf_check_file(const char *path, char *err, size_t cb_err)
         return -1;
     }
     if (st.st_uid != 0 && st.st_uid != getuid()) {
-        snprintf(err, cb_err, "%s: owned by uid %u, neither root nor you; refused (it controls "
-                 "log deletion)", path, (unsigned)st.st_uid);
+        snprintf(err, cb_err,
+                 "%s: owned by uid %u, neither root nor you; refused (it controls "
+                 "log deletion)",
+                 path, (unsigned)st.st_uid);
         return -1;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        snprintf(err, cb_err, "%s: writable by group or others (mode %04o); refused (it controls "
-                 "log deletion): chmod go-w", path, (unsigned)(st.st_mode & 07777));
+        snprintf(err, cb_err,
+                 "%s: writable by group or others (mode %04o); refused (it controls "
+                 "log deletion): chmod go-w",
+                 path, (unsigned)(st.st_mode & 07777));
         return -1;
     }
     return 0;
@@ -136,4 +140,3 @@ out:
     free(text);
     return rc;
 }
-

@@ -21,27 +21,27 @@
 
 #define CTL_ANSWER_MAX (256 * 1024)
 
-#define CTL_NAME_MAX 32         /* "<16 hex>.sock" / ".lock" */
+#define CTL_NAME_MAX 32 /* "<16 hex>.sock" / ".lock" */
 
 struct fsx_control {
-    int lfd;                    /* listening socket */
-    int dfd;                    /* the verified control directory */
-    char name[CTL_NAME_MAX];    /* socket name in it */
-    dev_t dev;                  /* the socket we bound (removed only if */
-    ino_t ino;                  /*   the name still refers to it) */
-    int stop_pipe[2];           /* write a byte to stop the thread */
+    int lfd;                 /* listening socket */
+    int dfd;                 /* the verified control directory */
+    char name[CTL_NAME_MAX]; /* socket name in it */
+    dev_t dev;               /* the socket we bound (removed only if */
+    ino_t ino;               /*   the name still refers to it) */
+    int stop_pipe[2];        /* write a byte to stop the thread */
     pthread_t thread;
     int running;
-    char path[256];             /* DIR/NAME, for messages */
+    char path[256]; /* DIR/NAME, for messages */
     fsx_control_fn fn;
     void *arg;
 };
 
 struct fsx_claim {
-    int dfd;                    /* the verified control directory */
-    int fd;                     /* the lock file */
-    int locked;                 /* we hold its flock (and the name is it) */
-    char name[CTL_NAME_MAX];    /* its name in dfd */
+    int dfd;                 /* the verified control directory */
+    int fd;                  /* the lock file */
+    int locked;              /* we hold its flock (and the name is it) */
+    char name[CTL_NAME_MAX]; /* its name in dfd */
 };
 
 /* Directory for control sockets and claims (see control.h).  0 or
@@ -104,8 +104,10 @@ static int ctl_dir_open(int create, int *pdfd, char *dir, size_t cbdir, char *er
     if (fd < 0) {
         rc = -errno;
         if (errno == ELOOP || errno == ENOTDIR)
-            snprintf(err, cb_err, "control directory %s is a symlink or not a directory; not "
-                     "trusted (remove it)", dir);
+            snprintf(err, cb_err,
+                     "control directory %s is a symlink or not a directory; not "
+                     "trusted (remove it)",
+                     dir);
         else
             snprintf(err, cb_err, "control directory %s: %s", dir, strerror(errno));
         goto out;
@@ -126,9 +128,10 @@ static int ctl_dir_open(int create, int *pdfd, char *dir, size_t cbdir, char *er
     }
     if (st.st_uid != uid || (st.st_mode & 07777) != 0700) {
         rc = -EPERM;
-        snprintf(err, cb_err, "control directory %s is not owned by uid %u with mode 0700 (owner "
-                 "uid %u, mode %04o); not trusted (remove it)", dir, (unsigned)uid,
-                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        snprintf(err, cb_err,
+                 "control directory %s is not owned by uid %u with mode 0700 (owner "
+                 "uid %u, mode %04o); not trusted (remove it)",
+                 dir, (unsigned)uid, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
         goto out;
     }
     *pdfd = fd;
@@ -251,8 +254,10 @@ static int ctl_claim_name(fsx_control *c, char *err, size_t cb_err)
     ctl_addr(&sa, c->dfd, c->name);
     if (connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
         rc = -EADDRINUSE;
-        snprintf(err, cb_err, "control socket %s is served by another live esebackupfs mount of "
-                 "this mount point; refusing", c->path);
+        snprintf(err, cb_err,
+                 "control socket %s is served by another live esebackupfs mount of "
+                 "this mount point; refusing",
+                 c->path);
         goto out;
     }
     if (errno != ECONNREFUSED) {
@@ -275,7 +280,7 @@ out:
 
 /* See control.h. */
 int fsx_control_start(const char *mountpoint, fsx_control_fn fn, void *arg, fsx_control **pc,
-                     char *err, size_t cb_err)
+                      char *err, size_t cb_err)
 {
     fsx_control *c = calloc(1, sizeof *c);
     struct sockaddr_un sa;
@@ -413,9 +418,11 @@ int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd
         goto out;
     }
     if (!S_ISSOCK(st.st_mode) || st.st_uid != uid || (st.st_mode & 077)) {
-        fprintf(stderr, "%s: %s: control socket %s is not owned by uid %u with mode 0600 (owner "
-                "uid %u, mode %04o); not trusted\n", prog, mountpoint, path, (unsigned)uid,
-                (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        fprintf(stderr,
+                "%s: %s: control socket %s is not owned by uid %u with mode 0600 (owner "
+                "uid %u, mode %04o); not trusted\n",
+                prog, mountpoint, path, (unsigned)uid, (unsigned)st.st_uid,
+                (unsigned)(st.st_mode & 07777));
         goto out;
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -430,9 +437,10 @@ int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd
         goto out;
     }
     if (cr.uid != uid) {
-        fprintf(stderr, "%s: %s: control socket %s is served by uid %u (pid %ld), not by uid %u; "
-                "not trusted\n", prog, mountpoint, path, (unsigned)cr.uid, (long)cr.pid,
-                (unsigned)uid);
+        fprintf(stderr,
+                "%s: %s: control socket %s is served by uid %u (pid %ld), not by uid %u; "
+                "not trusted\n",
+                prog, mountpoint, path, (unsigned)cr.uid, (long)cr.pid, (unsigned)uid);
         goto out;
     }
     if (dprintf(fd, "%s\n", cmd) < 0) {
@@ -547,8 +555,10 @@ static int claim_open(fsx_claim *c, const char *dir, int ifd, char *err, size_t 
     }
     if (!S_ISREG(st.st_mode) || st.st_uid != getuid()) {
         rc = -EPERM;
-        snprintf(err, cb_err, "%s/%s is not a regular file owned by uid %u; not trusted (remove "
-                 "it)", dir, c->name, (unsigned)getuid());
+        snprintf(err, cb_err,
+                 "%s/%s is not a regular file owned by uid %u; not trusted (remove "
+                 "it)",
+                 dir, c->name, (unsigned)getuid());
         goto out;
     }
     snprintf(watch, sizeof watch, "/proc/self/fd/%d", c->fd);
@@ -707,7 +717,7 @@ void fsx_claim_release(fsx_claim *c)
     if (c->locked && unlinkat(c->dfd, c->name, 0) < 0)
         fs_log(FS_LOG_WARNING, "cannot remove the claim %s: %s", c->name, strerror(errno));
     if (c->fd >= 0)
-        close(c->fd);           /* drops the flock; wakes waiters (IN_CLOSE_WRITE) */
+        close(c->fd); /* drops the flock; wakes waiters (IN_CLOSE_WRITE) */
     if (c->dfd >= 0)
         close(c->dfd);
     free(c);

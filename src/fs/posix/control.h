@@ -48,7 +48,7 @@ typedef int (*fsx_control_fn)(void *arg, const char *cmd, char *buf, size_t cb);
  * at the socket path, and a socket another live server answers.
  * 0 or -errno (one-line message in err). */
 int fsx_control_start(const char *mountpoint, fsx_control_fn fn, void *arg, fsx_control **pc,
-                     char *err, size_t cb_err);
+                      char *err, size_t cb_err);
 /* Stop serving and remove the socket if it is still ours.  Safe with NULL. */
 void fsx_control_stop(fsx_control *c);
 /* Client: send cmd to the mount's socket after the checks above, print the

@@ -35,15 +35,15 @@ typedef struct fsx_main {
     const char *config;
     const char *mountpoint;
     char realmnt[PATH_MAX];
-    char realcfg[PATH_MAX];     /* absolute CONFIG (fsname; we chdir to /) */
+    char realcfg[PATH_MAX]; /* absolute CONFIG (fsname; we chdir to /) */
     int foreground, debug, single;
-    char fuse_opts[4096];       /* -o options passed through to libfuse */
+    char fuse_opts[4096]; /* -o options passed through to libfuse */
     fs_config cfg;
     fs_ctx *ctx;
-    int notify_fd;              /* readiness pipe to the parent, -1 */
-    int sigpipe[2];             /* signal handler -> watcher thread */
-    pthread_t sigthr;           /* the watcher (signals.c) */
-    int sig_watching;           /* watcher running, handlers installed */
+    int notify_fd;    /* readiness pipe to the parent, -1 */
+    int sigpipe[2];   /* signal handler -> watcher thread */
+    pthread_t sigthr; /* the watcher (signals.c) */
+    int sig_watching; /* watcher running, handlers installed */
 } fsx_main;
 
 /* fuse_ops.c: the libfuse operations (fuse_new's private data is the
@@ -97,8 +97,8 @@ int fsx_conf_check_file(const char *path, char *err, size_t cb_err);
 
 /* conf_ini.c.  Parse an INI text (name is used in messages).  0, or -1 with
  * "NAME:LINE: what is wrong" in err; cfg is then unspecified. */
-int fsx_conf_parse_string(const char *name, const char *text, fs_config *cfg,
-                         char *err, size_t cb_err);
+int fsx_conf_parse_string(const char *name, const char *text, fs_config *cfg, char *err,
+                          size_t cb_err);
 
 /* conf_ini.c.  fsx_conf_check_file + read + fsx_conf_parse_string. */
 int fsx_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err);

@@ -16,8 +16,8 @@
 static struct fs_fuse_log_ctx {
     pthread_mutex_t mu;
     int capturing;
-    char cur[512];              /* line being assembled */
-    char last[512];             /* last error line while capturing */
+    char cur[512];  /* line being assembled */
+    char last[512]; /* last error line while capturing */
 } fs_fuse_log_state = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 /* The core's level of a libfuse level (libfuse uses syslog's numbers;

@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include "fsx.h"
 
-
 static fs_ctx *op_ctx(void)
 {
     return fuse_get_context()->private_data;
@@ -38,9 +37,9 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
         conn->max_background = 64;
     /* no async direct I/O: the parts of one large read(2) arrive one
      * after the other, in order (the stream window relies on it) */
-    conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
-                              FUSE_CAP_SPLICE_MOVE | FUSE_CAP_READDIRPLUS |
-                              FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO);
+    conn->want &=
+        ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
+                    FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO);
     return ctx;
 }
 
@@ -85,7 +84,9 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
     fill_arg fa = { buf, filler };
-    (void)off; (void)fi; (void)flags;
+    (void)off;
+    (void)fi;
+    (void)flags;
     return fs_op_readdir(op_ctx(), path, &fa, fill_adapter);
 }
 
@@ -128,8 +129,7 @@ static int op_open(const char *path, struct fuse_file_info *fi)
 }
 
 /* read: exactly the bytes asked for up to EOF, or -EIO (fs_op_read). */
-static int op_read(const char *path, char *buf, size_t size, off_t off,
-                   struct fuse_file_info *fi)
+static int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
     (void)path;
     if (off < 0)
@@ -171,7 +171,10 @@ static int op_listxattr(const char *path, char *list, size_t size)
 static int op_ioctl(const char *path, unsigned int cmd, void *arg, struct fuse_file_info *fi,
                     unsigned int flags, void *data)
 {
-    (void)arg; (void)fi; (void)flags; (void)data;
+    (void)arg;
+    (void)fi;
+    (void)flags;
+    (void)data;
     return fs_op_ioctl(op_ctx(), path, cmd);
 }
 
@@ -187,22 +190,117 @@ static int op_access(const char *path, int mask)
 }
 
 /* Every write path: EROFS (one-line forwarders). */
-static int op_mknod(const char *p, mode_t m, dev_t d) { (void)p; (void)m; (void)d; return fs_op_rofs(); }
-static int op_mkdir(const char *p, mode_t m) { (void)p; (void)m; return fs_op_rofs(); }
-static int op_unlink(const char *p) { (void)p; return fs_op_rofs(); }
-static int op_rmdir(const char *p) { (void)p; return fs_op_rofs(); }
-static int op_symlink(const char *a, const char *b) { (void)a; (void)b; return fs_op_rofs(); }
-static int op_rename(const char *a, const char *b, unsigned int f) { (void)a; (void)b; (void)f; return fs_op_rofs(); }
-static int op_link(const char *a, const char *b) { (void)a; (void)b; return fs_op_rofs(); }
-static int op_chmod(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return fs_op_rofs(); }
-static int op_chown(const char *p, uid_t u, gid_t g, struct fuse_file_info *fi) { (void)p; (void)u; (void)g; (void)fi; return fs_op_rofs(); }
-static int op_truncate(const char *p, off_t o, struct fuse_file_info *fi) { (void)p; (void)o; (void)fi; return fs_op_rofs(); }
-static int op_write(const char *p, const char *b, size_t s, off_t o, struct fuse_file_info *fi) { (void)p; (void)b; (void)s; (void)o; (void)fi; return fs_op_rofs(); }
-static int op_setxattr(const char *p, const char *n, const char *v, size_t s, int f) { (void)p; (void)n; (void)v; (void)s; (void)f; return fs_op_rofs(); }
-static int op_removexattr(const char *p, const char *n) { (void)p; (void)n; return fs_op_rofs(); }
-static int op_create(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return fs_op_rofs(); }
-static int op_utimens(const char *p, const struct timespec tv[2], struct fuse_file_info *fi) { (void)p; (void)tv; (void)fi; return fs_op_rofs(); }
-static int op_fallocate(const char *p, int m, off_t o, off_t l, struct fuse_file_info *fi) { (void)p; (void)m; (void)o; (void)l; (void)fi; return fs_op_rofs(); }
+static int op_mknod(const char *p, mode_t m, dev_t d)
+{
+    (void)p;
+    (void)m;
+    (void)d;
+    return fs_op_rofs();
+}
+static int op_mkdir(const char *p, mode_t m)
+{
+    (void)p;
+    (void)m;
+    return fs_op_rofs();
+}
+static int op_unlink(const char *p)
+{
+    (void)p;
+    return fs_op_rofs();
+}
+static int op_rmdir(const char *p)
+{
+    (void)p;
+    return fs_op_rofs();
+}
+static int op_symlink(const char *a, const char *b)
+{
+    (void)a;
+    (void)b;
+    return fs_op_rofs();
+}
+static int op_rename(const char *a, const char *b, unsigned int f)
+{
+    (void)a;
+    (void)b;
+    (void)f;
+    return fs_op_rofs();
+}
+static int op_link(const char *a, const char *b)
+{
+    (void)a;
+    (void)b;
+    return fs_op_rofs();
+}
+static int op_chmod(const char *p, mode_t m, struct fuse_file_info *fi)
+{
+    (void)p;
+    (void)m;
+    (void)fi;
+    return fs_op_rofs();
+}
+static int op_chown(const char *p, uid_t u, gid_t g, struct fuse_file_info *fi)
+{
+    (void)p;
+    (void)u;
+    (void)g;
+    (void)fi;
+    return fs_op_rofs();
+}
+static int op_truncate(const char *p, off_t o, struct fuse_file_info *fi)
+{
+    (void)p;
+    (void)o;
+    (void)fi;
+    return fs_op_rofs();
+}
+static int op_write(const char *p, const char *b, size_t s, off_t o, struct fuse_file_info *fi)
+{
+    (void)p;
+    (void)b;
+    (void)s;
+    (void)o;
+    (void)fi;
+    return fs_op_rofs();
+}
+static int op_setxattr(const char *p, const char *n, const char *v, size_t s, int f)
+{
+    (void)p;
+    (void)n;
+    (void)v;
+    (void)s;
+    (void)f;
+    return fs_op_rofs();
+}
+static int op_removexattr(const char *p, const char *n)
+{
+    (void)p;
+    (void)n;
+    return fs_op_rofs();
+}
+static int op_create(const char *p, mode_t m, struct fuse_file_info *fi)
+{
+    (void)p;
+    (void)m;
+    (void)fi;
+    return fs_op_rofs();
+}
+static int op_utimens(const char *p, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+    (void)p;
+    (void)tv;
+    (void)fi;
+    return fs_op_rofs();
+}
+static int op_fallocate(const char *p, int m, off_t o, off_t l, struct fuse_file_info *fi)
+{
+    (void)p;
+    (void)m;
+    (void)o;
+    (void)l;
+    (void)fi;
+    return fs_op_rofs();
+}
 
 /* See fsx.h: every path of the filesystem, designated initializers. */
 const struct fuse_operations fsx_fuse_ops = {

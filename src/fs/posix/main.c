@@ -33,31 +33,32 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-        "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
-        "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
-        "       " PROG " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
-        "\n"
-        "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
-        "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
-        "truncates the logs.\n"
-        "\n"
-        "options:\n"
-        "  -f            stay in the foreground, log to stderr\n"
-        "  -d            foreground with libfuse debug output\n"
-        "  -s            single-threaded FUSE loop\n"
-        "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
-        "                default_permissions are always set; dev, suid, rw are ignored)\n"
-        "  -h, --help    this text\n"
-        "  -V, --version version\n");
+    fprintf(out, "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
+                 "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
+                 "       " PROG
+                 " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
+                 "\n"
+                 "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
+                 "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
+                 "truncates the logs.\n"
+                 "\n"
+                 "options:\n"
+                 "  -f            stay in the foreground, log to stderr\n"
+                 "  -d            foreground with libfuse debug output\n"
+                 "  -s            single-threaded FUSE loop\n"
+                 "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
+                 "                default_permissions are always set; dev, suid, rw are ignored)\n"
+                 "  -h, --help    this text\n"
+                 "  -V, --version version\n");
 }
 
 /* Append one -o option (escaping commas) unless it is one we drop. */
 static int add_opt(fsx_main *m, const char *opt)
 {
-    static const char *const drop[] = { "rw", "ro", "dev", "suid", "nodev", "nosuid", "defaults",
-                                        "_netdev", "nofail", "auto", "noauto", "user", "nouser",
-                                        "users", "exec", "noexec", "auto_unmount", NULL };
+    static const char *const drop[] = { "rw",     "ro",           "dev",     "suid",   "nodev",
+                                        "nosuid", "defaults",     "_netdev", "nofail", "auto",
+                                        "noauto", "user",         "nouser",  "users",  "exec",
+                                        "noexec", "auto_unmount", NULL };
     size_t n = strlen(m->fuse_opts);
 
     for (int i = 0; drop[i]; i++)
@@ -175,9 +176,9 @@ static int run_begin(fsx_main *m, struct fuse_args *args, struct fuse **pf, fsx_
         fsname[k++] = *s;
     }
     fsname[k] = 0;
-    snprintf(opts, sizeof opts, "ro,nodev,nosuid,default_permissions,fsname=%.4000s,subtype=" PROG
-             "%s%s%s", fsname, m->cfg.allow_other ? ",allow_other" : "",
-             m->fuse_opts[0] ? "," : "", m->fuse_opts);
+    snprintf(opts, sizeof opts,
+             "ro,nodev,nosuid,default_permissions,fsname=%.4000s,subtype=" PROG "%s%s%s", fsname,
+             m->cfg.allow_other ? ",allow_other" : "", m->fuse_opts[0] ? "," : "", m->fuse_opts);
     if (fuse_opt_add_arg(args, PROG) || fuse_opt_add_arg(args, "-o") ||
         fuse_opt_add_arg(args, opts) || (m->debug && fuse_opt_add_arg(args, "-d"))) {
         fsx_notify(m, "out of memory");
@@ -218,8 +219,8 @@ static int run_begin(fsx_main *m, struct fuse_args *args, struct fuse **pf, fsx_
 /* Mount, wrap the signals, serve the control socket, tune readahead and
  * tell the parent "OK".  0, or -1 after notifying the error; *mounted and
  * *sig_set say what the caller must undo. */
-static int run_mount(fsx_main *m, struct fuse *f, fsx_claim *claim, fsx_control **ctl,
-                     int *mounted, int *sig_set)
+static int run_mount(fsx_main *m, struct fuse *f, fsx_claim *claim, fsx_control **ctl, int *mounted,
+                     int *sig_set)
 {
     char err[1024] = "";
     int rc;
@@ -267,8 +268,7 @@ static int run(fsx_main *m)
     int rc, mounted = 0, status = 1, sig_set = 0;
 
     fsx_fuse_log_capture(1);
-    if (run_begin(m, &args, &f, &claim) < 0 ||
-        run_mount(m, f, claim, &ctl, &mounted, &sig_set) < 0)
+    if (run_begin(m, &args, &f, &claim) < 0 || run_mount(m, f, claim, &ctl, &mounted, &sig_set) < 0)
         goto out;
     if (m->single) {
         rc = fuse_loop(f);
@@ -332,9 +332,10 @@ static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
     /* keep spools every byte it pulls: a cap below the databases alone
      * fails for sure */
     if (cfg->spool_cap && dbs > cfg->spool_cap) {
-        snprintf(err, cb, "%s:%d: cap %" PRIu64 " is less than the databases' %" PRIu64
-                 " bytes, which policy = keep spools; no backup begun", cfg->file,
-                 cfg->spool_cap_line, cfg->spool_cap, dbs);
+        snprintf(err, cb,
+                 "%s:%d: cap %" PRIu64 " is less than the databases' %" PRIu64
+                 " bytes, which policy = keep spools; no backup begun",
+                 cfg->file, cfg->spool_cap_line, cfg->spool_cap, dbs);
         return -1;
     }
     rc = fsx_spool_check(cfg->spool_dir, need, why, sizeof why);
@@ -345,8 +346,10 @@ static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
     else
         snprintf(where, sizeof where, "%s:1: (no [spool] directory, default)", cfg->file);
     if (rc == -ENOSPC && need > cfg->read_size)
-        snprintf(err, cb, "%s: spool directory %s: %s (policy = keep spools the databases, %" PRIu64
-                 " bytes); no backup begun", where, cfg->spool_dir, why, dbs);
+        snprintf(err, cb,
+                 "%s: spool directory %s: %s (policy = keep spools the databases, %" PRIu64
+                 " bytes); no backup begun",
+                 where, cfg->spool_dir, why, dbs);
     else
         snprintf(err, cb, "%s: spool directory %s: %s; no backup begun", where, cfg->spool_dir,
                  why);
@@ -432,8 +435,10 @@ int main(int argc, char **argv)
     /* the control socket is named after the mount point: a second mount
      * on top would take it over, so it is refused before anything starts */
     if (fsx_control_is_mounted(m.realmnt) == 1) {
-        fprintf(stderr, PROG ": mount point %s is already an esebackupfs mount; refusing to "
-                "mount on top of it\n", m.mountpoint);
+        fprintf(stderr,
+                PROG ": mount point %s is already an esebackupfs mount; refusing to "
+                     "mount on top of it\n",
+                m.mountpoint);
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -32,7 +32,7 @@ struct fs_thread {
 
 struct fs_sfile {
     int fd;
-    char path[1100];            /* named fallback to unlink at close, or "" */
+    char path[1100]; /* named fallback to unlink at close, or "" */
 };
 
 /* A pthread call that cannot fail when used correctly did: a bug.  Say so

@@ -52,8 +52,7 @@ void fsx_tune_readahead(const char *realmnt, unsigned kb)
     snprintf(path, sizeof path, "/sys/class/bdi/%s/read_ahead_kb", dev);
     f = fopen(path, "w");
     if (!f || fprintf(f, "%u\n", kb) < 0 || fclose(f) != 0) {
-        fs_log(FS_LOG_WARNING, "readahead: cannot write %s: %s", path,
-               strerror(errno));
+        fs_log(FS_LOG_WARNING, "readahead: cannot write %s: %s", path, strerror(errno));
         return;
     }
     fs_log(FS_LOG_DEBUG, "readahead: %s = %u", path, kb);

@@ -22,9 +22,9 @@
 #define FS_NSIGNALS 3
 static const int fs_signals[FS_NSIGNALS] = { SIGHUP, SIGINT, SIGTERM };
 static struct fs_signal_ctx {
-    volatile sig_atomic_t wfd;                  /* pipe write end (non-blocking), -1 */
-    struct sigaction old[FS_NSIGNALS];          /* libfuse's handlers */
-    int wrapped[FS_NSIGNALS];                   /* old[i] replaced by ours */
+    volatile sig_atomic_t wfd;         /* pipe write end (non-blocking), -1 */
+    struct sigaction old[FS_NSIGNALS]; /* libfuse's handlers */
+    int wrapped[FS_NSIGNALS];          /* old[i] replaced by ours */
 } fs_signal_state = { .wfd = -1 };
 
 /* The wrapper handler (async-signal-safe): run libfuse's handler for sig,

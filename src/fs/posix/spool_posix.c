@@ -59,8 +59,8 @@ int fsx_spool_check(const char *dir, uint64_t need, char *why, size_t cb_why)
     avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
     if (avail < need) {
         rc = -ENOSPC;
-        snprintf(why, cb_why, "%" PRIu64 " bytes available, at least %" PRIu64 " needed",
-                 avail, need);
+        snprintf(why, cb_why, "%" PRIu64 " bytes available, at least %" PRIu64 " needed", avail,
+                 need);
         goto out;
     }
     rc = 0;
@@ -69,4 +69,3 @@ out:
         close(fd);
     return rc;
 }
-
