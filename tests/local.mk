@@ -6,3 +6,4 @@ include tests/endpoint.mk
 include tests/jetutil.mk
 include tests/fs.mk
 include tests/bk.mk
+include tests/win.mk

@@ -50,7 +50,7 @@ void sc_record(const char *fmt, ...)
     va_list ap;
     FILE *f;
 
-    if (!p || !(f = fopen(p, "a")))
+    if (!p || !(f = fopen(p, "ab")))
         return;
     va_start(ap, fmt);
     vfprintf(f, fmt, ap);

@@ -137,8 +137,10 @@ static JET_ERR eb_raw_read(void *p, void *buf, unsigned long cb, unsigned long *
     JET_ERR rc = JetReadFileInstance(c->inst, c->h, buf, cb, &n);
 
     *pcb = 0;
-    if (rc < 0)
+    if (rc < 0) {
+        c->file_open = false; /* ESE closed the file or ended the backup */
         return eb_fail(c, "JetReadFileInstance", rc);
+    }
     *pcb = n;
     return 0;
 }

@@ -353,8 +353,12 @@ static JET_ERR hbc_raw_read(void *p, void *buf, unsigned long cb, unsigned long 
     HRESULT hr = c->api->read(c->hbc, buf, cb, &n);
 
     *pcb = 0;
-    if (FAILED(hr))
+    if (FAILED(hr)) {
+        /* ESE closed the file (a database) or ended the backup (a log):
+         * the handle is gone either way; never Close it again. */
+        c->file_open = false;
         return hbc_fail(c, "Read", hr);
+    }
     *pcb = n;
     return 0;
 }
