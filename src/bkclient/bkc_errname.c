@@ -25,28 +25,31 @@ static const struct bkc_code_name jet_names[] = {
 
 /* HRESULTs of the DsBackup / CertSrvBackup clients that are not Jet
  * errors (ntdsbmsg.h; winerror.h for the generic ones). */
-static const struct bkc_code_name hr_names[] = {
-    { (long)0xC0000001L, "hrNyi" },
-    { (long)0xC7FF0001L, "hrInvalidParam" },
-    { (long)0xC7FF0002L, "hrError" },
-    { (long)0xC7FF0003L, "hrInvalidHandle" },
-    { (long)0xC7FF0004L, "hrRestoreInProgress" },
-    { (long)0xC7FF0005L, "hrAlreadyOpen" },
-    { (long)0xC7FF0007L, "hrCouldNotConnect" },
-    { (long)0xC7FF0009L, "hrIncrementalBackupDisabled" },
-    { (long)0xC7FF000AL, "hrLogFileNotFound" },
-    { (long)0xC7FF000BL, "hrCircularLogging" },
-    { (long)0xC7FF000DL, "hrCommunicationError" },
-    { (long)0xC7FF000EL, "hrFullBackupNotTaken" },
-    { (long)0x80004005L, "E_FAIL" },
-    { (long)0x8007000EL, "E_OUTOFMEMORY" },
-    { (long)0x80070057L, "E_INVALIDARG" },
-    { (long)0x80070005L, "E_ACCESSDENIED" },
-    { (long)0x80070002L, "HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)" },
-    { (long)0x8007007EL, "HRESULT_FROM_WIN32(ERROR_MOD_NOT_FOUND)" },
-    { (long)0x8007007FL, "HRESULT_FROM_WIN32(ERROR_PROC_NOT_FOUND)" },
-    { (long)0x800706BAL, "HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE)" },
-    { (long)0x80070032L, "HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)" },
+static const struct hr_name_ent {
+    uint32_t hr;
+    const char *name;
+} hr_names[] = {
+    { 0xC0000001u, "hrNyi" },
+    { 0xC7FF0001u, "hrInvalidParam" },
+    { 0xC7FF0002u, "hrError" },
+    { 0xC7FF0003u, "hrInvalidHandle" },
+    { 0xC7FF0004u, "hrRestoreInProgress" },
+    { 0xC7FF0005u, "hrAlreadyOpen" },
+    { 0xC7FF0007u, "hrCouldNotConnect" },
+    { 0xC7FF0009u, "hrIncrementalBackupDisabled" },
+    { 0xC7FF000Au, "hrLogFileNotFound" },
+    { 0xC7FF000Bu, "hrCircularLogging" },
+    { 0xC7FF000Du, "hrCommunicationError" },
+    { 0xC7FF000Eu, "hrFullBackupNotTaken" },
+    { 0x80004005u, "E_FAIL" },
+    { 0x8007000Eu, "E_OUTOFMEMORY" },
+    { 0x80070057u, "E_INVALIDARG" },
+    { 0x80070005u, "E_ACCESSDENIED" },
+    { 0x80070002u, "HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)" },
+    { 0x8007007Eu, "HRESULT_FROM_WIN32(ERROR_MOD_NOT_FOUND)" },
+    { 0x8007007Fu, "HRESULT_FROM_WIN32(ERROR_PROC_NOT_FOUND)" },
+    { 0x800706BAu, "HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE)" },
+    { 0x80070032u, "HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)" },
 };
 
 static const char *lookup(const struct bkc_code_name *t, size_t n, long code)
@@ -69,7 +72,6 @@ const char *bkc_err_name(long err)
 const char *bkc_hr_name(uint32_t hr, long *pjet)
 {
     const char *s;
-    long code = (long)(int32_t)hr;
 
     *pjet = 0;
     /* ESE's errors wrapped by the backup client: 0xC8000000 | -err
@@ -80,6 +82,8 @@ const char *bkc_hr_name(uint32_t hr, long *pjet)
         if (s)
             return s;
     }
-    s = lookup(hr_names, sizeof hr_names / sizeof hr_names[0], code);
-    return s ? s : "HRESULT_unknown";
+    for (size_t i = 0; i < sizeof hr_names / sizeof hr_names[0]; i++)
+        if (hr_names[i].hr == hr)
+            return hr_names[i].name;
+    return "HRESULT_unknown";
 }
