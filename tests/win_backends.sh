@@ -60,6 +60,9 @@ LOGREAD=$(( (DBSIZE + 1048575) / 1048576 + 2 ))
 
 export WINEPREFIX="$T/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="esent=n"
 export ESEFS_REC="Z:$REC"
+# Stop this prefix's wineserver (only ours: WINEPREFIX is the test's own)
+# before the scratch directory goes.
+trap 'wineserver -k >/dev/null 2>&1; cleanup' EXIT
 
 # run_backup BACKEND POLICY NAME [FAIL]: run the test program; its record in
 # $T/NAME.rec, output in $T/NAME.out; returns its status.

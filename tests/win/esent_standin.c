@@ -49,10 +49,10 @@ JET_ERR JET_API JetGetSystemParameterW(JET_INSTANCE instance, JET_SESID sesid,
 
     sc_gens(&lo, &hi, base);
     switch (paramid) {
-    case JET_paramDatabasePageSize: *plParam = 4096; break;
+    case JET_paramDatabasePageSize: *plParam = sc_page(); break;
     case JET_paramCircularLog: *plParam = 0; break;
     case 136 /* JET_paramLegacyFileNames */: *plParam = 3; break;
-    case JET_paramLogFileSize: *plParam = 128; break;
+    case JET_paramLogFileSize: *plParam = 0; break; /* unknown: inferred from the logs */
     case JET_paramBaseName:
         if (!szParam || cbMax < sizeof base)
             return JET_errBufferTooSmall;

@@ -305,3 +305,13 @@ bool sc_all_done(void)
     (void)sc_unlock(0);
     return all;
 }
+
+unsigned long sc_page(void)
+{
+    unsigned long page;
+
+    sc_lock();
+    page = g.page;
+    (void)sc_unlock(0);
+    return page;
+}

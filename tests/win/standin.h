@@ -50,6 +50,8 @@ long sc_end(bool abort, unsigned long grbit);
 /* Every listed file read completely and closed (the streaming clients
  * have no abort flag: their End is recorded as abort when not). */
 bool sc_all_done(void);
+/* The recording's page size. */
+unsigned long sc_page(void);
 /* Append one line to ESEFS_RECORD. */
 void sc_record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -6,8 +6,9 @@
  * bkformat), then makes the truncate/end decision of the policy:
  *   never     End(Normal), no truncation;
  *   complete  TruncateLogs after every file was copied, End(Normal|TruncateDone);
- *   commit    as complete, but only after the copy is flushed to disk and
- *             its manifests written (what `commit` confirms on a mount).
+ *   commit    the copy tool confirms its copy (here: the program itself,
+ *             after the files and manifests are written), then as complete;
+ *             the engine sees the same calls as for complete.
  * A failing read ends the backup with End(Abort) and truncates nothing.
  *
  * usage: win_backup esent|dsbackup|certsrv OUTDIR POLICY [PAGESIZE]

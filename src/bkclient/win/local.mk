@@ -15,6 +15,6 @@ src_bkformat_libbkformat_win_a_SOURCES = \
 src_bkformat_libbkformat_win_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/bkformat
 
 noinst_PROGRAMS += tests/win/win_backup
-tests_win_win_backup_SOURCES = tests/win/win_backup.c
+tests_win_win_backup_SOURCES = tests/win/win_backup.c tests/win/jet_api_check.c
 tests_win_win_backup_LDADD = src/bkclient/libbkclient_win.a src/bkformat/libbkformat_win.a \
 	-lesent -lbcrypt
