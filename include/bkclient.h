@@ -36,7 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "jet.h"
+#include "jet_api.h"
 
 /* What a backup client needs to know about the source instance (the one
  * instance-info struct; the endpoint's wire jep_info converts into it in
@@ -94,6 +94,10 @@ typedef struct bkc_ops {
      * the result of terminating a hosted instance (JetTerm2 Complete;
      * on failure the instance was still released by JetTerm), else 0. */
     JET_ERR (*destroy)(void *ctx);
+    /* Optional (may be NULL): one line about the last failing call beyond
+     * its JET_ERR (the Windows backends: the call and its HRESULT by name,
+     * bkc_hr_name); "" when there is none.  Valid until the next call. */
+    const char *(*detail)(void *ctx);
 } bkc_ops;
 
 /* A backup source: a table and its context. */
@@ -123,6 +127,17 @@ JET_ERR bkc_get_list(const bkc_source *src, bkc_list which, char **pszz, JET_LOG
  * Usage: for (p = bkc_szz_first(szz); p; p = bkc_szz_next(p)). */
 const char *bkc_szz_first(const char *szz);
 const char *bkc_szz_next(const char *p);
+
+/* Name of a Jet error or warning from jet_errors.def ("JET_errUnknown"
+ * for a code it does not list).  Pure, thread-safe. */
+const char *bkc_err_name(long err);
+
+/* Name of an HRESULT of the Windows backup clients (DsBackup*,
+ * CertSrvBackup*): an ESE error they wrap (0xC8000000 | -err, 0x88000000
+ * | -warn) is named as that Jet error and stored in *pjet (else *pjet =
+ * 0); otherwise the ntdsbmsg.h / winerror.h name, "HRESULT_unknown" if
+ * not listed.  Pure, thread-safe. */
+const char *bkc_hr_name(uint32_t hr, long *pjet);
 
 /* Release src (ops->destroy) and clear it; the destroy result, or 0 when
  * src is empty.  Safe twice. */
@@ -184,5 +199,28 @@ JET_ERR bkc_jet_borrow(JET_INSTANCE inst, const char *name, bkc_source *src);
  * failure one line in err (JET_errFileNotFound, JET_errAccessDenied,
  * JET_errInstanceUnavailable as JepConnect). */
 JET_ERR bkc_ep_open(const char *socket_path, bkc_source *src, char *err, size_t cb_err);
+
+/* ---- Windows backends (src/bkclient/win, built only for _WIN32) ---- */
+
+/* ESENT.DLL in-process: host the instance of p (JetCreateInstance2W,
+ * LogFilePath/SystemPath/BaseName, recovery on, circular off, JetInit3W),
+ * begin a session and attach the ndbs databases (JetAttachDatabase2W).
+ * Strings are UTF-8.  On failure the Jet error, one line in err naming
+ * the call, everything released. */
+JET_ERR bkc_esent_open(const bkc_host_params *p, const char *const *dbs, size_t ndbs,
+                       bkc_source *src, char *err, size_t cb_err);
+
+/* Active Directory DS: ntdsbcli.dll (DsBackup*) resolved at run time.
+ * server: NULL/"" = the local computer (the only one current Windows
+ * accepts).  page_size: recorded in the label (the API does not report
+ * it; 0 = 8192, AD's).  JET_errFileNotFound with one line in err when the
+ * DLL or an entry point is missing. */
+JET_ERR bkc_dsbackup_open(const char *server, unsigned long page_size, bkc_source *src, char *err,
+                          size_t cb_err);
+
+/* AD Certificate Services: certadm.dll (CertSrvBackup*W) resolved at run
+ * time; arguments and errors as bkc_dsbackup_open. */
+JET_ERR bkc_certsrv_open(const char *server, unsigned long page_size, bkc_source *src, char *err,
+                         size_t cb_err);
 
 #endif /* BKCLIENT_H */

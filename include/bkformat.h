@@ -116,6 +116,17 @@ typedef struct bkf_manifest {
  * length.  0 or -1 (out of memory). */
 int bkf_manifest_text(const bkf_manifest *m, char **ps, size_t *plen);
 
+/* ---- the digest hook: SHA-256 of the manifests ----
+ * OpenSSL on POSIX (bkf_sha.c), Windows CNG (bcrypt) on Windows
+ * (win/bkf_sha_cng.c); the same calls on both. */
+typedef struct bkf_sha256 bkf_sha256;
+/* A new digest, or NULL (no memory, or the provider failed). */
+bkf_sha256 *bkf_sha256_new(void);
+/* Add n bytes.  0, or -1 (the provider failed). */
+int bkf_sha256_update(bkf_sha256 *h, const void *p, size_t n);
+/* Store the digest in out and free h (also on failure).  0 or -1. */
+int bkf_sha256_final(bkf_sha256 *h, unsigned char out[32]);
+
 /* ---- reading (jetutil restore) and jetutil's label ---- */
 
 /* A backup label, normalised from either layout. */

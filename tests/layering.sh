@@ -28,7 +28,7 @@ tests/test_format.c tests/test_rangelock.c tests/test_recovery.c tests/test_rest
 tests/jet_testvfs.c tests/jet_testvfs.h"
 ENGINE_TESTS="$ENGINE_TESTS $(ls tests/test_jet_*.c 2>/dev/null)"
 EP_TESTS="tests/test_ep_proto.c tests/test_endpoint.c tests/fuzz_endpoint.c"
-PUBLIC="jet.h jet_errors.def jetlib.h jetfmt.h endpoint.h bkclient.h bkformat.h"
+PUBLIC="jet.h jet_api.h jet_errors.def jetlib.h jetfmt.h endpoint.h bkclient.h bkformat.h"
 
 bad=0
 out=$(mktemp "${TMPDIR:-/tmp}/layering.XXXXXX") || exit 1

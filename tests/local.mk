@@ -9,3 +9,4 @@ include tests/bk.mk
 # issue 8: the include boundaries of docs/architecture.md, enforced
 TESTS += tests/layering.sh
 EXTRA_DIST += tests/layering.sh tests/harness.h
+include tests/win.mk

@@ -245,6 +245,27 @@ START_TEST(get_list_size_first_then_fetch)
 }
 END_TEST
 
+/* Codes reach logs by name: Jet errors from jet_errors.def, the Windows
+ * clients' HRESULTs (an ESE error they wrap is named as that error). */
+START_TEST(codes_by_name)
+{
+    long jet = 1;
+
+    ck_assert_str_eq(bkc_err_name(JET_errDiskIO), "JET_errDiskIO");
+    ck_assert_str_eq(bkc_err_name(JET_errBackupAbortByServer), "JET_errBackupAbortByServer");
+    ck_assert_str_eq(bkc_err_name(-424242), "JET_errUnknown");
+    ck_assert_str_eq(bkc_hr_name(0xC80003FEu, &jet), "JET_errDiskIO");
+    ck_assert_int_eq(jet, JET_errDiskIO);
+    ck_assert_str_eq(bkc_hr_name(0xC8000208u, &jet), "JET_errNoBackup");
+    ck_assert_int_eq(jet, JET_errNoBackup);
+    ck_assert_str_eq(bkc_hr_name(0xC7FF0007u, &jet), "hrCouldNotConnect");
+    ck_assert_int_eq(jet, 0);
+    ck_assert_str_eq(bkc_hr_name(0x8007000Eu, &jet), "E_OUTOFMEMORY");
+    ck_assert_str_eq(bkc_hr_name(0x80001234u, &jet), "HRESULT_unknown");
+    ck_assert_int_eq(jet, 0);
+}
+END_TEST
+
 static Suite *bkclient_suite(void)
 {
     Suite *s = suite_create("bkclient");
@@ -256,6 +277,7 @@ static Suite *bkclient_suite(void)
     tcase_add_test(tc, borrowed_instance_outlives_its_source);
     tcase_add_test(tc, endpoint_not_listening);
     tcase_add_test(tc, get_list_size_first_then_fetch);
+    tcase_add_test(tc, codes_by_name);
     suite_add_tcase(s, tc);
     return s;
 }

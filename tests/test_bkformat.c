@@ -154,6 +154,27 @@ START_TEST(round_trip_esefs)
 }
 END_TEST
 
+/* A copy made by the Windows backends records the database path as the
+ * engine reports it (C:\dir\bank.edb, \\server\share\x.edb): it loads,
+ * the file is the last component; a relative Windows path is refused. */
+START_TEST(windows_database_path)
+{
+    bkf_set st;
+    write_v2_copy();
+    edit_line("backup_label", "database:", "database: C:\\\\esefs\\\\bank.edb");
+    ck_assert_msg(bkf_set_load(dir, &st, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(st.l.db_orig[0], "C:\\esefs\\bank.edb");
+    ck_assert_str_eq(bkf_set_db_rel(&st, 0), "bank.edb");
+    bkf_set_free(&st);
+    edit_line("backup_label", "database:", "database: \\\\\\\\srv\\\\s\\\\bank.edb");
+    ck_assert_msg(bkf_set_load(dir, &st, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(bkf_set_db_rel(&st, 0), "bank.edb");
+    bkf_set_free(&st);
+    edit_line("backup_label", "database:", "database: esefs\\\\bank.edb");
+    load_fails("backup_label:");
+}
+END_TEST
+
 START_TEST(sha256sum_strict)
 {
     char cmd[256];
@@ -305,6 +326,7 @@ static Suite *bkformat_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, round_trip_esefs);
     tcase_add_test(tc, sha256sum_strict);
+    tcase_add_test(tc, windows_database_path);
     tcase_add_test(tc, version1_copy_reads);
     tcase_add_test(tc, unknown_versions);
     tcase_add_test(tc, malformed_lines);

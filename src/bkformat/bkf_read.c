@@ -345,9 +345,15 @@ static int fslabel_kv(bkf_err *er, const char *path, unsigned lineno, const char
             goto bad;
         strcpy(l->base, val);
     } else if (!strcmp(key, "database")) {
-        b = strrchr(val, '/');
+        /* An absolute POSIX path, or a Windows one as the Windows
+         * backends record it (X:\..., \\server\...): the file is the last
+         * component. */
+        bool win = (((val[0] | 0x20) >= 'a' && (val[0] | 0x20) <= 'z' && val[1] == ':' &&
+                     val[2] == '\\') ||
+                    (val[0] == '\\' && val[1] == '\\'));
+        b = strrchr(val, win ? '\\' : '/');
         b = b ? b + 1 : val;
-        if (l->ndb >= BKF_MAX_DBS || val[0] != '/' || strlen(val) >= BKF_PATH || !*b ||
+        if (l->ndb >= BKF_MAX_DBS || (val[0] != '/' && !win) || strlen(val) >= BKF_PATH || !*b ||
             strlen(b) >= sizeof l->db_file[0])
             goto bad;
         strcpy(l->db_orig[l->ndb], val);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bkformat.h"
-#include "jetlib.h"
 #include "plat.h"
 #include "spool.h"
 #include "tree.h"
@@ -107,7 +106,7 @@ fs_error fs_err_errno(int err)
 void fs_err_format(fs_error e, char *buf, size_t cb)
 {
     switch (e.kind) {
-    case FS_ERR_JET: snprintf(buf, cb, "%s (%ld)", JetLibErrorName((JET_ERR)e.code), e.code); break;
+    case FS_ERR_JET: snprintf(buf, cb, "%s (%ld)", bkc_err_name((JET_ERR)e.code), e.code); break;
     case FS_ERR_ERRNO: snprintf(buf, cb, "errno %ld (%s)", e.code, strerror((int)e.code)); break;
     default: snprintf(buf, cb, "none");
     }
@@ -134,7 +133,7 @@ void fs_fail(fs_ctx *ctx, fs_error err, const char *fmt, ...)
 /* See fs_int.h. */
 void fs_jet_name(JET_ERR err, char *buf, size_t cb)
 {
-    snprintf(buf, cb, "%s (%ld)", JetLibErrorName(err), (long)err);
+    snprintf(buf, cb, "%s (%ld)", bkc_err_name(err), (long)err);
 }
 
 /* See fsops.h. */
@@ -232,7 +231,7 @@ void fs_ctx_free(fs_ctx *ctx)
         JET_ERR trc = bkc_close(&ctx->be);
         if (trc < 0)
             fs_log(FS_LOG_ERR, "closing the %s source: JetTerm2(Complete) failed: %s (%ld)", name,
-                   JetLibErrorName(trc), (long)trc);
+                   bkc_err_name(trc), (long)trc);
         else
             fs_log(FS_LOG_INFO, "%s source closed", name);
     }

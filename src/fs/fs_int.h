@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include "fsops.h"
 #include "bkformat.h"
-#include "jetlib.h"
 #include "plat.h"
 #include "spool.h"
 #include "tree.h"

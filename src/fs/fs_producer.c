@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bkformat.h"
-#include "jetlib.h"
 #include "plat.h"
 #include "spool.h"
 #include "tree.h"

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bkformat.h"
-#include "jetlib.h"
 #include "plat.h"
 #include "spool.h"
 #include "tree.h"
@@ -275,7 +274,7 @@ static JET_ERR start_files(fs_ctx *ctx, char *err, size_t cb_err)
         }
         if (!ctx->ndb) {
             snprintf(err, cb_err, "the instance has no attached database: %s",
-                     JetLibErrorName(JET_errDatabaseNotFound));
+                     bkc_err_name(JET_errDatabaseNotFound));
             rc = JET_errDatabaseNotFound;
             goto out;
         }
@@ -405,7 +404,7 @@ out:
         (void)fs_set_state(ctx, FS_ST_ENDED);
         if (erc2 < 0 && erc2 != JET_errNoBackup)
             fs_log(FS_LOG_WARNING, "JetEndExternalBackupInstance2(Abort) after a failed start: %s",
-                   JetLibErrorName(erc2));
+                   bkc_err_name(erc2));
     }
     return rc;
 }

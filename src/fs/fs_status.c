@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bkformat.h"
-#include "jetlib.h"
 #include "plat.h"
 #include "spool.h"
 #include "tree.h"
@@ -77,14 +76,14 @@ static enum fs_decision end_backup(fs_ctx *ctx, enum fs_decision d)
             fs_log(FS_LOG_ERR,
                    "JetTruncateLogInstance failed: %s (%ld); ending without truncation "
                    "(recorded as a copy)",
-                   JetLibErrorName(rc), (long)rc);
+                   bkc_err_name(rc), (long)rc);
             d = FS_DECIDE_COPY;
         }
     }
     rc = ctx->be.ops->end(ctx->be.ctx,
                           d == FS_DECIDE_ABORT ? JET_bitBackupEndAbort : JET_bitBackupEndNormal);
     if (rc < 0 && !(d == FS_DECIDE_ABORT && rc == JET_errNoBackup)) {
-        fs_log(FS_LOG_ERR, "JetEndExternalBackupInstance2 failed: %s (%ld)", JetLibErrorName(rc),
+        fs_log(FS_LOG_ERR, "JetEndExternalBackupInstance2 failed: %s (%ld)", bkc_err_name(rc),
                (long)rc);
         if (d != FS_DECIDE_ABORT) {
             (void)ctx->be.ops->end(ctx->be.ctx, JET_bitBackupEndAbort);

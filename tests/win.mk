@@ -1,0 +1,11 @@
+# tests for the Windows backends (issue 9; fragment): the mingw cross
+# build, the engine stand-ins and the Windows test program under Wine.
+win_tests = tests/win_backends.sh
+TESTS += $(win_tests)
+EXTRA_DIST += $(win_tests) tests/win/standin.h tests/win/standin.c \
+	tests/win/esent_standin.c tests/win/ntdsbcli_standin.c tests/win/certadm_standin.c \
+	tests/win/win_backup.c tests/win/jet_api_check.c src/bkclient/win/local.mk
+# the cross build tests/win_backends.sh makes in the build tree
+clean-local: clean-win-cross
+clean-win-cross:
+	rm -rf win-cross
