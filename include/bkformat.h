@@ -149,8 +149,8 @@ typedef struct bkf_label {
  * blank lines skipped): 1 with *key and *val pointing into line, 0 at the
  * end, -1 with "PATH:LINE: expected key=value" or "PATH: read error" in
  * err.  *lineno counts the lines read.  Thread-safe (no shared state). */
-int bkf_kv_next(FILE *f, const char *path, unsigned *lineno, char *line, size_t cbline,
-                char **key, char **val, char *err, size_t cb_err);
+int bkf_kv_next(FILE *f, const char *path, unsigned *lineno, char *line, size_t cbline, char **key,
+                char **val, char *err, size_t cb_err);
 /* Read DIR/jetutil-backup.label (version 1 or 2).  0 or -1 (err). */
 int bkf_julabel_read(const char *dir, bkf_label *l, char *err, size_t cb_err);
 /* Write DIR/jetutil-backup.label (version 2; temp file, fsync, rename,

@@ -143,7 +143,9 @@ static void ns_apply(tv_ns *ns, const tv_nsop *op)
 {
     int i;
     switch (op->kind) {
-    case NS_CREATE: ns_set(ns, op->a, op->file); break;
+    case NS_CREATE:
+        ns_set(ns, op->a, op->file);
+        break;
     case NS_LINK:
         i = ns_find(ns, op->a);
         if (i >= 0)
@@ -157,7 +159,8 @@ static void ns_apply(tv_ns *ns, const tv_nsop *op)
             ns_set(ns, op->b, f);
         }
         break;
-    default: ns_del(ns, op->a);
+    default:
+        ns_del(ns, op->a);
     }
 }
 

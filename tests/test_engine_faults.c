@@ -204,14 +204,21 @@ static bool run_one(int ph, int err, bool sticky, unsigned long n)
                 if ((rc = tx(s, db, k)) == 0)
                     acked = k;
             break;
-        case PH_CHECKPOINT: rc = JetLibCheckpoint(inst); break;
-        case PH_ROLL: rc = JetLibRollLog(inst, NULL); break;
-        case PH_BACKUP: rc = do_backup(inst); break;
+        case PH_CHECKPOINT:
+            rc = JetLibCheckpoint(inst);
+            break;
+        case PH_ROLL:
+            rc = JetLibRollLog(inst, NULL);
+            break;
+        case PH_BACKUP:
+            rc = do_backup(inst);
+            break;
         case PH_TERM:
             rc = JetTerm(inst);
             inst = 0;
             break;
-        default: break;
+        default:
+            break;
         }
     }
     jos_fault_disarm();

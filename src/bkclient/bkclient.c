@@ -12,8 +12,10 @@ static JET_ERR list_call(const bkc_source *src, bkc_list which, char *szz, unsig
                          unsigned long *pcb, JET_LOGINFO_A *li)
 {
     switch (which) {
-    case BKC_LIST_ATTACH: return src->ops->attach_info(src->ctx, szz, cb, pcb);
-    case BKC_LIST_LOGS: return src->ops->log_info(src->ctx, szz, cb, pcb, li);
+    case BKC_LIST_ATTACH:
+        return src->ops->attach_info(src->ctx, szz, cb, pcb);
+    case BKC_LIST_LOGS:
+        return src->ops->log_info(src->ctx, szz, cb, pcb, li);
     case BKC_LIST_TRUNCATE:
         if (!src->ops->trunc_info)
             return JET_errInvalidParameter;

@@ -175,10 +175,13 @@ static JET_ERR connect_err(int e)
 {
     switch (e) {
     case ENOENT:
-    case ENOTDIR: return JET_errFileNotFound;
+    case ENOTDIR:
+        return JET_errFileNotFound;
     case EACCES:
-    case EPERM: return JET_errAccessDenied;
-    default: return JET_errInstanceUnavailable;
+    case EPERM:
+        return JET_errAccessDenied;
+    default:
+        return JET_errInstanceUnavailable;
     }
 }
 

@@ -74,10 +74,14 @@ static uint32_t req_flags_allowed(uint32_t op)
 {
     switch (op) {
     case EP_OP_GETATTACHINFO:
-    case EP_OP_GETTRUNCATELOGINFO: return EP_F_BUF | EP_F_PCB;
-    case EP_OP_GETLOGINFO2: return EP_F_BUF | EP_F_PCB | EP_F_LOGINFO;
-    case EP_OP_OPENFILE: return EP_F_NAME;
-    default: return 0;
+    case EP_OP_GETTRUNCATELOGINFO:
+        return EP_F_BUF | EP_F_PCB;
+    case EP_OP_GETLOGINFO2:
+        return EP_F_BUF | EP_F_PCB | EP_F_LOGINFO;
+    case EP_OP_OPENFILE:
+        return EP_F_NAME;
+    default:
+        return 0;
     }
 }
 
@@ -86,19 +90,32 @@ static uint32_t req_flags_allowed(uint32_t op)
 static long req_fixed_size(uint32_t op)
 {
     switch (op) {
-    case EP_OP_HELLO: return 8;
-    case EP_OP_GETINFO: return 0;
-    case EP_OP_BEGIN: return 8;
-    case EP_OP_GETATTACHINFO: return 12;
-    case EP_OP_OPENFILE: return 8;
-    case EP_OP_READFILE: return 12;
-    case EP_OP_CLOSEFILE: return 8;
-    case EP_OP_GETLOGINFO2: return 20;
-    case EP_OP_GETTRUNCATELOGINFO: return 12;
-    case EP_OP_TRUNCATELOG: return 0;
-    case EP_OP_ENDBACKUP2: return 8;
-    case EP_OP_GETCOMMITTED: return 0;
-    default: return -1;
+    case EP_OP_HELLO:
+        return 8;
+    case EP_OP_GETINFO:
+        return 0;
+    case EP_OP_BEGIN:
+        return 8;
+    case EP_OP_GETATTACHINFO:
+        return 12;
+    case EP_OP_OPENFILE:
+        return 8;
+    case EP_OP_READFILE:
+        return 12;
+    case EP_OP_CLOSEFILE:
+        return 8;
+    case EP_OP_GETLOGINFO2:
+        return 20;
+    case EP_OP_GETTRUNCATELOGINFO:
+        return 12;
+    case EP_OP_TRUNCATELOG:
+        return 0;
+    case EP_OP_ENDBACKUP2:
+        return 8;
+    case EP_OP_GETCOMMITTED:
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -131,7 +148,9 @@ size_t ep_req_encode(const ep_req *r, uint8_t *out, size_t cap)
         ep_put32(p + 4, r->version);
         break;
     case EP_OP_BEGIN:
-    case EP_OP_ENDBACKUP2: ep_put64(p, r->grbit); break;
+    case EP_OP_ENDBACKUP2:
+        ep_put64(p, r->grbit);
+        break;
     case EP_OP_GETATTACHINFO:
     case EP_OP_GETTRUNCATELOGINFO:
         ep_put32(p, r->flags);
@@ -152,8 +171,11 @@ size_t ep_req_encode(const ep_req *r, uint8_t *out, size_t cap)
         ep_put64(p, r->hf);
         ep_put32(p + 8, (uint32_t)r->cb);
         break;
-    case EP_OP_CLOSEFILE: ep_put64(p, r->hf); break;
-    default: break;
+    case EP_OP_CLOSEFILE:
+        ep_put64(p, r->hf);
+        break;
+    default:
+        break;
     }
     return EP_HDR + len;
 }
@@ -184,7 +206,9 @@ int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r, const 
         r->version = ep_get32(p + 4);
         break;
     case EP_OP_BEGIN:
-    case EP_OP_ENDBACKUP2: r->grbit = ep_get64(p); break;
+    case EP_OP_ENDBACKUP2:
+        r->grbit = ep_get64(p);
+        break;
     case EP_OP_GETATTACHINFO:
     case EP_OP_GETTRUNCATELOGINFO:
         r->flags = ep_get32(p);
@@ -224,8 +248,11 @@ int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r, const 
             return -1;
         }
         break;
-    case EP_OP_CLOSEFILE: r->hf = ep_get64(p); break;
-    default: break;
+    case EP_OP_CLOSEFILE:
+        r->hf = ep_get64(p);
+        break;
+    default:
+        break;
     }
     if (r->flags & ~req_flags_allowed(op)) {
         *why = "unknown request flags";
@@ -238,19 +265,28 @@ int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r, const 
 static long resp_fixed_size(uint32_t op)
 {
     switch (op) {
-    case EP_OP_HELLO: return 12;
-    case EP_OP_GETINFO: return 4 + 64 + 4 + 12;
+    case EP_OP_HELLO:
+        return 12;
+    case EP_OP_GETINFO:
+        return 4 + 64 + 4 + 12;
     case EP_OP_BEGIN:
     case EP_OP_CLOSEFILE:
     case EP_OP_TRUNCATELOG:
-    case EP_OP_ENDBACKUP2: return 4;
+    case EP_OP_ENDBACKUP2:
+        return 4;
     case EP_OP_GETATTACHINFO:
-    case EP_OP_GETTRUNCATELOGINFO: return 20;
-    case EP_OP_GETLOGINFO2: return 48;
-    case EP_OP_OPENFILE: return 28;
-    case EP_OP_READFILE: return 8;
-    case EP_OP_GETCOMMITTED: return 12;
-    default: return -1;
+    case EP_OP_GETTRUNCATELOGINFO:
+        return 20;
+    case EP_OP_GETLOGINFO2:
+        return 48;
+    case EP_OP_OPENFILE:
+        return 28;
+    case EP_OP_READFILE:
+        return 8;
+    case EP_OP_GETCOMMITTED:
+        return 12;
+    default:
+        return -1;
     }
 }
 
@@ -260,9 +296,12 @@ static uint32_t resp_data_max(uint32_t op)
     switch (op) {
     case EP_OP_GETATTACHINFO:
     case EP_OP_GETTRUNCATELOGINFO:
-    case EP_OP_GETLOGINFO2: return EP_MAX_LIST;
-    case EP_OP_READFILE: return EP_MAX_READ;
-    default: return 0;
+    case EP_OP_GETLOGINFO2:
+        return EP_MAX_LIST;
+    case EP_OP_READFILE:
+        return EP_MAX_READ;
+    default:
+        return 0;
     }
 }
 
@@ -337,9 +376,14 @@ size_t ep_resp_encode_head(const ep_resp *r, uint8_t *out, size_t cap)
         ep_put64(p + 8, r->size_low);
         ep_put64(p + 16, r->size_high);
         break;
-    case EP_OP_READFILE: ep_put32(p, r->cb_data); break;
-    case EP_OP_GETCOMMITTED: ep_put64(p, r->n); break;
-    default: break;
+    case EP_OP_READFILE:
+        ep_put32(p, r->cb_data);
+        break;
+    case EP_OP_GETCOMMITTED:
+        ep_put64(p, r->n);
+        break;
+    default:
+        break;
     }
     return EP_HDR + (size_t)fixed;
 }
@@ -430,9 +474,14 @@ int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
         r->size_low = ep_get64(p + 8);
         r->size_high = ep_get64(p + 16);
         break;
-    case EP_OP_READFILE: cb_data = ep_get32(p); break;
-    case EP_OP_GETCOMMITTED: r->n = ep_get64(p); break;
-    default: break;
+    case EP_OP_READFILE:
+        cb_data = ep_get32(p);
+        break;
+    case EP_OP_GETCOMMITTED:
+        r->n = ep_get64(p);
+        break;
+    default:
+        break;
     }
     if (cb_data > resp_data_max(op)) {
         *why = "data length exceeds the maximum";

@@ -400,11 +400,16 @@ static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
     memset(r, 0, sizeof *r);
     r->op = q->op;
     switch (q->op) {
-    case EP_OP_GETINFO: r->info = s->info; return 0;
-    case EP_OP_BEGIN: err = op_begin(c, q); break;
+    case EP_OP_GETINFO:
+        r->info = s->info;
+        return 0;
+    case EP_OP_BEGIN:
+        err = op_begin(c, q);
+        break;
     case EP_OP_GETATTACHINFO:
     case EP_OP_GETLOGINFO2:
-    case EP_OP_GETTRUNCATELOGINFO: return do_list(c, q, r);
+    case EP_OP_GETTRUNCATELOGINFO:
+        return do_list(c, q, r);
     case EP_OP_OPENFILE:
         if (op_openfile(c, q, r, &err) < 0)
             return -1;
@@ -425,7 +430,9 @@ static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
             err = JetTruncateLogInstance(s->inst);
         note_result(c, err);
         break;
-    case EP_OP_ENDBACKUP2: err = op_end(c, q); break;
+    case EP_OP_ENDBACKUP2:
+        err = op_end(c, q);
+        break;
     case EP_OP_GETCOMMITTED:
         if (!s->counter)
             err = JET_errInvalidParameter;
@@ -434,7 +441,8 @@ static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
         else
             r->n = c->committed;
         break;
-    default: return -1;
+    default:
+        return -1;
     }
     r->err = (int32_t)err;
     return 0;

@@ -82,7 +82,8 @@ int fs_conf_parse_size(const char *s, uint64_t *out)
     if (errno)
         return -1;
     switch (toupper((unsigned char)*end)) {
-    case 0: break;
+    case 0:
+        break;
     case 'K':
         mul = 1ull << 10;
         end++;
@@ -99,7 +100,8 @@ int fs_conf_parse_size(const char *s, uint64_t *out)
         mul = 1ull << 40;
         end++;
         break;
-    default: return -1;
+    default:
+        return -1;
     }
     if (mul > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
         end += strlen(end);
@@ -548,11 +550,13 @@ const char *fs_conf_truncate_name(enum fs_truncate t)
     return t == FS_TRUNC_COMPLETE ? "complete" : t == FS_TRUNC_COMMIT ? "commit" : "never";
 }
 
+/* The INI word of a spool policy ("keep", "stream"); static, pure. */
 const char *fs_conf_policy_name(enum fs_spool_policy p)
 {
     return p == FS_SPOOL_STREAM ? "stream" : "keep";
 }
 
+/* The INI word of a backup type ("full", "incremental"); static, pure. */
 const char *fs_conf_type_name(enum fs_backup_type t)
 {
     return t == FS_BACKUP_INCREMENTAL ? "incremental" : "full";

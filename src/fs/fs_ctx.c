@@ -106,9 +106,14 @@ fs_error fs_err_errno(int err)
 void fs_err_format(fs_error e, char *buf, size_t cb)
 {
     switch (e.kind) {
-    case FS_ERR_JET: snprintf(buf, cb, "%s (%ld)", bkc_err_name((JET_ERR)e.code), e.code); break;
-    case FS_ERR_ERRNO: snprintf(buf, cb, "errno %ld (%s)", e.code, strerror((int)e.code)); break;
-    default: snprintf(buf, cb, "none");
+    case FS_ERR_JET:
+        snprintf(buf, cb, "%s (%ld)", bkc_err_name((JET_ERR)e.code), e.code);
+        break;
+    case FS_ERR_ERRNO:
+        snprintf(buf, cb, "errno %ld (%s)", e.code, strerror((int)e.code));
+        break;
+    default:
+        snprintf(buf, cb, "none");
     }
 }
 

@@ -154,11 +154,15 @@ static int node_stat(fs_ctx *ctx, const fs_node *n, fs_attr *st)
     int rc;
 
     switch (n->kind) {
-    case FS_K_ROOT: fs_attr_fill(st, FS_INO_ROOT, 1, 0, 3, &ctx->start); return 0;
+    case FS_K_ROOT:
+        fs_attr_fill(st, FS_INO_ROOT, 1, 0, 3, &ctx->start);
+        return 0;
     case FS_K_LOGSDIR:
         fs_attr_fill(st, FS_INO_FIRST_DB + (uint64_t)ctx->ndb, 1, 0, 2, &ctx->start);
         return 0;
-    case FS_K_LABEL: fs_attr_fill(st, FS_INO_LABEL, 0, ctx->label_len, 1, &ctx->start); return 0;
+    case FS_K_LABEL:
+        fs_attr_fill(st, FS_INO_LABEL, 0, ctx->label_len, 1, &ctx->start);
+        return 0;
     case FS_K_MANIFEST:
         /* size fixed at mount: a stat (ls -l) never waits or pulls */
         fs_attr_fill(st, FS_INO_MANIFEST, 0, ctx->manifest_len, 1, &ctx->start);
@@ -174,7 +178,8 @@ static int node_stat(fs_ctx *ctx, const fs_node *n, fs_attr *st)
             return rc;
         fs_attr_fill(st, n->f->ino, 0, n->f->size, 1, &ctx->start);
         return 0;
-    default: return -ENOENT;
+    default:
+        return -ENOENT;
     }
 }
 
@@ -256,12 +261,21 @@ int fs_op_open(fs_ctx *ctx, const char *path, unsigned flags, uint64_t *fh)
     if (rc < 0)
         goto out;
     switch (n.kind) {
-    case FS_K_LABEL: *fh = FS_FH_LABEL; break;
-    case FS_K_MANIFEST: *fh = FS_FH_MANIFEST; break;
-    case FS_K_LOGMAN: *fh = FS_FH_LOGMAN; break;
+    case FS_K_LABEL:
+        *fh = FS_FH_LABEL;
+        break;
+    case FS_K_MANIFEST:
+        *fh = FS_FH_MANIFEST;
+        break;
+    case FS_K_LOGMAN:
+        *fh = FS_FH_LOGMAN;
+        break;
     case FS_K_DB:
-    case FS_K_LOG: *fh = FS_FH_FILE0 + (uint64_t)n.f->index; break;
-    default: rc = -EISDIR;
+    case FS_K_LOG:
+        *fh = FS_FH_FILE0 + (uint64_t)n.f->index;
+        break;
+    default:
+        rc = -EISDIR;
     }
 out:
     fs_mutex_unlock(ctx->mu);

@@ -41,7 +41,9 @@ static enum fs_decision decide_locked(const fs_ctx *ctx, const char **reason)
         return FS_DECIDE_ABORT;
     }
     switch (ctx->cfg.truncate) {
-    case FS_TRUNC_COMPLETE: *reason = "complete, truncate = complete"; return FS_DECIDE_TRUNCATE;
+    case FS_TRUNC_COMPLETE:
+        *reason = "complete, truncate = complete";
+        return FS_DECIDE_TRUNCATE;
     case FS_TRUNC_COMMIT:
         if (ctx->commit_requested) {
             *reason = "complete and committed, truncate = commit";
@@ -49,7 +51,9 @@ static enum fs_decision decide_locked(const fs_ctx *ctx, const char **reason)
         }
         *reason = "complete but no `esebackupfs commit` was given (truncate = commit)";
         return FS_DECIDE_ABORT;
-    default: *reason = "complete, truncate = never (copy backup)"; return FS_DECIDE_COPY;
+    default:
+        *reason = "complete, truncate = never (copy backup)";
+        return FS_DECIDE_COPY;
     }
 }
 

@@ -700,7 +700,8 @@ long jf_page_verify(const void *page, size_t cb, uint32_t pgno)
     if (cb > UINT32_MAX || !page_size_ok((uint32_t)cb))
         return JET_errReadVerifyFailure;
     switch (jf_page_format(b, cb)) {
-    case JF_PGFMT_BLANK: return 0;
+    case JF_PGFMT_BLANK:
+        return 0;
     case JF_PGFMT_CRC: {
         uint32_t c[JF_PG_LANES];
         (void)jf_page_crc_lanes(JF_CRC_AUTO, b, cb, c);
@@ -718,7 +719,8 @@ long jf_page_verify(const void *page, size_t cb, uint32_t pgno)
             return JET_errReadPgnoVerifyFailure;
         return JET_errReadVerifyFailure;
     }
-    default: return JET_errReadVerifyFailure;
+    default:
+        return JET_errReadVerifyFailure;
     }
 }
 

@@ -192,9 +192,15 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
         goto out;
     }
     switch (paramid) {
-    case JET_paramSystemPath: rc = set_path(inst->sys_path, szParam); break;
-    case JET_paramLogFilePath: rc = set_path(inst->log_path, szParam); break;
-    case JET_paramAlternateDatabaseRecoveryPath: rc = set_path(inst->alt_db_path, szParam); break;
+    case JET_paramSystemPath:
+        rc = set_path(inst->sys_path, szParam);
+        break;
+    case JET_paramLogFilePath:
+        rc = set_path(inst->log_path, szParam);
+        break;
+    case JET_paramAlternateDatabaseRecoveryPath:
+        rc = set_path(inst->alt_db_path, szParam);
+        break;
     case JET_paramBaseName:
         if (szParam == NULL || strlen(szParam) != JET_BASE_NAME_LENGTH)
             rc = JET_errInvalidParameter;
@@ -207,7 +213,9 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
         else
             inst->log_kib = (unsigned)lParam;
         break;
-    case JET_paramCircularLog: inst->circular = lParam != 0; break;
+    case JET_paramCircularLog:
+        inst->circular = lParam != 0;
+        break;
     case JET_paramDatabasePageSize:
         if (lParam < JF_MIN_PAGE || lParam > JF_MAX_PAGE || (lParam & (lParam - 1)) != 0)
             rc = JET_errInvalidParameter;
@@ -220,7 +228,9 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
         else
             inst->legacy = (unsigned)lParam;
         break;
-    case JET_paramCreatePathIfNotExist: inst->create_path = lParam != 0; break;
+    case JET_paramCreatePathIfNotExist:
+        inst->create_path = lParam != 0;
+        break;
     case JET_paramRecovery:
         if (szParam == NULL)
             rc = JET_errInvalidParameter;
@@ -228,7 +238,8 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
             inst->recovery = strcasecmp(szParam, "off") != 0;
         break;
     case JET_paramTempPath:
-    case JET_paramMaxSessions: break; /* accepted, not used by libjet */
+    case JET_paramMaxSessions:
+        break; /* accepted, not used by libjet */
     case JETLIB_paramRecordSize:
         if (lParam < 8 || lParam > 1024)
             rc = JET_errInvalidParameter;
@@ -241,7 +252,8 @@ JET_ERR JET_API JetSetSystemParameterA(JET_INSTANCE *pinstance, JET_SESID sesid,
         else
             inst->checkpoint_kib = (unsigned)lParam;
         break;
-    default: rc = JET_errInvalidParameter;
+    default:
+        rc = JET_errInvalidParameter;
     }
 out:
     pthread_mutex_unlock(&inst->lock);
@@ -274,20 +286,41 @@ JET_ERR JET_API JetGetSystemParameterA(JET_INSTANCE instance, JET_SESID sesid,
         return JET_errInvalidInstance;
     pthread_mutex_lock(&inst->lock);
     switch (paramid) {
-    case JET_paramSystemPath: rc = get_str(inst->sys_path, szParam, cbMax); break;
-    case JET_paramLogFilePath: rc = get_str(inst->log_path, szParam, cbMax); break;
+    case JET_paramSystemPath:
+        rc = get_str(inst->sys_path, szParam, cbMax);
+        break;
+    case JET_paramLogFilePath:
+        rc = get_str(inst->log_path, szParam, cbMax);
+        break;
     case JET_paramAlternateDatabaseRecoveryPath:
         rc = get_str(inst->alt_db_path, szParam, cbMax);
         break;
-    case JET_paramBaseName: rc = get_str(inst->base, szParam, cbMax); break;
-    case JET_paramLogFileSize: v = inst->log_kib; break;
-    case JET_paramCircularLog: v = inst->circular; break;
-    case JET_paramDatabasePageSize: v = inst->cb_page; break;
-    case JET_paramLegacyFileNames: v = inst->legacy; break;
-    case JET_paramCreatePathIfNotExist: v = inst->create_path; break;
-    case JETLIB_paramRecordSize: v = inst->cb_record; break;
-    case JETLIB_paramCheckpointKiB: v = inst->checkpoint_kib; break;
-    default: rc = JET_errInvalidParameter;
+    case JET_paramBaseName:
+        rc = get_str(inst->base, szParam, cbMax);
+        break;
+    case JET_paramLogFileSize:
+        v = inst->log_kib;
+        break;
+    case JET_paramCircularLog:
+        v = inst->circular;
+        break;
+    case JET_paramDatabasePageSize:
+        v = inst->cb_page;
+        break;
+    case JET_paramLegacyFileNames:
+        v = inst->legacy;
+        break;
+    case JET_paramCreatePathIfNotExist:
+        v = inst->create_path;
+        break;
+    case JETLIB_paramRecordSize:
+        v = inst->cb_record;
+        break;
+    case JETLIB_paramCheckpointKiB:
+        v = inst->checkpoint_kib;
+        break;
+    default:
+        rc = JET_errInvalidParameter;
     }
     pthread_mutex_unlock(&inst->lock);
     if (rc == 0 && plParam != NULL)

@@ -401,7 +401,8 @@ static JET_ERR redo_record(redo *r, uint8_t type, const uint8_t *b, uint32_t cb)
     char path[JF_PATH_MAX];
     JET_ERR rc = JET_errSuccess;
     switch (type) {
-    case JF_LR_COMMIT: return redo_commit(r, b, cb);
+    case JF_LR_COMMIT:
+        return redo_commit(r, b, cb);
     case JF_LR_CREATEDB: {
         create_info ci;
         if (cb < 42)
@@ -434,7 +435,8 @@ static JET_ERR redo_record(redo *r, uint8_t type, const uint8_t *b, uint32_t cb)
         r->db[dbid] = NULL;
         return rc;
     }
-    default: return JET_errSuccess; /* BACKUP, TERM: informational */
+    default:
+        return JET_errSuccess; /* BACKUP, TERM: informational */
     }
 out:
     return rc;

@@ -438,10 +438,14 @@ out:
     return rc;
 }
 
+/* Transactions the runner's writers committed so far (atomic read; any
+ * thread). */
 uint64_t ju_runner_committed(ju_runner *r)
 {
     return atomic_load(&r->committed);
 }
+
+/* The first error a writer hit, 0 if none (atomic read; any thread). */
 JET_ERR ju_runner_error(ju_runner *r)
 {
     return atomic_load(&r->err);

@@ -246,10 +246,14 @@ static void p_bk(const char *label, const jf_bkinfo *b, int type)
 static const char *dbstate_name(uint32_t s)
 {
     switch (s) {
-    case JF_DBSTATE_JUST_CREATED: return "Just Created";
-    case JF_DBSTATE_DIRTY: return "Dirty Shutdown";
-    case JF_DBSTATE_CLEAN: return "Clean Shutdown";
-    default: return "unknown";
+    case JF_DBSTATE_JUST_CREATED:
+        return "Just Created";
+    case JF_DBSTATE_DIRTY:
+        return "Dirty Shutdown";
+    case JF_DBSTATE_CLEAN:
+        return "Clean Shutdown";
+    default:
+        return "unknown";
     }
 }
 
@@ -485,10 +489,18 @@ int cmd_dump(int argc, char **argv)
     if (kind == K_UNKNOWN)
         kind = kind_by_ext(pos[0]); /* too damaged or short to tell */
     switch (kind) {
-    case K_DB: rc = dump_db(pos[0], fd, size); break;
-    case K_LOG: rc = dump_log(pos[0], fd, size, detail, sizeof detail); break;
-    case K_CHK: rc = dump_chk(pos[0], fd, size); break;
-    default: rc = JET_errFileInvalidType; break;
+    case K_DB:
+        rc = dump_db(pos[0], fd, size);
+        break;
+    case K_LOG:
+        rc = dump_log(pos[0], fd, size, detail, sizeof detail);
+        break;
+    case K_CHK:
+        rc = dump_chk(pos[0], fd, size);
+        break;
+    default:
+        rc = JET_errFileInvalidType;
+        break;
     }
 out:
     if (fd >= 0)

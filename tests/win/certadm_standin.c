@@ -35,7 +35,7 @@ HRESULT CERTBCLI_API CertSrvBackupPrepareW(WCHAR const *pwszServerName, ULONG gr
     return 0;
 }
 
-static HRESULT list(HCSBC hbc, sc_list which, WCHAR **psz, DWORD * pcb)
+static HRESULT list(HCSBC hbc, sc_list which, WCHAR **psz, DWORD *pcb)
 {
     WCHAR *w = NULL;
     unsigned long cb = 0;
@@ -51,18 +51,20 @@ static HRESULT list(HCSBC hbc, sc_list which, WCHAR **psz, DWORD * pcb)
     return 0;
 }
 
-HRESULT CERTBCLI_API CertSrvBackupGetDatabaseNamesW(HCSBC hbc, WCHAR **pszAttachmentInfo, DWORD * pcbSize)
+HRESULT CERTBCLI_API CertSrvBackupGetDatabaseNamesW(HCSBC hbc, WCHAR **pszAttachmentInfo,
+                                                    DWORD *pcbSize)
 {
     return list(hbc, SC_DBS, pszAttachmentInfo, pcbSize);
 }
 
-HRESULT CERTBCLI_API CertSrvBackupGetBackupLogsW(HCSBC hbc, WCHAR **pszBackupLogFiles, DWORD * pcbSize)
+HRESULT CERTBCLI_API CertSrvBackupGetBackupLogsW(HCSBC hbc, WCHAR **pszBackupLogFiles,
+                                                 DWORD *pcbSize)
 {
     return list(hbc, SC_LOGS, pszBackupLogFiles, pcbSize);
 }
 
-HRESULT CERTBCLI_API CertSrvBackupOpenFileW(HCSBC hbc, WCHAR const * szAttachmentName, DWORD cbReadHintSize,
-                                       LARGE_INTEGER *pliFileSize)
+HRESULT CERTBCLI_API CertSrvBackupOpenFileW(HCSBC hbc, WCHAR const *szAttachmentName,
+                                            DWORD cbReadHintSize, LARGE_INTEGER *pliFileSize)
 {
     uint64_t size = 0;
     long rc;
@@ -76,7 +78,7 @@ HRESULT CERTBCLI_API CertSrvBackupOpenFileW(HCSBC hbc, WCHAR const * szAttachmen
     return 0;
 }
 
-HRESULT CERTBCLI_API CertSrvBackupRead(HCSBC hbc, VOID *pvBuffer, DWORD cbBuffer, DWORD * pcbRead)
+HRESULT CERTBCLI_API CertSrvBackupRead(HCSBC hbc, VOID *pvBuffer, DWORD cbBuffer, DWORD *pcbRead)
 {
     unsigned long n = 0;
     long rc;

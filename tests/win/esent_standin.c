@@ -49,16 +49,25 @@ JET_ERR JET_API JetGetSystemParameterW(JET_INSTANCE instance, JET_SESID sesid,
 
     sc_gens(&lo, &hi, base);
     switch (paramid) {
-    case JET_paramDatabasePageSize: *plParam = sc_page(); break;
-    case JET_paramCircularLog: *plParam = 0; break;
-    case 136 /* JET_paramLegacyFileNames */: *plParam = 3; break;
-    case JET_paramLogFileSize: *plParam = 0; break; /* unknown: inferred from the logs */
+    case JET_paramDatabasePageSize:
+        *plParam = sc_page();
+        break;
+    case JET_paramCircularLog:
+        *plParam = 0;
+        break;
+    case 136 /* JET_paramLegacyFileNames */:
+        *plParam = 3;
+        break;
+    case JET_paramLogFileSize:
+        *plParam = 0;
+        break; /* unknown: inferred from the logs */
     case JET_paramBaseName:
         if (!szParam || cbMax < sizeof base)
             return JET_errBufferTooSmall;
         memcpy(szParam, base, sizeof base);
         break;
-    default: return JET_errInvalidParameter;
+    default:
+        return JET_errInvalidParameter;
     }
     return 0;
 }
@@ -127,8 +136,8 @@ static JET_ERR si_list(sc_list which, WCHAR *szz, unsigned __LONG32 cbMax, unsig
     return 0;
 }
 
-JET_ERR JET_API JetGetAttachInfoInstanceW(JET_INSTANCE instance, WCHAR *szz, unsigned __LONG32 cbMax,
-                                          unsigned __LONG32 *pcbActual)
+JET_ERR JET_API JetGetAttachInfoInstanceW(JET_INSTANCE instance, WCHAR *szz,
+                                          unsigned __LONG32 cbMax, unsigned __LONG32 *pcbActual)
 {
     return si_list(SC_DBS, szz, cbMax, pcbActual);
 }
@@ -148,7 +157,8 @@ JET_ERR JET_API JetGetLogInfoInstance2W(JET_INSTANCE instance, WCHAR *szz, unsig
 }
 
 JET_ERR JET_API JetGetTruncateLogInfoInstanceW(JET_INSTANCE instance, WCHAR *szz,
-                                               unsigned __LONG32 cbMax, unsigned __LONG32 *pcbActual)
+                                               unsigned __LONG32 cbMax,
+                                               unsigned __LONG32 *pcbActual)
 {
     if (pcbActual)
         *pcbActual = sizeof(WCHAR);

@@ -7,7 +7,8 @@
 #include "config.h"
 #include "jet_api.h"
 
-#define JET_ERRDEF(name, value) _Static_assert((name) == (value), #name " differs from jet_errors.def");
+#define JET_ERRDEF(name, value) \
+    _Static_assert((name) == (value), #name " differs from jet_errors.def");
 #define JET_ERRALIAS(name, target)
 #include "jet_errors.def"
 #undef JET_ERRDEF

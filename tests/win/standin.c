@@ -9,20 +9,20 @@
 #include "standin.h"
 
 #define SC_MAXF 32
-#define E_INVALIDPARAM (-1003)   /* JET_errInvalidParameter */
-#define E_NOBACKUP (-520)        /* JET_errNoBackup */
-#define E_SEQUENCE (-521)        /* JET_errInvalidBackupSequence */
-#define E_INPROGRESS (-505)      /* JET_errBackupInProgress */
-#define E_NOTFOUND (-1811)       /* JET_errFileNotFound */
-#define E_NOTCOPIED (-616)       /* JET_errLogFileNotCopied */
-#define E_TOOMANY (-1011)        /* second open: ESE gives JET_errOutOfMemory */
-#define E_DISKIO (-1022)         /* JET_errDiskIO */
+#define E_INVALIDPARAM (-1003) /* JET_errInvalidParameter */
+#define E_NOBACKUP (-520)      /* JET_errNoBackup */
+#define E_SEQUENCE (-521)      /* JET_errInvalidBackupSequence */
+#define E_INPROGRESS (-505)    /* JET_errBackupInProgress */
+#define E_NOTFOUND (-1811)     /* JET_errFileNotFound */
+#define E_NOTCOPIED (-616)     /* JET_errLogFileNotCopied */
+#define E_TOOMANY (-1011)      /* second open: ESE gives JET_errOutOfMemory */
+#define E_DISKIO (-1022)       /* JET_errDiskIO */
 
 typedef struct sc_file {
     char win[260];  /* name as the engine reports it */
     char path[520]; /* the recorded file */
     bool is_log;
-    bool done;      /* read completely and closed */
+    bool done; /* read completely and closed */
 } sc_file;
 
 /* The stand-in's one context. */
@@ -77,10 +77,12 @@ static BOOL CALLBACK sc_load(PINIT_ONCE once, PVOID param, PVOID *ctx)
         return TRUE;
     }
     while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "page %lu", &g.page) == 1 || sscanf(line, "gen %lu %lu", &g.gen_lo, &g.gen_hi) == 2 ||
+        if (sscanf(line, "page %lu", &g.page) == 1 ||
+            sscanf(line, "gen %lu %lu", &g.gen_lo, &g.gen_hi) == 2 ||
             sscanf(line, "base %3s", g.base) == 1)
             continue;
-        if (g.nf < SC_MAXF && (sscanf(line, "db %259s %259s", a, b) == 2 || sscanf(line, "log %259s %259s", a, b) == 2)) {
+        if (g.nf < SC_MAXF && (sscanf(line, "db %259s %259s", a, b) == 2 ||
+                               sscanf(line, "log %259s %259s", a, b) == 2)) {
             sc_file *x = &g.f[g.nf++];
             snprintf(x->win, sizeof x->win, "%s", a);
             snprintf(x->path, sizeof x->path, "%s/%s", rec, b);
@@ -211,7 +213,9 @@ long sc_open(const WCHAR *name, uint64_t *psize)
     if (i == g.nf)
         return sc_unlock(sc_violation("open of an unlisted file", E_NOTFOUND));
     if (g.f[i].is_log != g.logs_listed)
-        return sc_unlock(sc_violation(g.f[i].is_log ? "log opened before GetLogInfo" : "database opened after GetLogInfo", E_SEQUENCE));
+        return sc_unlock(sc_violation(g.f[i].is_log ? "log opened before GetLogInfo"
+                                                    : "database opened after GetLogInfo",
+                                      E_SEQUENCE));
     g.fp = fopen(g.f[i].path, "rb");
     if (!g.fp)
         return sc_unlock(sc_violation("recorded file missing", E_NOTFOUND));
@@ -237,7 +241,8 @@ long sc_read(void *pv, unsigned long cb, unsigned long *pcb)
         return sc_unlock(sc_violation("read without an open file", E_INVALIDPARAM));
     GetSystemInfo(&si);
     if ((uintptr_t)pv % si.dwAllocationGranularity)
-        return sc_unlock(sc_violation("read buffer not aligned to the allocation granularity", E_INVALIDPARAM));
+        return sc_unlock(
+            sc_violation("read buffer not aligned to the allocation granularity", E_INVALIDPARAM));
     if (!g.page || cb % g.page)
         return sc_unlock(sc_violation("read size not a multiple of the page size", E_INVALIDPARAM));
     if (g.off == 0 && cb <= 2 * g.page)

@@ -130,8 +130,9 @@ static void report(const bkc_source *src, const char *what, JET_ERR rc)
 }
 
 /* Write the manifests and backup_label. */
-static int write_meta(const char *dir, const bkc_info *info, const char *backend, const char *policy,
-                      const copied *cp, size_t n, const JET_LOGINFO_A *li, char **dbs, size_t ndb)
+static int write_meta(const char *dir, const bkc_info *info, const char *backend,
+                      const char *policy, const copied *cp, size_t n, const JET_LOGINFO_A *li,
+                      char **dbs, size_t ndb)
 {
     bkf_mfile mf[MAXF];
     bkf_manifest m;
@@ -216,7 +217,9 @@ int main(int argc, char **argv)
     int status = 1;
 
     if (argc < 4 || argc > 5)
-        return fprintf(stderr, "usage: win_backup esent|dsbackup|certsrv OUTDIR never|complete|commit [PAGESIZE]\n"), 2;
+        return fprintf(stderr, "usage: win_backup esent|dsbackup|certsrv OUTDIR "
+                               "never|complete|commit [PAGESIZE]\n"),
+               2;
     be = argv[1];
     dir = argv[2];
     policy = argv[3];
@@ -225,8 +228,11 @@ int main(int argc, char **argv)
     if (strcmp(policy, "never") && strcmp(policy, "complete") && strcmp(policy, "commit"))
         return fprintf(stderr, "win_backup: unknown policy '%s'\n", policy), 2;
     if (!strcmp(be, "esent")) {
-        bkc_host_params hp = { .instance = "esefs", .log_path = getenv("ESEFS_LOGDIR"),
-                               .system_path = getenv("ESEFS_LOGDIR"), .circular = 0, .legacy = -1 };
+        bkc_host_params hp = { .instance = "esefs",
+                               .log_path = getenv("ESEFS_LOGDIR"),
+                               .system_path = getenv("ESEFS_LOGDIR"),
+                               .circular = 0,
+                               .legacy = -1 };
         const char *db = getenv("ESEFS_DB");
         rc = bkc_esent_open(&hp, &db, db ? 1 : 0, &src, err, sizeof err);
     } else if (!strcmp(be, "dsbackup")) {

@@ -26,13 +26,18 @@ static HRESULT cs_prepare(const wb_hbc_api *api, const wchar_t *server, bool inc
 
 /* See bkclient.h. */
 JET_ERR bkc_certsrv_open(const char *server, unsigned long page_size, bkc_source *src, char *err,
-                          size_t cb_err)
+                         size_t cb_err)
 {
-    static const char *const names[] = { "CertSrvBackupPrepareW", "CertSrvBackupGetDatabaseNamesW",
-                                         "CertSrvBackupOpenFileW", "CertSrvBackupRead",
-                                         "CertSrvBackupClose", "CertSrvBackupGetBackupLogsW",
-                                         "CertSrvBackupTruncateLogs", "CertSrvBackupEnd", "CertSrvBackupFree" };
-    wb_hbc_api api = { .dll_name = "certadm.dll", .prefix = "CertSrvBackup", .prepare = cs_prepare };
+    static const char *const names[] = {
+        "CertSrvBackupPrepareW",     "CertSrvBackupGetDatabaseNamesW",
+        "CertSrvBackupOpenFileW",    "CertSrvBackupRead",
+        "CertSrvBackupClose",        "CertSrvBackupGetBackupLogsW",
+        "CertSrvBackupTruncateLogs", "CertSrvBackupEnd",
+        "CertSrvBackupFree"
+    };
+    wb_hbc_api api = { .dll_name = "certadm.dll",
+                       .prefix = "CertSrvBackup",
+                       .prepare = cs_prepare };
     FARPROC f[9];
     HMODULE dll = NULL;
     JET_ERR rc;
@@ -44,14 +49,14 @@ JET_ERR bkc_certsrv_open(const char *server, unsigned long page_size, bkc_source
         goto out;
     /* Each assignment is checked against certbcli.h's function types. */
     {
-        FNCERTSRVBACKUPGETDATABASENAMESW * g = (__typeof__(g))(void (*)(void))f[1];
-        FNCERTSRVBACKUPOPENFILEW * o = (__typeof__(o))(void (*)(void))f[2];
-        FNCERTSRVBACKUPREAD * r = (__typeof__(r))(void (*)(void))f[3];
-        FNCERTSRVBACKUPCLOSE * cl = (__typeof__(cl))(void (*)(void))f[4];
-        FNCERTSRVBACKUPGETBACKUPLOGSW * l = (__typeof__(l))(void (*)(void))f[5];
-        FNCERTSRVBACKUPTRUNCATELOGS * t = (__typeof__(t))(void (*)(void))f[6];
-        FNCERTSRVBACKUPEND * e = (__typeof__(e))(void (*)(void))f[7];
-        FNCERTSRVBACKUPFREE * fr = (__typeof__(fr))(void (*)(void))f[8];
+        FNCERTSRVBACKUPGETDATABASENAMESW *g = (__typeof__(g))(void (*)(void))f[1];
+        FNCERTSRVBACKUPOPENFILEW *o = (__typeof__(o))(void (*)(void))f[2];
+        FNCERTSRVBACKUPREAD *r = (__typeof__(r))(void (*)(void))f[3];
+        FNCERTSRVBACKUPCLOSE *cl = (__typeof__(cl))(void (*)(void))f[4];
+        FNCERTSRVBACKUPGETBACKUPLOGSW *l = (__typeof__(l))(void (*)(void))f[5];
+        FNCERTSRVBACKUPTRUNCATELOGS *t = (__typeof__(t))(void (*)(void))f[6];
+        FNCERTSRVBACKUPEND *e = (__typeof__(e))(void (*)(void))f[7];
+        FNCERTSRVBACKUPFREE *fr = (__typeof__(fr))(void (*)(void))f[8];
 
         api.raw_prepare = f[0];
         api.get_dbs = (HRESULT(WINAPI *)(void *, WCHAR **, DWORD *))g;

@@ -24,7 +24,8 @@
 static HRESULT ds_prepare(const wb_hbc_api *api, const wchar_t *server, bool incremental,
                           void **phbc)
 {
-    __typeof__(&DsBackupPrepareW) prep = (__typeof__(&DsBackupPrepareW))(void (*)(void))api->raw_prepare;
+    __typeof__(&DsBackupPrepareW) prep =
+        (__typeof__(&DsBackupPrepareW))(void (*)(void))api->raw_prepare;
     PVOID token = NULL;
     DWORD cb_token = 0;
     HRESULT hr;
@@ -40,10 +41,11 @@ static HRESULT ds_prepare(const wb_hbc_api *api, const wchar_t *server, bool inc
 JET_ERR bkc_dsbackup_open(const char *server, unsigned long page_size, bkc_source *src, char *err,
                           size_t cb_err)
 {
-    static const char *const names[] = { "DsBackupPrepareW", "DsBackupGetDatabaseNamesW",
-                                         "DsBackupOpenFileW", "DsBackupRead",
-                                         "DsBackupClose", "DsBackupGetBackupLogsW",
-                                         "DsBackupTruncateLogs", "DsBackupEnd", "DsBackupFree" };
+    static const char *const names[] = { "DsBackupPrepareW",     "DsBackupGetDatabaseNamesW",
+                                         "DsBackupOpenFileW",    "DsBackupRead",
+                                         "DsBackupClose",        "DsBackupGetBackupLogsW",
+                                         "DsBackupTruncateLogs", "DsBackupEnd",
+                                         "DsBackupFree" };
     wb_hbc_api api = { .dll_name = "ntdsbcli.dll", .prefix = "DsBackup", .prepare = ds_prepare };
     FARPROC f[9];
     HMODULE dll = NULL;

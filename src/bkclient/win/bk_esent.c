@@ -212,8 +212,8 @@ static JET_ERR eb_trunc_info(void *p, char *szz, unsigned long cb_max, unsigned 
     esent_ctx *c = p;
     char *list = NULL;
     unsigned long cb = 0;
-    JET_ERR rc = eb_wlist(c, "JetGetTruncateLogInfoInstanceW", JetGetTruncateLogInfoInstanceW,
-                          &list, &cb);
+    JET_ERR rc =
+        eb_wlist(c, "JetGetTruncateLogInfoInstanceW", JetGetTruncateLogInfoInstanceW, &list, &cb);
 
     if (rc >= 0)
         rc = wb_szz_out(list, cb, szz, cb_max, pcb);

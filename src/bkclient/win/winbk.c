@@ -183,13 +183,13 @@ JET_ERR wb_log_gen(const char *path, unsigned long *pgen, char base[JET_BASE_NAM
 }
 
 /* See winbk.h. */
-JET_ERR wb_load(const wchar_t *dll_w, const char *dll_name, HMODULE *pdll, char *err,
-                size_t cb_err)
+JET_ERR wb_load(const wchar_t *dll_w, const char *dll_name, HMODULE *pdll, char *err, size_t cb_err)
 {
     *pdll = LoadLibraryW(dll_w);
     if (*pdll)
         return 0;
-    snprintf(err, cb_err, "%s: cannot load (Win32 error %lu): the role's backup client is not installed",
+    snprintf(err, cb_err,
+             "%s: cannot load (Win32 error %lu): the role's backup client is not installed",
              dll_name, (unsigned long)GetLastError());
     return JET_errFileNotFound;
 }
@@ -209,15 +209,15 @@ JET_ERR wb_proc(HMODULE dll, const char *dll_name, const char *fn, FARPROC *pf, 
 /* ---- the streaming-client table ---- */
 
 typedef struct hbc_ctx {
-    wb_hbc_api api_v;     /* copy of the caller's */
+    wb_hbc_api api_v;      /* copy of the caller's */
     const wb_hbc_api *api; /* &api_v */
     HMODULE dll;
-    wchar_t *server;  /* NULL = local */
-    char name[64];    /* instance name for info */
+    wchar_t *server; /* NULL = local */
+    char name[64];   /* instance name for info */
     unsigned long cb_page;
-    void *hbc;        /* NULL = no backup */
+    void *hbc; /* NULL = no backup */
     bool file_open;
-    char *logs;       /* log list (fetched once: the call rolls the log) */
+    char *logs; /* log list (fetched once: the call rolls the log) */
     unsigned long cb_logs;
     JET_LOGINFO_A li;
     wb_bounce bounce;
@@ -236,16 +236,24 @@ static JET_ERR hbc_fail(hbc_ctx *c, const char *call, HRESULT hr)
     if (jet < 0)
         return jet;
     switch ((uint32_t)hr) {
-    case 0x8007000Eu: return JET_errOutOfMemory;
+    case 0x8007000Eu:
+        return JET_errOutOfMemory;
     case 0xC7FF0001u: /* hrInvalidParam */
-    case 0x80070057u: return JET_errInvalidParameter;
-    case 0xC7FF0003u: return JET_errInvalidParameter; /* hrInvalidHandle */
-    case 0xC7FF000Au: /* hrLogFileNotFound */
-    case 0x80070002u: return JET_errFileNotFound;
-    case 0xC7FF000Bu: return JET_errInvalidBackup; /* hrCircularLogging */
-    case 0xC7FF000Eu: return JET_errMissingFullBackup; /* hrFullBackupNotTaken */
-    case 0x80070005u: return JET_errAccessDenied;
-    default: return JET_errInstanceUnavailable; /* no server, RPC, hrError */
+    case 0x80070057u:
+        return JET_errInvalidParameter;
+    case 0xC7FF0003u:
+        return JET_errInvalidParameter; /* hrInvalidHandle */
+    case 0xC7FF000Au:                   /* hrLogFileNotFound */
+    case 0x80070002u:
+        return JET_errFileNotFound;
+    case 0xC7FF000Bu:
+        return JET_errInvalidBackup; /* hrCircularLogging */
+    case 0xC7FF000Eu:
+        return JET_errMissingFullBackup; /* hrFullBackupNotTaken */
+    case 0x80070005u:
+        return JET_errAccessDenied;
+    default:
+        return JET_errInstanceUnavailable; /* no server, RPC, hrError */
     }
 }
 
@@ -255,7 +263,8 @@ static JET_ERR hbc_info(void *p, bkc_info *info)
 
     memset(info, 0, sizeof *info);
     snprintf(info->instance, sizeof info->instance, "%s", c->name);
-    snprintf(info->base_name, sizeof info->base_name, "%s", c->li.szBaseName[0] ? c->li.szBaseName : "edb");
+    snprintf(info->base_name, sizeof info->base_name, "%s",
+             c->li.szBaseName[0] ? c->li.szBaseName : "edb");
     info->cb_page = c->cb_page;
     info->circular = false; /* Prepare fails with hrCircularLogging otherwise */
     info->legacy = JET_bitESE98FileNames | JET_bitEightDotThreeSoftCompat; /* edbXXXXX.log */

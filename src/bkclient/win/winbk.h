@@ -22,7 +22,7 @@
 #define WB_BOUNCE (1024ul * 1024ul)
 
 typedef struct wb_bounce {
-    unsigned char *buf; /* VirtualAlloc, WB_BOUNCE bytes */
+    unsigned char *buf;     /* VirtualAlloc, WB_BOUNCE bytes */
     unsigned long off, len; /* unread bytes: buf[off..len) */
     bool eof;
 } wb_bounce;
@@ -62,15 +62,14 @@ JET_ERR wb_log_gen(const char *path, unsigned long *pgen, char base[JET_BASE_NAM
 
 /* ---- the streaming-client backends (DsBackup*, CertSrvBackup*) ---- */
 
-
 /* The client DLL's calls, resolved at run time.  Every one but prepare
  * has the same shape in ntdsbcli.h and certbcli.h. */
 typedef struct wb_hbc_api {
     const char *dll_name; /* for messages: "ntdsbcli.dll" */
     const char *prefix;   /* "DsBackup", "CertSrvBackup" */
     /* Prepare a full (incremental false) or logs-only backup of server. */
-    HRESULT (*prepare)(const struct wb_hbc_api *api, const wchar_t *server, bool incremental,
-                       void **phbc);
+    HRESULT(*prepare)
+    (const struct wb_hbc_api *api, const wchar_t *server, bool incremental, void **phbc);
     FARPROC raw_prepare; /* the DLL's Prepare, for prepare */
     HRESULT(WINAPI *get_dbs)(void *hbc, WCHAR **pwszz, DWORD *pcb);
     HRESULT(WINAPI *open)(void *hbc, WCHAR const *name, DWORD cb_hint, LARGE_INTEGER *psize);

@@ -29,11 +29,16 @@ void fsx_log_setup(const char *ident, int use_syslog, int quiet)
 static int syslog_prio(enum fs_log_level level)
 {
     switch (level) {
-    case FS_LOG_ERR: return LOG_ERR;
-    case FS_LOG_WARNING: return LOG_WARNING;
-    case FS_LOG_NOTICE: return LOG_NOTICE;
-    case FS_LOG_INFO: return LOG_INFO;
-    default: return LOG_DEBUG;
+    case FS_LOG_ERR:
+        return LOG_ERR;
+    case FS_LOG_WARNING:
+        return LOG_WARNING;
+    case FS_LOG_NOTICE:
+        return LOG_NOTICE;
+    case FS_LOG_INFO:
+        return LOG_INFO;
+    default:
+        return LOG_DEBUG;
     }
 }
 
