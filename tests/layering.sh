@@ -3,7 +3,7 @@
 # ("Layout": directory -> role -> may include), checked on the source tree.
 #
 #  1. jet_int.h, format.h, os.h (the engine's private headers) are included
-#     only under src/jet and by the engine unit tests listed in ENGINE_TESTS.
+#     only under src/jet (the engine's white-box tests live in src/jet/tests).
 #  2. ep_proto.h (the endpoint's wire codec) is included only under
 #     src/endpoint and by the endpoint tests listed in EP_TESTS.
 #  3. include/ holds only the public headers in PUBLIC, and none of them
@@ -12,8 +12,9 @@
 #  4. No source includes a header by a directory path ("jet/x.h",
 #     "src/...", "endpoint/x.h", "../x.h"): a directory reaches another's
 #     private headers only through the include path its local.mk sets.
-#  5. Makefile.am's AM_CPPFLAGS names include/ only, and only src/jet (and
-#     ENGINE_TESTS) put src/jet on their include path.
+#  5. Makefile.am's AM_CPPFLAGS names include/ only; only src/jet/local.mk
+#     puts src/jet on an include path (JET_PRIV_CPPFLAGS, JET_TEST_CPPFLAGS),
+#     and a test built with JET_TEST_CPPFLAGS has its sources in src/jet/tests.
 #  6. Every Check test (tests/test_*.c) gets its main from tests/harness.h
 #     (TH_MAIN): none defines main itself.
 #
@@ -22,11 +23,6 @@ set -u
 : "${top_srcdir:?top_srcdir must be set (run through make check)}"
 cd "$top_srcdir" || exit 1
 
-ENGINE_TESTS="tests/test_backup.c tests/test_cksum.c
-tests/test_engine_crash.c tests/test_engine_faults.c tests/test_engine_powerloss.c
-tests/test_format.c tests/test_rangelock.c tests/test_recovery.c tests/test_restore.c
-tests/jet_testvfs.c tests/jet_testvfs.h"
-ENGINE_TESTS="$ENGINE_TESTS $(ls tests/test_jet_*.c 2>/dev/null)"
 EP_TESTS="tests/test_ep_proto.c tests/test_endpoint.c tests/fuzz_endpoint.c"
 PUBLIC="jet.h jet_api.h jet_errors.def jetlib.h jetfmt.h endpoint.h bkclient.h bkformat.h"
 
@@ -57,8 +53,7 @@ for f in $files; do
         jet_int.h | format.h | os.h)
             case $f in
             src/jet/*) ;;
-            *) in_list "$f" "$ENGINE_TESTS" ||
-                   echo "$f:$line: includes the engine's private $base" ;;
+            *) echo "$f:$line: includes the engine's private $base" ;;
             esac ;;
         ep_proto.h)
             case $f in
@@ -105,19 +100,26 @@ for mk in Makefile.am src/*/local.mk src/*/*/local.mk tests/*.mk; do
     *) violation "$mk: puts src/jet on an include path (only src/jet/local.mk may)" ;;
     esac
 done
-# targets using the engine's private include path are engine unit tests
+# the engine's private include path: libjet itself, and the engine's own
+# tests whose every source file is under src/jet/tests
 for mk in tests/*.mk src/*/local.mk src/*/*/local.mk; do
     [ -f "$mk" ] || continue
-    grep -n 'JET_PRIV_CPPFLAGS' "$mk" | while IFS=: read -r line text; do
+    grep -n 'JET_PRIV_CPPFLAGS\|JET_TEST_CPPFLAGS' "$mk" | while IFS=: read -r line text; do
         case $text in
-        *'JET_PRIV_CPPFLAGS ='*) ;;
-        tests_*_CPPFLAGS*)
-            t=${text%%_CPPFLAGS*}
-            t=tests/${t#tests_}.c
-            in_list "$t" "$ENGINE_TESTS" ||
-                echo "$mk:$line: $t is not an engine unit test (layering.sh ENGINE_TESTS)" ;;
+        *'_CPPFLAGS ='*'$(AM_CPPFLAGS)'* | *'JET_TEST_CPPFLAGS = $(JET_PRIV_CPPFLAGS)'*) ;;
         src_jet_*) ;;
-        *) echo "$mk:$line: only libjet and engine tests may use JET_PRIV_CPPFLAGS" ;;
+        tests_*_CPPFLAGS*JET_TEST_CPPFLAGS*)
+            t=${text%%_CPPFLAGS*}
+            srcs=$(awk -v v="${t}_SOURCES" '
+                $1 == v && $2 == "=" { on = 1; $1 = ""; $2 = "" }
+                on { line = $0; more = sub(/\\$/, "", line); print line; if (!more) on = 0 }' "$mk")
+            for src in $srcs; do
+                case $src in
+                src/jet/tests/*.c | src/jet/tests/*.h | tests/*.h | '$(JET_MODULE_TEST_HDRS)') ;;
+                *) echo "$mk:$line: $src is not an engine test source (src/jet/tests)" ;;
+                esac
+            done ;;
+        *) echo "$mk:$line: only libjet and its tests in src/jet/tests may use the engine's private headers" ;;
         esac
     done
 done >"$out" 2>&1

@@ -333,7 +333,7 @@ static bool page_size_ok(uint32_t cb);
  *   tab[0][i] = i shifted right 8 times, XOR 0x82F63B78 after each shift
  *               that drops a 1 bit;
  *   tab[k][i] = (tab[k-1][i] >> 8) ^ tab[0][tab[k-1][i] & 0xFF], k = 1..3.
- * tests/test_cksum.c checks both code paths against RFC 3720 vectors. */
+ * src/jet/tests/test_cksum.c checks both code paths against RFC 3720 vectors. */
 static const uint32_t crc32c_tab[4][256] = {
     {
         0x00000000u, 0xF26B8303u, 0xE13B70F7u, 0x1350F3F4u, 0xC79A971Fu, 0x35F1141Cu, 0x26A1E7E8u,

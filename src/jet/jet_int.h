@@ -167,7 +167,7 @@ void jinst_log_path(const jet_inst *inst, uint32_t gen, char *buf, size_t cb);
  *   init.archived        JetInit: recovered <base>.log archived (hard
  *                        link: <base>.log still there), the new
  *                        generation not created yet
- * tests/test_engine_crash.c kills a writer at each of them. */
+ * src/jet/tests/test_engine_crash.c kills a writer at each of them. */
 JET_ERR jinst_set_fault_hook(JET_INSTANCE instance, void (*fn)(void *arg, const char *point),
                              void *arg);
 void jinst_fault(jet_inst *inst, const char *point);

@@ -19,5 +19,8 @@ src_jet_libjet_a_SOURCES = \
 	src/jet/errname.c
 # the engine's own directory: only libjet and the engine unit tests
 JET_PRIV_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/jet
+# the engine's white-box tests (src/jet/tests/, built as tests/test_*): the
+# engine's private headers plus the shared test harness in tests/
+JET_TEST_CPPFLAGS = $(JET_PRIV_CPPFLAGS) -I$(top_srcdir)/tests
 src_jet_libjet_a_CPPFLAGS = $(JET_PRIV_CPPFLAGS)
 LIBJET = src/jet/libjet.a

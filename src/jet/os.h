@@ -5,7 +5,7 @@
  * recovery, backup, restore; not the endpoint sockets) goes through the
  * jos_* wrappers below, which call the current table (jos_vtab).  As with
  * SQLite's os_unix.c aSyscall[], the table is per process and tests may
- * replace it (jos_set_vtab: e.g. tests/jet_testvfs.c, a power-loss
+ * replace it (jos_set_vtab: e.g. src/jet/tests/jet_testvfs.c, a power-loss
  * simulator) or make the Nth call fail with a chosen errno
  * (jos_fault_arm).  Production code never changes either.
  *

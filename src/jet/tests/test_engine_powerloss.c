@@ -1,6 +1,6 @@
 /*
  * test_engine_powerloss.c -- power loss at thousands of random moments,
- * in process (tests/jet_testvfs.c): a writer commits transactions (each
+ * in process (src/jet/tests/jet_testvfs.c): a writer commits transactions (each
  * writes a counter record and three of 63 slot records), rolls the log and
  * checkpoints, with the simulator capturing, before every mutating file
  * call, a directory a power loss there could leave (unsynced writes lost,

@@ -200,7 +200,7 @@ START_TEST(test_hdr_checksum)
 }
 END_TEST
 
-/* The XOR format (older libjet pages; tests/test_cksum.c has the CRC
+/* The XOR format (older libjet pages; src/jet/tests/test_cksum.c has the CRC
  * format).  Its marks (JF_PG_MARK1/2) are zero on every page it sealed. */
 START_TEST(test_page_checksum)
 {
