@@ -55,6 +55,9 @@ void jf_logtime_from_time(jf_logtime *lt, int64_t unix_seconds); /* UTC */
 int64_t jf_logtime_to_time(const jf_logtime *lt);
 bool jf_logtime_eq(const jf_logtime *a, const jf_logtime *b);
 bool jf_sig_eq(const jf_sig *a, const jf_sig *b);
+/* True for the page sizes libjet supports: 2, 4, 8, 16 and 32 KiB.  Pure. */
+bool jf_page_size_ok(uint32_t cb);
+
 /* A fresh signature: random from /dev/urandom (fallback: time^pid), now,
  * and the host name truncated to 15 chars. */
 void jf_sig_new(jf_sig *s);

@@ -4,7 +4,7 @@ noinst_LIBRARIES += src/jet/libjet.a
 noinst_HEADERS += include/jet.h include/jet_errors.def include/jetlib.h include/jetfmt.h
 src_jet_libjet_a_SOURCES = \
 	src/jet/jet_int.h \
-	src/jet/format.h src/jet/format.c \
+	src/jet/format.h src/jet/format.c src/jet/cksum.c \
 	src/jet/rangelock.c \
 	src/jet/os.h src/jet/os.c \
 	src/jet/fileio.c \
