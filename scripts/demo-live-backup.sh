@@ -57,7 +57,7 @@ echo "# 7. stop the host, restore the copy, verify it"
 kill "$SERVE"
 wait "$SERVE" || true
 SERVE=
-run sh -c "grep '^# committed-at-roll' '$D/copy/manifest'"
+run sh -c "grep '^# committed-at-roll' '$D/copy/logs/manifest'"
 run "$JU" restore "$D/copy" "$D/restored"
 run "$JU" verify "$D/restored"
 echo "# done: the live copy restored and verified"

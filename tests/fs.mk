@@ -34,3 +34,6 @@ EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/
 # issue 7 item 10: a bad spool directory is refused before the backup begins
 TESTS += tests/fs_badspool.sh tests/fs_core_portable.sh
 EXTRA_DIST += tests/fs_badspool.sh tests/fs_core_portable.sh
+# the README's live demo, end to end
+TESTS += tests/demo_live.sh
+EXTRA_DIST += tests/demo_live.sh
