@@ -98,7 +98,6 @@ static bool parse_create_args(int argc, char **argv, const char **dir, unsigned 
     int npos, r;
 
     *accounts = 1000;
-    *status = JU_EXIT_USAGE;
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
     if (r) {
         *status = r > 0 ? 0 : JU_EXIT_USAGE;
@@ -106,27 +105,39 @@ static bool parse_create_args(int argc, char **argv, const char **dir, unsigned 
     }
     if (npos != 1) {
         fprintf(stderr, "jetutil create: DIR is required (usage: %s)\n", USAGE);
+        *status = JU_EXIT_USAGE;
         return false;
     }
     ju_settings_default(s);
-    if (o_acc && ju_parse_ulong("create", "--accounts", o_acc, 2, 1UL << 32, accounts) < 0)
+    if (o_acc && ju_parse_ulong("create", "--accounts", o_acc, 2, 1UL << 32, accounts) < 0) {
+        *status = JU_EXIT_USAGE;
         return false;
+    }
     if (o_page) {
-        if (ju_parse_ulong("create", "--page-size", o_page, 2048, 32768, &s->page_size) < 0)
+        if (ju_parse_ulong("create", "--page-size", o_page, 2048, 32768, &s->page_size) < 0) {
+            *status = JU_EXIT_USAGE;
             return false;
+        }
         if (s->page_size & (s->page_size - 1)) {
             ju_error("create", "--page-size: %lu is not one of 2048 4096 8192 16384 32768",
                      s->page_size);
+            *status = JU_EXIT_USAGE;
             return false;
         }
     }
-    if (o_log && ju_parse_ulong("create", "--log-size", o_log, 128, 1UL << 20, &s->log_kib) < 0)
+    if (o_log && ju_parse_ulong("create", "--log-size", o_log, 128, 1UL << 20, &s->log_kib) < 0) {
+        *status = JU_EXIT_USAGE;
         return false;
-    if (o_rec && ju_parse_ulong("create", "--record-size", o_rec, 32, 1024, &s->record_size) < 0)
+    }
+    if (o_rec && ju_parse_ulong("create", "--record-size", o_rec, 32, 1024, &s->record_size) < 0) {
+        *status = JU_EXIT_USAGE;
         return false;
-    if (o_ckpt &&
-        ju_parse_ulong("create", "--checkpoint-kib", o_ckpt, 16, 1UL << 24, &s->checkpoint_kib) < 0)
+    }
+    if (o_ckpt && ju_parse_ulong("create", "--checkpoint-kib", o_ckpt, 16, 1UL << 24,
+                                 &s->checkpoint_kib) < 0) {
+        *status = JU_EXIT_USAGE;
         return false;
+    }
     *dir = pos[0];
     return true;
 }
@@ -173,7 +184,6 @@ int cmd_create(int argc, char **argv)
 
     if (!parse_create_args(argc, argv, &dir, &accounts, &s, &status))
         return status;
-    status = JU_EXIT_FAIL; /* the parser set it to JU_EXIT_USAGE */
     if (ju_dir_absent_or_empty(dir, &existed) < 0) {
         ju_error("create", "%s: %s (DIR must not exist or be empty)", dir, strerror(errno));
         return JU_EXIT_FAIL;

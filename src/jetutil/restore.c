@@ -492,7 +492,6 @@ static bool parse_restore_args(int argc, char **argv, struct restore_opts *o, in
 
     o->check = false;
     o->target = NULL;
-    *status = JU_EXIT_USAGE;
     r = ju_parse(argc, argv, opts, o->pos, BK_MAX_SETS + 1, &npos, USAGE);
     if (r) {
         *status = r > 0 ? 0 : JU_EXIT_USAGE;
@@ -501,12 +500,14 @@ static bool parse_restore_args(int argc, char **argv, struct restore_opts *o, in
     if (npos < (o->check ? 1 : 2)) {
         fprintf(stderr, "jetutil restore: %s are required (usage: %s)\n",
                 o->check ? "BACKUPDIR" : "BACKUPDIR and TARGETDIR", USAGE);
+        *status = JU_EXIT_USAGE;
         return false;
     }
     o->nsets = o->check ? npos : npos - 1;
     if (o->nsets > BK_MAX_SETS) {
         fprintf(stderr, "jetutil restore: at most %d backup directories (usage: %s)\n", BK_MAX_SETS,
                 USAGE);
+        *status = JU_EXIT_USAGE;
         return false;
     }
     if (!o->check)
@@ -592,7 +593,6 @@ int cmd_restore(int argc, char **argv)
 
     if (!parse_restore_args(argc, argv, &o, &status))
         return status;
-    status = JU_EXIT_FAIL; /* the parser set it to JU_EXIT_USAGE */
     sets = calloc((size_t)o.nsets, sizeof *sets);
     if (!sets) {
         ju_error("restore", "%s", strerror(ENOMEM));

@@ -59,7 +59,6 @@ static bool parse_serve_args(int argc, char **argv, struct serve_opts *o, int *s
     int npos, r;
 
     o->threads = 4;
-    *status = JU_EXIT_USAGE;
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
     if (r) {
         *status = r > 0 ? 0 : JU_EXIT_USAGE;
@@ -68,10 +67,13 @@ static bool parse_serve_args(int argc, char **argv, struct serve_opts *o, int *s
     if (npos != 1 || !o_ep) {
         fprintf(stderr, "jetutil serve: DIR and --endpoint SOCKET are required (usage: %s)\n",
                 USAGE);
+        *status = JU_EXIT_USAGE;
         return false;
     }
-    if (o_thr && ju_parse_ulong("serve", "--threads", o_thr, 0, 256, &o->threads) < 0)
+    if (o_thr && ju_parse_ulong("serve", "--threads", o_thr, 0, 256, &o->threads) < 0) {
+        *status = JU_EXIT_USAGE;
         return false;
+    }
     o->dir = pos[0];
     o->endpoint = o_ep;
     return true;
@@ -166,7 +168,6 @@ int cmd_serve(int argc, char **argv)
 
     if (!parse_serve_args(argc, argv, &o, &status))
         return status;
-    status = JU_EXIT_FAIL; /* the parser set it to JU_EXIT_USAGE */
     if (ju_settings_read("serve", o.dir, &s) < 0)
         return JU_EXIT_FAIL;
     if (ju_block_signals() < 0)

@@ -38,7 +38,6 @@ static bool parse_workload_args(int argc, char **argv, struct workload_opts *o, 
 
     o->threads = 1;
     o->seconds = 0;
-    *status = JU_EXIT_USAGE;
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
     if (r) {
         *status = r > 0 ? 0 : JU_EXIT_USAGE;
@@ -46,12 +45,17 @@ static bool parse_workload_args(int argc, char **argv, struct workload_opts *o, 
     }
     if (npos != 1) {
         fprintf(stderr, "jetutil workload: DIR is required (usage: %s)\n", USAGE);
+        *status = JU_EXIT_USAGE;
         return false;
     }
-    if (o_thr && ju_parse_ulong("workload", "--threads", o_thr, 1, 256, &o->threads) < 0)
+    if (o_thr && ju_parse_ulong("workload", "--threads", o_thr, 1, 256, &o->threads) < 0) {
+        *status = JU_EXIT_USAGE;
         return false;
-    if (o_sec && ju_parse_ulong("workload", "--seconds", o_sec, 0, 1UL << 31, &o->seconds) < 0)
+    }
+    if (o_sec && ju_parse_ulong("workload", "--seconds", o_sec, 0, 1UL << 31, &o->seconds) < 0) {
+        *status = JU_EXIT_USAGE;
         return false;
+    }
     o->dir = pos[0];
     return true;
 }
@@ -156,7 +160,6 @@ int cmd_workload(int argc, char **argv)
 
     if (!parse_workload_args(argc, argv, &o, &status))
         return status;
-    status = JU_EXIT_FAIL; /* the parser set it to JU_EXIT_USAGE */
     if (ju_settings_read("workload", o.dir, &s) < 0)
         return JU_EXIT_FAIL;
     if (ju_block_signals() < 0)
