@@ -186,6 +186,51 @@ static int manifest_version(bkf_err *er, const char *path, const char *line)
     return 0;
 }
 
+/* Parse line LINENO of manifest PATH, a checksum line of LEN bytes
+ * (sha256sum text or binary format: 64 hex, ' ', ' ' or '*', path), into
+ * the entry of its file in s.  0, or -1 after printing one line. */
+static int manifest_sha_line(bkf_err *er, bkf_set *s, const char *path, unsigned lineno,
+                             const char *line, ssize_t len)
+{
+    unsigned char sha[32];
+    const char *rel;
+    bkf_entry *e;
+
+    if (len < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*'))
+        goto bad;
+    for (int i = 0; i < 32; i++) {
+        int h = hexval(line[2 * i]), l = hexval(line[2 * i + 1]);
+        if (h < 0 || l < 0)
+            goto bad;
+        sha[i] = (unsigned char)(h << 4 | l);
+    }
+    rel = line + 66;
+    if (strncmp(rel, "./", 2) == 0)
+        rel += 2;
+    if (!rel_ok(rel)) {
+        bkf_fail(er, "%s:%u: unexpected path '%s' (a manifest lists NAME or logs/NAME)", path,
+                 lineno, rel);
+        return -1;
+    }
+    e = entry_get(s, rel, lineno);
+    if (!e) {
+        bkf_fail(er, "%s: %s", path, strerror(ENOMEM));
+        return -1;
+    }
+    if (e->have_sha && memcmp(e->sha, sha, sizeof sha) != 0) {
+        bkf_fail(er, "%s:%u: %s listed twice with different SHA-256", path, lineno, rel);
+        return -1;
+    }
+    if (!e->have_sha)
+        e->line = lineno;
+    memcpy(e->sha, sha, sizeof sha);
+    e->have_sha = true;
+    return 0;
+bad:
+    bkf_fail(er, "%s:%u: expected 'SHA256  PATH' (sha256sum format) or a '#' line", path, lineno);
+    return -1;
+}
+
 /* Parse the manifest DIR/REL into s: checksums, sizes, range, committed
  * counter (*have_gens set by a range line).  A missing file, a FIFO or
  * device is refused without blocking.  0, or -1 after printing one line. */
@@ -208,9 +253,6 @@ static int manifest_parse(bkf_err *er, bkf_set *s, const char *rel_file, bool *h
         return -1;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
-        unsigned char sha[32];
-        const char *rel;
-        bkf_entry *e;
         lineno++;
         if (len > 0 && line[len - 1] == '\n')
             line[--len] = '\0';
@@ -225,41 +267,8 @@ static int manifest_parse(bkf_err *er, bkf_set *s, const char *rel_file, bool *h
                 goto out;
             continue;
         }
-        /* sha256sum text or binary format: 64 hex, ' ', ' ' or '*', path */
-        if (len < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*'))
-            goto bad;
-        for (int i = 0; i < 32; i++) {
-            int h = hexval(line[2 * i]), l = hexval(line[2 * i + 1]);
-            if (h < 0 || l < 0)
-                goto bad;
-            sha[i] = (unsigned char)(h << 4 | l);
-        }
-        rel = line + 66;
-        if (strncmp(rel, "./", 2) == 0)
-            rel += 2;
-        if (!rel_ok(rel)) {
-            bkf_fail(er, "%s:%u: unexpected path '%s' (a manifest lists NAME or logs/NAME)", path,
-                     lineno, rel);
+        if (manifest_sha_line(er, s, path, lineno, line, len) < 0)
             goto out;
-        }
-        e = entry_get(s, rel, lineno);
-        if (!e) {
-            bkf_fail(er, "%s: %s", path, strerror(ENOMEM));
-            goto out;
-        }
-        if (e->have_sha && memcmp(e->sha, sha, sizeof sha) != 0) {
-            bkf_fail(er, "%s:%u: %s listed twice with different SHA-256", path, lineno, rel);
-            goto out;
-        }
-        if (!e->have_sha)
-            e->line = lineno;
-        memcpy(e->sha, sha, sizeof sha);
-        e->have_sha = true;
-        continue;
-    bad:
-        bkf_fail(er, "%s:%u: expected 'SHA256  PATH' (sha256sum format) or a '#' line", path,
-                 lineno);
-        goto out;
     }
     if (ferror(f)) {
         bkf_fail(er, "%s: %s", path, strerror(errno));

@@ -309,6 +309,34 @@ static bool bk_has_full(jet_db *db)
     return h.full_prev.gen_low != 0 && h.type_full_prev == JF_BKTYPE_NORMAL;
 }
 
+/* The checks of JetBeginExternalBackupInstance before anything changes,
+ * in its order: -523 not initialised/terminating, -516 recovery off, -900
+ * grbit not in {0, Incremental}, -526 incremental with circular logging,
+ * -505 backup running.  JET_errSuccess, or that error.  Called with
+ * inst->bk_lock held; takes and releases inst->lock. */
+static JET_ERR bk_begin_check(jet_inst *inst, JET_GRBIT grbit)
+{
+    bool allowed, recovery, circular, incremental = (grbit & JET_bitBackupIncremental) != 0;
+
+    pthread_mutex_lock(&inst->lock);
+    allowed = inst->bk_allowed;
+    recovery = inst->recovery;
+    circular = inst->circular;
+    pthread_mutex_unlock(&inst->lock);
+
+    if (!allowed || inst->log == NULL)
+        return JET_errBackupNotAllowedYet;
+    if (!recovery)
+        return JET_errLoggingDisabled;
+    if ((grbit & ~(JET_GRBIT)JET_bitBackupIncremental) != 0)
+        return JET_errInvalidGrbit;
+    if (incremental && circular)
+        return JET_errInvalidBackup;
+    if (inst->bk->in_progress)
+        return JET_errBackupInProgress;
+    return JET_errSuccess;
+}
+
 /* JetBeginExternalBackupInstance (spec 2.2 step 1, 2.3).  Errors in this
  * order: -1115 bad instance, -523 not initialised/terminating, -516
  * recovery off, -900 grbit not in {0, Incremental}, -526 incremental with
@@ -320,7 +348,7 @@ JET_ERR JET_API JetBeginExternalBackupInstance(JET_INSTANCE instance, JET_GRBIT 
     jet_inst *inst;
     jet_backup *bk;
     jet_db *dbs[JF_MAX_DBS];
-    bool allowed, recovery, circular, incremental = (grbit & JET_bitBackupIncremental) != 0;
+    bool incremental = (grbit & JET_bitBackupIncremental) != 0;
     bool activated = false;
     unsigned n = 0;
     jf_chk chk;
@@ -329,33 +357,7 @@ JET_ERR JET_API JetBeginExternalBackupInstance(JET_INSTANCE instance, JET_GRBIT 
     if (rc < 0)
         return rc;
     bk = inst->bk;
-    pthread_mutex_lock(&inst->lock);
-    allowed = inst->bk_allowed;
-    recovery = inst->recovery;
-    circular = inst->circular;
-    pthread_mutex_unlock(&inst->lock);
-
-    if (!allowed || inst->log == NULL) {
-        rc = JET_errBackupNotAllowedYet;
-        goto out;
-    }
-    if (!recovery) {
-        rc = JET_errLoggingDisabled;
-        goto out;
-    }
-    if ((grbit & ~(JET_GRBIT)JET_bitBackupIncremental) != 0) {
-        rc = JET_errInvalidGrbit;
-        goto out;
-    }
-    if (incremental && circular) {
-        rc = JET_errInvalidBackup;
-        goto out;
-    }
-    if (bk->in_progress) {
-        rc = JET_errBackupInProgress;
-        goto out;
-    }
-
+    JCALL(bk_begin_check(inst, grbit));
     n = bk_dbs(inst, dbs);
     if (incremental) {
         for (unsigned i = 0; i < n; i++)

@@ -370,11 +370,17 @@ out:
     return rc;
 }
 
-/* Exit 0 on success, 1 with one line naming the Jet error, 2 usage. */
-int cmd_backup(int argc, char **argv)
+/*
+ * Parses argv into run (dest, incremental, truncate, pause_fifo), *endpoint
+ * (NULL without --endpoint) and *dir (NULL with it).  Returns true when the
+ * command is to run; false when it is to exit with *status (0 after --help,
+ * JU_EXIT_USAGE after a message on stderr).
+ */
+static bool parse_backup_args(int argc, char **argv, bk_run *run, const char **endpoint,
+                              const char **dir, int *status)
 {
-    const char *pos[2], *o_ep = NULL, *o_pause = NULL, *what = "backup";
-    bool o_inc = false, o_trunc = false, existed = false, made = false;
+    const char *pos[2], *o_ep = NULL, *o_pause = NULL;
+    bool o_inc = false, o_trunc = false;
     ju_opt opts[] = {
         { "--endpoint", true, &o_ep, NULL },
         { "--incremental", false, NULL, &o_inc },
@@ -382,63 +388,68 @@ int cmd_backup(int argc, char **argv)
         { "--pause-before-logs", true, &o_pause, NULL },
         { NULL, false, NULL, NULL },
     };
-    int npos, r, status = JU_EXIT_FAIL;
-    bk_src src;
-    bk_run *run = calloc(1, sizeof *run);
-    JET_ERR rc;
+    int npos, r;
 
-    if (!run)
-        return JU_EXIT_FAIL;
     r = ju_parse(argc, argv, opts, pos, 2, &npos, USAGE);
     if (r) {
-        free(run);
-        return r > 0 ? 0 : JU_EXIT_USAGE;
+        *status = r > 0 ? 0 : JU_EXIT_USAGE;
+        return false;
     }
     if (npos != (o_ep ? 1 : 2)) {
         fprintf(stderr, "jetutil backup: need %s (usage: %s)\n",
                 o_ep ? "DEST (and no DIR with --endpoint)"
                      : "DIR and DEST, or --endpoint SOCKET DEST",
                 USAGE);
-        free(run);
-        return JU_EXIT_USAGE;
+        *status = JU_EXIT_USAGE;
+        return false;
     }
     run->dest = pos[npos - 1];
     run->incremental = o_inc;
     run->truncate = o_trunc;
     run->pause_fifo = o_pause;
-    if (o_inc) {
+    *endpoint = o_ep;
+    *dir = o_ep ? NULL : pos[0];
+    return true;
+}
+
+/*
+ * Readies run->dest: an incremental reads its label into run->label; a
+ * full needs it absent or empty (*existed: it exists) and creates it
+ * (*made).  Returns 0, or -1 after printing one line (nothing written).
+ */
+static int backup_prepare_dest(bk_run *run, bool *existed, bool *made)
+{
+    if (run->incremental) {
         char err[JU_PATH + 256];
         if (bkf_julabel_read(run->dest, &run->label, err, sizeof err) < 0) {
             ju_error("backup", "%s", err);
-            goto done;
+            return -1;
         }
-    } else {
-        if (ju_dir_absent_or_empty(run->dest, &existed) < 0) {
-            ju_error("backup", "%s: %s (DEST must not exist or be empty for a full backup)",
-                     run->dest, strerror(errno));
-            goto done;
-        }
-        if (!existed) {
-            if (mkdir(run->dest, 0755) < 0) {
-                ju_error("backup", "%s: %s", run->dest, strerror(errno));
-                goto done;
-            }
-            made = true;
-        }
+        return 0;
     }
-    rc = bk_src_open("backup", &src, o_ep, o_ep ? NULL : pos[0]);
-    if (rc < 0)
-        goto cleanup;
-    rc = run_backup(&src, run, &what);
-    bk_src_close(&src);
-    if (rc < 0) {
-        ju_jet_error("backup", what, rc);
-        goto cleanup;
+    if (ju_dir_absent_or_empty(run->dest, existed) < 0) {
+        ju_error("backup", "%s: %s (DEST must not exist or be empty for a full backup)", run->dest,
+                 strerror(errno));
+        return -1;
     }
-    status = 0;
-    goto done;
-cleanup:
-    if (!o_inc) {
+    if (!*existed) {
+        if (mkdir(run->dest, 0755) < 0) {
+            ju_error("backup", "%s: %s", run->dest, strerror(errno));
+            return -1;
+        }
+        *made = true;
+    }
+    return 0;
+}
+
+/*
+ * Removes what a failed run wrote: a full's DEST removed (made) or emptied
+ * (existed); an incremental's files of this run unlinked (the label stays
+ * as it was).  Errors ignored: teardown.
+ */
+static void backup_undo(const bk_run *run, bool existed, bool made)
+{
+    if (!run->incremental) {
         if (made)
             ju_rm_tree(run->dest);
         else if (existed)
@@ -450,7 +461,50 @@ cleanup:
             unlink(p);
         }
     }
-done:
+}
+
+/*
+ * Opens the source (endpoint, else the instance in dir) and runs the
+ * backup into run.  Returns 0, or a JET_ERR after printing one line.
+ */
+static JET_ERR backup_from(bk_run *run, const char *endpoint, const char *dir)
+{
+    const char *what = "backup";
+    bk_src src;
+    JET_ERR rc;
+
+    rc = bk_src_open("backup", &src, endpoint, dir);
+    if (rc < 0)
+        return rc;
+    rc = run_backup(&src, run, &what);
+    bk_src_close(&src);
+    if (rc < 0)
+        ju_jet_error("backup", what, rc);
+    return rc;
+}
+
+/* Exit 0 on success, 1 with one line naming the Jet error, 2 usage. */
+int cmd_backup(int argc, char **argv)
+{
+    const char *endpoint = NULL, *dir = NULL;
+    bool existed = false, made = false;
+    int status = JU_EXIT_FAIL;
+    bk_run *run = calloc(1, sizeof *run);
+    JET_ERR rc;
+
+    if (!run)
+        return JU_EXIT_FAIL;
+    if (!parse_backup_args(argc, argv, run, &endpoint, &dir, &status))
+        goto out;
+    if (backup_prepare_dest(run, &existed, &made) < 0)
+        goto out;
+    rc = backup_from(run, endpoint, dir);
+    if (rc < 0) {
+        backup_undo(run, existed, made);
+        goto out;
+    }
+    status = 0;
+out:
     free(run);
     return status;
 }

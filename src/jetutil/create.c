@@ -80,8 +80,14 @@ out:
     return rc;
 }
 
-/* Exit 0 on success; 1 on failure (DIR removed if we created it); 2 usage. */
-int cmd_create(int argc, char **argv)
+/*
+ * Parses argv: *dir is the directory to create, *accounts the number of
+ * accounts (default 1000), *s the defaults with the options applied.
+ * Returns true when the command is to run; false when it is to exit with
+ * *status (0 after --help, JU_EXIT_USAGE after a message on stderr).
+ */
+static bool parse_create_args(int argc, char **argv, const char **dir, unsigned long *accounts,
+                              ju_settings *s, int *status)
 {
     const char *pos[1], *o_acc = NULL, *o_page = NULL, *o_log = NULL, *o_rec = NULL, *o_ckpt = NULL;
     ju_opt opts[] = {
@@ -89,78 +95,118 @@ int cmd_create(int argc, char **argv)
         { "--log-size", true, &o_log, NULL },        { "--record-size", true, &o_rec, NULL },
         { "--checkpoint-kib", true, &o_ckpt, NULL }, { NULL, false, NULL, NULL },
     };
-    int npos, r, status = JU_EXIT_FAIL;
-    unsigned long accounts = 1000;
-    ju_settings s;
-    ju_inst ji;
-    bool existed = false, made = false;
-    JET_ERR rc;
+    int npos, r;
 
+    *accounts = 1000;
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r)
-        return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r) {
+        *status = r > 0 ? 0 : JU_EXIT_USAGE;
+        return false;
+    }
     if (npos != 1) {
         fprintf(stderr, "jetutil create: DIR is required (usage: %s)\n", USAGE);
-        return JU_EXIT_USAGE;
+        *status = JU_EXIT_USAGE;
+        return false;
     }
-    ju_settings_default(&s);
-    if (o_acc && ju_parse_ulong("create", "--accounts", o_acc, 2, 1UL << 32, &accounts) < 0)
-        return JU_EXIT_USAGE;
+    ju_settings_default(s);
+    if (o_acc && ju_parse_ulong("create", "--accounts", o_acc, 2, 1UL << 32, accounts) < 0) {
+        *status = JU_EXIT_USAGE;
+        return false;
+    }
     if (o_page) {
-        if (ju_parse_ulong("create", "--page-size", o_page, 2048, 32768, &s.page_size) < 0)
-            return JU_EXIT_USAGE;
-        if (s.page_size & (s.page_size - 1)) {
+        if (ju_parse_ulong("create", "--page-size", o_page, 2048, 32768, &s->page_size) < 0) {
+            *status = JU_EXIT_USAGE;
+            return false;
+        }
+        if (s->page_size & (s->page_size - 1)) {
             ju_error("create", "--page-size: %lu is not one of 2048 4096 8192 16384 32768",
-                     s.page_size);
-            return JU_EXIT_USAGE;
+                     s->page_size);
+            *status = JU_EXIT_USAGE;
+            return false;
         }
     }
-    if (o_log && ju_parse_ulong("create", "--log-size", o_log, 128, 1UL << 20, &s.log_kib) < 0)
-        return JU_EXIT_USAGE;
-    if (o_rec && ju_parse_ulong("create", "--record-size", o_rec, 32, 1024, &s.record_size) < 0)
-        return JU_EXIT_USAGE;
-    if (o_ckpt &&
-        ju_parse_ulong("create", "--checkpoint-kib", o_ckpt, 16, 1UL << 24, &s.checkpoint_kib) < 0)
-        return JU_EXIT_USAGE;
-    if (ju_dir_absent_or_empty(pos[0], &existed) < 0) {
-        ju_error("create", "%s: %s (DIR must not exist or be empty)", pos[0], strerror(errno));
-        return JU_EXIT_FAIL;
+    if (o_log && ju_parse_ulong("create", "--log-size", o_log, 128, 1UL << 20, &s->log_kib) < 0) {
+        *status = JU_EXIT_USAGE;
+        return false;
     }
-    if (!existed) {
-        if (mkdir(pos[0], 0755) < 0) {
-            ju_error("create", "%s: %s", pos[0], strerror(errno));
-            return JU_EXIT_FAIL;
-        }
-        made = true;
+    if (o_rec && ju_parse_ulong("create", "--record-size", o_rec, 32, 1024, &s->record_size) < 0) {
+        *status = JU_EXIT_USAGE;
+        return false;
     }
-    if (ju_settings_write("create", pos[0], &s) < 0)
-        goto out;
-    rc = ju_inst_open(&ji, pos[0], &s);
+    if (o_ckpt && ju_parse_ulong("create", "--checkpoint-kib", o_ckpt, 16, 1UL << 24,
+                                 &s->checkpoint_kib) < 0) {
+        *status = JU_EXIT_USAGE;
+        return false;
+    }
+    *dir = pos[0];
+    return true;
+}
+
+/*
+ * Writes the settings s into the directory dir and creates and fills the
+ * database there with `accounts` accounts.  Returns 0, or -1 after
+ * printing one line (the directory then holds what was written).
+ */
+static int create_in(const char *dir, const ju_settings *s, unsigned long accounts)
+{
+    ju_inst ji;
+    JET_ERR rc;
+
+    if (ju_settings_write("create", dir, s) < 0)
+        return -1;
+    rc = ju_inst_open(&ji, dir, s);
     if (rc < 0) {
-        ju_jet_error("create", pos[0], rc);
-        goto out;
+        ju_jet_error("create", dir, rc);
+        return -1;
     }
     rc = fill(&ji, accounts);
     if (rc < 0) {
         ju_jet_error("create", ji.dbpath, rc);
         ju_inst_close(&ji);
-        goto out;
+        return -1;
     }
     rc = ju_inst_close(&ji);
     if (rc < 0) {
         ju_jet_error("create", "JetTerm", rc);
-        goto out;
+        return -1;
     }
-    printf("created %s: %lu accounts, total %llu, page size %lu, log size %lu KiB\n", pos[0],
-           accounts, (unsigned long long)accounts * JU_INITIAL_BALANCE, s.page_size, s.log_kib);
+    return 0;
+}
+
+/* Exit 0 on success; 1 on failure (DIR removed if we created it); 2 usage. */
+int cmd_create(int argc, char **argv)
+{
+    const char *dir;
+    int status = JU_EXIT_FAIL;
+    unsigned long accounts;
+    ju_settings s;
+    bool existed = false, made = false;
+
+    if (!parse_create_args(argc, argv, &dir, &accounts, &s, &status))
+        return status;
+    if (ju_dir_absent_or_empty(dir, &existed) < 0) {
+        ju_error("create", "%s: %s (DIR must not exist or be empty)", dir, strerror(errno));
+        return JU_EXIT_FAIL;
+    }
+    if (!existed) {
+        if (mkdir(dir, 0755) < 0) {
+            ju_error("create", "%s: %s", dir, strerror(errno));
+            return JU_EXIT_FAIL;
+        }
+        made = true;
+    }
+    if (create_in(dir, &s, accounts) < 0)
+        goto out;
+    printf("created %s: %lu accounts, total %llu, page size %lu, log size %lu KiB\n", dir, accounts,
+           (unsigned long long)accounts * JU_INITIAL_BALANCE, s.page_size, s.log_kib);
     status = 0;
 out:
     if (status != 0) {
         /* leave nothing half-made behind */
         if (made)
-            ju_rm_tree(pos[0]);
+            ju_rm_tree(dir);
         else
-            ju_rm_contents(pos[0]);
+            ju_rm_contents(dir);
     }
     return status;
 }

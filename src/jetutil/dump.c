@@ -304,13 +304,102 @@ static const char *lr_name(unsigned t)
     return t < sizeof n / sizeof n[0] ? n[t] : "unknown";
 }
 
+/* Prints the header lines of log `path` (h, `size` bytes).  No errors. */
+static void dump_log_header(const char *path, const jf_loghdr *h, off_t size)
+{
+    printf("File: %s\nType: log\n", path);
+    printf("  %-26s 0x%X\n", "generation:", (unsigned)h->gen);
+    printf("  %-26s %u x %u bytes (%llu KiB)\n", "segments:", h->csec_file, h->cb_sec,
+           (unsigned long long)size / 1024);
+    printf("  %-26s %u\n", "db page size:", h->cb_page_db ? h->cb_page_db : 32768);
+    p_time("created:", &h->time_create);
+    p_time("previous gen created:", &h->time_prev_gen);
+    p_sig("log signature:", &h->sign_log);
+    p_lgpos("checkpoint at creation:", h->lgpos_checkpoint);
+    for (uint32_t i = 0; i < h->attach.count && i < JF_MAX_DBS; i++)
+        printf("  %-26s dbid %u %s\n", i ? "" : "attached:", h->attach.db[i].dbid,
+               h->attach.db[i].path);
+}
+
+/*
+ * Reads and verifies segments 1.. of the log open on fd (header h) through
+ * the JF_SEGMENT buffer seg, copying their payloads (zeros for a blank one)
+ * into stream and counting the blank ones in *blank.  Returns >= 0, or
+ * JET_errDiskIO / JET_errLogFileCorrupt (a checksum failure says which
+ * segment in detail).
+ */
+static JET_ERR dump_log_segments(int fd, const jf_loghdr *h, uint8_t *seg, uint8_t *stream,
+                                 char *detail, size_t cbd, unsigned long *blank)
+{
+    size_t nstream = 0;
+    JET_ERR rc = 0;
+    int r;
+
+    for (uint16_t i = 1; i < h->csec_file; i++) {
+        bool isblank = false;
+        r = read_at(fd, seg, JF_SEGMENT, (off_t)i * JF_SEGMENT);
+        if (r <= 0)
+            return r < 0 ? JET_errDiskIO : JET_errLogFileCorrupt;
+        rc = jf_seg_verify(seg, i, &isblank);
+        if (rc < 0) {
+            snprintf(detail, cbd, "segment %u fails its checksum", i);
+            return JET_errLogFileCorrupt;
+        }
+        if (isblank) {
+            (*blank)++;
+            memset(stream + nstream, 0, JF_SEG_PAYLOAD);
+        } else {
+            memcpy(stream + nstream, seg + JF_SEG_HDR, JF_SEG_PAYLOAD);
+        }
+        nstream += JF_SEG_PAYLOAD;
+    }
+    return rc;
+}
+
+/*
+ * Reads the records of log `path` as recovery reads them (log.c: a zero
+ * header closes a segment, headers never straddle segments) and prints
+ * their count and the count of each type.  Returns 0, or jlr_open's
+ * JET_ERR, or JET_errLogFileCorrupt with the stream offset in detail.
+ */
+static JET_ERR dump_log_records(const char *path, char *detail, size_t cbd)
+{
+    unsigned long counts[8] = { 0 }, nrec = 0;
+    size_t pos = 0;
+    jet_logreader *lr = NULL;
+    jf_loghdr lh;
+    const uint8_t *body;
+    uint32_t cb;
+    uint8_t t;
+    JET_ERR rc;
+    int r;
+
+    rc = jlr_open(path, &lr, &lh);
+    while (rc == 0 && (r = jlr_next(lr, &t, &body, &cb, NULL)) == 1) {
+        counts[t < 7 ? t : 7]++;
+        nrec++;
+        pos += cb + JF_LR_HDR;
+    }
+    jlr_close(lr);
+    if (rc == 0 && r < 0) {
+        snprintf(detail, cbd, "bad record after stream byte %zu", pos);
+        rc = JET_errLogFileCorrupt;
+    }
+    if (rc < 0)
+        return rc;
+    printf("  %-26s %lu (%zu bytes)\n", "records:", nrec, pos);
+    for (unsigned u = 1; u < 8; u++)
+        if (counts[u])
+            printf("    %-24s %lu\n", lr_name(u), counts[u]);
+    return 0;
+}
+
 /* esentutl /ml: header, every segment verified, record summary. */
 static JET_ERR dump_log(const char *path, int fd, off_t size, char *detail, size_t cbd)
 {
     jf_loghdr *h = malloc(sizeof *h);
     uint8_t *seg = malloc(JF_SEGMENT), *stream = NULL;
-    size_t nstream = 0, pos = 0;
-    unsigned long counts[8] = { 0 }, nrec = 0, blank = 0;
+    unsigned long blank = 0;
     JET_ERR rc;
     int r;
 
@@ -330,71 +419,15 @@ static JET_ERR dump_log(const char *path, int fd, off_t size, char *detail, size
         rc = JET_errLogFileCorrupt;
         goto out;
     }
-    printf("File: %s\nType: log\n", path);
-    printf("  %-26s 0x%X\n", "generation:", (unsigned)h->gen);
-    printf("  %-26s %u x %u bytes (%llu KiB)\n", "segments:", h->csec_file, h->cb_sec,
-           (unsigned long long)size / 1024);
-    printf("  %-26s %u\n", "db page size:", h->cb_page_db ? h->cb_page_db : 32768);
-    p_time("created:", &h->time_create);
-    p_time("previous gen created:", &h->time_prev_gen);
-    p_sig("log signature:", &h->sign_log);
-    p_lgpos("checkpoint at creation:", h->lgpos_checkpoint);
-    for (uint32_t i = 0; i < h->attach.count && i < JF_MAX_DBS; i++)
-        printf("  %-26s dbid %u %s\n", i ? "" : "attached:", h->attach.db[i].dbid,
-               h->attach.db[i].path);
+    dump_log_header(path, h, size);
     stream = malloc((size_t)h->csec_file * JF_SEG_PAYLOAD + 1);
     if (!stream) {
         rc = JET_errOutOfMemory;
         goto out;
     }
-    for (uint16_t i = 1; i < h->csec_file; i++) {
-        bool isblank = false;
-        r = read_at(fd, seg, JF_SEGMENT, (off_t)i * JF_SEGMENT);
-        if (r <= 0) {
-            rc = r < 0 ? JET_errDiskIO : JET_errLogFileCorrupt;
-            goto out;
-        }
-        rc = jf_seg_verify(seg, i, &isblank);
-        if (rc < 0) {
-            snprintf(detail, cbd, "segment %u fails its checksum", i);
-            rc = JET_errLogFileCorrupt;
-            goto out;
-        }
-        if (isblank) {
-            blank++;
-            memset(stream + nstream, 0, JF_SEG_PAYLOAD);
-        } else {
-            memcpy(stream + nstream, seg + JF_SEG_HDR, JF_SEG_PAYLOAD);
-        }
-        nstream += JF_SEG_PAYLOAD;
-    }
+    JCALL(dump_log_segments(fd, h, seg, stream, detail, cbd, &blank));
     printf("  %-26s all %u verified (%lu blank)\n", "segment checksums:", h->csec_file - 1u, blank);
-    {
-        /* the records, read as recovery reads them (log.c: a zero header
-         * closes a segment, headers never straddle segments) */
-        jet_logreader *lr = NULL;
-        jf_loghdr lh;
-        const uint8_t *body;
-        uint32_t cb;
-        uint8_t t;
-        rc = jlr_open(path, &lr, &lh);
-        while (rc == 0 && (r = jlr_next(lr, &t, &body, &cb, NULL)) == 1) {
-            counts[t < 7 ? t : 7]++;
-            nrec++;
-            pos += cb + JF_LR_HDR;
-        }
-        jlr_close(lr);
-        if (rc == 0 && r < 0) {
-            snprintf(detail, cbd, "bad record after stream byte %zu", pos);
-            rc = JET_errLogFileCorrupt;
-        }
-        if (rc < 0)
-            goto out;
-    }
-    printf("  %-26s %lu (%zu bytes)\n", "records:", nrec, pos);
-    for (unsigned t = 1; t < 8; t++)
-        if (counts[t])
-            printf("    %-24s %lu\n", lr_name(t), counts[t]);
+    JCALL(dump_log_records(path, detail, cbd));
     rc = 0;
 out:
     free(stream);

@@ -84,16 +84,10 @@ static const char *top_level_extra(const char *dir)
     return name;
 }
 
-/* Check that the sets fit together and choose a source per generation.
- * A generation in no set is an error when strict or when a manifest is
- * involved (otherwise the engine reports it during the restore).
- * 0, or -1 after printing one line (nothing written). */
-static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs_plan *p)
+/* Check that the first set b holds exactly one database stream.
+ * 0, or -1 after printing one line. */
+static int plan_check_first(const char *cmd, const bkf_set *b)
 {
-    const bkf_set *b = &sets[0];
-    bool any_fs = strict;
-
-    memset(p, 0, sizeof *p);
     if (b->l.ndb == 0) {
         const char *extra = b->esefs ? top_level_extra(b->dir) : NULL;
         if (extra)
@@ -115,11 +109,20 @@ static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs
                  b->dir, b->l.ndb);
         return -1;
     }
-    p->lo = b->l.gen_low;
-    p->hi = b->l.gen_high;
+    return 0;
+}
+
+/* Check that every set continues the first one (no later database stream,
+ * same instance) and widen p's range and committed counter to them; sets
+ * with a manifest set *any_fs.  0, or -1 after printing one line. */
+static int plan_check_sets(const char *cmd, const bkf_set *sets, int nsets, rs_plan *p,
+                           bool *any_fs)
+{
+    const bkf_set *b = &sets[0];
+
     for (int i = 0; i < nsets; i++) {
         const bkf_set *s = &sets[i];
-        any_fs |= s->esefs;
+        *any_fs |= s->esefs;
         if (i > 0 && s->l.ndb > 0) {
             ju_error(cmd,
                      "%s: holds a database stream; only the first directory may be a full "
@@ -142,6 +145,14 @@ static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs
             p->committed = s->l.committed_at_roll;
         }
     }
+    return 0;
+}
+
+/* Fill p->src (allocated here) with the last set holding each generation
+ * of p's range, -1 for none; a generation in none is an error when any_fs.
+ * 0, or -1 after printing one line (p->src then NULL). */
+static int plan_map_logs(const char *cmd, bkf_set *sets, int nsets, bool any_fs, rs_plan *p)
+{
     p->src = malloc((p->hi - p->lo + 1) * sizeof *p->src);
     if (!p->src) {
         ju_error(cmd, "%s", strerror(ENOMEM));
@@ -172,6 +183,25 @@ static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs
         /* jetutil layout: the engine reports the missing generation */
     }
     return 0;
+}
+
+/* Check that the sets fit together and choose a source per generation.
+ * A generation in no set is an error when strict or when a manifest is
+ * involved (otherwise the engine reports it during the restore).
+ * 0, or -1 after printing one line (nothing written). */
+static int plan_build(const char *cmd, bkf_set *sets, int nsets, bool strict, rs_plan *p)
+{
+    const bkf_set *b = &sets[0];
+    bool any_fs = strict;
+
+    memset(p, 0, sizeof *p);
+    if (plan_check_first(cmd, b) < 0)
+        return -1;
+    p->lo = b->l.gen_low;
+    p->hi = b->l.gen_high;
+    if (plan_check_sets(cmd, sets, nsets, p, &any_fs) < 0)
+        return -1;
+    return plan_map_logs(cmd, sets, nsets, any_fs, p);
 }
 
 /* Does directory a (dev, ino) equal the stat of path?  Missing = no. */
@@ -444,97 +474,148 @@ static void report_restored(const char *first, const char *target, const bkf_set
     printf(")\n");
 }
 
-/* Exit 0 when restored (or, with --check, verified); 1 with one error line
- * (target as it was); 2 usage. */
-int cmd_restore(int argc, char **argv)
-{
-    const char *pos[BK_MAX_SETS + 1], *target = NULL;
-    bool check = false, existed = false, made = false;
-    ju_opt opts[] = { { "--check", false, NULL, &check }, { NULL, false, NULL, NULL } };
-    int npos = 0, nsets = 0, loaded = 0, r, status = JU_EXIT_FAIL;
-    bkf_set *sets = NULL;
-    rs_plan plan = { 0 };
-    char tdir[JU_PATH];
-    unsigned long log_kib;
-    long nverified = 0;
+/* The parsed command line of `jetutil restore`. */
+struct restore_opts {
+    const char *pos[BK_MAX_SETS + 1];
+    int nsets;          /* backup directories: pos[0 .. nsets-1] */
+    const char *target; /* NULL with --check */
+    bool check;
+};
 
-    r = ju_parse(argc, argv, opts, pos, BK_MAX_SETS + 1, &npos, USAGE);
-    if (r)
-        return r > 0 ? 0 : JU_EXIT_USAGE;
-    if (npos < (check ? 1 : 2)) {
-        fprintf(stderr, "jetutil restore: %s are required (usage: %s)\n",
-                check ? "BACKUPDIR" : "BACKUPDIR and TARGETDIR", USAGE);
-        return JU_EXIT_USAGE;
+/* Parse argv into *o.  true when the command is to run; false when it is
+ * to exit with *status (0 after --help, JU_EXIT_USAGE after a message on
+ * stderr). */
+static bool parse_restore_args(int argc, char **argv, struct restore_opts *o, int *status)
+{
+    ju_opt opts[] = { { "--check", false, NULL, &o->check }, { NULL, false, NULL, NULL } };
+    int npos = 0, r;
+
+    o->check = false;
+    o->target = NULL;
+    r = ju_parse(argc, argv, opts, o->pos, BK_MAX_SETS + 1, &npos, USAGE);
+    if (r) {
+        *status = r > 0 ? 0 : JU_EXIT_USAGE;
+        return false;
     }
-    nsets = check ? npos : npos - 1;
-    if (nsets > BK_MAX_SETS) {
+    if (npos < (o->check ? 1 : 2)) {
+        fprintf(stderr, "jetutil restore: %s are required (usage: %s)\n",
+                o->check ? "BACKUPDIR" : "BACKUPDIR and TARGETDIR", USAGE);
+        *status = JU_EXIT_USAGE;
+        return false;
+    }
+    o->nsets = o->check ? npos : npos - 1;
+    if (o->nsets > BK_MAX_SETS) {
         fprintf(stderr, "jetutil restore: at most %d backup directories (usage: %s)\n", BK_MAX_SETS,
                 USAGE);
-        return JU_EXIT_USAGE;
+        *status = JU_EXIT_USAGE;
+        return false;
     }
-    if (!check)
-        target = pos[npos - 1];
-    sets = calloc((size_t)nsets, sizeof *sets);
-    if (!sets) {
-        ju_error("restore", "%s", strerror(ENOMEM));
-        return JU_EXIT_FAIL;
-    }
+    if (!o->check)
+        o->target = o->pos[npos - 1];
+    return true;
+}
+
+/* Steps 1-3 of a restore, read-only: load the sets into sets (*loaded of
+ * them to free), plan into *plan, check the target (*existed: it exists,
+ * empty) and verify every copied file (*nverified of them).  0, or -1
+ * after printing one line. */
+static int restore_prepare(const struct restore_opts *o, bkf_set *sets, int *loaded, rs_plan *plan,
+                           bool *existed, long *nverified)
+{
     /* 1. read every set and plan (read-only); the target is outside every
      * backup directory; every source is a regular file */
-    if (load_sets(pos, nsets, sets, &loaded) < 0)
-        goto done;
-    if (target && check_target_outside("restore", sets, nsets, target) < 0)
-        goto done;
-    if (plan_build("restore", sets, nsets, check, &plan) < 0)
-        goto done;
-    if (check_sources("restore", sets, &plan) < 0)
-        goto done;
+    if (load_sets(o->pos, o->nsets, sets, loaded) < 0)
+        return -1;
+    if (o->target && check_target_outside("restore", sets, o->nsets, o->target) < 0)
+        return -1;
+    if (plan_build("restore", sets, o->nsets, o->check, plan) < 0)
+        return -1;
+    if (check_sources("restore", sets, plan) < 0)
+        return -1;
     /* 2. the target must be usable before the (long) verification */
-    if (target && ju_dir_absent_or_empty(target, &existed) < 0) {
-        ju_error("restore", "%s: %s (TARGETDIR must not exist or be empty)", target,
+    if (o->target && ju_dir_absent_or_empty(o->target, existed) < 0) {
+        ju_error("restore", "%s: %s (TARGETDIR must not exist or be empty)", o->target,
                  strerror(errno));
-        goto done;
+        return -1;
     }
     /* 3. verify every copied file against its manifest (read-only) */
-    if (verify_sets(sets, nsets, &nverified) < 0)
-        goto done;
-    if (check) {
-        printf(
-            "verified %s: %ld files match their manifests; logs %lu-%lu (0x%lX-0x%lX) complete\n",
-            pos[0], nverified, plan.lo, plan.hi, plan.lo, plan.hi);
-        if (!nverified)
-            printf("(a jetutil backup directory has no manifest: only the presence of the files "
-                   "was checked)\n");
-        status = 0;
-        goto done;
-    }
-    /* 4. restore */
+    return verify_sets(sets, o->nsets, nverified);
+}
+
+/* Step 4: restore the planned sets into o->target (created unless
+ * existed) and report it.  0, or -1 after printing one line, the target
+ * then removed (made here) or emptied. */
+static int restore_into(const struct restore_opts *o, bkf_set *sets, const rs_plan *plan,
+                        bool existed, long nverified)
+{
+    const char *target = o->target;
+    bool made = false;
+    char tdir[JU_PATH];
+    unsigned long log_kib;
+    int rc = -1;
+
     if (!existed) {
         if (mkdir(target, 0755) < 0) {
             ju_error("restore", "%s: %s", target, strerror(errno));
-            goto done;
+            return -1;
         }
         made = true;
     }
     if (ju_absdir(target, tdir, sizeof tdir - 64) < 0) {
         ju_error("restore", "%s: %s", target, strerror(errno));
-        goto cleanup;
+        goto out;
     }
     log_kib = sets[0].l.log_kib;
-    if (do_restore("restore", sets, &plan, tdir, &log_kib) < 0)
-        goto cleanup;
+    if (do_restore("restore", sets, plan, tdir, &log_kib) < 0)
+        goto out;
     if (restore_settings(target, &sets[0], log_kib) < 0)
-        goto cleanup;
-    report_restored(pos[0], target, sets, nsets, &plan, nverified);
-    status = 0;
-    goto done;
-cleanup:
-    if (made)
+        goto out;
+    report_restored(o->pos[0], target, sets, o->nsets, plan, nverified);
+    rc = 0;
+out:
+    if (rc < 0 && made)
         ju_rm_tree(target);
-    else
+    else if (rc < 0)
         ju_rm_contents(target);
-done:
-    for (int i = 0; i < loaded && i < nsets; i++)
+    return rc;
+}
+
+/* Exit 0 when restored (or, with --check, verified); 1 with one error line
+ * (target as it was); 2 usage. */
+int cmd_restore(int argc, char **argv)
+{
+    struct restore_opts o;
+    bool existed = false;
+    int loaded = 0, status = JU_EXIT_FAIL;
+    bkf_set *sets = NULL;
+    rs_plan plan = { 0 };
+    long nverified = 0;
+
+    if (!parse_restore_args(argc, argv, &o, &status))
+        return status;
+    sets = calloc((size_t)o.nsets, sizeof *sets);
+    if (!sets) {
+        ju_error("restore", "%s", strerror(ENOMEM));
+        return JU_EXIT_FAIL;
+    }
+    if (restore_prepare(&o, sets, &loaded, &plan, &existed, &nverified) < 0)
+        goto out;
+    if (o.check) {
+        printf(
+            "verified %s: %ld files match their manifests; logs %lu-%lu (0x%lX-0x%lX) complete\n",
+            o.pos[0], nverified, plan.lo, plan.hi, plan.lo, plan.hi);
+        if (!nverified)
+            printf("(a jetutil backup directory has no manifest: only the presence of the files "
+                   "was checked)\n");
+        status = 0;
+        goto out;
+    }
+    /* 4. restore */
+    if (restore_into(&o, sets, &plan, existed, nverified) < 0)
+        goto out;
+    status = 0;
+out:
+    for (int i = 0; i < loaded && i < o.nsets; i++)
         bkf_set_free(&sets[i]);
     free(plan.src);
     free(sets);

@@ -36,8 +36,19 @@ static void log_cb(void *arg, const char *msg)
     fprintf(stderr, "jetutil serve: endpoint: %s\n", msg);
 }
 
-/* Exit 0 after a clean stop; 1 on engine/endpoint errors; 2 usage. */
-int cmd_serve(int argc, char **argv)
+/* The parsed command line of `jetutil serve`. */
+struct serve_opts {
+    const char *dir;
+    const char *endpoint;
+    unsigned long threads;
+};
+
+/*
+ * Parses argv into *o (default: 4 threads).  Returns true when the command
+ * is to run; false when it is to exit with *status (0 after --help,
+ * JU_EXIT_USAGE after a message on stderr).  No locking.
+ */
+static bool parse_serve_args(int argc, char **argv, struct serve_opts *o, int *status)
 {
     const char *pos[1], *o_thr = NULL, *o_ep = NULL;
     ju_opt opts[] = {
@@ -45,86 +56,143 @@ int cmd_serve(int argc, char **argv)
         { "--endpoint", true, &o_ep, NULL },
         { NULL, false, NULL, NULL },
     };
-    unsigned long threads = 4;
-    int npos, r, status = JU_EXIT_FAIL;
-    ju_settings s;
-    ju_inst ji;
-    serve_ctx ctx = { 0, NULL };
-    jep_server *srv = NULL;
-    jep_server_config cfg;
-    JET_ERR rc;
-    double tlast;
-    uint64_t last = 0;
+    int npos, r;
 
+    o->threads = 4;
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r)
-        return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r) {
+        *status = r > 0 ? 0 : JU_EXIT_USAGE;
+        return false;
+    }
     if (npos != 1 || !o_ep) {
         fprintf(stderr, "jetutil serve: DIR and --endpoint SOCKET are required (usage: %s)\n",
                 USAGE);
-        return JU_EXIT_USAGE;
+        *status = JU_EXIT_USAGE;
+        return false;
     }
-    if (o_thr && ju_parse_ulong("serve", "--threads", o_thr, 0, 256, &threads) < 0)
-        return JU_EXIT_USAGE;
-    if (ju_settings_read("serve", pos[0], &s) < 0)
-        return JU_EXIT_FAIL;
-    if (ju_block_signals() < 0)
-        return JU_EXIT_FAIL;
-    rc = ju_inst_open(&ji, pos[0], &s);
-    if (rc < 0) {
-        ju_jet_error("serve", pos[0], rc);
-        return JU_EXIT_FAIL;
+    if (o_thr && ju_parse_ulong("serve", "--threads", o_thr, 0, 256, &o->threads) < 0) {
+        *status = JU_EXIT_USAGE;
+        return false;
     }
-    {
-        ju_bank b;
-        rc = ju_bank_open(&ji, &b);
-        if (rc >= 0) {
-            rc = ju_bank_transfers(&b, &ctx.base);
-            ju_bank_close(&b);
-        }
-        if (rc < 0) {
-            ju_jet_error("serve", ji.dbpath, rc);
-            goto out;
-        }
+    o->dir = pos[0];
+    o->endpoint = o_ep;
+    return true;
+}
+
+/*
+ * Reads the bank's transfer counter as it stands before the run into
+ * *base.  Returns 0, or the JET_ERR of opening or reading the bank after
+ * printing it.  No locking: the runner has not started.
+ */
+static JET_ERR serve_base(ju_inst *ji, uint64_t *base)
+{
+    ju_bank b;
+    JET_ERR rc;
+
+    rc = ju_bank_open(ji, &b);
+    if (rc >= 0) {
+        rc = ju_bank_transfers(&b, base);
+        ju_bank_close(&b);
     }
-    rc = ju_runner_start(&ji, (unsigned)threads, &ctx.run);
-    if (rc < 0) {
-        ju_jet_error("serve", ji.dbpath, rc);
-        goto out;
-    }
+    if (rc < 0)
+        ju_jet_error("serve", ji->dbpath, rc);
+    return rc;
+}
+
+/*
+ * Starts the backup endpoint of ji on `socket` with ctx's counter into
+ * *srv.  Returns 0, or JepServerStart's JET_ERR after printing it.  ctx
+ * must outlive the server.
+ */
+static JET_ERR serve_start_endpoint(ju_inst *ji, const char *socket, serve_ctx *ctx,
+                                    jep_server **srv)
+{
+    jep_server_config cfg;
+    JET_ERR rc;
+
     memset(&cfg, 0, sizeof cfg);
-    cfg.socket_path = o_ep;
+    cfg.socket_path = socket;
     cfg.group = (gid_t)-1;
     cfg.counter = counter_cb;
-    cfg.counter_arg = &ctx;
+    cfg.counter_arg = ctx;
     cfg.log = log_cb;
-    rc = JepServerStart(ji.inst, &cfg, &srv);
-    if (rc < 0) {
-        ju_jet_error("serve", o_ep, rc);
-        goto out;
-    }
-    printf("serving %s\n", o_ep);
-    printf("committed %llu\n", (unsigned long long)ctx.base);
-    tlast = ju_now();
+    rc = JepServerStart(ji->inst, &cfg, srv);
+    if (rc < 0)
+        ju_jet_error("serve", socket, rc);
+    return rc;
+}
+
+/*
+ * Prints `committed N` four times a second and `tx/s N` about every second
+ * until a signal arrives.  Returns 0, or a worker's JET_ERR after printing
+ * it.  Called by the thread that started ctx->run.
+ */
+static JET_ERR serve_loop(serve_ctx *ctx)
+{
+    double tlast = ju_now();
+    uint64_t last = 0;
+    JET_ERR rc;
+
     for (;;) {
         double now;
         uint64_t c;
         if (ju_wait_signal(250))
             break;
-        rc = ju_runner_error(ctx.run);
+        rc = ju_runner_error(ctx->run);
         if (rc < 0) {
             ju_jet_error("serve", "transfer", rc);
-            goto out;
+            return rc;
         }
         now = ju_now();
-        c = ju_runner_committed(ctx.run);
-        printf("committed %llu\n", (unsigned long long)(ctx.base + c));
+        c = ju_runner_committed(ctx->run);
+        printf("committed %llu\n", (unsigned long long)(ctx->base + c));
         if (now - tlast >= 0.99) {
             printf("tx/s %.0f\n", (double)(c - last) / (now - tlast));
             last = c;
             tlast = now;
         }
     }
+    return 0;
+}
+
+/* Exit 0 after a clean stop; 1 on engine/endpoint errors; 2 usage. */
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_opts o;
+    int status = JU_EXIT_FAIL;
+    ju_settings s;
+    ju_inst ji;
+    serve_ctx ctx = { 0, NULL };
+    jep_server *srv = NULL;
+    JET_ERR rc;
+
+    if (!parse_serve_args(argc, argv, &o, &status))
+        return status;
+    if (ju_settings_read("serve", o.dir, &s) < 0)
+        return JU_EXIT_FAIL;
+    if (ju_block_signals() < 0)
+        return JU_EXIT_FAIL;
+    rc = ju_inst_open(&ji, o.dir, &s);
+    if (rc < 0) {
+        ju_jet_error("serve", o.dir, rc);
+        return JU_EXIT_FAIL;
+    }
+    rc = serve_base(&ji, &ctx.base);
+    if (rc < 0)
+        goto out;
+    rc = ju_runner_start(&ji, (unsigned)o.threads, &ctx.run);
+    if (rc < 0) {
+        ju_jet_error("serve", ji.dbpath, rc);
+        goto out;
+    }
+    rc = serve_start_endpoint(&ji, o.endpoint, &ctx, &srv);
+    if (rc < 0)
+        goto out;
+    printf("serving %s\n", o.endpoint);
+    printf("committed %llu\n", (unsigned long long)ctx.base);
+    rc = serve_loop(&ctx);
+    if (rc < 0)
+        goto out;
     JepServerStop(srv);
     srv = NULL;
     ju_runner_stop_workers(ctx.run);

@@ -62,65 +62,118 @@ bad:
     return rc;
 }
 
-/* Exit 0 when recovery, the invariant and every page check pass. */
-int cmd_verify(int argc, char **argv)
+/*
+ * Parses argv: *dir is the instance directory.  Returns true when the
+ * command is to run; false when it is to exit with *status (0 after
+ * --help, JU_EXIT_USAGE after a message on stderr).  No locking.
+ */
+static bool parse_verify_args(int argc, char **argv, const char **dir, int *status)
 {
     const char *pos[1];
     ju_opt opts[] = { { NULL, false, NULL, NULL } };
-    int npos, r, status = JU_EXIT_FAIL;
-    ju_settings s;
-    ju_inst ji;
-    ju_bank b;
-    bool inst_open = false;
-    JET_ERR rc;
-    uint64_t transfers = 0, balances = 0, total = 0, accounts = 0;
-    unsigned long long cpages = 0, badpg = 0;
+    int npos, r;
 
-    memset(&b, 0, sizeof b);
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
-    if (r)
-        return r > 0 ? 0 : JU_EXIT_USAGE;
+    if (r) {
+        *status = r > 0 ? 0 : JU_EXIT_USAGE;
+        return false;
+    }
     if (npos != 1) {
         fprintf(stderr, "jetutil verify: DIR is required (usage: %s)\n", USAGE);
-        return JU_EXIT_USAGE;
+        *status = JU_EXIT_USAGE;
+        return false;
     }
-    if (ju_settings_read("verify", pos[0], &s) < 0)
+    *dir = pos[0];
+    return true;
+}
+
+/* The bank's figures as verify reads them. */
+struct verify_sums {
+    uint64_t transfers;
+    uint64_t balances;
+    uint64_t total;
+    uint64_t accounts;
+};
+
+/*
+ * Reads the bank of the open instance ji into *v and closes it.  Returns
+ * 0, or the JET_ERR of opening or summing the bank after printing it.
+ * No locking: verify is single-threaded.
+ */
+static JET_ERR verify_bank(ju_inst *ji, struct verify_sums *v)
+{
+    ju_bank b;
+    JET_ERR rc;
+
+    memset(&b, 0, sizeof b);
+    rc = ju_bank_open(ji, &b);
+    if (rc < 0) {
+        ju_jet_error("verify", ji->dbpath, rc);
+        goto out;
+    }
+    v->accounts = b.accounts;
+    v->total = b.total;
+    rc = ju_bank_sums(&b, &v->transfers, &v->balances);
+    if (rc < 0) {
+        ju_jet_error("verify", ji->dbpath, rc);
+        goto out;
+    }
+out:
+    ju_bank_close(&b);
+    return rc;
+}
+
+/*
+ * Detaches the database of ji in a session of its own.  Returns 0, or the
+ * JET_ERR of JetBeginSession or JetDetachDatabase after printing it.
+ */
+static JET_ERR verify_detach(ju_inst *ji)
+{
+    JET_SESID ses;
+    JET_ERR rc;
+
+    rc = JetBeginSession(ji->inst, &ses, NULL, NULL);
+    if (rc >= 0) {
+        rc = JetDetachDatabase(ses, ji->dbpath);
+        JetEndSession(ses, 0);
+    }
+    if (rc < 0)
+        ju_jet_error("verify", ji->dbpath, rc);
+    return rc;
+}
+
+/* Exit 0 when recovery, the invariant and every page check pass. */
+int cmd_verify(int argc, char **argv)
+{
+    const char *dir;
+    int status = JU_EXIT_FAIL;
+    ju_settings s;
+    ju_inst ji;
+    bool inst_open = false;
+    JET_ERR rc;
+    struct verify_sums v = { 0, 0, 0, 0 };
+    unsigned long long cpages = 0, badpg = 0;
+
+    if (!parse_verify_args(argc, argv, &dir, &status))
+        return status;
+    if (ju_settings_read("verify", dir, &s) < 0)
         return JU_EXIT_FAIL;
-    if (preflight(pos[0], &s) < 0)
+    if (preflight(dir, &s) < 0)
         return JU_EXIT_FAIL;
-    rc = ju_inst_open(&ji, pos[0], &s);
+    rc = ju_inst_open(&ji, dir, &s);
     if (rc < 0) {
         char what[JU_PATH + 64];
-        snprintf(what, sizeof what, "%s: soft recovery (JetInit)", pos[0]);
+        snprintf(what, sizeof what, "%s: soft recovery (JetInit)", dir);
         ju_jet_error("verify", what, rc);
         return JU_EXIT_FAIL;
     }
     inst_open = true;
-    rc = ju_bank_open(&ji, &b);
-    if (rc < 0) {
-        ju_jet_error("verify", ji.dbpath, rc);
+    rc = verify_bank(&ji, &v);
+    if (rc < 0)
         goto out;
-    }
-    accounts = b.accounts;
-    total = b.total;
-    rc = ju_bank_sums(&b, &transfers, &balances);
-    if (rc < 0) {
-        ju_jet_error("verify", ji.dbpath, rc);
+    rc = verify_detach(&ji);
+    if (rc < 0)
         goto out;
-    }
-    ju_bank_close(&b);
-    {
-        JET_SESID ses;
-        rc = JetBeginSession(ji.inst, &ses, NULL, NULL);
-        if (rc >= 0) {
-            rc = JetDetachDatabase(ses, ji.dbpath);
-            JetEndSession(ses, 0);
-        }
-        if (rc < 0) {
-            ju_jet_error("verify", ji.dbpath, rc);
-            goto out;
-        }
-    }
     inst_open = false;
     rc = ju_inst_close(&ji);
     if (rc < 0) {
@@ -135,17 +188,16 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     printf("pages %llu\naccounts %llu\ntotal %llu\nbalances %llu\ntransfers %llu\n", cpages,
-           (unsigned long long)accounts, (unsigned long long)total, (unsigned long long)balances,
-           (unsigned long long)transfers);
-    if (balances != total) {
+           (unsigned long long)v.accounts, (unsigned long long)v.total,
+           (unsigned long long)v.balances, (unsigned long long)v.transfers);
+    if (v.balances != v.total) {
         ju_error("verify", "%s: bank invariant violated: balances sum to %llu, expected %llu",
-                 ji.dbpath, (unsigned long long)balances, (unsigned long long)total);
+                 ji.dbpath, (unsigned long long)v.balances, (unsigned long long)v.total);
         goto out;
     }
     printf("ok\n");
     status = 0;
 out:
-    ju_bank_close(&b);
     if (inst_open)
         ju_inst_close(&ji);
     return status;

@@ -376,21 +376,50 @@ void fsx_control_stop(fsx_control *c)
     free(c);
 }
 
-/* (Over 80 lines on purpose: the client's trust checks -- directory,
- * socket owner and mode, the server's credentials -- read best as the one
- * sequence they are, each refusing with its own message.) */
-/* See control.h. */
+/* Send cmd on fd, the trusted connection to the driver of mountpoint
+ * (socket path), and copy the answer after its status digit and separator
+ * to stdout.  Returns the driver's status digit, or 2 after a message on
+ * stderr (the send failed, no answer). */
+static int ctl_client_relay(const char *prog, const char *mountpoint, const char *path, int fd,
+                            const char *cmd)
+{
+    char buf[65536];
+    ssize_t r;
+    int rc = 2, first = 1;
+
+    if (dprintf(fd, "%s\n", cmd) < 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+        return 2;
+    }
+    while ((r = read(fd, buf, sizeof buf)) > 0) {
+        char *p = buf;
+        if (first) {
+            if (buf[0] < '0' || buf[0] > '9' || r < 2)
+                break;
+            rc = buf[0] - '0';
+            p += 2;
+            r -= 2;
+            first = 0;
+        }
+        fwrite(p, 1, (size_t)r, stdout);
+    }
+    if (first)
+        fprintf(stderr, "%s: no answer from the driver of %s\n", prog, mountpoint);
+    return first ? 2 : rc;
+}
+
+/* See control.h.  The client's trust checks -- directory, socket owner
+ * and mode, the server's credentials -- stay here as the one sequence they
+ * are, each refusing with its own message; ctl_client_relay talks. */
 int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd)
 {
     char real[PATH_MAX], dir[200], name[CTL_NAME_MAX], path[256], err[512];
-    char buf[65536];
     struct sockaddr_un sa;
     struct stat st;
     struct ucred cr;
     socklen_t crl = sizeof cr;
     uid_t uid = getuid();
-    int fd = -1, dfd = -1, rc, first = 1;
-    ssize_t r;
+    int fd = -1, dfd = -1, rc, status = 2;
 
     if (!realpath(mountpoint, real)) {
         fprintf(stderr, "%s: %s: %s\n", prog, mountpoint, strerror(errno));
@@ -443,30 +472,13 @@ int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd
                 prog, mountpoint, path, (unsigned)cr.uid, (long)cr.pid, (unsigned)uid);
         goto out;
     }
-    if (dprintf(fd, "%s\n", cmd) < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-        goto out;
-    }
-    while ((r = read(fd, buf, sizeof buf)) > 0) {
-        char *p = buf;
-        if (first) {
-            if (buf[0] < '0' || buf[0] > '9' || r < 2)
-                break;
-            rc = buf[0] - '0';
-            p += 2;
-            r -= 2;
-            first = 0;
-        }
-        fwrite(p, 1, (size_t)r, stdout);
-    }
-    if (first)
-        fprintf(stderr, "%s: no answer from the driver of %s\n", prog, mountpoint);
+    status = ctl_client_relay(prog, mountpoint, path, fd, cmd);
 out:
     if (fd >= 0)
         close(fd);
     if (dfd >= 0)
         close(dfd);
-    return first ? 2 : rc;
+    return status;
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
