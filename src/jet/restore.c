@@ -504,6 +504,25 @@ static void rs_status(JET_PFNSTATUS pfn, JET_SNT snt)
         (void)pfn(0, JET_snpRestore, snt, NULL);
 }
 
+/* Whether rs_restore's arguments are usable: a map of at most
+ * 2 * JF_MAX_DBS entries with every name given, a base name of
+ * JET_BASE_NAME_LENGTH characters, a generation range inside the log
+ * space.  Pure. */
+static bool rs_args_ok(const JET_RSTMAP_A *map, long cmap, const char *base, long gen_low,
+                       long gen_high)
+{
+    if (cmap < 0 || (cmap > 0 && map == NULL) || cmap > 2 * JF_MAX_DBS || gen_low <= 0 ||
+        gen_high < gen_low || (unsigned long)gen_high >= JF_GEN_MAX || base == NULL ||
+        strlen(base) != JET_BASE_NAME_LENGTH)
+        return false;
+    for (long i = 0; i < cmap; i++) {
+        if (map[i].szDatabaseName == NULL || map[i].szNewDatabaseName == NULL ||
+            map[i].szDatabaseName[0] == '\0' || map[i].szNewDatabaseName[0] == '\0')
+            return false;
+    }
+    return true;
+}
+
 /* The restore itself (see the file comment).  Errors: -1003 bad
  * arguments; phase 1/2 errors change nothing; later errors leave the
  * databases partially restored (they must be restored again). */
@@ -516,18 +535,10 @@ static JET_ERR rs_restore(const char *ckpt, const char *logp, JET_RSTMAP_A *map,
     JET_ERR rc;
 
     memset(&c, 0, sizeof c);
-    if (cmap < 0 || (cmap > 0 && map == NULL) || cmap > 2 * JF_MAX_DBS || gen_low <= 0 ||
-        gen_high < gen_low || (unsigned long)gen_high >= JF_GEN_MAX || base == NULL ||
-        strlen(base) != JET_BASE_NAME_LENGTH) {
+    if (!rs_args_ok(map, cmap, base, gen_low, gen_high)) {
         rc = JET_errInvalidParameter;
         goto out;
     }
-    for (long i = 0; i < cmap; i++)
-        if (map[i].szDatabaseName == NULL || map[i].szNewDatabaseName == NULL ||
-            map[i].szDatabaseName[0] == '\0' || map[i].szNewDatabaseName[0] == '\0') {
-            rc = JET_errInvalidParameter;
-            goto out;
-        }
     JCALL(rs_dir(bkdir, c.backup_dir, sizeof c.backup_dir));
     JCALL(rs_dir(logp, c.log_dir, sizeof c.log_dir));
     JCALL(rs_dir(ckpt, c.chk_dir, sizeof c.chk_dir));

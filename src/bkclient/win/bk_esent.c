@@ -299,6 +299,51 @@ static JET_ERR eb_param(esent_ctx *c, unsigned long id, JET_API_PTR v, const cha
     return rc;
 }
 
+/* Set the instance's system parameters from p (log and system path, base
+ * name, recovery on, circular logging off, page and log size, legacy
+ * names, the extra ones), stopping at the first failure; *pstep names the
+ * call.  0 or the Jet error.  Before JetInit3W only. */
+static JET_ERR eb_set_params(esent_ctx *c, const bkc_host_params *p, const char **pstep)
+{
+    JET_ERR rc;
+
+    *pstep = "JetSetSystemParameterW(LogFilePath)";
+    rc = eb_param(c, JET_paramLogFilePath, 0, p->log_path);
+    if (rc >= 0 && p->system_path) {
+        *pstep = "JetSetSystemParameterW(SystemPath)";
+        rc = eb_param(c, JET_paramSystemPath, 0, p->system_path);
+    }
+    if (rc >= 0 && p->base_name && *p->base_name) {
+        *pstep = "JetSetSystemParameterW(BaseName)";
+        rc = eb_param(c, JET_paramBaseName, 0, p->base_name);
+    }
+    if (rc >= 0) {
+        *pstep = "JetSetSystemParameterW(Recovery)";
+        rc = eb_param(c, JET_paramRecovery, 0, "On");
+    }
+    if (rc >= 0) {
+        *pstep = "JetSetSystemParameterW(CircularLog)";
+        rc = eb_param(c, JET_paramCircularLog, 0, NULL);
+    }
+    if (rc >= 0 && p->page_size) {
+        *pstep = "JetSetSystemParameterW(DatabasePageSize)";
+        rc = eb_param(c, JET_paramDatabasePageSize, p->page_size, NULL);
+    }
+    if (rc >= 0 && p->log_kib) {
+        *pstep = "JetSetSystemParameterW(LogFileSize)";
+        rc = eb_param(c, JET_paramLogFileSize, p->log_kib, NULL);
+    }
+    if (rc >= 0 && p->legacy >= 0) {
+        *pstep = "JetSetSystemParameterW(LegacyFileNames)";
+        rc = eb_param(c, JET_paramLegacyFileNames, (JET_API_PTR)p->legacy, NULL);
+    }
+    for (size_t i = 0; rc >= 0 && i < p->nextra; i++) {
+        *pstep = "JetSetSystemParameterW";
+        rc = eb_param(c, p->extra[i].id, p->extra[i].value, NULL);
+    }
+    return rc;
+}
+
 /* See bkclient.h. */
 JET_ERR bkc_esent_open(const bkc_host_params *p, const char *const *dbs, size_t ndbs,
                        bkc_source *src, char *err, size_t cb_err)
@@ -326,40 +371,7 @@ JET_ERR bkc_esent_open(const bkc_host_params *p, const char *const *dbs, size_t 
         c->inst = JET_instanceNil;
         goto out;
     }
-    step = "JetSetSystemParameterW(LogFilePath)";
-    rc = eb_param(c, JET_paramLogFilePath, 0, p->log_path);
-    if (rc >= 0 && p->system_path) {
-        step = "JetSetSystemParameterW(SystemPath)";
-        rc = eb_param(c, JET_paramSystemPath, 0, p->system_path);
-    }
-    if (rc >= 0 && p->base_name && *p->base_name) {
-        step = "JetSetSystemParameterW(BaseName)";
-        rc = eb_param(c, JET_paramBaseName, 0, p->base_name);
-    }
-    if (rc >= 0) {
-        step = "JetSetSystemParameterW(Recovery)";
-        rc = eb_param(c, JET_paramRecovery, 0, "On");
-    }
-    if (rc >= 0) {
-        step = "JetSetSystemParameterW(CircularLog)";
-        rc = eb_param(c, JET_paramCircularLog, 0, NULL);
-    }
-    if (rc >= 0 && p->page_size) {
-        step = "JetSetSystemParameterW(DatabasePageSize)";
-        rc = eb_param(c, JET_paramDatabasePageSize, p->page_size, NULL);
-    }
-    if (rc >= 0 && p->log_kib) {
-        step = "JetSetSystemParameterW(LogFileSize)";
-        rc = eb_param(c, JET_paramLogFileSize, p->log_kib, NULL);
-    }
-    if (rc >= 0 && p->legacy >= 0) {
-        step = "JetSetSystemParameterW(LegacyFileNames)";
-        rc = eb_param(c, JET_paramLegacyFileNames, (JET_API_PTR)p->legacy, NULL);
-    }
-    for (size_t i = 0; rc >= 0 && i < p->nextra; i++) {
-        step = "JetSetSystemParameterW";
-        rc = eb_param(c, p->extra[i].id, p->extra[i].value, NULL);
-    }
+    rc = eb_set_params(c, p, &step);
     if (rc < 0)
         goto out;
     step = "JetInit3W";
