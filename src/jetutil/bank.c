@@ -502,3 +502,19 @@ int ju_wait_signal(long ms)
             return 0;
     }
 }
+
+/* See jetutil.h. */
+JET_ERR ju_bank_base(const char *cmd, ju_inst *ji, uint64_t *base)
+{
+    ju_bank b;
+    JET_ERR rc;
+
+    rc = ju_bank_open(ji, &b);
+    if (rc >= 0) {
+        rc = ju_bank_transfers(&b, base);
+        ju_bank_close(&b);
+    }
+    if (rc < 0)
+        ju_jet_error(cmd, ji->dbpath, rc);
+    return rc;
+}

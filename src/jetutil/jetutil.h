@@ -114,6 +114,10 @@ JET_ERR ju_bank_transfer(ju_bank *b, unsigned shard, uint64_t *rng, const atomic
 JET_ERR ju_bank_sums(ju_bank *b, uint64_t *ptransfers, uint64_t *pbalances);
 /* Sum of the shards only (the transfer counter). */
 JET_ERR ju_bank_transfers(ju_bank *b, uint64_t *ptransfers);
+/* The bank's transfer counter as it stands before a run (open the bank of
+ * ji, read, close) into *base.  0, or the JET_ERR after printing it
+ * ("jetutil CMD: PATH: ...").  No locking: call before writers start. */
+JET_ERR ju_bank_base(const char *cmd, ju_inst *ji, uint64_t *base);
 
 /* ---- the workload runner (workload and serve) ---- */
 typedef struct ju_runner ju_runner;

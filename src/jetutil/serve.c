@@ -80,26 +80,6 @@ static bool parse_serve_args(int argc, char **argv, struct serve_opts *o, int *s
 }
 
 /*
- * Reads the bank's transfer counter as it stands before the run into
- * *base.  Returns 0, or the JET_ERR of opening or reading the bank after
- * printing it.  No locking: the runner has not started.
- */
-static JET_ERR serve_base(ju_inst *ji, uint64_t *base)
-{
-    ju_bank b;
-    JET_ERR rc;
-
-    rc = ju_bank_open(ji, &b);
-    if (rc >= 0) {
-        rc = ju_bank_transfers(&b, base);
-        ju_bank_close(&b);
-    }
-    if (rc < 0)
-        ju_jet_error("serve", ji->dbpath, rc);
-    return rc;
-}
-
-/*
  * Starts the backup endpoint of ji on `socket` with ctx's counter into
  * *srv.  Returns 0, or JepServerStart's JET_ERR after printing it.  ctx
  * must outlive the server.
@@ -177,7 +157,7 @@ int cmd_serve(int argc, char **argv)
         ju_jet_error("serve", o.dir, rc);
         return JU_EXIT_FAIL;
     }
-    rc = serve_base(&ji, &ctx.base);
+    rc = ju_bank_base("serve", &ji, &ctx.base);
     if (rc < 0)
         goto out;
     rc = ju_runner_start(&ji, (unsigned)o.threads, &ctx.run);

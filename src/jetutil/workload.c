@@ -61,26 +61,6 @@ static bool parse_workload_args(int argc, char **argv, struct workload_opts *o, 
 }
 
 /*
- * Reads the bank's transfer counter as it stands before the run into
- * *base.  Returns 0, or the JET_ERR of opening or reading the bank after
- * printing it.  No locking: the runner has not started.
- */
-static JET_ERR workload_base(ju_inst *ji, uint64_t *base)
-{
-    ju_bank b;
-    JET_ERR rc;
-
-    rc = ju_bank_open(ji, &b);
-    if (rc >= 0) {
-        rc = ju_bank_transfers(&b, base);
-        ju_bank_close(&b);
-    }
-    if (rc < 0)
-        ju_jet_error("workload", ji->dbpath, rc);
-    return rc;
-}
-
-/*
  * Prints `committed N` four times a second and `tx/s N` every second until
  * `seconds` have passed since t0 (never when 0) or a signal arrives.
  * Returns 0, or a worker's JET_ERR after printing it.  Called by the thread
@@ -169,7 +149,7 @@ int cmd_workload(int argc, char **argv)
         ju_jet_error("workload", o.dir, rc);
         return JU_EXIT_FAIL;
     }
-    rc = workload_base(&ji, &base);
+    rc = ju_bank_base("workload", &ji, &base);
     if (rc < 0)
         goto out;
     rc = ju_runner_start(&ji, (unsigned)o.threads, &run);
