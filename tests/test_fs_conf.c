@@ -283,6 +283,26 @@ START_TEST(windows_sources)
     ck_assert_int_eq(c.ndatabases, 2);
     ck_assert_str_eq(c.databases[1], "E:\\b.edb");
 
+    /* a Windows build's spool directory is a Windows path */
+    {
+        fs_conf_parse cp;
+        fs_conf_begin(&cp, "s.ini", &c, err, sizeof err);
+        cp.windows = 1;
+        cp.line = 1;
+        fs_conf_section_line(&cp, "[spool]");
+        cp.line = 2;
+        ck_assert_int_eq(fs_conf_key(&cp, "spool", "directory", "D:\\spool"), 1);
+        ck_assert_str_eq(c.spool_dir, "D:\\spool");
+        fs_conf_begin(&cp, "s.ini", &c, err, sizeof err);
+        cp.windows = 1;
+        cp.line = 1;
+        fs_conf_section_line(&cp, "[spool]");
+        cp.line = 3;
+        ck_assert_int_eq(fs_conf_key(&cp, "spool", "directory", "/var/tmp"), 0);
+        ck_assert_msg(strstr(err, "s.ini:3: directory: '/var/tmp' is not an absolute, normalised "
+                                  "Windows path"),
+                      "%s", err);
+    }
     ck_assert_int_eq(win_parse(ep, &c, err, sizeof err), -1);
     ck_assert_str_eq(err, "w.ini:2: endpoint is a libjet source: this Windows build serves "
                           "esent_system_path, esent_log_path and databases, dsbackup = SERVER or "

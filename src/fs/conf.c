@@ -398,6 +398,8 @@ static int conf_spool(fs_conf_parse *cp, const char *k, const char *v)
 
     if (!strcmp(k, "directory")) {
         cfg->spool_dir_line = cp->line;
+        if (cp->windows) /* a Windows build's spool is on a drive */
+            return conf_win_path(cp, k, v, cfg->spool_dir, sizeof cfg->spool_dir);
         return conf_path(cp, k, v, cfg->spool_dir, sizeof cfg->spool_dir);
     }
     if (!strcmp(k, "policy")) {

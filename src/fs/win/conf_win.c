@@ -221,6 +221,20 @@ int winx_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err)
         goto out;
     }
     fs_conf_begin(&cp, path, cfg, err, cb_err);
+    /* the Windows default spool directory: the user's %TEMP% (the core's
+     * default, /var/tmp, is a POSIX path) */
+    {
+        wchar_t tmp[MAX_PATH + 1];
+        DWORD n = GetTempPathW(MAX_PATH + 1, tmp);
+        if (n > 3 && n <= MAX_PATH && tmp[n - 1] == L'\\')
+            tmp[n - 1] = 0; /* the core's form: no trailing '\\' */
+        if (!n || n > MAX_PATH || winx_utf8(tmp, cfg->spool_dir, sizeof cfg->spool_dir) < 0) {
+            fs_conf_fail(&cp, 1,
+                         "cannot find the temporary directory (GetTempPathW): set "
+                         "[spool] directory");
+            goto end;
+        }
+    }
     if (GetPrivateProfileSectionNamesW(names, CONF_BUF, wpath) >= CONF_BUF - 2) {
         fs_conf_fail(&cp, 1, "too many sections");
         goto end;
