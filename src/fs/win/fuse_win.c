@@ -16,6 +16,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,13 +107,13 @@ static int op_readdir(const char *path, void *buf, wfs_fill_dir_t fill, int64_t 
 static int op_open(const char *path, struct wfs_file_info *fi)
 {
     unsigned fl = 0;
-    int acc = fi->flags & 3; /* O_ACCMODE of WinFsp's POSIX flags */
-
-    if (acc != 0)
+    /* WinFsp passes the C runtime's open flags (the same values as
+     * mingw's fcntl.h) */
+    if (fi->flags & (O_WRONLY | O_RDWR))
         fl |= FS_OPEN_WRITE;
-    if (fi->flags & 0x200) /* O_TRUNC */
+    if (fi->flags & O_TRUNC)
         fl |= FS_OPEN_TRUNC;
-    if (fi->flags & 0x100) /* O_CREAT */
+    if (fi->flags & O_CREAT)
         fl |= FS_OPEN_CREATE;
     fi->direct_io = 1;
     fi->keep_cache = 0;
@@ -291,11 +292,6 @@ static int env_set_signal_handlers(void *se)
     return 0;
 }
 
-static void env_remove_signal_handlers(void *se)
-{
-    (void)se;
-}
-
 /* Ctrl-C, Ctrl-Break, console close, logoff, shutdown: interrupt the core
  * (this handler runs on its own thread) and end WinFsp's loop; the umount
  * decision follows in winx_mount. */
@@ -384,7 +380,7 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
     w->env.memfree = free;
     w->env.daemonize = env_daemonize;
     w->env.set_signal_handlers = env_set_signal_handlers;
-    w->env.remove_signal_handlers = env_remove_signal_handlers;
+    /* conv_to_win_path, winpid_to_pid, reserved: NULL (native program) */
     w->direct_io = cfg->direct_io;
     if (load_winfsp(w, err, sizeof err) < 0) {
         fprintf(stderr, "esebackupfs: %s\n", err);

@@ -59,8 +59,9 @@ struct wfs_env {
     void (*memfree)(void *);
     int (*daemonize)(int);
     int (*set_signal_handlers)(void *);
-    void (*remove_signal_handlers)(void *);
-    void *reserved[8]; /* later releases' additions: left NULL */
+    char *(*conv_to_win_path)(const char *); /* Cygwin only: NULL */
+    int32_t (*winpid_to_pid)(uint32_t);      /* Cygwin only: NULL */
+    void (*reserved[2])(void);               /* NULL */
 };
 
 struct wfs_args {
