@@ -372,6 +372,7 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
     struct wfs_loop_config loop = { 0, 16 };
     bkc_source src;
     JET_ERR jrc;
+    winx_control *ctl = NULL;
     int rc = -1, mounted = 0;
 
     memset(w, 0, sizeof *w);
@@ -418,6 +419,8 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
     if (!SetConsoleCtrlHandler(on_console, TRUE))
         fs_log(FS_LOG_WARNING, "SetConsoleCtrlHandler failed (Windows error %lu): Ctrl-C aborts",
                (unsigned long)GetLastError());
+    if (winx_control_start(w->ctx, mountpoint, &ctl) < 0)
+        fs_log(FS_LOG_WARNING, "status and commit are unavailable for this mount");
     fs_log(FS_LOG_NOTICE, "mounted on %s; Ctrl-C unmounts", mountpoint);
     rc = w->fuse_loop_mt(&w->env, w->fuse, &loop) == 0 ? 0 : -1;
 out:
@@ -425,6 +428,7 @@ out:
         (void)SetConsoleCtrlHandler(on_console, FALSE);
         w->fuse_unmount(&w->env, w->fuse);
     }
+    winx_control_stop(ctl);
     if (w->ctx) {
         enum fs_decision d = fs_ctx_finish(w->ctx);
         if (d == FS_DECIDE_ABORT && rc == 0)
