@@ -185,6 +185,25 @@ static const struct bad {
     { EP "[spool]\ndirectory = /var/tmp/.\n", 4, "not a normalised path" },
     { EP "[spool]\ndirectory = /var//tmp\n", 4, "not a normalised path" },
     { EP "[spool]\ndirectory = /var/tmp/\n", 4, "not a normalised path" },
+    /* issue 9: the Windows sources are refused by the Linux build, and
+     * their values are checked first (line of the key) */
+    { "[source]\ndsbackup = dc1\n", 2, "dsbackup is a Windows source" },
+    { "[source]\ncertsrv = ca1\n", 2, "certsrv is a Windows source" },
+    { "[source]\nesent_system_path = C:\\NTDS\nesent_log_path = C:\\NTDS\n"
+      "databases = C:\\NTDS\\ntds.dit\n",
+      2, "esent_system_path is a Windows source" },
+    { "[source]\nendpoint = /x\ndsbackup = dc1\n", 3,
+      "endpoint (line 2) and dsbackup (line 3) exclude each other" },
+    { "[source]\ncertsrv = ca\n\ndsbackup = dc1\n", 4,
+      "dsbackup (line 4) and certsrv (line 2) exclude each other" },
+    { "[source]\nsystem_path = /s\nesent_log_path = C:\\l\n", 3,
+      "system_path (line 2) and esent_log_path (line 3) exclude each other" },
+    { "[source]\ndsbackup = dc 1\n", 2, "dsbackup: 'dc 1' is not a server name" },
+    { "[source]\nesent_log_path = C:/x\n", 2,
+      "esent_log_path: 'C:/x' is not an absolute, normalised Windows path" },
+    { "[source]\nesent_system_path = C:\\x\\..\\y\n", 2, "is not an absolute, normalised" },
+    { "[source]\nsystem_path = /s\nlog_path = /l\ndatabases = C:\\a.edb\n", 4,
+      "databases: a Windows path is not an absolute path of this system" },
     /* a BOM is skipped only at the start of the file */
     { EP "\xEF\xBB\xBF[backup]\n", 3, "syntax error" },
 };
@@ -202,6 +221,100 @@ START_TEST(bad_files)
                   _i, err, prefix);
     ck_assert_msg(strstr(err, b->why) != NULL, "case %d: '%s' lacks '%s'", _i, err, b->why);
     ck_assert_msg(!strchr(err, '\n'), "case %d: not one line", _i);
+}
+END_TEST
+
+/* Issue 9: the core's validation as a Windows build runs it (the
+ * Windows reader feeds the same calls; here windows = 1 by hand). */
+struct winkey {
+    const char *k, *v;
+};
+
+static int win_parse(const struct winkey *keys, fs_config *c, char *err, size_t cb)
+{
+    fs_conf_parse cp;
+
+    fs_conf_begin(&cp, "w.ini", c, err, cb);
+    cp.windows = 1;
+    cp.line = 1;
+    fs_conf_section_line(&cp, "[source]");
+    for (int i = 0; keys[i].k; i++) {
+        cp.line = i + 2;
+        if (!fs_conf_key(&cp, "source", keys[i].k, keys[i].v))
+            break;
+    }
+    return fs_conf_end(&cp);
+}
+
+START_TEST(windows_sources)
+{
+    fs_config c;
+    char err[512] = "";
+    const struct winkey ds[] = { { "dsbackup", "." }, { "page_size", "8192" }, { NULL, NULL } };
+    const struct winkey cs[] = { { "certsrv", "ca-01.corp.example" }, { NULL, NULL } };
+    const struct winkey es[] = { { "esent_system_path", "C:\\Windows\\NTDS" },
+                                 { "esent_log_path", "D:\\logs" },
+                                 { "databases", "C:\\Windows\\NTDS\\ntds.dit, E:\\b.edb" },
+                                 { "base_name", "edb" },
+                                 { NULL, NULL } };
+    const struct winkey ep[] = { { "endpoint", "/x" }, { NULL, NULL } };
+    const struct winkey dsdb[] = { { "dsbackup", "dc1" },
+                                   { "databases", "C:\\a.edb" },
+                                   { NULL, NULL } };
+    const struct winkey eshalf[] = { { "esent_system_path", "C:\\s" },
+                                     { "databases", "C:\\a.edb" },
+                                     { NULL, NULL } };
+    const struct winkey esposix[] = { { "esent_system_path", "C:\\s" },
+                                      { "esent_log_path", "C:\\l" },
+                                      { "databases", "/a.edb" },
+                                      { NULL, NULL } };
+
+    ck_assert_msg(win_parse(ds, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(c.source, FS_SOURCE_DSBACKUP);
+    ck_assert_str_eq(c.server, ".");
+    ck_assert_uint_eq(c.page_size, 8192);
+    ck_assert_msg(win_parse(cs, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(c.source, FS_SOURCE_CERTSRV);
+    ck_assert_str_eq(c.server, "ca-01.corp.example");
+    ck_assert_msg(win_parse(es, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(c.source, FS_SOURCE_ESENT);
+    ck_assert_str_eq(c.system_path, "C:\\Windows\\NTDS");
+    ck_assert_str_eq(c.log_path, "D:\\logs");
+    ck_assert_int_eq(c.ndatabases, 2);
+    ck_assert_str_eq(c.databases[1], "E:\\b.edb");
+
+    /* a Windows build's spool directory is a Windows path */
+    {
+        fs_conf_parse cp;
+        fs_conf_begin(&cp, "s.ini", &c, err, sizeof err);
+        cp.windows = 1;
+        cp.line = 1;
+        fs_conf_section_line(&cp, "[spool]");
+        cp.line = 2;
+        ck_assert_int_eq(fs_conf_key(&cp, "spool", "directory", "D:\\spool"), 1);
+        ck_assert_str_eq(c.spool_dir, "D:\\spool");
+        fs_conf_begin(&cp, "s.ini", &c, err, sizeof err);
+        cp.windows = 1;
+        cp.line = 1;
+        fs_conf_section_line(&cp, "[spool]");
+        cp.line = 3;
+        ck_assert_int_eq(fs_conf_key(&cp, "spool", "directory", "/var/tmp"), 0);
+        ck_assert_msg(strstr(err, "s.ini:3: directory: '/var/tmp' is not an absolute, normalised "
+                                  "Windows path"),
+                      "%s", err);
+    }
+    ck_assert_int_eq(win_parse(ep, &c, err, sizeof err), -1);
+    ck_assert_str_eq(err, "w.ini:2: endpoint is a libjet source: this Windows build serves "
+                          "esent_system_path, esent_log_path and databases, dsbackup = SERVER or "
+                          "certsrv = SERVER");
+    ck_assert_int_eq(win_parse(dsdb, &c, err, sizeof err), -1);
+    ck_assert_msg(
+        strstr(err, "w.ini:3: dsbackup (line 2) and databases (line 3) exclude each other"), "%s",
+        err);
+    ck_assert_int_eq(win_parse(eshalf, &c, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "w.ini:2: [source] ESENT in-process use needs both"), "%s", err);
+    ck_assert_int_eq(win_parse(esposix, &c, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "w.ini:4: databases: ESENT needs absolute Windows paths"), "%s", err);
 }
 END_TEST
 
@@ -337,6 +450,7 @@ static Suite *fs_conf_suite(void)
     tcase_add_test(tc, good_spellings);
     tcase_add_loop_test(tc, bad_files, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, long_line);
+    tcase_add_test(tc, windows_sources);
     tcase_add_test(tc, sizes);
     tcase_add_test(tc, file_permissions);
     tcase_add_test(tc, shipped_sample);

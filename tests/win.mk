@@ -4,7 +4,10 @@ win_tests = tests/win_backends.sh
 TESTS += $(win_tests)
 EXTRA_DIST += $(win_tests) tests/win/standin.h tests/win/standin.c \
 	tests/win/esent_standin.c tests/win/ntdsbcli_standin.c tests/win/certadm_standin.c \
-	tests/win/win_backup.c tests/win/jet_api_check.c src/bkclient/win/local.mk
+	tests/win/win_backup.c tests/win/jet_api_check.c src/bkclient/win/local.mk \
+	src/fs/win/local.mk src/fs/win/winx.h src/fs/win/winfsp.h src/fs/win/winfsp_mount.h \
+	src/fs/win/plat_win.c src/fs/win/log_win.c src/fs/win/conf_win.c src/fs/win/source_win.c \
+	src/fs/win/fuse_win.c src/fs/win/control_win.c src/fs/win/main_win.c
 # the cross build tests/win_backends.sh makes in the build tree
 clean-local: clean-win-cross
 clean-win-cross:

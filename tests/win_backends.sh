@@ -10,7 +10,9 @@
 #     shows the expected TruncateLog / End calls;
 #   - a failing database read (ESEFS_FAIL_READ=1) and a failing log read: the error by name, End(Abort) or the engine's abort, nothing
 #     truncated;
-#   - a missing client DLL is a clear error, never a crash.
+#   - a missing client DLL is a clear error, never a crash;
+#   - esebackupfs.exe (src/fs/win) is built too and, under Wine, reports its
+#     version and refuses a bad INI, a libjet source and a missing WinFsp.
 # Exits 77 (SKIP) only when mingw-w64 or Wine is missing.
 . "${top_srcdir:-.}/tests/jetutil_lib.sh"
 
@@ -109,6 +111,38 @@ for be in esent dsbackup certsrv; do
     rec_is "$be-faillog" "begin 0;read $LOGREAD failed -1022;abort by engine;"
     note "$be: failing reads end the backup without truncation"
 done
+
+# esebackupfs.exe (the WinFsp adapter): built warning-free above; under
+# Wine it reports its version, refuses a bad INI with FILE:LINE through the
+# Win32 profile API reader (conf_win.c), refuses a libjet source, and
+# without WinFsp says so in one line (nothing mounted, no backup begun).
+[ -f "$XB/esebackupfs.exe" ] || fail "$XB/esebackupfs.exe not built"
+cp "$XB/esebackupfs.exe" "$R/"
+FSEXE="$R/esebackupfs.exe"
+out=$(wine "$FSEXE" --version 2>&1 </dev/null) || fail "esebackupfs.exe --version: $out"
+echo "$out" | grep -q '^esebackupfs [0-9.]* (Windows' || fail "esebackupfs.exe --version said: $out"
+printf '; esebackupfs.exe\n[source]\ndsbackup = .\n\n[backup]\ntruncate = sometimes\n' >"$T/bad.ini"
+out=$(wine "$FSEXE" "Z:$T/bad.ini" X: 2>&1 </dev/null) && fail "esebackupfs.exe accepted a bad INI"
+echo "$out" | grep -q "bad.ini:6: truncate: 'sometimes' is not never, complete or commit" ||
+    fail "bad INI: $out"
+printf '[source]\n\nendpoint = /run/x.sock\n' >"$T/ep.ini"
+out=$(wine "$FSEXE" "Z:$T/ep.ini" X: 2>&1 </dev/null) && fail "esebackupfs.exe accepted a libjet source"
+echo "$out" | grep -q 'ep.ini:3: endpoint is a libjet source' || fail "libjet source: $out"
+printf '[source]\ndsbackup = .\n' >"$T/ds.ini"
+rm -f "$T/nowinfsp.rec"
+out=$(ESEFS_RECORD="Z:$T/nowinfsp.rec" wine "$FSEXE" "Z:$T/ds.ini" X: 2>&1 </dev/null) &&
+    fail "esebackupfs.exe mounted without WinFsp"
+[ "$(echo "$out" | grep -c .)" = 1 ] && echo "$out" | grep -q '^esebackupfs: WinFsp is not installed' ||
+    fail "without WinFsp: $out"
+[ -s "$T/nowinfsp.rec" ] && fail "without WinFsp a backup began: $(cat "$T/nowinfsp.rec")"
+for c in status commit; do
+    out=$(wine "$FSEXE" $c X: 2>&1 </dev/null)
+    st=$?
+    [ $st = 2 ] || fail "esebackupfs.exe $c X: without a mount exited $st: $out"
+    echo "$out" | grep -q '^esebackupfs: X: is not an esebackupfs mount of this user' ||
+        fail "esebackupfs.exe $c X: said: $out"
+done
+note "esebackupfs.exe: version, bad INI, libjet source, missing WinFsp and status/commit without a mount refused in one line"
 
 # a missing client DLL: one clear line, no crash
 rm -f "$R/ntdsbcli.dll"

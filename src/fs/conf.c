@@ -27,7 +27,11 @@ enum {
     KL_LOGSIZE,
     KL_INSTANCE,
     KL_POLICY,
-    KL_WINDOW
+    KL_WINDOW,
+    KL_ESENT_SYSTEM,
+    KL_ESENT_LOG,
+    KL_DSBACKUP,
+    KL_CERTSRV
 };
 
 /* Names of the [source] keys, indexed KL_ENDPOINT..KL_INSTANCE. */
@@ -146,6 +150,66 @@ static int conf_normalised(const char *v)
     }
 }
 
+/* 1 if v is an absolute Windows path on a drive ("X:\\dir\\file"): no '/',
+ * no empty, "." or ".." component, no trailing '\\' (the root "X:\\" aside). */
+static int conf_win_path_ok(const char *v)
+{
+    const char *c = v + 3;
+
+    if (!isalpha((unsigned char)v[0]) || v[1] != ':' || v[2] != '\\' || strchr(v, '/'))
+        return 0;
+    if (!*c)
+        return 1;
+    for (;;) {
+        const char *bs = strchr(c, '\\');
+        size_t n = bs ? (size_t)(bs - c) : strlen(c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        if (!bs)
+            return 1;
+        c = bs + 1;
+    }
+}
+
+/* 1 if v starts like a Windows drive path ("X:"). */
+static int conf_win_like(const char *v)
+{
+    return isalpha((unsigned char)v[0]) && v[1] == ':';
+}
+
+/* Copy a Windows absolute path value into dst; 1, or 0 after conf_fail. */
+static int conf_win_path(fs_conf_parse *cp, const char *key, const char *v, char *dst, size_t cb)
+{
+    if (strlen(v) >= cb)
+        return fs_conf_fail(cp, cp->line, "%s: path too long", key);
+    if (!conf_win_path_ok(v))
+        return fs_conf_fail(cp, cp->line,
+                            "%s: '%s' is not an absolute, normalised Windows path "
+                            "(X:\\dir\\file, no '/', '.', '..' or trailing '\\')",
+                            key, v);
+    memcpy(dst, v, strlen(v) + 1);
+    return 1;
+}
+
+/* A backup server name (DsBackup / CertSrvBackup): "." for the local
+ * computer, else letters, digits, '-', '.', '_'.  1, or 0 after conf_fail. */
+static int conf_server(fs_conf_parse *cp, const char *key, const char *v)
+{
+    fs_config *cfg = cp->cfg;
+
+    if (!*v || strlen(v) >= sizeof cfg->server)
+        return fs_conf_fail(cp, cp->line, "%s: server name empty or longer than %zu characters",
+                            key, sizeof cfg->server - 1);
+    for (const char *s = v; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' && *s != '_')
+            return fs_conf_fail(cp, cp->line,
+                                "%s: '%s' is not a server name (letters, digits, '-', '.', '_'; "
+                                "'.' = this computer)",
+                                key, v);
+    memcpy(cfg->server, v, strlen(v) + 1);
+    return 1;
+}
+
 /* Copy an absolute, normalised path value into dst (size cb); error
  * message on failure.  Returns 1 on success, 0 after conf_fail. */
 static int conf_path(fs_conf_parse *cp, const char *key, const char *v, char *dst, size_t cb)
@@ -171,6 +235,7 @@ static int conf_databases(fs_conf_parse *cp, const char *v)
     const char *p = v;
 
     cfg->ndatabases = 0;
+    cp->win_dbs = 0;
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -188,7 +253,11 @@ static int conf_databases(fs_conf_parse *cp, const char *v)
         tok[n] = 0;
         if (cfg->ndatabases == FS_CONF_MAX_DBS)
             return fs_conf_fail(cp, cp->line, "databases: more than %d databases", FS_CONF_MAX_DBS);
-        if (!conf_path(cp, "databases", tok, cfg->databases[cfg->ndatabases], FS_CONF_PATH))
+        if (conf_win_like(tok)) {
+            if (!conf_win_path(cp, "databases", tok, cfg->databases[cfg->ndatabases], FS_CONF_PATH))
+                return 0;
+            cp->win_dbs++;
+        } else if (!conf_path(cp, "databases", tok, cfg->databases[cfg->ndatabases], FS_CONF_PATH))
             return 0;
         for (int i = 0; i < cfg->ndatabases; i++)
             if (!strcmp(cfg->databases[i], tok))
@@ -234,6 +303,22 @@ static int conf_source(fs_conf_parse *cp, const char *k, const char *v)
     if (!strcmp(k, "log_path")) {
         cp->key_lines[KL_LOG] = cfg->log_path_line = cp->line;
         return conf_path(cp, k, v, cfg->log_path, sizeof cfg->log_path);
+    }
+    if (!strcmp(k, "esent_system_path")) {
+        cp->key_lines[KL_ESENT_SYSTEM] = cfg->system_path_line = cp->line;
+        return conf_win_path(cp, k, v, cfg->system_path, sizeof cfg->system_path);
+    }
+    if (!strcmp(k, "esent_log_path")) {
+        cp->key_lines[KL_ESENT_LOG] = cfg->log_path_line = cp->line;
+        return conf_win_path(cp, k, v, cfg->log_path, sizeof cfg->log_path);
+    }
+    if (!strcmp(k, "dsbackup")) {
+        cp->key_lines[KL_DSBACKUP] = cp->line;
+        return conf_server(cp, k, v);
+    }
+    if (!strcmp(k, "certsrv")) {
+        cp->key_lines[KL_CERTSRV] = cp->line;
+        return conf_server(cp, k, v);
     }
     if (!strcmp(k, "databases") || !strcmp(k, "database")) {
         cp->key_lines[KL_DATABASES] = cfg->databases_line = cp->line;
@@ -313,6 +398,8 @@ static int conf_spool(fs_conf_parse *cp, const char *k, const char *v)
 
     if (!strcmp(k, "directory")) {
         cfg->spool_dir_line = cp->line;
+        if (cp->windows) /* a Windows build's spool is on a drive */
+            return conf_win_path(cp, k, v, cfg->spool_dir, sizeof cfg->spool_dir);
         return conf_path(cp, k, v, cfg->spool_dir, sizeof cfg->spool_dir);
     }
     if (!strcmp(k, "policy")) {
@@ -451,6 +538,118 @@ void fs_conf_section_line(fs_conf_parse *cp, const char *s)
         cp->cfg->source_line = cp->line;
 }
 
+/* The source kind of the [source] keys: at most one of endpoint, libjet
+ * in-process (system_path/log_path), ESENT in-process (esent_*_path),
+ * dsbackup, certsrv; the kind must be one this build serves.  Sets
+ * cfg->source.  1 when an error was recorded, else 0. */
+static int conf_final_source(fs_conf_parse *cp)
+{
+    static const struct {
+        int kl;
+        enum fs_source_kind kind;
+    } anchors[] = {
+        { KL_ENDPOINT, FS_SOURCE_ENDPOINT }, { KL_SYSTEM, FS_SOURCE_LIBJET },
+        { KL_LOG, FS_SOURCE_LIBJET },        { KL_ESENT_SYSTEM, FS_SOURCE_ESENT },
+        { KL_ESENT_LOG, FS_SOURCE_ESENT },   { KL_DSBACKUP, FS_SOURCE_DSBACKUP },
+        { KL_CERTSRV, FS_SOURCE_CERTSRV },
+    };
+    static const char *const anchor_names[] = {
+        [KL_ENDPOINT] = "endpoint",
+        [KL_SYSTEM] = "system_path",
+        [KL_LOG] = "log_path",
+        [KL_ESENT_SYSTEM] = "esent_system_path",
+        [KL_ESENT_LOG] = "esent_log_path",
+        [KL_DSBACKUP] = "dsbackup",
+        [KL_CERTSRV] = "certsrv",
+    };
+    fs_config *cfg = cp->cfg;
+    int first = -1; /* index into anchors of the first source key seen */
+
+    for (size_t i = 0; i < sizeof anchors / sizeof anchors[0]; i++) {
+        int l = cp->key_lines[anchors[i].kl];
+        if (!l)
+            continue;
+        if (first < 0) {
+            first = (int)i;
+            continue;
+        }
+        if (anchors[i].kind != anchors[first].kind) {
+            int fl = cp->key_lines[anchors[first].kl];
+            fs_conf_fail(cp, l > fl ? l : fl,
+                         "%s (line %d) and %s (line %d) exclude each other: give one source "
+                         "(endpoint; system_path, log_path, databases; esent_system_path, "
+                         "esent_log_path, databases; dsbackup; or certsrv)",
+                         anchor_names[anchors[first].kl], fl, anchor_names[anchors[i].kl], l);
+            return 1;
+        }
+    }
+    if (first < 0) {
+        cfg->source = FS_SOURCE_LIBJET;
+        if (cp->windows && cp->key_lines[KL_DATABASES]) {
+            fs_conf_fail(cp, cp->key_lines[KL_DATABASES],
+                         "databases needs esent_system_path and esent_log_path");
+            return 1;
+        }
+        return 0;
+    }
+    cfg->source = anchors[first].kind;
+    int kl = anchors[first].kl, line = cp->key_lines[kl];
+    int win = cfg->source == FS_SOURCE_ESENT || cfg->source == FS_SOURCE_DSBACKUP ||
+              cfg->source == FS_SOURCE_CERTSRV;
+    if (win && !cp->windows) {
+        fs_conf_fail(cp, line,
+                     "%s is a Windows source: this build serves libjet (endpoint = SOCKET, or "
+                     "system_path, log_path and databases)",
+                     anchor_names[kl]);
+        return 1;
+    }
+    if (!win && cp->windows) {
+        fs_conf_fail(cp, line,
+                     "%s is a libjet source: this Windows build serves esent_system_path, "
+                     "esent_log_path and databases, dsbackup = SERVER or certsrv = SERVER",
+                     anchor_names[kl]);
+        return 1;
+    }
+    if (!win) {
+        if (cp->win_dbs) {
+            fs_conf_fail(cp, cp->key_lines[KL_DATABASES],
+                         "databases: a Windows path is not an absolute path of this system");
+            return 1;
+        }
+        return 0;
+    }
+    if (cfg->source != FS_SOURCE_ESENT) {
+        static const int only_esent[] = { KL_DATABASES, KL_BASE, KL_LOGSIZE, KL_INSTANCE };
+        for (size_t i = 0; i < sizeof only_esent / sizeof only_esent[0]; i++) {
+            int ol = cp->key_lines[only_esent[i]];
+            if (ol) {
+                fs_conf_fail(cp, ol > line ? ol : line,
+                             "%s (line %d) and %s (line %d) exclude each other: the backup "
+                             "server names its own databases and logs",
+                             anchor_names[kl], line, kl_names[only_esent[i]], ol);
+                return 1;
+            }
+        }
+        return 0;
+    }
+    if (!cfg->system_path[0] || !cfg->log_path[0]) {
+        fs_conf_fail(cp, line,
+                     "[source] ESENT in-process use needs both esent_system_path and "
+                     "esent_log_path");
+        return 1;
+    }
+    if (!cfg->ndatabases) {
+        fs_conf_fail(cp, line, "[source] ESENT in-process use needs databases = X:\\PATH[, ...]");
+        return 1;
+    }
+    if (cp->win_dbs != cfg->ndatabases) {
+        fs_conf_fail(cp, cp->key_lines[KL_DATABASES],
+                     "databases: ESENT needs absolute Windows paths (X:\\dir\\file.edb)");
+        return 1;
+    }
+    return 0;
+}
+
 /* Whole-file rules checked after parsing. */
 static void conf_final(fs_conf_parse *cp)
 {
@@ -472,6 +671,8 @@ static void conf_final(fs_conf_parse *cp)
                 return;
             }
     }
+    if (conf_final_source(cp))
+        return;
     if (cp->key_lines[KL_WINDOW] && cfg->policy != FS_SPOOL_STREAM) {
         if (cp->key_lines[KL_POLICY])
             fs_conf_fail(cp,
@@ -493,7 +694,7 @@ static void conf_final(fs_conf_parse *cp)
                      "directories)");
         return;
     }
-    if (!cfg->endpoint[0]) {
+    if (cfg->source == FS_SOURCE_LIBJET) {
         if (!inproc) {
             fs_conf_fail(cp, srcline,
                          "[source] needs endpoint = SOCKET, or system_path, log_path "
@@ -534,6 +735,7 @@ void fs_conf_begin(fs_conf_parse *cp, const char *name, fs_config *cfg, char *er
     cp->name = name;
     cp->err = err;
     cp->cb_err = cb_err;
+    cp->windows = fs_plat_windows();
 }
 
 /* See conf.h. */

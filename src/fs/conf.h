@@ -5,7 +5,10 @@
  *   [source]  endpoint = SOCKET            (libjet backup endpoint), or the
  *             in-process instance: system_path, log_path, databases
  *             (comma-separated), base_name, page_size, log_file_size,
- *             instance
+ *             instance; on Windows builds instead: esent_system_path,
+ *             esent_log_path, databases (X:\ paths; ESENT in-process),
+ *             dsbackup = SERVER, or certsrv = SERVER (page_size allowed).
+ *             Each build refuses the other platform's sources.
  *   [backup]  type = full|incremental, truncate = never|complete|commit
  *   [spool]   directory, policy = keep|stream, cap, window
  *   [mount]   allow_other = yes|no, read_size, direct_io = yes|no
@@ -32,11 +35,22 @@
 enum fs_backup_type { FS_BACKUP_FULL = 0, FS_BACKUP_INCREMENTAL = 1 };
 enum fs_truncate { FS_TRUNC_NEVER = 0, FS_TRUNC_COMPLETE = 1, FS_TRUNC_COMMIT = 2 };
 enum fs_spool_policy { FS_SPOOL_KEEP = 0, FS_SPOOL_STREAM = 1 };
+/* The backup source: libjet (Linux builds) or a Windows backend (Windows
+ * builds; the other kind is refused by fs_conf_end on each platform). */
+enum fs_source_kind {
+    FS_SOURCE_LIBJET = 0, /* in-process libjet: system_path, log_path, databases */
+    FS_SOURCE_ENDPOINT,   /* libjet backup endpoint: endpoint = SOCKET */
+    FS_SOURCE_ESENT,      /* ESENT.DLL in-process: esent_system_path, esent_log_path, databases */
+    FS_SOURCE_DSBACKUP,   /* Active Directory DS: dsbackup = SERVER ("." = this computer) */
+    FS_SOURCE_CERTSRV     /* AD Certificate Services: certsrv = SERVER */
+};
 
 typedef struct fs_config {
     char file[FS_CONF_PATH]; /* the INI file, for messages */
     /* [source] */
+    enum fs_source_kind source;
     char endpoint[FS_CONF_PATH]; /* "" = in-process */
+    char server[256];            /* dsbackup / certsrv SERVER */
     char system_path[FS_CONF_PATH];
     char log_path[FS_CONF_PATH];
     char base_name[8]; /* default "edb" */
@@ -91,6 +105,8 @@ typedef struct fs_conf_parse {
     int nseen;
     int seen_sections; /* bit per known section */
     int key_lines[32]; /* line of selected keys, see KL_* in conf.c */
+    int win_dbs;       /* how many databases are Windows paths */
+    int windows;       /* this build serves the Windows sources (fs_plat_windows) */
 } fs_conf_parse;
 
 /* Start a parse: defaults into cfg, errors into err. */

@@ -123,6 +123,13 @@ void fs_sha256_free(fs_sha256 *d);
 /* One-shot digest of a buffer.  0 or -ENOMEM. */
 int fs_sha256_buf(const void *p, size_t n, unsigned char out[32]);
 
+/* ---- the platform ------------------------------------------------------ */
+
+/* 1 when this build serves the Windows backup sources (ESENT, DsBackup,
+ * CertSrvBackup), 0 when it serves libjet (endpoint, in-process).  The
+ * configuration refuses the other kind with one line.  Pure. */
+int fs_plat_windows(void);
+
 /* ---- logging ------------------------------------------------------------- */
 
 /* Severities, in syslog order (the adapter maps them). */

@@ -230,6 +230,12 @@ int fs_time_utc(const fs_time *t, struct tm *tm)
     return 0;
 }
 
+/* See plat.h: the POSIX build serves libjet. */
+int fs_plat_windows(void)
+{
+    return 0;
+}
+
 /* See plat.h. */
 size_t fs_page_size(void)
 {

@@ -1,0 +1,61 @@
+/*
+ * main_win.c -- esebackupfs.exe: the Windows command line.
+ *
+ *   esebackupfs.exe CONFIG X:      mount (drive letter or directory)
+ *   esebackupfs.exe status|commit X:   ask the mount (named pipe)
+ *   esebackupfs.exe --version
+ *
+ * The configuration is read and validated first (conf_win.c), so a bad
+ * INI is refused with "FILE:LINE: ..." before anything else happens; the
+ * mount itself is fuse_win.c's (WinFsp, resolved at run time).
+ */
+#include "config.h"
+#include <stdio.h>
+#include <string.h>
+#include "fsops.h"
+#include "winx.h"
+#include "winfsp_mount.h"
+
+#define PROG "esebackupfs"
+
+/* The usage text. */
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: " PROG ".exe CONFIG X:     mount on a drive letter (or a directory):\n"
+                 "                                 start a live backup; Ctrl-C ends it\n"
+                 "       " PROG ".exe status X:       progress, errors, umount decision\n"
+                 "       " PROG ".exe commit X:       allow log truncation (truncate = commit)\n"
+                 "       " PROG ".exe --version\n"
+                 "\n"
+                 "CONFIG is an INI file (esebackupfs.ini(5)); its [source] names ESENT\n"
+                 "in-process, dsbackup = SERVER or certsrv = SERVER.\n");
+}
+
+/* esebackupfs.exe CONFIG MOUNTPOINT | --version | --help.  Exit status: 0
+ * done, 1 refused or failed. */
+int main(int argc, char **argv)
+{
+    fs_config cfg;
+    char err[4096];
+
+    if (argc == 2 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
+        printf(PROG " %s (Windows, WinFsp FUSE3 API)\n", PACKAGE_VERSION);
+        return 0;
+    }
+    if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")))
+        return winx_control_client(PROG, argv[2], argv[1]);
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc != 3) {
+        usage(stderr);
+        return 1;
+    }
+    if (winx_conf_load(argv[1], &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return 1;
+    }
+    winx_log_setup(PROG, 0, 0);
+    return winx_mount(&cfg, argv[2]) == 0 ? 0 : 1;
+}
