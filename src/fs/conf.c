@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conf.h"
+#include "fsops.h"
 
 enum {
     KL_ENDPOINT,
@@ -762,4 +763,24 @@ const char *fs_conf_policy_name(enum fs_spool_policy p)
 const char *fs_conf_type_name(enum fs_backup_type t)
 {
     return t == FS_BACKUP_INCREMENTAL ? "incremental" : "full";
+}
+
+/* See fsops.h. */
+size_t fs_source_params(const fs_config *cfg, bkc_host_params *p, const char **dbs)
+{
+    *p = (bkc_host_params){
+        .instance = cfg->instance,
+        .system_path = cfg->system_path,
+        .log_path = cfg->log_path,
+        .base_name = cfg->base_name,
+        .page_size = cfg->page_size,
+        .log_kib = cfg->log_file_size_kib,
+        .circular = -1,
+        .legacy = -1,
+        .extra = NULL,
+        .nextra = 0,
+    };
+    for (int i = 0; i < cfg->ndatabases; i++)
+        dbs[i] = cfg->databases[i];
+    return (size_t)cfg->ndatabases;
 }

@@ -144,6 +144,12 @@ enum fs_decision {
  * failure returns the Jet error and writes one line to err.  Main thread,
  * before fs_ctx_new. */
 JET_ERR fs_source_open(const fs_config *cfg, bkc_source *src, char *err, size_t cb_err);
+/* The in-process hosting parameters of cfg (instance, paths, base name,
+ * page and log size; circular and legacy left to the engine) into *p, and
+ * cfg's database paths into dbs[FS_CONF_MAX_DBS]; returns their number.
+ * The pointers stay valid while cfg does.  Pure; for fs_source_open of
+ * each platform. */
+size_t fs_source_params(const fs_config *cfg, bkc_host_params *p, const char **dbs);
 
 /* Allocate a context; takes ownership of be (destroyed by fs_ctx_free).
  * 0 or -ENOMEM (or the platform's -errno creating its mutex/condition

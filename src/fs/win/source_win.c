@@ -17,24 +17,12 @@ JET_ERR fs_source_open(const fs_config *cfg, bkc_source *src, char *err, size_t 
     const char *dbs[FS_CONF_MAX_DBS];
     const char *server =
         cfg->server[0] && !(cfg->server[0] == '.' && !cfg->server[1]) ? cfg->server : NULL;
-    bkc_host_params p = {
-        .instance = cfg->instance,
-        .system_path = cfg->system_path,
-        .log_path = cfg->log_path,
-        .base_name = cfg->base_name,
-        .page_size = cfg->page_size,
-        .log_kib = cfg->log_file_size_kib,
-        .circular = -1,
-        .legacy = -1,
-        .extra = NULL,
-        .nextra = 0,
-    };
+    bkc_host_params p;
+    size_t ndbs = fs_source_params(cfg, &p, dbs);
 
     switch (cfg->source) {
     case FS_SOURCE_ESENT:
-        for (int i = 0; i < cfg->ndatabases; i++)
-            dbs[i] = cfg->databases[i];
-        return bkc_esent_open(&p, dbs, (size_t)cfg->ndatabases, src, err, cb_err);
+        return bkc_esent_open(&p, dbs, ndbs, src, err, cb_err);
     case FS_SOURCE_DSBACKUP:
         return bkc_dsbackup_open(server, cfg->page_size, src, err, cb_err);
     case FS_SOURCE_CERTSRV:
