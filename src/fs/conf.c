@@ -35,9 +35,23 @@ enum {
     KL_CERTSRV
 };
 
-/* Names of the [source] keys, indexed KL_ENDPOINT..KL_INSTANCE. */
-static const char *const kl_names[] = { "endpoint",  "system_path", "log_path",      "databases",
-                                        "page_size", "base_name",   "log_file_size", "instance" };
+/* Names of the keys, indexed by KL_*. */
+static const char *const kl_names[] = {
+    [KL_ENDPOINT] = "endpoint",
+    [KL_SYSTEM] = "system_path",
+    [KL_LOG] = "log_path",
+    [KL_DATABASES] = "databases",
+    [KL_PAGE] = "page_size",
+    [KL_BASE] = "base_name",
+    [KL_LOGSIZE] = "log_file_size",
+    [KL_INSTANCE] = "instance",
+    [KL_POLICY] = "policy",
+    [KL_WINDOW] = "window",
+    [KL_ESENT_SYSTEM] = "esent_system_path",
+    [KL_ESENT_LOG] = "esent_log_path",
+    [KL_DSBACKUP] = "dsbackup",
+    [KL_CERTSRV] = "certsrv",
+};
 
 static const char *const conf_sections[] = { "source", "backup", "spool", "mount", NULL };
 
@@ -539,86 +553,14 @@ void fs_conf_section_line(fs_conf_parse *cp, const char *s)
         cp->cfg->source_line = cp->line;
 }
 
-/* The source kind of the [source] keys: at most one of endpoint, libjet
- * in-process (system_path/log_path), ESENT in-process (esent_*_path),
- * dsbackup, certsrv; the kind must be one this build serves.  Sets
- * cfg->source.  1 when an error was recorded, else 0. */
-static int conf_final_source(fs_conf_parse *cp)
+/* The checks of a Windows source chosen by key kl on line: DsBackup and
+ * CertSrvBackup name their own databases and logs; ESENT in-process needs
+ * both paths and absolute Windows database paths.  1 when an error was
+ * recorded, else 0. */
+static int conf_final_win_source(fs_conf_parse *cp, int kl, int line)
 {
-    static const struct {
-        int kl;
-        enum fs_source_kind kind;
-    } anchors[] = {
-        { KL_ENDPOINT, FS_SOURCE_ENDPOINT }, { KL_SYSTEM, FS_SOURCE_LIBJET },
-        { KL_LOG, FS_SOURCE_LIBJET },        { KL_ESENT_SYSTEM, FS_SOURCE_ESENT },
-        { KL_ESENT_LOG, FS_SOURCE_ESENT },   { KL_DSBACKUP, FS_SOURCE_DSBACKUP },
-        { KL_CERTSRV, FS_SOURCE_CERTSRV },
-    };
-    static const char *const anchor_names[] = {
-        [KL_ENDPOINT] = "endpoint",
-        [KL_SYSTEM] = "system_path",
-        [KL_LOG] = "log_path",
-        [KL_ESENT_SYSTEM] = "esent_system_path",
-        [KL_ESENT_LOG] = "esent_log_path",
-        [KL_DSBACKUP] = "dsbackup",
-        [KL_CERTSRV] = "certsrv",
-    };
     fs_config *cfg = cp->cfg;
-    int first = -1; /* index into anchors of the first source key seen */
 
-    for (size_t i = 0; i < sizeof anchors / sizeof anchors[0]; i++) {
-        int l = cp->key_lines[anchors[i].kl];
-        if (!l)
-            continue;
-        if (first < 0) {
-            first = (int)i;
-            continue;
-        }
-        if (anchors[i].kind != anchors[first].kind) {
-            int fl = cp->key_lines[anchors[first].kl];
-            fs_conf_fail(cp, l > fl ? l : fl,
-                         "%s (line %d) and %s (line %d) exclude each other: give one source "
-                         "(endpoint; system_path, log_path, databases; esent_system_path, "
-                         "esent_log_path, databases; dsbackup; or certsrv)",
-                         anchor_names[anchors[first].kl], fl, anchor_names[anchors[i].kl], l);
-            return 1;
-        }
-    }
-    if (first < 0) {
-        cfg->source = FS_SOURCE_LIBJET;
-        if (cp->windows && cp->key_lines[KL_DATABASES]) {
-            fs_conf_fail(cp, cp->key_lines[KL_DATABASES],
-                         "databases needs esent_system_path and esent_log_path");
-            return 1;
-        }
-        return 0;
-    }
-    cfg->source = anchors[first].kind;
-    int kl = anchors[first].kl, line = cp->key_lines[kl];
-    int win = cfg->source == FS_SOURCE_ESENT || cfg->source == FS_SOURCE_DSBACKUP ||
-              cfg->source == FS_SOURCE_CERTSRV;
-    if (win && !cp->windows) {
-        fs_conf_fail(cp, line,
-                     "%s is a Windows source: this build serves libjet (endpoint = SOCKET, or "
-                     "system_path, log_path and databases)",
-                     anchor_names[kl]);
-        return 1;
-    }
-    if (!win && cp->windows) {
-        fs_conf_fail(cp, line,
-                     "%s is a libjet source: this Windows build serves esent_system_path, "
-                     "esent_log_path and databases, dsbackup = SERVER or certsrv = SERVER",
-                     anchor_names[kl]);
-        return 1;
-    }
-    if (!win) {
-        if (cp->win_dbs) {
-            fs_conf_fail(cp, cp->key_lines[KL_DATABASES],
-                         "databases: a Windows path is not an absolute path of this system");
-            return 1;
-        }
-        return 0;
-    }
     if (cfg->source != FS_SOURCE_ESENT) {
         static const int only_esent[] = { KL_DATABASES, KL_BASE, KL_LOGSIZE, KL_INSTANCE };
         for (size_t i = 0; i < sizeof only_esent / sizeof only_esent[0]; i++) {
@@ -627,7 +569,7 @@ static int conf_final_source(fs_conf_parse *cp)
                 fs_conf_fail(cp, ol > line ? ol : line,
                              "%s (line %d) and %s (line %d) exclude each other: the backup "
                              "server names its own databases and logs",
-                             anchor_names[kl], line, kl_names[only_esent[i]], ol);
+                             kl_names[kl], line, kl_names[only_esent[i]], ol);
                 return 1;
             }
         }
@@ -649,6 +591,80 @@ static int conf_final_source(fs_conf_parse *cp)
         return 1;
     }
     return 0;
+}
+
+/* The source kind of the [source] keys: at most one of endpoint, libjet
+ * in-process (system_path/log_path), ESENT in-process (esent_*_path),
+ * dsbackup, certsrv; the kind must be one this build serves.  Sets
+ * cfg->source.  1 when an error was recorded, else 0. */
+static int conf_final_source(fs_conf_parse *cp)
+{
+    static const struct {
+        int kl;
+        enum fs_source_kind kind;
+    } anchors[] = {
+        { KL_ENDPOINT, FS_SOURCE_ENDPOINT }, { KL_SYSTEM, FS_SOURCE_LIBJET },
+        { KL_LOG, FS_SOURCE_LIBJET },        { KL_ESENT_SYSTEM, FS_SOURCE_ESENT },
+        { KL_ESENT_LOG, FS_SOURCE_ESENT },   { KL_DSBACKUP, FS_SOURCE_DSBACKUP },
+        { KL_CERTSRV, FS_SOURCE_CERTSRV },
+    };
+    fs_config *cfg = cp->cfg;
+    int first = -1; /* index into anchors of the first source key seen */
+
+    for (size_t i = 0; i < sizeof anchors / sizeof anchors[0]; i++) {
+        int l = cp->key_lines[anchors[i].kl];
+        if (!l)
+            continue;
+        if (first < 0) {
+            first = (int)i;
+            continue;
+        }
+        if (anchors[i].kind != anchors[first].kind) {
+            int fl = cp->key_lines[anchors[first].kl];
+            fs_conf_fail(cp, l > fl ? l : fl,
+                         "%s (line %d) and %s (line %d) exclude each other: give one source "
+                         "(endpoint; system_path, log_path, databases; esent_system_path, "
+                         "esent_log_path, databases; dsbackup; or certsrv)",
+                         kl_names[anchors[first].kl], fl, kl_names[anchors[i].kl], l);
+            return 1;
+        }
+    }
+    if (first < 0) {
+        cfg->source = FS_SOURCE_LIBJET;
+        if (cp->windows && cp->key_lines[KL_DATABASES]) {
+            fs_conf_fail(cp, cp->key_lines[KL_DATABASES],
+                         "databases needs esent_system_path and esent_log_path");
+            return 1;
+        }
+        return 0;
+    }
+    cfg->source = anchors[first].kind;
+    int kl = anchors[first].kl, line = cp->key_lines[kl];
+    int win = cfg->source == FS_SOURCE_ESENT || cfg->source == FS_SOURCE_DSBACKUP ||
+              cfg->source == FS_SOURCE_CERTSRV;
+    if (win && !cp->windows) {
+        fs_conf_fail(cp, line,
+                     "%s is a Windows source: this build serves libjet (endpoint = SOCKET, or "
+                     "system_path, log_path and databases)",
+                     kl_names[kl]);
+        return 1;
+    }
+    if (!win && cp->windows) {
+        fs_conf_fail(cp, line,
+                     "%s is a libjet source: this Windows build serves esent_system_path, "
+                     "esent_log_path and databases, dsbackup = SERVER or certsrv = SERVER",
+                     kl_names[kl]);
+        return 1;
+    }
+    if (!win) {
+        if (cp->win_dbs) {
+            fs_conf_fail(cp, cp->key_lines[KL_DATABASES],
+                         "databases: a Windows path is not an absolute path of this system");
+            return 1;
+        }
+        return 0;
+    }
+    return conf_final_win_source(cp, kl, line);
 }
 
 /* Whole-file rules checked after parsing. */
