@@ -135,7 +135,14 @@ out=$(ESEFS_RECORD="Z:$T/nowinfsp.rec" wine "$FSEXE" "Z:$T/ds.ini" X: 2>&1 </dev
 [ "$(echo "$out" | grep -c .)" = 1 ] && echo "$out" | grep -q '^esebackupfs: WinFsp is not installed' ||
     fail "without WinFsp: $out"
 [ -s "$T/nowinfsp.rec" ] && fail "without WinFsp a backup began: $(cat "$T/nowinfsp.rec")"
-note "esebackupfs.exe: version, bad INI, libjet source and missing WinFsp refused in one line"
+for c in status commit; do
+    out=$(wine "$FSEXE" $c X: 2>&1 </dev/null)
+    st=$?
+    [ $st = 2 ] || fail "esebackupfs.exe $c X: without a mount exited $st: $out"
+    echo "$out" | grep -q '^esebackupfs: X: is not an esebackupfs mount of this user' ||
+        fail "esebackupfs.exe $c X: said: $out"
+done
+note "esebackupfs.exe: version, bad INI, libjet source, missing WinFsp and status/commit without a mount refused in one line"
 
 # a missing client DLL: one clear line, no crash
 rm -f "$R/ntdsbcli.dll"

@@ -41,6 +41,7 @@ typedef struct winx_fsp {
     struct wfs_fuse *fuse;
     fs_ctx *ctx;
     int direct_io;
+    HANDLE done; /* set when the umount decision is taken and the backup ended */
 } winx_fsp;
 
 static winx_fsp winx_fsp_state;
@@ -299,12 +300,16 @@ static BOOL WINAPI on_console(DWORD type)
 {
     winx_fsp *w = &winx_fsp_state;
 
-    (void)type;
     if (!w->ctx || !w->fuse)
         return FALSE;
     fs_log(FS_LOG_NOTICE, "console event %lu: unmounting", (unsigned long)type);
     fs_ctx_interrupt(w->ctx, 2);
     w->fuse_exit(&w->env, w->fuse);
+    /* closing the console, logoff and shutdown end the process when the
+     * handler returns: wait (Windows allows a few seconds) for the
+     * decision so that the backup is ended on the engine, not left open */
+    if (type == CTRL_CLOSE_EVENT || type == CTRL_LOGOFF_EVENT || type == CTRL_SHUTDOWN_EVENT)
+        (void)WaitForSingleObject(w->done, INFINITE);
     return TRUE;
 }
 
@@ -372,6 +377,7 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
     struct wfs_loop_config loop = { 0, 16 };
     bkc_source src;
     JET_ERR jrc;
+    winx_control *ctl = NULL;
     int rc = -1, mounted = 0;
 
     memset(w, 0, sizeof *w);
@@ -382,6 +388,12 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
     w->env.set_signal_handlers = env_set_signal_handlers;
     /* conv_to_win_path, winpid_to_pid, reserved: NULL (native program) */
     w->direct_io = cfg->direct_io;
+    w->done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!w->done) {
+        fprintf(stderr, "esebackupfs: CreateEventW failed (Windows error %lu)\n",
+                (unsigned long)GetLastError());
+        return -1;
+    }
     if (load_winfsp(w, err, sizeof err) < 0) {
         fprintf(stderr, "esebackupfs: %s\n", err);
         goto out;
@@ -418,18 +430,22 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
     if (!SetConsoleCtrlHandler(on_console, TRUE))
         fs_log(FS_LOG_WARNING, "SetConsoleCtrlHandler failed (Windows error %lu): Ctrl-C aborts",
                (unsigned long)GetLastError());
+    if (winx_control_start(w->ctx, mountpoint, &ctl) < 0)
+        fs_log(FS_LOG_WARNING, "status and commit are unavailable for this mount");
     fs_log(FS_LOG_NOTICE, "mounted on %s; Ctrl-C unmounts", mountpoint);
     rc = w->fuse_loop_mt(&w->env, w->fuse, &loop) == 0 ? 0 : -1;
 out:
-    if (mounted) {
-        (void)SetConsoleCtrlHandler(on_console, FALSE);
+    if (mounted)
         w->fuse_unmount(&w->env, w->fuse);
-    }
+    winx_control_stop(ctl);
     if (w->ctx) {
         enum fs_decision d = fs_ctx_finish(w->ctx);
         if (d == FS_DECIDE_ABORT && rc == 0)
             rc = -1;
     }
+    (void)SetEvent(w->done); /* a waiting console handler may return now */
+    if (mounted)
+        (void)SetConsoleCtrlHandler(on_console, FALSE);
     if (w->fuse)
         w->fuse_destroy(&w->env, w->fuse);
     fs_ctx_free(w->ctx);
@@ -438,5 +454,6 @@ out:
     if (w->dll)
         FreeLibrary(w->dll);
     w->dll = NULL;
+    CloseHandle(w->done);
     return rc;
 }

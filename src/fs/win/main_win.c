@@ -2,6 +2,7 @@
  * main_win.c -- esebackupfs.exe: the Windows command line.
  *
  *   esebackupfs.exe CONFIG X:      mount (drive letter or directory)
+ *   esebackupfs.exe status|commit X:   ask the mount (named pipe)
  *   esebackupfs.exe --version
  *
  * The configuration is read and validated first (conf_win.c), so a bad
@@ -22,6 +23,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: " PROG ".exe CONFIG X:     mount on a drive letter (or a directory):\n"
                  "                                 start a live backup; Ctrl-C ends it\n"
+                 "       " PROG ".exe status X:       progress, errors, umount decision\n"
+                 "       " PROG ".exe commit X:       allow log truncation (truncate = commit)\n"
                  "       " PROG ".exe --version\n"
                  "\n"
                  "CONFIG is an INI file (esebackupfs.ini(5)); its [source] names ESENT\n"
@@ -39,6 +42,8 @@ int main(int argc, char **argv)
         printf(PROG " %s (Windows, WinFsp FUSE3 API)\n", PACKAGE_VERSION);
         return 0;
     }
+    if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")))
+        return winx_control_client(PROG, argv[2], argv[1]);
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         usage(stdout);
         return 0;

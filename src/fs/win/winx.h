@@ -30,4 +30,23 @@ int winx_utf8(const wchar_t *w, char *out, size_t cb);
  * (the line found by scanning the file text; see conf_win.c). */
 int winx_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err);
 
+/* ---- status / commit over a named pipe (control_win.c) ---- */
+
+typedef struct winx_control winx_control;
+struct fs_ctx;
+
+/* Serve `status` / `commit` for the mount on mountpoint over
+ * \\.\pipe\esebackupfs-<hash>, readable only by SYSTEM and this user,
+ * on a thread of its own.  0, or -1 (logged; the mount goes on without
+ * it). */
+int winx_control_start(struct fs_ctx *ctx, const char *mountpoint, winx_control **pc);
+/* Stop serving and free c (after the loop ends, before fs_ctx_finish, so
+ * that a commit either precedes the decision or is refused by the core).
+ * Safe with NULL. */
+void winx_control_stop(winx_control *c);
+/* The client: send cmd ("status" or "commit") to the mount on mountpoint,
+ * print the answer.  Exit status: 0 healthy / commit counted, 1 failed /
+ * not counted, 2 the mount cannot be reached. */
+int winx_control_client(const char *prog, const char *mountpoint, const char *cmd);
+
 #endif
