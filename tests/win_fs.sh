@@ -10,8 +10,8 @@
 #   - truncate = never / complete / commit: the copy made under Wine
 #     restores with `jetutil restore` and passes `jetutil verify`; the
 #     engine stand-in records no truncation, End(Normal) / TruncateLog +
-#     End(Normal) / (commit: esebackupfs.exe has no `commit` channel yet,
-#     README "Windows") End(Abort) as on Linux without a commit, exit 1;
+#     End(Normal) / the same after `esebackupfs.exe commit X:` (the named
+#     pipe), run by the copy tool after its copy;
 #   - the first engine read fails: the copy tool sees EIO (5), the engine
 #     stand-in End(Abort) and no truncation, esebackupfs.exe exits 1.
 # Exits 77 (SKIP) only when mingw-w64 or Wine is missing.
@@ -89,8 +89,10 @@ run_fs() {
     rm -rf "$T/$3" "$T/$3.rec" "$T/$3.fsp"
     mkdir "$T/$3"
     write_ini "$1" "$2" "$T/$3.ini"
+    local then=
+    [ "$2" = commit ] && then="Z:${R//\//\\}\\esebackupfs.exe commit X:"
     ESEFS_RECORD="Z:$T/$3.rec" ESEFS_FAIL_READ="${4:-}" ESEFS_COPY="Z:$T/$3" \
-        ESEFS_WINFSP_RECORD="Z:$T/$3.fsp" \
+        ESEFS_WINFSP_RECORD="Z:$T/$3.fsp" ESEFS_WINFSP_THEN="$then" \
         wine "$R/esebackupfs.exe" "Z:$T/$3.ini" X: >"$T/$3.out" 2>&1 </dev/null
 }
 
@@ -105,13 +107,12 @@ rec_is() {
 for be in esent dsbackup certsrv; do
     for pol in never complete commit; do
         n="$be-$pol"
-        st=0
-        run_fs $be $pol "$n" || st=$?
-        # commit: no `commit` channel on Windows yet, so the decision is the
-        # Linux one without a commit: End(Abort), exit 1 (the copy is whole)
-        want=0
-        [ $pol = commit ] && want=1
-        [ $st = $want ] || fail "$n: exit status $st, not $want ($(cat "$T/$n.out"); copy tool: $(cat "$T/$n.fsp"))"
+        run_fs $be $pol "$n" || fail "$n: exit status $? ($(cat "$T/$n.out"); copy tool: $(cat "$T/$n.fsp"))"
+        # commit: `esebackupfs.exe commit X:` over the named pipe, run by the
+        # copy tool after the copy, while mounted
+        if [ $pol = commit ]; then
+            grep -qx 'then 0' "$T/$n.fsp" || fail "$n: commit: $(cat "$T/$n.fsp")"
+        fi
         grep -q '^init readonly=1$' "$T/$n.fsp" || fail "$n: read-only not asked: $(cat "$T/$n.fsp")"
         grep -q '^error' "$T/$n.fsp" && fail "$n: the copy tool saw: $(grep '^error' "$T/$n.fsp")"
         grep -q '^copied \([0-9]*\) of \1$' "$T/$n.fsp" || fail "$n: $(grep '^copied' "$T/$n.fsp")"
@@ -121,17 +122,10 @@ for be in esent dsbackup certsrv; do
         grep -q "^file /$DBFILE [0-9]*$" "$T/$n.fsp" || fail "$n: no /$DBFILE: $(cat "$T/$n.fsp")"
         # the core truncates with TruncateLog, then End(Normal) (TruncateDone
         # is optional after TruncateLog: ese-backup-spec.md)
-        if [ $pol = complete ]; then
-            rec_is "$n" "begin 0;truncate;end normal;"
-        elif [ $pol = never ] || [ $be != esent ]; then
-            # DsBackup/CertSrvBackup End has no abort flag: an abort is an
-            # End without TruncateLogs (README "Windows")
+        if [ $pol = never ]; then
             rec_is "$n" "begin 0;end normal;"
         else
-            rec_is "$n" "begin 0;end abort;"
-        fi
-        if [ $pol = commit ]; then
-            grep -q 'no `esebackupfs commit` was given' "$T/$n.out" || fail "$n: $(cat "$T/$n.out")"
+            rec_is "$n" "begin 0;truncate;end normal;"
         fi
         out=$("$JETUTIL" restore "$T/$n" "$T/r-$n" 2>&1) || fail "$n: restore: $out"
         out=$("$JETUTIL" verify "$T/r-$n" 2>&1) || fail "$n: verify: $out"

@@ -11,11 +11,14 @@
  *     under $ESEFS_COPY: the largest file backwards (out of order) on one
  *     thread while a second thread reads the next largest, then the rest
  *     in listing order;
+ *   - run $ESEFS_WINFSP_THEN (e.g. `esebackupfs.exe commit X:`), still
+ *     mounted, and record its exit status;
  *   - destroy (if the adapter set it) at the end of the loop, as WinFsp
  *     does when the file system is unmounted; then the adapter unmounts.
  * Every fact the test asserts goes to $ESEFS_WINFSP_RECORD, one a line:
  *   mount MOUNTPOINT | init readonly=0|1 | file PATH SIZE |
- *   error OP PATH OFFSET ERRNO | copied N | destroy | unmount
+ *   error OP PATH OFFSET ERRNO | copied N of M | then STATUS | destroy |
+ *   unmount
  * A read error (a negative errno, e.g. -5 EIO) stops the copy of that
  * file; the other files are still tried, as robocopy would.
  * Thread safety: the loop's reader threads share the record under a lock.
@@ -293,6 +296,37 @@ static DWORD WINAPI copy_thread(void *arg)
     return 0;
 }
 
+/* $ESEFS_WINFSP_THEN, when set and not empty: a command line run (and waited for) after
+ * the copy, while still mounted, e.g. `esebackupfs.exe commit X:`; its
+ * exit status is recorded as `then N`. */
+static void run_then(void)
+{
+    const char *cmd = getenv("ESEFS_WINFSP_THEN");
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    DWORD code = 0;
+    char line[1024];
+
+    if (!cmd || !*cmd)
+        return;
+    if (snprintf(line, sizeof line, "%s", cmd) >= (int)sizeof line) {
+        rec("error then - 0 0");
+        return;
+    }
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    if (!CreateProcessA(NULL, line, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
+        rec("error then - 0 %lu", (unsigned long)GetLastError());
+        return;
+    }
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    if (!GetExitCodeProcess(pi.hProcess, &code))
+        code = 255;
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    rec("then %lu", (unsigned long)code);
+}
+
 /* The copy tool: see the file comment.  Returns 0 as WinFsp's loop does
  * after an unmount. */
 int fsp_fuse3_loop_mt(struct wfs_env *env, struct wfs_fuse *f, struct wfs_loop_config *cfg)
@@ -337,6 +371,7 @@ int fsp_fuse3_loop_mt(struct wfs_env *env, struct wfs_fuse *f, struct wfs_loop_c
         if (i != big && i != second)
             copied += copy_file(f, &w->files[i], 0) == 0;
     rec("copied %d of %d", copied, w->n);
+    run_then();
     /* WinFsp calls destroy when its dispatcher stops (the unmount) */
     if (f->ops.destroy) {
         f->ops.destroy(f->ctx.private_data);
