@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "plat.h"
 #include "tree.h"
 
 /* See tree.h. */
@@ -81,6 +82,12 @@ int fs_file_deliver(fs_file *f, uint64_t lo, uint64_t hi)
 const char *fs_basename(const char *path)
 {
     const char *s = strrchr(path, '/');
+    /* the Windows engines report C:\dir\name: '\' separates there too */
+    if (fs_plat_windows()) {
+        const char *b = strrchr(path, '\\');
+        if (b && (!s || b > s))
+            s = b;
+    }
     return s ? s + 1 : path;
 }
 

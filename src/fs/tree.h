@@ -88,7 +88,8 @@ fs_file *fs_file_new(const char *engine_path, enum fs_kind kind, int index, uint
 void fs_file_free(fs_file *f);
 /* Record [lo, hi) as delivered to a reader.  0 or -ENOMEM. */
 int fs_file_deliver(fs_file *f, uint64_t lo, uint64_t hi);
-/* Basename of a path (pointer into path). */
+/* Basename of a path (pointer into path); on a Windows build (fs_plat_windows)
+ * a backslash separates as well as '/'. */
 const char *fs_basename(const char *path);
 
 /* The attributes of a node, the core's own (the adapter converts them:
