@@ -367,6 +367,33 @@ static int load_winfsp(winx_fsp *w, char *err, size_t cb)
     return 0;
 }
 
+/* Open the configured source, make the core's context (w->ctx, freed by
+ * winx_mount's cleanup even when this fails later) and begin the backup.
+ * 0, or -1 after one line on stderr naming the error. */
+static int winx_begin(const fs_config *cfg, winx_fsp *w)
+{
+    char err[1024];
+    bkc_source src;
+    JET_ERR jrc;
+
+    jrc = fs_source_open(cfg, &src, err, sizeof err);
+    if (jrc < 0) {
+        fprintf(stderr, "esebackupfs: %s\n", err);
+        return -1;
+    }
+    if (fs_ctx_new(cfg, &src, &w->ctx) < 0) {
+        (void)bkc_close(&src);
+        fprintf(stderr, "esebackupfs: out of memory\n");
+        return -1;
+    }
+    jrc = fs_ctx_start(w->ctx, err, sizeof err);
+    if (jrc < 0) {
+        fprintf(stderr, "esebackupfs: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* See winfsp_mount.h. */
 int winx_mount(const fs_config *cfg, const char *mountpoint)
 {
@@ -375,8 +402,6 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
     char *argv[] = { "esebackupfs", "-o", opts, NULL };
     struct wfs_args args = { 3, argv, 0 };
     struct wfs_loop_config loop = { 0, 16 };
-    bkc_source src;
-    JET_ERR jrc;
     winx_control *ctl = NULL;
     int rc = -1, mounted = 0;
 
@@ -398,21 +423,8 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
         fprintf(stderr, "esebackupfs: %s\n", err);
         goto out;
     }
-    jrc = fs_source_open(cfg, &src, err, sizeof err);
-    if (jrc < 0) {
-        fprintf(stderr, "esebackupfs: %s\n", err);
+    if (winx_begin(cfg, w) < 0)
         goto out;
-    }
-    if (fs_ctx_new(cfg, &src, &w->ctx) < 0) {
-        (void)bkc_close(&src);
-        fprintf(stderr, "esebackupfs: out of memory\n");
-        goto out;
-    }
-    jrc = fs_ctx_start(w->ctx, err, sizeof err);
-    if (jrc < 0) {
-        fprintf(stderr, "esebackupfs: %s\n", err);
-        goto out;
-    }
     /* attributes are frozen: cache them for a second; read-only volume */
     snprintf(opts, sizeof opts,
              "FileInfoTimeout=1000,DirInfoTimeout=1000,VolumeInfoTimeout=1000,uid=-1,gid=-1,"
