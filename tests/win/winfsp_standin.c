@@ -13,12 +13,17 @@
  *     in listing order;
  *   - run $ESEFS_WINFSP_THEN (e.g. `esebackupfs.exe commit X:`), still
  *     mounted, and record its exit status;
+ *   - with $ESEFS_WINFSP_WAIT=1 (a mount that stays up until it is told
+ *     to unmount, as a service's does): start $ESEFS_WINFSP_THEN (e.g.
+ *     `net stop NAME`) without waiting for it, record `then started`, and
+ *     serve until the adapter calls fsp_fuse3_exit (its unmount request),
+ *     recorded as `exit`;
  *   - destroy (if the adapter set it) at the end of the loop, as WinFsp
  *     does when the file system is unmounted; then the adapter unmounts.
  * Every fact the test asserts goes to $ESEFS_WINFSP_RECORD, one a line:
  *   mount MOUNTPOINT | init readonly=0|1 | file PATH SIZE |
- *   error OP PATH OFFSET ERRNO | copied N of M | then STATUS | destroy |
- *   unmount
+ *   error OP PATH OFFSET ERRNO | copied N of M | then STATUS |
+ *   then started | exit | destroy | unmount
  * A read error (a negative errno, e.g. -5 EIO) stops the copy of that
  * file; the other files are still tried, as robocopy would.
  * Thread safety: the loop's reader threads share the record under a lock.
@@ -59,6 +64,7 @@ static struct {
     CRITICAL_SECTION lock;
     int lock_ready;
     struct wfs_fuse *fuse;
+    HANDLE exited; /* set by fsp_fuse3_exit */
 } sw;
 
 static void rec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -114,6 +120,12 @@ struct wfs_fuse *fsp_fuse3_new(struct wfs_env *env, struct wfs_args *args,
         InitializeCriticalSection(&sw.lock);
         sw.lock_ready = 1;
     }
+    if (!sw.exited)
+        sw.exited = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!sw.exited) {
+        free(f);
+        return NULL;
+    }
     sw.fuse = f;
     return f;
 }
@@ -145,6 +157,7 @@ void fsp_fuse3_exit(struct wfs_env *env, struct wfs_fuse *f)
 {
     (void)env;
     (void)f;
+    SetEvent(sw.exited);
 }
 
 struct wfs_context *fsp_fuse3_get_context(struct wfs_env *env)
@@ -298,8 +311,9 @@ static DWORD WINAPI copy_thread(void *arg)
 
 /* $ESEFS_WINFSP_THEN, when set and not empty: a command line run (and waited for) after
  * the copy, while still mounted, e.g. `esebackupfs.exe commit X:`; its
- * exit status is recorded as `then N`. */
-static void run_then(void)
+ * exit status is recorded as `then N`.  With nowait, only started
+ * (`then started`), e.g. `net stop NAME`, which waits for this unmount. */
+static void run_then(int nowait)
 {
     const char *cmd = getenv("ESEFS_WINFSP_THEN");
     STARTUPINFOA si;
@@ -317,6 +331,12 @@ static void run_then(void)
     si.cb = sizeof si;
     if (!CreateProcessA(NULL, line, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
         rec("error then - 0 %lu", (unsigned long)GetLastError());
+        return;
+    }
+    if (nowait) {
+        CloseHandle(pi.hThread);
+        CloseHandle(pi.hProcess);
+        rec("then started");
         return;
     }
     WaitForSingleObject(pi.hProcess, INFINITE);
@@ -371,7 +391,14 @@ int fsp_fuse3_loop_mt(struct wfs_env *env, struct wfs_fuse *f, struct wfs_loop_c
         if (i != big && i != second)
             copied += copy_file(f, &w->files[i], 0) == 0;
     rec("copied %d of %d", copied, w->n);
-    run_then();
+    const char *wait = getenv("ESEFS_WINFSP_WAIT");
+    int serve = wait && !strcmp(wait, "1");
+    run_then(serve);
+    if (serve) {
+        /* mounted until the adapter asks to unmount (fsp_fuse3_exit) */
+        WaitForSingleObject(sw.exited, INFINITE);
+        rec("exit");
+    }
     /* WinFsp calls destroy when its dispatcher stops (the unmount) */
     if (f->ops.destroy) {
         f->ops.destroy(f->ctx.private_data);

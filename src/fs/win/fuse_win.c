@@ -10,14 +10,19 @@
  * (timeouts set in init are ignored); direct_io is set per open and in
  * the config; ioctl takes an int command.
  *
- * Unmount: Ctrl-C, Ctrl-Break or closing the console interrupts the core
- * (fs_ctx_interrupt: waiting readers get EIO) and ends WinFsp's loop;
- * then fs_ctx_finish takes the same umount decision as on Linux.
+ * Unmount: Ctrl-C, Ctrl-Break (WinFsp's launcher stops a file system so)
+ * or closing the console, and the service wrapper's stop event
+ * (service_win.c: `net stop`), all take one path, request_unmount: it
+ * interrupts the core (fs_ctx_interrupt: waiting readers get EIO) and
+ * ends WinFsp's loop; then fs_ctx_finish takes the same umount decision
+ * as on Linux.
  */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <process.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +46,9 @@ typedef struct winx_fsp {
     struct wfs_fuse *fuse;
     fs_ctx *ctx;
     int direct_io;
-    HANDLE done; /* set when the umount decision is taken and the backup ended */
+    HANDLE done;      /* set when the umount decision is taken and the backup ended */
+    HANDLE loop_over; /* set when WinFsp's loop has returned (ends the stop watcher) */
+    HANDLE stop;      /* the service wrapper's stop event (hooks), or NULL */
 } winx_fsp;
 
 static winx_fsp winx_fsp_state;
@@ -293,24 +300,45 @@ static int env_set_signal_handlers(void *se)
     return 0;
 }
 
-/* Ctrl-C, Ctrl-Break, console close, logoff, shutdown: interrupt the core
- * (this handler runs on its own thread) and end WinFsp's loop; the umount
- * decision follows in winx_mount. */
+/* The one unmount path (console events and the service's stop event):
+ * interrupt the core (waiting readers get EIO) and end WinFsp's loop; the
+ * umount decision follows in winx_mount.  Thread-safe (both calls are). */
+static void request_unmount(winx_fsp *w, const char *why)
+{
+    fs_log(FS_LOG_NOTICE, "%s: unmounting", why);
+    fs_ctx_interrupt(w->ctx, 2);
+    w->fuse_exit(&w->env, w->fuse);
+}
+
+/* Ctrl-C, Ctrl-Break, console close, logoff, shutdown (this handler runs
+ * on its own thread): request_unmount. */
 static BOOL WINAPI on_console(DWORD type)
 {
     winx_fsp *w = &winx_fsp_state;
+    char why[32];
 
     if (!w->ctx || !w->fuse)
         return FALSE;
-    fs_log(FS_LOG_NOTICE, "console event %lu: unmounting", (unsigned long)type);
-    fs_ctx_interrupt(w->ctx, 2);
-    w->fuse_exit(&w->env, w->fuse);
+    snprintf(why, sizeof why, "console event %lu", (unsigned long)type);
+    request_unmount(w, why);
     /* closing the console, logoff and shutdown end the process when the
      * handler returns: wait (Windows allows a few seconds) for the
      * decision so that the backup is ended on the engine, not left open */
     if (type == CTRL_CLOSE_EVENT || type == CTRL_LOGOFF_EVENT || type == CTRL_SHUTDOWN_EVENT)
         (void)WaitForSingleObject(w->done, INFINITE);
     return TRUE;
+}
+
+/* The stop watcher (a thread while mounted, when the service wrapper gave
+ * a stop event): the event -> request_unmount; ends when the loop does. */
+static unsigned __stdcall stop_watcher(void *arg)
+{
+    winx_fsp *w = arg;
+    HANDLE h[2] = { w->stop, w->loop_over };
+
+    if (WaitForMultipleObjects(2, h, FALSE, INFINITE) == WAIT_OBJECT_0)
+        request_unmount(w, "service stop");
+    return 0;
 }
 
 /* Load bin\winfsp-x64.dll from WinFsp's InstallDir (registry), then
@@ -369,7 +397,7 @@ static int load_winfsp(winx_fsp *w, char *err, size_t cb)
 
 /* Open the configured source, make the core's context (w->ctx, freed by
  * winx_mount's cleanup even when this fails later) and begin the backup.
- * 0, or -1 after one line on stderr naming the error. */
+ * 0, or -1 after one line logged (fs_log) naming the error. */
 static int winx_begin(const fs_config *cfg, winx_fsp *w)
 {
     char err[1024];
@@ -378,33 +406,63 @@ static int winx_begin(const fs_config *cfg, winx_fsp *w)
 
     jrc = fs_source_open(cfg, &src, err, sizeof err);
     if (jrc < 0) {
-        fprintf(stderr, "esebackupfs: %s\n", err);
+        fs_log(FS_LOG_ERR, "%s", err);
         return -1;
     }
     if (fs_ctx_new(cfg, &src, &w->ctx) < 0) {
         (void)bkc_close(&src);
-        fprintf(stderr, "esebackupfs: out of memory\n");
+        fs_log(FS_LOG_ERR, "out of memory");
         return -1;
     }
     jrc = fs_ctx_start(w->ctx, err, sizeof err);
     if (jrc < 0) {
-        fprintf(stderr, "esebackupfs: %s\n", err);
+        fs_log(FS_LOG_ERR, "%s", err);
         return -1;
     }
     return 0;
 }
 
-/* See winfsp_mount.h. */
-int winx_mount(const fs_config *cfg, const char *mountpoint)
+/* Serve the mounted file system: Ctrl-C handler, control pipe, the stop
+ * watcher and the ready event (hooks), then WinFsp's loop until an
+ * unmount.  0 when the loop ended normally, else -1. */
+static int winx_serve(winx_fsp *w, const char *mountpoint, const winx_mount_hooks *hooks)
 {
-    winx_fsp *w = &winx_fsp_state;
-    char err[1024], opts[256];
-    char *argv[] = { "esebackupfs", "-o", opts, NULL };
-    struct wfs_args args = { 3, argv, 0 };
     struct wfs_loop_config loop = { 0, 16 };
     winx_control *ctl = NULL;
-    int rc = -1, mounted = 0;
+    uintptr_t watcher = 0;
+    int rc;
 
+    if (!SetConsoleCtrlHandler(on_console, TRUE))
+        fs_log(FS_LOG_WARNING, "SetConsoleCtrlHandler failed (Windows error %lu): Ctrl-C aborts",
+               (unsigned long)GetLastError());
+    if (winx_control_start(w->ctx, mountpoint, &ctl) < 0)
+        fs_log(FS_LOG_WARNING, "status and commit are unavailable for this mount");
+    if (w->stop) {
+        watcher = _beginthreadex(NULL, 0, stop_watcher, w, 0, NULL);
+        if (!watcher)
+            fs_log(FS_LOG_ERR, "cannot watch for the service stop (errno %d): net stop kills",
+                   errno);
+    }
+    if (hooks && hooks->ready && !SetEvent(hooks->ready))
+        fs_log(FS_LOG_WARNING, "cannot tell the service wrapper (Windows error %lu)",
+               (unsigned long)GetLastError());
+    fs_log(FS_LOG_NOTICE, "mounted on %s; %s unmounts", mountpoint,
+           w->stop ? "net stop" : "Ctrl-C");
+    rc = w->fuse_loop_mt(&w->env, w->fuse, &loop) == 0 ? 0 : -1;
+    (void)SetEvent(w->loop_over);
+    if (watcher) {
+        (void)WaitForSingleObject((HANDLE)watcher, INFINITE);
+        CloseHandle((HANDLE)watcher);
+    }
+    w->fuse_unmount(&w->env, w->fuse);
+    winx_control_stop(ctl);
+    return rc;
+}
+
+/* Set up w (environment, events) for winx_mount.  0, or -1 after one line
+ * on stderr. */
+static int winx_init(winx_fsp *w, const fs_config *cfg, const winx_mount_hooks *hooks)
+{
     memset(w, 0, sizeof *w);
     w->env.environment = 'W';
     w->env.memalloc = malloc;
@@ -413,14 +471,30 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
     w->env.set_signal_handlers = env_set_signal_handlers;
     /* conv_to_win_path, winpid_to_pid, reserved: NULL (native program) */
     w->direct_io = cfg->direct_io;
+    w->stop = hooks ? hooks->stop : NULL;
     w->done = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (!w->done) {
-        fprintf(stderr, "esebackupfs: CreateEventW failed (Windows error %lu)\n",
-                (unsigned long)GetLastError());
+    w->loop_over = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!w->done || !w->loop_over) {
+        fs_log(FS_LOG_ERR, "CreateEventW failed (Windows error %lu)",
+               (unsigned long)GetLastError());
         return -1;
     }
+    return 0;
+}
+
+/* See winfsp_mount.h. */
+int winx_mount(const fs_config *cfg, const char *mountpoint, const winx_mount_hooks *hooks)
+{
+    winx_fsp *w = &winx_fsp_state;
+    char err[1024], opts[256];
+    char *argv[] = { "esebackupfs", "-o", opts, NULL };
+    struct wfs_args args = { 3, argv, 0 };
+    int rc = -1, mounted = 0;
+
+    if (winx_init(w, cfg, hooks) < 0)
+        goto out;
     if (load_winfsp(w, err, sizeof err) < 0) {
-        fprintf(stderr, "esebackupfs: %s\n", err);
+        fs_log(FS_LOG_ERR, "%s", err);
         goto out;
     }
     if (winx_begin(cfg, w) < 0)
@@ -431,31 +505,23 @@ int winx_mount(const fs_config *cfg, const char *mountpoint)
              "umask=0222,volname=esebackupfs");
     w->fuse = w->fuse_new(&w->env, &args, &winx_ops, sizeof winx_ops, w->ctx);
     if (!w->fuse) {
-        fprintf(stderr, "esebackupfs: WinFsp refused the file system (fsp_fuse3_new)\n");
+        fs_log(FS_LOG_ERR, "WinFsp refused the file system (fsp_fuse3_new)");
         goto out;
     }
     if (w->fuse_mount(&w->env, w->fuse, mountpoint) != 0) {
-        fprintf(stderr, "esebackupfs: WinFsp cannot mount on %s\n", mountpoint);
+        fs_log(FS_LOG_ERR, "WinFsp cannot mount on %s", mountpoint);
         goto out;
     }
     mounted = 1;
-    if (!SetConsoleCtrlHandler(on_console, TRUE))
-        fs_log(FS_LOG_WARNING, "SetConsoleCtrlHandler failed (Windows error %lu): Ctrl-C aborts",
-               (unsigned long)GetLastError());
-    if (winx_control_start(w->ctx, mountpoint, &ctl) < 0)
-        fs_log(FS_LOG_WARNING, "status and commit are unavailable for this mount");
-    fs_log(FS_LOG_NOTICE, "mounted on %s; Ctrl-C unmounts", mountpoint);
-    rc = w->fuse_loop_mt(&w->env, w->fuse, &loop) == 0 ? 0 : -1;
+    rc = winx_serve(w, mountpoint, hooks);
 out:
-    if (mounted)
-        w->fuse_unmount(&w->env, w->fuse);
-    winx_control_stop(ctl);
     if (w->ctx) {
         enum fs_decision d = fs_ctx_finish(w->ctx);
         if (d == FS_DECIDE_ABORT && rc == 0)
             rc = -1;
     }
-    (void)SetEvent(w->done); /* a waiting console handler may return now */
+    if (w->done)
+        (void)SetEvent(w->done); /* a waiting console handler may return now */
     if (mounted)
         (void)SetConsoleCtrlHandler(on_console, FALSE);
     if (w->fuse)
@@ -466,6 +532,9 @@ out:
     if (w->dll)
         FreeLibrary(w->dll);
     w->dll = NULL;
-    CloseHandle(w->done);
+    if (w->loop_over)
+        CloseHandle(w->loop_over);
+    if (w->done)
+        CloseHandle(w->done);
     return rc;
 }

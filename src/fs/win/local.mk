@@ -11,7 +11,7 @@ esebackupfs_SOURCES = \
 	src/fs/win/winx.h src/fs/win/winfsp.h src/fs/win/winfsp_mount.h \
 	src/fs/win/plat_win.c src/fs/win/log_win.c src/fs/win/conf_win.c \
 	src/fs/win/source_win.c src/fs/win/fuse_win.c src/fs/win/control_win.c \
-	src/fs/win/main_win.c
+	src/fs/win/service_win.c src/fs/win/main_win.c
 esebackupfs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/fs -I$(top_srcdir)/src/fs/win \
 	-D__USE_MINGW_ANSI_STDIO=1
 esebackupfs_LDADD = src/bkclient/libbkclient_win.a src/bkformat/libbkformat_win.a \

@@ -1,6 +1,7 @@
 /*
- * log_win.c -- fs_log (plat.h) on Windows: stderr, or the Windows event
- * log (ReportEventW) when running as a service; UTF-8/UTF-16 helpers.
+ * log_win.c -- fs_log (plat.h) on Windows: stderr, and as well the
+ * Windows event log (ReportEventW) when running as a service
+ * (service_win.c); UTF-8/UTF-16 helpers.
  */
 #include "config.h"
 #include <limits.h>
@@ -50,17 +51,20 @@ int winx_utf8(const wchar_t *w, char *out, size_t cb)
 }
 
 /* See winx.h. */
-void winx_log_setup(const char *ident, int as_service, int quiet)
+int winx_log_setup(const char *ident, const char *event_source, int quiet)
 {
+    wchar_t *w;
+
     snprintf(winx_log_state.ident, sizeof winx_log_state.ident, "%s", ident);
     winx_log_state.quiet = quiet;
-    if (as_service) {
-        wchar_t *w = winx_wide(ident);
-        if (w) {
-            winx_log_state.event_source = RegisterEventSourceW(NULL, w);
-            free(w);
-        }
-    }
+    if (!event_source)
+        return 0;
+    w = winx_wide(event_source);
+    if (!w)
+        return -1;
+    winx_log_state.event_source = RegisterEventSourceW(NULL, w);
+    free(w);
+    return winx_log_state.event_source ? 0 : -1;
 }
 
 /* See winx.h. */
@@ -84,8 +88,11 @@ static WORD event_type(enum fs_log_level level)
     }
 }
 
-/* See plat.h.  Formats and emits one line; never fails (a line that
- * cannot be converted or reported goes to stderr, else is dropped). */
+/* See plat.h.  Formats and emits one line: to the event log when set up
+ * (the event type from the level, event ID 0, the line as the one
+ * insertion string), and to stderr (quiet: errors and warnings only);
+ * never fails (a line that cannot be converted or reported is dropped
+ * there). */
 void fs_log(enum fs_log_level level, const char *fmt, ...)
 {
     char line[1024];
@@ -98,11 +105,9 @@ void fs_log(enum fs_log_level level, const char *fmt, ...)
         wchar_t *w = winx_wide(line);
         if (w) {
             LPCWSTR strs[1] = { w };
-            BOOL ok = ReportEventW(winx_log_state.event_source, event_type(level), 0, 0, NULL, 1, 0,
-                                   strs, NULL);
+            (void)ReportEventW(winx_log_state.event_source, event_type(level), 0, 0, NULL, 1, 0,
+                               strs, NULL);
             free(w);
-            if (ok)
-                return;
         }
     }
     if (winx_log_state.quiet && level >= FS_LOG_INFO)

@@ -1,6 +1,7 @@
 /*
  * winx.h -- the Windows adapter's own declarations (src/fs/win): logging
- * set-up, UTF-8 <-> UTF-16 conversion, the INI reader.
+ * set-up, UTF-8 <-> UTF-16 conversion, the INI reader, the control pipe,
+ * the service wrapper.
  *
  * Thread safety: winx_log_setup once, before threads start; the other
  * functions have no shared state.
@@ -12,10 +13,13 @@
 #include <wchar.h>
 #include "conf.h"
 
-/* Log to stderr as "ident: line" (quiet: drop info/debug), or, when
- * as_service, to the Windows event log under source ident (ReportEventW;
- * stderr when the event source cannot be registered).  Not thread-safe. */
-void winx_log_setup(const char *ident, int as_service, int quiet);
+/* Log to stderr as "ident: line" (quiet: drop info/debug) and, when
+ * event_source is not NULL, to the Windows event log as well under that
+ * source (RegisterEventSourceW/ReportEventW: errors as
+ * EVENTLOG_ERROR_TYPE, warnings as EVENTLOG_WARNING_TYPE, the rest as
+ * EVENTLOG_INFORMATION_TYPE).  0, or -1 when the event source cannot be
+ * registered (stderr only then).  Not thread-safe (before threads). */
+int winx_log_setup(const char *ident, const char *event_source, int quiet);
 /* Release the event source.  Not thread-safe (after threads stop). */
 void winx_log_close(void);
 
@@ -48,5 +52,24 @@ void winx_control_stop(winx_control *c);
  * print the answer.  Exit status: 0 healthy / commit counted, 1 failed /
  * not counted, 2 the mount cannot be reached. */
 int winx_control_client(const char *prog, const char *mountpoint, const char *cmd);
+
+/* ---- the service wrapper (service_win.c) ---- */
+
+/* esebackupfs.exe --service NAME CONFIG MOUNTPOINT, started by the Service
+ * Control Manager: run the service NAME (StartServiceCtrlDispatcherW) whose
+ * mount runs in a child process (`--service-mount`, below, because
+ * WinFsp's FUSE loop runs a service dispatcher of its own in the process
+ * that mounts); SERVICE_CONTROL_STOP / SHUTDOWN unmount it as Ctrl-C does
+ * and the service stops after the umount decision, exit code 0 or the
+ * service-specific code 1 (the decision aborted, or the mount failed).
+ * Logs to the event log under source NAME as well.  Returns the process
+ * exit status: 0, 1 (failed), 2 (not started by the SCM). */
+int winx_service_run(const char *prog, const char *name, const char *config,
+                     const char *mountpoint);
+/* esebackupfs.exe --service-mount NAME STOP READY CONFIG MOUNTPOINT: the
+ * service's child (internal): STOP and READY are inherited event handles
+ * in decimal (winx_mount_hooks); logs to the event log as source NAME as
+ * well.  Exit status 0 or 1, as for a mount from the console. */
+int winx_service_child(const char *prog, char **argv);
 
 #endif
