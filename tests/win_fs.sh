@@ -12,6 +12,8 @@
 #     engine stand-in records no truncation, End(Normal) / TruncateLog +
 #     End(Normal) / the same after `esebackupfs.exe commit X:` (the named
 #     pipe), run by the copy tool after its copy;
+#   - the tree names are the basenames of the engines' C:\esefs\NAME paths
+#     (the backslash rule of fs_basename on Windows);
 #   - the first engine read fails: the copy tool sees EIO (5), the engine
 #     stand-in End(Abort) and no truncation, esebackupfs.exe exits 1.
 # Exits 77 (SKIP) only when mingw-w64 or Wine is missing.
@@ -55,6 +57,15 @@ for be in esent dsbackup certsrv; do
         [ "$(tail -n 1 "$T/$n.fsp")" = unmount ] || fail "$n: no unmount: $(cat "$T/$n.fsp")"
         # the database (over 1 MiB) was read backwards, 1 MiB at a time
         grep -q "^file /$DBFILE [0-9]*$" "$T/$n.fsp" || fail "$n: no /$DBFILE: $(cat "$T/$n.fsp")"
+        # the backslash basename rule (fs_basename on Windows): the engines
+        # report C:\esefs\NAME; the tree shows /NAME and /logs/NAME, and no
+        # name in it holds a backslash
+        grep '^file ' "$T/$n.fsp" | grep -qF '\' &&
+            fail "$n: a backslash in a tree name: $(grep '^file ' "$T/$n.fsp")"
+        for l in "$REC"/*.log; do
+            grep -q "^file /logs/${l##*/} [0-9]*$" "$T/$n.fsp" ||
+                fail "$n: no /logs/${l##*/}: $(grep '^file ' "$T/$n.fsp")"
+        done
         # the core truncates with TruncateLog, then End(Normal) (TruncateDone
         # is optional after TruncateLog: ese-backup-spec.md)
         if [ $pol = never ]; then
