@@ -24,6 +24,10 @@
  * Pending states are re-reported every WAIT_HINT_MS / 2 with a new
  * checkpoint while the child works (an engine End can take a while).
  * A child that exits on its own (WinFsp unmounted) stops the service too.
+ * READY is set just before WinFsp's loop starts (the FUSE3 API has no
+ * later hook; real WinFsp creates the volume and its mount point as the
+ * loop starts): a mount point WinFsp then refuses ends the child, and the
+ * service goes from RUNNING to STOPPED with code 1.
  *
  * Logging: both processes log to stderr and to the event log under source
  * NAME (log_win.c).
