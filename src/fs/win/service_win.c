@@ -16,7 +16,7 @@
  * WinFsp's own launcher.
  *
  * Status: START_PENDING until the child has mounted (READY) -> RUNNING
- * (accepts STOP and SHUTDOWN) -> STOP_PENDING on either (the STOP event:
+ * (accepts STOP, PRESHUTDOWN and SHUTDOWN) -> STOP_PENDING on any (the STOP event:
  * the child unmounts exactly as on Ctrl-C, fuse_win.c request_unmount,
  * then takes the umount decision) -> STOPPED when the child has exited,
  * with exit code NO_ERROR (exit status 0) or ERROR_SERVICE_SPECIFIC_ERROR
@@ -40,6 +40,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,12 +73,14 @@ static winx_svc winx_svc_state;
 static void report_locked(winx_svc *s, DWORD state, DWORD exit_status)
 {
     SERVICE_STATUS *st = &s->status;
-    int pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
+    bool pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
 
     st->dwServiceType = SERVICE_WIN32_OWN_PROCESS;
     st->dwCurrentState = state;
     st->dwControlsAccepted =
-        state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
+        state == SERVICE_RUNNING
+            ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN | SERVICE_ACCEPT_SHUTDOWN
+            : 0;
     st->dwWin32ExitCode = exit_status ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
     st->dwServiceSpecificExitCode = exit_status;
     st->dwCheckPoint = pending ? st->dwCheckPoint + 1 : 0;
@@ -105,9 +108,11 @@ static void report_progress(winx_svc *s)
     LeaveCriticalSection(&s->lock);
 }
 
-/* The SCM's control handler (the main thread): STOP and SHUTDOWN while
- * RUNNING -> STOP_PENDING and the child's STOP event (it unmounts as on
- * Ctrl-C); STOPPED follows from service_main once the child has exited. */
+/* The SCM's control handler (the main thread): STOP, PRESHUTDOWN (sent
+ * first at a system shutdown, which then waits for STOPPED: 3 minutes by
+ * default, where SHUTDOWN gets about 20 s) and SHUTDOWN while RUNNING ->
+ * STOP_PENDING and the child's STOP event (it unmounts as on Ctrl-C);
+ * STOPPED follows from service_main once the child has exited. */
 static DWORD WINAPI handler(DWORD control, DWORD type, void *data, void *arg)
 {
     winx_svc *s = arg;
@@ -116,6 +121,7 @@ static DWORD WINAPI handler(DWORD control, DWORD type, void *data, void *arg)
     (void)data;
     switch (control) {
     case SERVICE_CONTROL_STOP:
+    case SERVICE_CONTROL_PRESHUTDOWN:
     case SERVICE_CONTROL_SHUTDOWN:
         EnterCriticalSection(&s->lock);
         if (s->status.dwCurrentState == SERVICE_RUNNING) {
