@@ -8,7 +8,7 @@ EXTRA_DIST += $(win_tests) tests/win_lib.sh tests/win/standin.h tests/win/standi
 	src/fs/win/local.mk src/fs/win/winx.h src/fs/win/winfsp.h src/fs/win/winfsp_mount.h \
 	src/fs/win/plat_win.c src/fs/win/log_win.c src/fs/win/conf_win.c src/fs/win/source_win.c \
 	src/fs/win/fuse_win.c src/fs/win/control_win.c src/fs/win/service_win.c \
-	src/fs/win/main_win.c
+	src/fs/win/esebackupfs_msg.mc src/fs/win/main_win.c
 # win_fs.sh and win_service.sh reuse the cross build of win_backends.sh:
 # never two of them make in it
 tests/win_fs.log: tests/win_backends.log

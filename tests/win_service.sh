@@ -16,7 +16,9 @@
 #   - the event log: the service's and the mount's lines reach ReportEventW
 #     (Wine prints them on its eventlog debug channel: errors as err:,
 #     information as trace:), among them the umount decision and the
-#     service's exit status;
+#     service's exit status, all as event ID 1 (the message table's "%1",
+#     embedded in esebackupfs.exe); the service registers its source
+#     (EventLog\Application\esefs: EventMessageFile = esebackupfs.exe);
 #   - `esebackupfs.exe --service ...` from a console (no SCM) exits 2 with
 #     one line saying how to install it.
 # The service's environment is the session's (Wine builds it from the
@@ -60,7 +62,7 @@ run_svc() {
         ESEFS_COPY "Z:$T/$3" ESEFS_WINFSP_RECORD "Z:$T/$3.fsp" ESEFS_WINFSP_WAIT 1 \
         ESEFS_WINFSP_THEN "net stop esefs"
     wineserver -w # the session ends: the next one boots with that environment
-    WINEDEBUG=-all,err+eventlog,trace+eventlog wine net start esefs \
+    WINEDEBUG=-all,err+eventlog,trace+eventlog,fixme+advapi wine net start esefs \
         >"$T/$3.net" 2>"$T/$3.session" </dev/null || fail "$3: net start: $(cat "$T/$3.net")"
     # the session ends when the service has stopped (a hang guard, not a timing)
     timeout 300 wineserver -w || fail "$3: the service did not stop: $(cat "$T/$3.fsp")"
@@ -107,12 +109,25 @@ for run in "esent complete" "dsbackup never"; do
         event "$n" trace "-> JetTruncateLogInstance + JetEndExternalBackupInstance2(Normal)"
     fi
     event "$n" trace "service esefs stopped, exit status 0"
+    # every event is WINX_MSG_LINE (1), the message table's "%1"
+    grep -q 'fixme:advapi:ReportEventW' "$T/$n.session" || fail "$n: no ReportEventW call seen"
+    grep 'fixme:advapi:ReportEventW' "$T/$n.session" |
+        grep -vqE 'ReportEventW \([0-9A-Fa-f]+,0x[0-9a-f]{4},0x[0-9a-f]{4},0x00000001,' &&
+        fail "$n: an event ID other than 1: $(grep 'fixme:advapi:ReportEventW' "$T/$n.session")"
     out=$("$JETUTIL" restore "$T/$n" "$T/r-$n" 2>&1) || fail "$n: restore: $out"
     out=$("$JETUTIL" verify "$T/r-$n" 2>&1) || fail "$n: verify: $out"
     echo "$out" | grep -qx ok || fail "$n: verify said: $out"
     rm -rf "$T/r-$n" "$T/$n"
     note "$1/$2 as a service: net stop unmounts, the umount decision as configured; the copy restores"
 done
+
+# the service registered its event source with the executable's message table
+out=$(wine reg query 'HKLM\System\CurrentControlSet\Services\EventLog\Application\esefs' 2>&1 </dev/null)
+echo "$out" | grep -qiE "EventMessageFile +REG_EXPAND_SZ +.*esebackupfs\.exe" ||
+    fail "event source esefs not registered: $out"
+echo "$out" | grep -qiE "TypesSupported +REG_DWORD +0x7" || fail "event source types: $out"
+x86_64-w64-mingw32-windres -i "$R/esebackupfs.exe" -O rc 2>/dev/null | grep -q messagetable ||
+    fail "esebackupfs.exe has no message table"
 
 n=svc-certsrv-eio
 run_svc certsrv complete "$n" "1:-1022"

@@ -14,5 +14,16 @@ esebackupfs_SOURCES = \
 	src/fs/win/service_win.c src/fs/win/main_win.c
 esebackupfs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/fs -I$(top_srcdir)/src/fs/win \
 	-D__USE_MINGW_ANSI_STDIO=1
-esebackupfs_LDADD = src/bkclient/libbkclient_win.a src/bkformat/libbkformat_win.a \
+esebackupfs_LDADD = src/fs/win/esebackupfs_msg.o \
+	src/bkclient/libbkclient_win.a src/bkformat/libbkformat_win.a \
 	-lesent -lbcrypt -ladvapi32
+
+# The event log message table (esebackupfs_msg.mc): windmc writes the .rc
+# and its .bin, windres makes the object linked in as a resource.
+src/fs/win/esebackupfs_msg.rc: $(top_srcdir)/src/fs/win/esebackupfs_msg.mc
+	$(AM_V_GEN)$(MKDIR_P) src/fs/win && \
+	$(WINDMC) -h src/fs/win -r src/fs/win $(top_srcdir)/src/fs/win/esebackupfs_msg.mc
+src/fs/win/esebackupfs_msg.o: src/fs/win/esebackupfs_msg.rc
+	$(AM_V_GEN)$(WINDRES) -I src/fs/win -O coff -o $@ src/fs/win/esebackupfs_msg.rc
+CLEANFILES += src/fs/win/esebackupfs_msg.o src/fs/win/esebackupfs_msg.rc \
+	src/fs/win/esebackupfs_msg.h src/fs/win/MSG00409.bin

@@ -89,8 +89,8 @@ static WORD event_type(enum fs_log_level level)
 }
 
 /* See plat.h.  Formats and emits one line: to the event log when set up
- * (the event type from the level, event ID 0, the line as the one
- * insertion string), and to stderr (quiet: errors and warnings only);
+ * (the event type from the level, event ID WINX_MSG_LINE, the line as
+ * the one insertion string), and to stderr (quiet: errors and warnings only);
  * never fails (a line that cannot be converted or reported is dropped
  * there). */
 void fs_log(enum fs_log_level level, const char *fmt, ...)
@@ -105,8 +105,8 @@ void fs_log(enum fs_log_level level, const char *fmt, ...)
         wchar_t *w = winx_wide(line);
         if (w) {
             LPCWSTR strs[1] = { w };
-            (void)ReportEventW(winx_log_state.event_source, event_type(level), 0, 0, NULL, 1, 0,
-                               strs, NULL);
+            (void)ReportEventW(winx_log_state.event_source, event_type(level), 0, WINX_MSG_LINE,
+                               NULL, 1, 0, strs, NULL);
             free(w);
         }
     }

@@ -30,7 +30,8 @@
  * service goes from RUNNING to STOPPED with code 1.
  *
  * Logging: both processes log to stderr and to the event log under source
- * NAME (log_win.c).
+ * NAME (log_win.c), which the service registers with this executable's
+ * message table (esebackupfs_msg.mc) when it starts.
  *
  * Threads and locking: the SCM calls service_main on a thread of its own
  * and handler on the main thread (inside StartServiceCtrlDispatcherW);
@@ -250,6 +251,42 @@ static DWORD wait_exit(winx_svc *s, HANDLE child)
     return code;
 }
 
+/* Make NAME an event log source whose messages come from this executable
+ * (HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\NAME:
+ * EventMessageFile, TypesSupported), so that Event Viewer shows each line
+ * as written (esebackupfs_msg.mc).  Needs administrator rights (a service
+ * running as LocalSystem has them).  0, or -1 after a warning (the lines
+ * reach the event log all the same, with Event Viewer's "description ...
+ * cannot be found" preface). */
+static int register_source(const winx_svc *s)
+{
+    const DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
+    wchar_t key[512], exe[MAX_PATH];
+    DWORD n = GetModuleFileNameW(NULL, exe, MAX_PATH);
+    HKEY k = NULL;
+    LSTATUS ls = ERROR_BUFFER_OVERFLOW;
+
+    if (n == 0 || n >= MAX_PATH ||
+        _snwprintf(key, sizeof key / sizeof key[0],
+                   L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\%ls",
+                   s->wname) < 0)
+        goto out;
+    ls = RegCreateKeyExW(HKEY_LOCAL_MACHINE, key, 0, NULL, 0, KEY_SET_VALUE, NULL, &k, NULL);
+    if (ls != ERROR_SUCCESS)
+        goto out;
+    ls = RegSetValueExW(k, L"EventMessageFile", 0, REG_EXPAND_SZ, (const BYTE *)exe,
+                        (n + 1) * sizeof exe[0]);
+    if (ls == ERROR_SUCCESS)
+        ls = RegSetValueExW(k, L"TypesSupported", 0, REG_DWORD, (const BYTE *)&types, sizeof types);
+out:
+    if (k)
+        RegCloseKey(k);
+    if (ls != ERROR_SUCCESS)
+        fs_log(FS_LOG_WARNING, "cannot register the event log source %s (Windows error %ld)",
+               s->name, (long)ls);
+    return ls == ERROR_SUCCESS ? 0 : -1;
+}
+
 /* The SCM's ServiceMain (a thread of the dispatcher): register the
  * handler, start the child, RUNNING once it has mounted, STOPPED with its
  * exit status once it has exited. */
@@ -270,6 +307,7 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv)
         return;
     }
     report(s, SERVICE_START_PENDING, 0);
+    (void)register_source(s); /* warned; logging goes on without it */
     if (spawn_child(s, &pi) < 0)
         goto out;
     if (wait_mounted(s, pi.hProcess) == 1) {

@@ -13,11 +13,17 @@
 #include <wchar.h>
 #include "conf.h"
 
+/* The event ID of every line in the event log: the message "%1" of the
+ * executable's message table (esebackupfs_msg.mc, which has the same
+ * number). */
+#define WINX_MSG_LINE 1
+
 /* Log to stderr as "ident: line" (quiet: drop info/debug) and, when
  * event_source is not NULL, to the Windows event log as well under that
  * source (RegisterEventSourceW/ReportEventW: errors as
  * EVENTLOG_ERROR_TYPE, warnings as EVENTLOG_WARNING_TYPE, the rest as
- * EVENTLOG_INFORMATION_TYPE).  0, or -1 when the event source cannot be
+ * EVENTLOG_INFORMATION_TYPE; event ID WINX_MSG_LINE, the line as its one
+ * insertion string).  0, or -1 when the event source cannot be
  * registered (stderr only then).  Not thread-safe (before threads). */
 int winx_log_setup(const char *ident, const char *event_source, int quiet);
 /* Release the event source.  Not thread-safe (after threads stop). */
