@@ -19,6 +19,8 @@
 #     service's exit status, all as event ID 1 (the message table's "%1",
 #     embedded in esebackupfs.exe); the service registers its source
 #     (EventLog\Application\esefs: EventMessageFile = esebackupfs.exe);
+#   - a bad configuration: FILE:LINE in the event log, the service never
+#     RUNNING, exit status 1;
 #   - `esebackupfs.exe --service ...` from a console (no SCM) exits 2 with
 #     one line saying how to install it.
 # The service's environment is the session's (Wine builds it from the
@@ -62,11 +64,16 @@ run_svc() {
         ESEFS_COPY "Z:$T/$3" ESEFS_WINFSP_RECORD "Z:$T/$3.fsp" ESEFS_WINFSP_WAIT 1 \
         ESEFS_WINFSP_THEN "net stop esefs"
     wineserver -w # the session ends: the next one boots with that environment
-    WINEDEBUG=-all,err+eventlog,trace+eventlog,fixme+advapi wine net start esefs \
-        >"$T/$3.net" 2>"$T/$3.session" </dev/null || fail "$3: net start: $(cat "$T/$3.net")"
-    # the session ends when the service has stopped (a hang guard, not a timing)
-    timeout 300 wineserver -w || fail "$3: the service did not stop: $(cat "$T/$3.fsp")"
+    start_session "$3"
     grep -q 'started successfully' "$T/$3.net" || fail "$3: net start said: $(cat "$T/$3.net")"
+}
+
+# start_session NAME: net start esefs in a new session, wait for its end.
+start_session() {
+    WINEDEBUG=-all,err+eventlog,trace+eventlog,fixme+advapi wine net start esefs \
+        >"$T/$1.net" 2>"$T/$1.session" </dev/null
+    # the session ends when the service has stopped (a hang guard, not a timing)
+    timeout 300 wineserver -w || fail "$1: the service did not stop: $(cat "$T/$1.fsp")"
 }
 
 # rec_is NAME EXPECTED: the engine stand-in's lines ("term" dropped).
@@ -128,6 +135,16 @@ echo "$out" | grep -qiE "EventMessageFile +REG_EXPAND_SZ +.*esebackupfs\.exe" ||
 echo "$out" | grep -qiE "TypesSupported +REG_DWORD +0x7" || fail "event source types: $out"
 x86_64-w64-mingw32-windres -i "$R/esebackupfs.exe" -O rc 2>/dev/null | grep -q messagetable ||
     fail "esebackupfs.exe has no message table"
+
+# a configuration error: the mount refuses with FILE:LINE in the event log,
+# the service never runs and stops with exit status 1
+n=svc-badconf
+printf '[source]\ncertsrv = .\n[backup]\ntruncate = sometimes\n' >"$INI"
+start_session "$n"
+event "$n" err "svc.ini:4: "
+event "$n" err "service esefs stopped, exit status 1"
+grep -q 'service esefs running' "$T/$n.session" && fail "$n: the service ran: $(cat "$T/$n.session")"
+note "a bad configuration under the service: FILE:LINE in the event log, exit status 1"
 
 n=svc-certsrv-eio
 run_svc certsrv complete "$n" "1:-1022"
