@@ -424,13 +424,15 @@ static int winx_begin(const fs_config *cfg, winx_fsp *w)
 
 /* Serve the mounted file system: Ctrl-C handler, control pipe, the stop
  * watcher and the ready event (hooks), then WinFsp's loop until an
- * unmount.  0 when the loop ended normally, else -1. */
+ * unmount; unmount.  0 when the loop ended normally, else -1 (also when
+ * the service wrapper's events cannot be served: then no loop at all, so
+ * that the service cannot be left unstoppable). */
 static int winx_serve(winx_fsp *w, const char *mountpoint, const winx_mount_hooks *hooks)
 {
     struct wfs_loop_config loop = { 0, 16 };
     winx_control *ctl = NULL;
     uintptr_t watcher = 0;
-    int rc;
+    int rc = -1;
 
     if (!SetConsoleCtrlHandler(on_console, TRUE))
         fs_log(FS_LOG_WARNING, "SetConsoleCtrlHandler failed (Windows error %lu): Ctrl-C aborts",
@@ -439,16 +441,20 @@ static int winx_serve(winx_fsp *w, const char *mountpoint, const winx_mount_hook
         fs_log(FS_LOG_WARNING, "status and commit are unavailable for this mount");
     if (w->stop) {
         watcher = _beginthreadex(NULL, 0, stop_watcher, w, 0, NULL);
-        if (!watcher)
-            fs_log(FS_LOG_ERR, "cannot watch for the service stop (errno %d): net stop kills",
-                   errno);
+        if (!watcher) {
+            fs_log(FS_LOG_ERR, "cannot watch for the service stop (errno %d): not serving", errno);
+            goto out;
+        }
     }
-    if (hooks && hooks->ready && !SetEvent(hooks->ready))
-        fs_log(FS_LOG_WARNING, "cannot tell the service wrapper (Windows error %lu)",
+    if (hooks && hooks->ready && !SetEvent(hooks->ready)) {
+        fs_log(FS_LOG_ERR, "cannot tell the service it is mounted (Windows error %lu)",
                (unsigned long)GetLastError());
+        goto out;
+    }
     fs_log(FS_LOG_NOTICE, "mounted on %s; %s unmounts", mountpoint,
            w->stop ? "net stop" : "Ctrl-C");
     rc = w->fuse_loop_mt(&w->env, w->fuse, &loop) == 0 ? 0 : -1;
+out:
     (void)SetEvent(w->loop_over);
     if (watcher) {
         (void)WaitForSingleObject((HANDLE)watcher, INFINITE);
