@@ -31,7 +31,9 @@
 . "${top_srcdir:-.}/tests/win_lib.sh"
 
 ENVKEY='HKLM\System\CurrentControlSet\Control\Session Manager\Environment'
-INI="$T/svc.ini"
+# a directory with a space: the service re-quotes the path for its child
+mkdir "$T/svc conf"
+INI="$T/svc conf/svc.ini"
 winpath() { echo "Z:${1//\//\\}"; }
 
 # session_env NAME VALUE...: set the next session's environment (pairs).
@@ -50,7 +52,7 @@ st=$?
 echo "$out" | grep -q 'Service Control Manager' || fail "--service from a console said: $out"
 [ "$(echo "$out" | grep -c .)" = 1 ] || fail "--service from a console: not one line: $out"
 
-wine sc create esefs binPath= "$(winpath "$R/esebackupfs.exe") --service esefs $(winpath "$INI") X:" \
+wine sc create esefs binPath= "$(winpath "$R/esebackupfs.exe") --service esefs \"$(winpath "$INI")\" X:" \
     >"$T/sc.log" 2>&1 </dev/null || fail "sc create: $(cat "$T/sc.log")"
 
 # run_svc BACKEND POLICY NAME [FAIL]: one service run in a new Wine session;
