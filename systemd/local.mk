@@ -3,7 +3,9 @@
 # /lib/systemd/system).  The .in files get the configured paths.
 systemd_units = systemd/esebackupfs@.service systemd/esebackupfs@.timer \
 	systemd/jetutil-serve@.service
-EXTRA_DIST += systemd/esebackupfs@.service.in systemd/esebackupfs@.timer.in \
+# the units and the wrapper, generated with this build's paths, on real mounts
+TESTS += tests/systemd_units.sh
+EXTRA_DIST += tests/systemd_units.sh systemd/esebackupfs@.service.in systemd/esebackupfs@.timer.in \
 	systemd/jetutil-serve@.service.in systemd/esebackupfs-backup.in systemd/example.env
 CLEANFILES += $(systemd_units) systemd/esebackupfs-backup
 if HAVE_SYSTEMD
