@@ -5,6 +5,7 @@
  *   esebackupfs [options] CONFIG MOUNTPOINT      mount = start the backup
  *   esebackupfs status MOUNTPOINT                progress (control.c)
  *   esebackupfs commit MOUNTPOINT                allow truncation
+ *   esebackupfs check CONFIG [MOUNTPOINT]        preflight, begins nothing
  *
  * The mount command returns only once the backup has begun and the
  * filesystem is mounted (daemon.c); on error nothing is left mounted and
@@ -33,23 +34,25 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
-                 "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
-                 "       " PROG
-                 " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
-                 "\n"
-                 "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
-                 "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
-                 "truncates the logs.\n"
-                 "\n"
-                 "options:\n"
-                 "  -f            stay in the foreground, log to stderr\n"
-                 "  -d            foreground with libfuse debug output\n"
-                 "  -s            single-threaded FUSE loop\n"
-                 "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
-                 "                default_permissions are always set; dev, suid, rw are ignored)\n"
-                 "  -h, --help    this text\n"
-                 "  -V, --version version\n");
+    fprintf(out,
+            "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
+            "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
+            "       " PROG
+            " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
+            "       " PROG " check CONFIG [MOUNTPOINT]     preflight: could a mount succeed now?\n"
+            "\n"
+            "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
+            "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
+            "truncates the logs.\n"
+            "\n"
+            "options:\n"
+            "  -f            stay in the foreground, log to stderr\n"
+            "  -d            foreground with libfuse debug output\n"
+            "  -s            single-threaded FUSE loop\n"
+            "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
+            "                default_permissions are always set; dev, suid, rw are ignored)\n"
+            "  -h, --help    this text\n"
+            "  -V, --version version\n");
 }
 
 /* Append one -o option (escaping commas) unless it is one we drop. */
@@ -356,12 +359,12 @@ static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
     return -1;
 }
 
-/* The in-process source checks that need no engine, run before JetInit
+/* See fsx.h.  The in-process source checks that need no engine, run before JetInit
  * (which would create a new log set in a wrong directory before failing
  * to attach a missing database): system_path and log_path are
  * directories, every database is an existing regular file.  0, or -1 with
  * "FILE:LINE: ..." in err. */
-static int source_precheck(const fs_config *cfg, char *err, size_t cb)
+int fsx_source_precheck(const fs_config *cfg, char *err, size_t cb)
 {
     const struct {
         const char *key, *path;
@@ -407,11 +410,13 @@ int main(int argc, char **argv)
     m.notify_fd = -1;
     if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")))
         return fsx_control_client(PROG, argv[2], argv[1]);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "check"))
+        return fsx_check(argv[2], argc == 4 ? argv[3] : NULL);
     rc = parse_args(&m, argc, argv, saved, sizeof saved);
     if (rc)
         return rc > 0 ? 0 : 1;
     if (fsx_conf_load(m.config, &m.cfg, err, sizeof err) < 0 ||
-        source_precheck(&m.cfg, err, sizeof err) < 0 ||
+        fsx_source_precheck(&m.cfg, err, sizeof err) < 0 ||
         spool_precheck(&m.cfg, err, sizeof err) < 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return 1;
