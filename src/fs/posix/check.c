@@ -222,6 +222,7 @@ static void check_spool(chk_run *r)
     bool keep = c->policy == FS_SPOOL_KEEP, full = c->type == FS_BACKUP_FULL;
     uint64_t need = c->read_size;
     char why[512], h1[32], h2[32], what[64];
+    struct statvfs sv;
     int rc;
 
     if (keep && full && r->dbs_known && r->dbs > need)
@@ -239,7 +240,10 @@ static void check_spool(chk_run *r)
              human(need, h1, sizeof h1),
              keep && full && !r->dbs_known ? " (database size unknown)" : "");
     rc = fsx_spool_check(c->spool_dir, need, why, sizeof why);
-    if (rc == -ENOSPC)
+    if (rc == -ENOSPC && statvfs(c->spool_dir, &sv) == 0)
+        chk_line(r, "FAIL", "spool %s: %s free, %s", c->spool_dir,
+                 human((uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize, h2, sizeof h2), what);
+    else if (rc == -ENOSPC)
         chk_line(r, "FAIL", "spool %s: %s, %s", c->spool_dir, why, what);
     else if (rc < 0)
         chk_line(r, "FAIL", "spool %s: %s", c->spool_dir, why);
