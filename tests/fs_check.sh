@@ -79,13 +79,13 @@ chmod 755 "$T"
 mkdir -p "$T/spool-nobody" && chmod 1777 "$T/spool-nobody"
 printf '%s\n' "[source]" "endpoint = $EPS" "[spool]" "directory = $T/spool-nobody" >"$T/nobody.ini"
 chmod 644 "$T/nobody.ini"
-n=nobody
+command -v setpriv >/dev/null || fail "setpriv (util-linux) is needed to run a check as nobody"
 rc=0
-setpriv --reuid=65534 --regid=65534 --clear-groups "$FS" check "$T/nobody.ini" >"$T/$n.out" 2>&1 ||
+setpriv --reuid=65534 --regid=65534 --clear-groups "$FS" check "$T/nobody.ini" >"$T/nobody.out" 2>&1 ||
     rc=$?
-sed 's/^/   | /' "$T/$n.out"
+sed 's/^/   | /' "$T/nobody.out"
 [ "$rc" = 1 ] || fail "nobody: exit $rc"
-grep -q "^FAIL    endpoint $EPS: JET_errAccessDenied (-1907): uid 65534 refused" "$T/$n.out" ||
+grep -q "^FAIL    endpoint $EPS: JET_errAccessDenied (-1907): uid 65534 refused" "$T/nobody.out" ||
     fail "nobody: no refusal line"
 chmod 700 "$T"
 

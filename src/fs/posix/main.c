@@ -34,25 +34,24 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
-            "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
-            "       " PROG
-            " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
-            "       " PROG " check CONFIG [MOUNTPOINT]     preflight: could a mount succeed now?\n"
-            "\n"
-            "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
-            "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
-            "truncates the logs.\n"
-            "\n"
-            "options:\n"
-            "  -f            stay in the foreground, log to stderr\n"
-            "  -d            foreground with libfuse debug output\n"
-            "  -s            single-threaded FUSE loop\n"
-            "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
-            "                default_permissions are always set; dev, suid, rw are ignored)\n"
-            "  -h, --help    this text\n"
-            "  -V, --version version\n");
+    fprintf(out, "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
+                 "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
+                 "       " PROG
+                 " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
+                 "       " PROG " check CONFIG [MOUNTPOINT]     preflight, begins nothing\n"
+                 "\n"
+                 "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
+                 "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
+                 "truncates the logs.\n"
+                 "\n"
+                 "options:\n"
+                 "  -f            stay in the foreground, log to stderr\n"
+                 "  -d            foreground with libfuse debug output\n"
+                 "  -s            single-threaded FUSE loop\n"
+                 "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
+                 "                default_permissions are always set; dev, suid, rw are ignored)\n"
+                 "  -h, --help    this text\n"
+                 "  -V, --version version\n");
 }
 
 /* Append one -o option (escaping commas) unless it is one we drop. */
