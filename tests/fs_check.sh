@@ -2,7 +2,8 @@
 # fs_check.sh -- `esebackupfs check CONFIG [MOUNTPOINT]`, the preflight
 # that begins nothing (issue 11 part 3).  One case per line check can
 # print as failing -- bad configuration, endpoint not reachable, uid
-# refused, backup in progress (a check while a mount is active),
+# refused, control directory not trusted, backup in progress (a check
+# while a mount is active),
 # incremental without a full, circular logging, spool missing / without
 # room / cap below the databases, mount point not empty / not a directory
 # / already a mount, in-process instance held by another process and
@@ -54,7 +55,7 @@ b0=$(begun)
 step "all ok: exit 0, every line ok, nothing begun on the host"
 run_check ok "$T/ok.ini" "$T/mnt"
 [ "$rc" = 0 ] || fail "ok: exit $rc"
-[ "$(wc -l <"$T/ok.out")" = 5 ] || fail "ok: expected 5 lines"
+[ "$(wc -l <"$T/ok.out")" = 6 ] || fail "ok: expected 6 lines"
 [ "$(grep -vc '^ok ' "$T/ok.out")" = 0 ] || fail "ok: a line is not ok"
 grep -q "^ok      configuration $T/ok.ini\$" "$T/ok.out" || fail "ok: configuration line"
 grep -q "^ok      begin full backup: possible now" "$T/ok.out" || fail "ok: begin line"
@@ -87,6 +88,18 @@ sed 's/^/   | /' "$T/nobody.out"
 [ "$rc" = 1 ] || fail "nobody: exit $rc"
 grep -q "^FAIL    endpoint $EPS: JET_errAccessDenied (-1907): uid 65534 refused" "$T/nobody.out" ||
     fail "nobody: no refusal line"
+
+step "control directory not trusted (nobody's, mode 0755)"
+mkdir -p "$T/xdg/esebackupfs"
+chown 65534:65534 "$T/xdg" "$T/xdg/esebackupfs"
+chmod 755 "$T/xdg/esebackupfs"
+rc=0
+XDG_RUNTIME_DIR=$T/xdg setpriv --reuid=65534 --regid=65534 --clear-groups "$FS" check \
+    "$T/nobody.ini" >"$T/ctl.out" 2>&1 || rc=$?
+sed 's/^/   | /' "$T/ctl.out"
+[ "$rc" = 1 ] || fail "ctl: exit $rc"
+grep -q "^FAIL    control directory $T/xdg/esebackupfs is not owned by uid 65534 with mode 0700" \
+    "$T/ctl.out" || fail "ctl: no control line"
 chmod 700 "$T"
 
 step "backup in progress: a check while a mount is active"

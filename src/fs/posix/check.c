@@ -12,6 +12,8 @@
  *                  the engine, no backup begun; in-process from the files)
  *   spool          the directory as mount checks it, with room for the
  *                  policy and the database size
+ *   control        the control directory (status/commit socket, claim)
+ *                  is trusted, or does not exist yet
  *   mount point    an empty directory, not a mount (when given)
  *
  * Exit status 0 only when every line is "ok".  Single-threaded.
@@ -251,6 +253,21 @@ static void check_spool(chk_run *r)
         chk_line(r, "ok", "spool %s: usable, %s", c->spool_dir, what);
 }
 
+/* The control directory line: the mount refuses one that is not trusted
+ * before it begins. */
+static void check_control(chk_run *r)
+{
+    char dir[PATH_MAX], err[1024];
+    int rc = fsx_control_dir_check(dir, sizeof dir, err, sizeof err);
+
+    if (rc < 0)
+        chk_line(r, "FAIL", "%s", err); /* "control directory DIR ..." */
+    else if (rc > 0)
+        chk_line(r, "ok", "control %s: absent, the mount creates it (mode 0700)", dir);
+    else
+        chk_line(r, "ok", "control %s: owned by uid %ld, mode 0700", dir, (long)getuid());
+}
+
 /* The mount point line: an existing empty directory, not a mount. */
 static void check_mountpoint(chk_run *r, const char *mnt)
 {
@@ -310,6 +327,7 @@ int fsx_check(const char *config, const char *mountpoint)
         (void)bkc_close(&r->src);
         check_spool(r);
     }
+    check_control(r);
     if (mountpoint)
         check_mountpoint(r, mountpoint);
     status = r->failed || !r->config_ok ? 1 : 0;
