@@ -98,6 +98,14 @@ typedef struct bkc_ops {
      * its JET_ERR (the Windows backends: the call and its HRESULT by name,
      * bkc_hr_name); "" when there is none.  Valid until the next call. */
     const char *(*detail)(void *ctx);
+    /* Optional (may be NULL: the source cannot answer, e.g. the Windows
+     * backends): "could a backup begin now?" -- the error begin(grbit)
+     * would return now (JET_errBackupInProgress, JET_errMissingFullBackup,
+     * JET_errInvalidBackup for an incremental with circular logging, ...),
+     * changing nothing on the engine (JetLibCheckBackup, JepCheckBackup);
+     * *pcb_dbs gets the attached databases' summed stream sizes (0 when
+     * unknown), also with an error answer. */
+    JET_ERR (*check_begin)(void *ctx, JET_GRBIT grbit, uint64_t *pcb_dbs);
 } bkc_ops;
 
 /* A backup source: a table and its context. */
@@ -199,6 +207,21 @@ JET_ERR bkc_jet_borrow(JET_INSTANCE inst, const char *name, bkc_source *src);
  * failure one line in err (JET_errFileNotFound, JET_errAccessDenied,
  * JET_errInstanceUnavailable as JepConnect). */
 JET_ERR bkc_ep_open(const char *socket_path, bkc_source *src, char *err, size_t cb_err);
+
+/* libjet in-process, before anything is hosted (no JetInit, no file
+ * opened for writing, no lock taken; for a preflight check): what a
+ * Begin of grbit on the instance of p with the ndbs databases would meet
+ * as far as the files tell.  JET_errFileAccessDenied when another process
+ * holds the instance (a flock on <system_path>/<base_name>.jlk or on a
+ * database, read from /proc/locks); JET_errInvalidBackup for an
+ * incremental when p->circular > 0; JET_errMissingFullBackup for an
+ * incremental when a database header records no previous full backup;
+ * JET_errFileNotFound, JET_errDatabaseCorrupted (header unreadable).
+ * Returns 1 (and a line in err) when /proc/locks cannot be read, so the
+ * lock could not be checked.  *pcb_dbs gets the databases' file sizes
+ * summed.  On failure one line in err naming the file.  Thread-safe. */
+JET_ERR bkc_jet_precheck(const bkc_host_params *p, const char *const *dbs, size_t ndbs,
+                         JET_GRBIT grbit, uint64_t *pcb_dbs, char *err, size_t cb_err);
 
 /* ---- Windows backends (src/bkclient/win, built only for _WIN32) ---- */
 

@@ -89,6 +89,17 @@ JET_ERR JepEndExternalBackup2(jep_client *c, JET_GRBIT grbit);
  * if the host registered no counter. */
 JET_ERR JepGetCommittedAtRoll(jep_client *c, unsigned long long *pn);
 
+/* "Could a backup begin now?" (JetLibCheckBackup on the host, jetlib.h):
+ * the error JepBeginExternalBackup with grbit would return now --
+ * JET_errBackupInProgress when any connection (this one included) owns a
+ * backup, JET_errMissingFullBackup, JET_errInvalidBackup (incremental with
+ * circular logging), ... -- and the attached databases' summed stream
+ * sizes and count (either pointer may be NULL; filled whenever the server
+ * answered).  Begins nothing, changes nothing on the host; the server logs
+ * one line.  Errors: as above, transport errors. */
+JET_ERR JepCheckBackup(jep_client *c, JET_GRBIT grbit, unsigned long long *pcbDatabases,
+                       unsigned long *pcDatabases);
+
 typedef struct jep_server_config {
     const char *socket_path;
     gid_t group; /* (gid_t)-1: none, mode 0600; else 0660 */

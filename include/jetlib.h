@@ -78,6 +78,22 @@ JET_ERR JetLibRollLog(JET_INSTANCE instance, unsigned long *pgenNew);
  * (nothing copied).  Takes the instance lock briefly; thread-safe. */
 JET_ERR JetLibGetInstanceName(JET_INSTANCE instance, char *sz, unsigned long cbMax);
 
+/* "Could a backup begin now?": the checks JetBeginExternalBackupInstance
+ * would make with grbit, in its order, changing nothing (no backup begun,
+ * no log record, no header written).  Returns what a Begin now would
+ * return up to its first change: JET_errSuccess, or -1115 bad instance,
+ * -523 not initialised, -516 recovery off, -900 bad grbit, -526
+ * incremental with circular logging, -505 backup in progress, -560
+ * incremental without a previous full of every attached database.  A
+ * Begin that follows may still fail (state changes; checkpoint or log
+ * errors).  When the instance is valid *pcbDatabases gets the sum of the
+ * attached databases' stream sizes a full backup would open ((pages + 3)
+ * x page size) and *pcDatabases their count (either may be NULL), also
+ * when the answer is an error.  Takes the instance's backup lock briefly;
+ * thread-safe. */
+JET_ERR JetLibCheckBackup(JET_INSTANCE instance, JET_GRBIT grbit, unsigned long long *pcbDatabases,
+                          unsigned long *pcDatabases);
+
 /* Generation numbers now: current log, checkpoint on disk. */
 JET_ERR JetLibGetLogState(JET_INSTANCE instance, unsigned long *pgenCurrent,
                           unsigned long *pgenCheckpoint);

@@ -37,3 +37,6 @@ EXTRA_DIST += tests/fs_badspool.sh tests/fs_core_portable.sh
 # the README's live demo, end to end
 TESTS += tests/demo_live.sh
 EXTRA_DIST += tests/demo_live.sh
+# issue 11 part 3: `esebackupfs check`, the preflight that begins nothing
+TESTS += tests/fs_check.sh
+EXTRA_DIST += tests/fs_check.sh

@@ -58,9 +58,11 @@ fs_instance() {
 }
 
 # fs_serve DIR SOCKET [THREADS]: host the instance with a workload;
-# returns once the endpoint socket exists.  Sets SERVE_PID.
+# returns once the endpoint socket exists.  Sets SERVE_PID.  Extra serve
+# options in $FS_SERVE_ARGS (e.g. --circular).
 fs_serve() {
-    "$JU" serve "$1" --endpoint "$2" --threads "${3:-4}" >"$1.serve.out" 2>&1 &
+    # shellcheck disable=SC2086 # FS_SERVE_ARGS is a list of words
+    "$JU" serve "$1" --endpoint "$2" --threads "${3:-4}" ${FS_SERVE_ARGS:-} >"$1.serve.out" 2>&1 &
     SERVE_PID=$!
     FS_PIDS="$FS_PIDS $SERVE_PID"
     n=0

@@ -9,7 +9,10 @@
  * Input: byte 0 selects the direction (even: request, odd: response), the
  * rest is a frame (header + payload).  Properties checked: the decoders
  * never read outside the buffer (ASan), and whatever decodes re-encodes to
- * the same bytes (the codec is canonical).
+ * the same bytes (the codec is canonical).  Every opcode up to EP_OP_LAST
+ * is reached, CHECKBEGIN (13) included; seeds for it: a request
+ * {08 00 00 00 0d 00 00 00, u64 grbit} after a 00 byte, a response
+ * {10 00 00 00 0d 00 00 80, i32 err, u32 cdb, u64 cb} after a 01 byte.
  */
 #include "config.h"
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "bkclient.h"
 #include "jet_testutil.h"
 
@@ -154,6 +155,49 @@ START_TEST(jet_open_errors)
 }
 END_TEST
 
+/* The preflight questions: bkc_jet_precheck from the files (nothing
+ * hosted; the lock another holder has, a missing full backup, circular
+ * logging) and the table's check_begin on a hosted instance (Begin's
+ * answer, nothing begun). */
+START_TEST(jet_check_begin_and_precheck)
+{
+    bkc_host_params p = params("src", 0), pc = params("src", 0);
+    const char *dbs[] = { db };
+    bkc_source src = { NULL, NULL };
+    uint64_t cb = 0, cb2 = 0;
+    struct stat st;
+    char err[1024];
+
+    make_instance();
+    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_msg(bkc_jet_precheck(&p, dbs, 1, 0, &cb, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(cb, (uint64_t)st.st_size);
+    ck_assert_int_eq(bkc_jet_precheck(&p, dbs, 1, JET_bitBackupIncremental, &cb, err, sizeof err),
+                     JET_errMissingFullBackup);
+    ck_assert_msg(strstr(err, db) != NULL, "%s", err);
+    pc.circular = 1;
+    ck_assert_int_eq(bkc_jet_precheck(&pc, dbs, 1, JET_bitBackupIncremental, &cb, err, sizeof err),
+                     JET_errInvalidBackup);
+    /* hosted (and so locked) here */
+    ck_assert_msg(bkc_jet_open(&p, dbs, 1, &src, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(bkc_jet_precheck(&p, dbs, 1, 0, &cb, err, sizeof err),
+                     JET_errFileAccessDenied);
+    ck_assert_msg(strstr(err, "edb.jlk is locked") != NULL, "%s", err);
+    ck_assert_ptr_nonnull(src.ops->check_begin);
+    ck_assert_int_eq(src.ops->check_begin(src.ctx, 0, &cb), 0);
+    ck_assert_uint_gt(cb, 0);
+    ck_assert_int_eq(src.ops->check_begin(src.ctx, JET_bitBackupIncremental, &cb2),
+                     JET_errMissingFullBackup);
+    ck_assert_int_eq(src.ops->begin(src.ctx, 0), 0); /* nothing was begun */
+    ck_assert_int_eq(src.ops->check_begin(src.ctx, 0, &cb2), JET_errBackupInProgress);
+    ck_assert_uint_eq(cb2, cb);
+    ck_assert_int_eq(src.ops->end(src.ctx, JET_bitBackupEndAbort), 0);
+    ck_assert_int_eq(src.ops->check_begin(src.ctx, 0, &cb2), 0);
+    ck_assert_int_eq(bkc_close(&src), 0);
+    ck_assert_msg(bkc_jet_precheck(&p, dbs, 1, 0, &cb, err, sizeof err) == 0, "%s", err);
+}
+END_TEST
+
 START_TEST(borrowed_instance_outlives_its_source)
 {
     bkc_host_params p = params("own", 0);
@@ -275,6 +319,7 @@ static Suite *bkclient_suite(void)
     tcase_add_test(tc, jet_full_backup_through_the_table);
     tcase_add_test(tc, jet_open_errors);
     tcase_add_test(tc, borrowed_instance_outlives_its_source);
+    tcase_add_test(tc, jet_check_begin_and_precheck);
     tcase_add_test(tc, endpoint_not_listening);
     tcase_add_test(tc, get_list_size_first_then_fetch);
     tcase_add_test(tc, codes_by_name);

@@ -745,6 +745,47 @@ START_TEST(second_client_gets_backup_in_progress)
 }
 END_TEST
 
+/* CHECKBEGIN: the answer a Begin would get, with the database's stream
+ * size, and nothing begun (the server logs no begin; a Begin right after
+ * succeeds and opens a stream of exactly that size). */
+START_TEST(check_begin_answers_without_beginning)
+{
+    struct fixture fx;
+    jep_client *a, *b;
+    unsigned long long cb = 0, cb2 = 0;
+    unsigned long n = 0, lo = 0, hi = 0;
+    JET_HANDLE hf;
+
+    fx_setup(&fx);
+    ck_assert_int_eq(JepCheckBackup(NULL, 0, &cb, &n), JET_errInvalidParameter);
+    ck_assert_int_eq(JepConnect(fx.sock, &a), 0);
+    ck_assert_int_eq(JepConnect(fx.sock, &b), 0);
+    ck_assert_int_eq(JepCheckBackup(a, 0, &cb, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_gt(cb, 0);
+    ck_assert_uint_eq(cb % CB_PAGE, 0);
+    ck_assert_int_eq(JepCheckBackup(a, JET_bitBackupIncremental, NULL, NULL),
+                     JET_errMissingFullBackup);
+    ck_assert_int_eq(JepCheckBackup(a, 0x8, NULL, NULL), JET_errInvalidGrbit);
+    ck_assert_uint_eq(log_get(&fx.log, &fx.log.begun), 0);
+    /* nothing was begun: b may begin, and sees the size a was told */
+    ck_assert_int_eq(JepBeginExternalBackup(b, 0), 0);
+    ck_assert_int_eq(JepOpenFile(b, fx.db, &hf, &lo, &hi), 0);
+    ck_assert_uint_eq(((unsigned long long)hi << 32) | lo, cb);
+    /* while b owns a backup, every connection is told it is in progress */
+    ck_assert_int_eq(JepCheckBackup(a, 0, &cb2, &n), JET_errBackupInProgress);
+    ck_assert_uint_eq(cb2, cb);
+    ck_assert_int_eq(JepCheckBackup(b, 0, NULL, NULL), JET_errBackupInProgress);
+    ck_assert_int_eq(JepCloseFile(b, hf), 0);
+    ck_assert_int_eq(JepEndExternalBackup2(b, JET_bitBackupEndAbort), 0);
+    ck_assert_int_eq(JepCheckBackup(a, 0, NULL, NULL), 0);
+    ck_assert_uint_eq(log_get(&fx.log, &fx.log.begun), 1);
+    JepDisconnect(a);
+    JepDisconnect(b);
+    fx_teardown(&fx);
+}
+END_TEST
+
 START_TEST(socket_path_rules_and_stop)
 {
     struct fixture fx;
@@ -1121,6 +1162,7 @@ static Suite *endpoint_suite(void)
     tcase_add_test(tc, garbage_does_not_disturb_host);
     tcase_add_test(tc, second_client_gets_backup_in_progress);
     tcase_add_test(tc, socket_path_rules_and_stop);
+    tcase_add_test(tc, check_begin_answers_without_beginning);
     suite_add_tcase(s, tc);
     tc = tcase_create("client-readfile");
     tcase_set_timeout(tc, 60);

@@ -44,6 +44,7 @@ static int sample_reqs(ep_req *r)
     r[n++] = (ep_req){ .op = EP_OP_TRUNCATELOG };
     r[n++] = (ep_req){ .op = EP_OP_ENDBACKUP2, .grbit = 0x0102 };
     r[n++] = (ep_req){ .op = EP_OP_GETCOMMITTED };
+    r[n++] = (ep_req){ .op = EP_OP_CHECKBEGIN, .grbit = 0x1 };
     return n;
 }
 
@@ -245,6 +246,8 @@ static int sample_resps(ep_resp *r, uint8_t *big)
     r[n++] = (ep_resp){ .op = EP_OP_TRUNCATELOG, .err = -616 };
     r[n++] = (ep_resp){ .op = EP_OP_ENDBACKUP2 };
     r[n++] = (ep_resp){ .op = EP_OP_GETCOMMITTED, .n = 0xFEDCBA9876543210ull };
+    r[n++] =
+        (ep_resp){ .op = EP_OP_CHECKBEGIN, .err = -560, .cdb = 3, .cb_dbs = 0x0123456789ABCDEFull };
     return n;
 }
 
@@ -283,6 +286,8 @@ START_TEST(resp_round_trip_and_rejects)
         ck_assert_uint_eq(d.size_low, r[i].size_low);
         ck_assert_uint_eq(d.size_high, r[i].size_high);
         ck_assert_uint_eq(d.n, r[i].n);
+        ck_assert_uint_eq(d.cdb, r[i].cdb);
+        ck_assert_uint_eq(d.cb_dbs, r[i].cb_dbs);
         ck_assert_uint_eq(d.cb_data, r[i].cb_data);
         if (d.cb_data)
             ck_assert_int_eq(memcmp(d.data, r[i].data, d.cb_data), 0);

@@ -103,6 +103,16 @@ static JET_ERR ep_committed(void *p, unsigned long long *pn)
     return JepGetCommittedAtRoll(((ep_ctx *)p)->c, pn);
 }
 
+/* JepCheckBackup: the host's answer, nothing begun. */
+static JET_ERR ep_check_begin(void *p, JET_GRBIT grbit, uint64_t *pcb_dbs)
+{
+    unsigned long long cb = 0;
+    JET_ERR rc = JepCheckBackup(((ep_ctx *)p)->c, grbit, &cb, NULL);
+
+    *pcb_dbs = cb;
+    return rc;
+}
+
 /* Disconnect (the server aborts a backup still in progress). */
 static JET_ERR ep_destroy(void *p)
 {
@@ -129,6 +139,7 @@ static const bkc_ops ep_ops = {
     .end = ep_end,
     .committed_at_roll = ep_committed,
     .destroy = ep_destroy,
+    .check_begin = ep_check_begin,
 };
 
 /* See bkclient.h. */

@@ -132,6 +132,16 @@ static JET_ERR jb_destroy(void *p)
     return rc;
 }
 
+/* JetLibCheckBackup: the engine's answer, nothing begun. */
+static JET_ERR jb_check_begin(void *p, JET_GRBIT grbit, uint64_t *pcb_dbs)
+{
+    unsigned long long cb = 0;
+    JET_ERR rc = JetLibCheckBackup(((jet_ctx *)p)->inst, grbit, &cb, NULL);
+
+    *pcb_dbs = cb;
+    return rc;
+}
+
 static const bkc_ops jet_ops = {
     .name = "libjet in-process",
     .info = jb_info,
@@ -146,6 +156,7 @@ static const bkc_ops jet_ops = {
     .end = jb_end,
     .committed_at_roll = NULL,
     .destroy = jb_destroy,
+    .check_begin = jb_check_begin,
 };
 
 /* Session + attach every database of dbs; err names a failing attach. */

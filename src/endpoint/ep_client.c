@@ -552,3 +552,29 @@ JET_ERR JepGetCommittedAtRoll(jep_client *c, unsigned long long *pn)
         *pn = r.n;
     return r.err;
 }
+
+/* "Could a backup begin now?" over the endpoint (see endpoint.h): the
+ * server's JetLibCheckBackup answer, nothing begun.  Errors: the Jet
+ * error a Begin would return, JET_errInvalidParameter (c NULL), transport
+ * errors. */
+JET_ERR JepCheckBackup(jep_client *c, JET_GRBIT grbit, unsigned long long *pcbDatabases,
+                       unsigned long *pcDatabases)
+{
+    ep_req q;
+    ep_resp r;
+    JET_ERR rc;
+
+    if (!c)
+        return JET_errInvalidParameter;
+    memset(&q, 0, sizeof q);
+    q.op = EP_OP_CHECKBEGIN;
+    q.grbit = grbit;
+    rc = cl_call(c, &q, &r);
+    if (rc < 0)
+        return rc;
+    if (pcbDatabases)
+        *pcbDatabases = r.cb_dbs;
+    if (pcDatabases)
+        *pcDatabases = r.cdb;
+    return r.err;
+}

@@ -114,6 +114,8 @@ static long req_fixed_size(uint32_t op)
         return 8;
     case EP_OP_GETCOMMITTED:
         return 0;
+    case EP_OP_CHECKBEGIN:
+        return 8;
     default:
         return -1;
     }
@@ -149,6 +151,7 @@ size_t ep_req_encode(const ep_req *r, uint8_t *out, size_t cap)
         break;
     case EP_OP_BEGIN:
     case EP_OP_ENDBACKUP2:
+    case EP_OP_CHECKBEGIN:
         ep_put64(p, r->grbit);
         break;
     case EP_OP_GETATTACHINFO:
@@ -207,6 +210,7 @@ int ep_req_decode(uint32_t op, const uint8_t *p, uint32_t len, ep_req *r, const 
         break;
     case EP_OP_BEGIN:
     case EP_OP_ENDBACKUP2:
+    case EP_OP_CHECKBEGIN:
         r->grbit = ep_get64(p);
         break;
     case EP_OP_GETATTACHINFO:
@@ -285,6 +289,8 @@ static long resp_fixed_size(uint32_t op)
         return 8;
     case EP_OP_GETCOMMITTED:
         return 12;
+    case EP_OP_CHECKBEGIN:
+        return 16;
     default:
         return -1;
     }
@@ -382,6 +388,10 @@ size_t ep_resp_encode_head(const ep_resp *r, uint8_t *out, size_t cap)
     case EP_OP_GETCOMMITTED:
         ep_put64(p, r->n);
         break;
+    case EP_OP_CHECKBEGIN:
+        ep_put32(p, r->cdb);
+        ep_put64(p + 4, r->cb_dbs);
+        break;
     default:
         break;
     }
@@ -413,7 +423,7 @@ uint32_t ep_resp_fixed_size(uint32_t op)
 /* Decode the fixed part of a response to request opcode op whose payload
  * is len bytes; p holds ep_resp_fixed_size(op) bytes and is read only when
  * len covers them.  All of ep_resp_decode's checks; r->data is NULL.  0, or
- * -1 with a static reason in *why.  (84 lines: one case per opcode, each a
+ * -1 with a static reason in *why.  (92 lines: one case per opcode, each a
  * few field reads in wire order beside its bounds check; split up, the
  * wire layout of a response would no longer read in one place.) */
 int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r, const char **why)
@@ -479,6 +489,10 @@ int ep_resp_decode_head(uint32_t op, const uint8_t *p, uint32_t len, ep_resp *r,
         break;
     case EP_OP_GETCOMMITTED:
         r->n = ep_get64(p);
+        break;
+    case EP_OP_CHECKBEGIN:
+        r->cdb = ep_get32(p);
+        r->cb_dbs = ep_get64(p + 4);
         break;
     default:
         break;

@@ -41,7 +41,8 @@ enum ep_op {
     EP_OP_TRUNCATELOG = 10,
     EP_OP_ENDBACKUP2 = 11,
     EP_OP_GETCOMMITTED = 12,
-    EP_OP_LAST = 12
+    EP_OP_CHECKBEGIN = 13, /* could a Begin of grbit succeed now? (read-only) */
+    EP_OP_LAST = 13
 };
 
 /* request flags: which caller pointers were non-NULL */
@@ -57,7 +58,7 @@ typedef struct ep_req {
     uint32_t op;
     uint32_t flags;          /* EP_F_* allowed for op */
     uint32_t magic, version; /* HELLO */
-    uint64_t grbit;          /* BEGIN, ENDBACKUP2 */
+    uint64_t grbit;          /* BEGIN, ENDBACKUP2, CHECKBEGIN */
     uint64_t hf;             /* READFILE, CLOSEFILE */
     uint64_t cb;             /* READFILE: bytes (<= EP_MAX_READ); lists: cbMax */
     uint64_t loginfo_cb;     /* GETLOGINFO2: pLogInfo->cbSize */
@@ -82,6 +83,8 @@ typedef struct ep_resp {
     char li_base[4];
     uint64_t hf, size_low, size_high; /* OPENFILE */
     uint64_t n;                       /* GETCOMMITTED */
+    uint32_t cdb;                     /* CHECKBEGIN: attached databases */
+    uint64_t cb_dbs;                  /* CHECKBEGIN: their stream sizes, summed */
     const uint8_t *data;              /* lists (<= EP_MAX_LIST), READFILE (<= EP_MAX_READ) */
     uint32_t cb_data;
 } ep_resp;

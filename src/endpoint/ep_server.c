@@ -308,6 +308,31 @@ static JET_ERR op_begin(jep_conn *c, const ep_req *q)
     return err;
 }
 
+/* EP_OP_CHECKBEGIN: what a Begin of q->grbit would return now, with the
+ * attached databases' stream sizes; changes nothing (JetLibCheckBackup).
+ * A backup owned by any connection is JET_errBackupInProgress, as Begin
+ * would find it.  Takes s->mu around the engine call (as op_begin). */
+static JET_ERR op_checkbegin(jep_conn *c, const ep_req *q, ep_resp *r)
+{
+    jep_server *s = c->s;
+    unsigned long long cb = 0;
+    unsigned long n = 0;
+    JET_ERR err;
+
+    pthread_mutex_lock(&s->mu);
+    err = JetLibCheckBackup(s->inst, (JET_GRBIT)q->grbit, &cb, &n);
+    if (err >= 0 && s->owner)
+        err = JET_errBackupInProgress;
+    pthread_mutex_unlock(&s->mu);
+    r->cdb = (uint32_t)n;
+    r->cb_dbs = cb;
+    srv_log(s,
+            "connection %u (pid %ld uid %ld): begin check (grbit 0x%llx): %s (%ld), nothing begun",
+            c->id, (long)c->pid, (long)c->uid, (unsigned long long)q->grbit, JetLibErrorName(err),
+            (long)err);
+    return err;
+}
+
 /* EP_OP_OPENFILE for the owner.  *perr = the engine's result; returns -1
  * (close the connection) only when out of memory. */
 static int op_openfile(jep_conn *c, const ep_req *q, ep_resp *r, JET_ERR *perr)
@@ -432,6 +457,9 @@ static int dispatch(jep_conn *c, const ep_req *q, ep_resp *r)
         break;
     case EP_OP_ENDBACKUP2:
         err = op_end(c, q);
+        break;
+    case EP_OP_CHECKBEGIN:
+        err = op_checkbegin(c, q, r);
         break;
     case EP_OP_GETCOMMITTED:
         if (!s->counter)

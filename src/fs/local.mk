@@ -30,6 +30,7 @@ LIBESEFS_ALL = $(LIBESEFSX) $(LIBESEFS) $(LIBESEFSX)
 sbin_PROGRAMS += esebackupfs
 esebackupfs_SOURCES = src/fs/posix/main.c src/fs/posix/fuse_ops.c src/fs/posix/daemon.c \
 	src/fs/posix/signals.c src/fs/posix/readahead.c src/fs/posix/fuse_log.c
+esebackupfs_SOURCES += src/fs/posix/check.c
 esebackupfs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/fs -I$(top_srcdir)/src/fs/posix
 esebackupfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS)
 esebackupfs_LDADD = $(LIBESEFS_ALL) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJET) $(FUSE_LIBS) $(INIH_LIBS) \

@@ -398,6 +398,42 @@ out:
     return rc;
 }
 
+/* JetLibCheckBackup (jetlib.h): the checks of JetBeginExternalBackupInstance
+ * in its order, and the databases' stream sizes, with nothing changed (no
+ * log record, no pin, no header write).  Takes bk_lock like Begin, and
+ * reads the attached databases the way Begin does. */
+JET_ERR JetLibCheckBackup(JET_INSTANCE instance, JET_GRBIT grbit, unsigned long long *pcbDatabases,
+                          unsigned long *pcDatabases)
+{
+    jet_inst *inst;
+    jet_db *dbs[JF_MAX_DBS];
+    unsigned long long cb = 0;
+    unsigned n;
+    JET_ERR rc = bk_enter(instance, &inst);
+
+    if (rc < 0)
+        return rc;
+    n = bk_dbs(inst, dbs);
+    for (unsigned i = 0; i < n; i++)
+        cb += ((unsigned long long)jdb_pgno_last(dbs[i]) + 3) * dbs[i]->cb_page;
+    if (pcbDatabases != NULL)
+        *pcbDatabases = cb;
+    if (pcDatabases != NULL)
+        *pcDatabases = n;
+    JCALL(bk_begin_check(inst, grbit));
+    if (grbit & JET_bitBackupIncremental) {
+        for (unsigned i = 0; i < n; i++)
+            if (!bk_has_full(dbs[i])) {
+                rc = JET_errMissingFullBackup;
+                goto out;
+            }
+    }
+    rc = JET_errSuccess;
+out:
+    pthread_mutex_unlock(&inst->bk_lock);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Attach info                                                          */
 

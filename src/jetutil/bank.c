@@ -162,7 +162,7 @@ JET_ERR ju_inst_open(ju_inst *ji, const char *dir, const ju_settings *s)
         .base_name = s->base,
         .page_size = s->page_size,
         .log_kib = s->log_kib,
-        .circular = 0,
+        .circular = s->circular ? 1 : 0,
         .legacy = (long)s->legacy,
         .extra = extra,
         .nextra = s->checkpoint_kib ? 2 : 1,

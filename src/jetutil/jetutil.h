@@ -65,6 +65,7 @@ typedef struct ju_settings {
     char base[JET_BASE_NAME_LENGTH + 1];
     unsigned long legacy;         /* JET_paramLegacyFileNames */
     unsigned long checkpoint_kib; /* JETLIB_paramCheckpointKiB, 0 = engine default */
+    bool circular;                /* JET_paramCircularLog (serve --circular; not stored) */
 } ju_settings;
 
 /* Defaults: 4096-byte pages, 1024 KiB logs, 64-byte records, base edb. */
@@ -150,7 +151,7 @@ void ju_jet_error(const char *cmd, const char *what, JET_ERR err);
 #define JU_USAGE_WORKLOAD "jetutil workload DIR [--threads T] [--seconds S]"
 #define JU_USAGE_VERIFY "jetutil verify DIR"
 #define JU_USAGE_DUMP "jetutil dump FILE"
-#define JU_USAGE_SERVE "jetutil serve DIR --endpoint SOCKET [--threads T]"
+#define JU_USAGE_SERVE "jetutil serve DIR --endpoint SOCKET [--threads T] [--circular]"
 #define JU_USAGE_BACKUP "jetutil backup (--endpoint SOCKET | DIR) DEST [--incremental] [--truncate]"
 #define JU_USAGE_RESTORE "jetutil restore [--check] BACKUPDIR [INCRDIR...] TARGETDIR"
 

@@ -41,6 +41,7 @@ struct serve_opts {
     const char *dir;
     const char *endpoint;
     unsigned long threads;
+    bool circular; /* --circular: JET_paramCircularLog on */
 };
 
 /*
@@ -54,11 +55,13 @@ static bool parse_serve_args(int argc, char **argv, struct serve_opts *o, int *s
     ju_opt opts[] = {
         { "--threads", true, &o_thr, NULL },
         { "--endpoint", true, &o_ep, NULL },
+        { "--circular", false, NULL, &o->circular },
         { NULL, false, NULL, NULL },
     };
     int npos, r;
 
     o->threads = 4;
+    o->circular = false;
     r = ju_parse(argc, argv, opts, pos, 1, &npos, USAGE);
     if (r) {
         *status = r > 0 ? 0 : JU_EXIT_USAGE;
@@ -150,6 +153,7 @@ int cmd_serve(int argc, char **argv)
         return status;
     if (ju_settings_read("serve", o.dir, &s) < 0)
         return JU_EXIT_FAIL;
+    s.circular = o.circular;
     if (ju_block_signals() < 0)
         return JU_EXIT_FAIL;
     rc = ju_inst_open(&ji, o.dir, &s);

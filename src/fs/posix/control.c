@@ -734,3 +734,22 @@ void fsx_claim_release(fsx_claim *c)
         close(c->dfd);
     free(c);
 }
+
+/* See control.h. */
+int fsx_control_dir_check(char *dir, size_t cbdir, char *err, size_t cb_err)
+{
+    struct stat st;
+    int dfd = -1, rc;
+
+    rc = ctl_dir(dir, cbdir);
+    if (rc < 0) {
+        snprintf(err, cb_err, "control directory: %s", strerror(-rc));
+        return rc;
+    }
+    if (lstat(dir, &st) < 0 && errno == ENOENT)
+        return 1;
+    rc = ctl_dir_open(0, &dfd, dir, cbdir, err, cb_err);
+    if (dfd >= 0)
+        close(dfd);
+    return rc;
+}

@@ -60,6 +60,13 @@ int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd
  * /proc/self/mountinfo), 0 if not, -errno when that cannot be read. */
 int fsx_control_is_mounted(const char *realmnt);
 
+/* The check of the control directory a mount makes before it begins,
+ * creating nothing: its path into dir; 0 when it is trusted (a real
+ * directory owned by us, mode 0700), 1 when it does not exist yet (the
+ * mount creates it), -errno with one line in err when it would be refused.
+ * Thread-safe. */
+int fsx_control_dir_check(char *dir, size_t cbdir, char *err, size_t cb_err);
+
 /* Claim the backup source `source` (a string naming it, e.g. the endpoint
  * path) for this driver: open DIR/<hash>.lock (same directory checks) and
  * take its lock.  While another driver holds it and that driver's mount is

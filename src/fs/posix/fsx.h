@@ -7,7 +7,8 @@
  * table), daemon.c (fork with a readiness pipe), signals.c (signal
  * watcher thread), readahead.c (bdi read_ahead_kb), log_posix.c (syslog or
  * stderr), fuse_log.c (libfuse log capture), control.c (control socket, claim lock,
- * mountinfo), spool_posix.c (spool directory pre-check), conf_ini.c (INI
+ * mountinfo), spool_posix.c (spool directory pre-check), check.c (the
+ * `check` command), conf_ini.c (INI
  * file reading with inih), plat_posix.c (plat.h).
  *
  * Thread safety: stated per function; the logging context is set once
@@ -111,5 +112,18 @@ int fsx_conf_load(const char *path, fs_config *cfg, char *err, size_t cb_err);
  * that uid.  0, or -errno with a one-line reason in why (without the
  * directory name).  Thread-safe. */
 int fsx_spool_check(const char *dir, uint64_t need, char *why, size_t cb_why);
+
+/* main.c.  The in-process source checks that need no engine (run before
+ * JetInit): system_path and log_path are directories, every database is
+ * an existing regular file; nothing for an endpoint.  0, or -1 with
+ * "FILE:LINE: ..." in err. */
+int fsx_source_precheck(const fs_config *cfg, char *err, size_t cb);
+
+/* check.c.  `esebackupfs check CONFIG [MOUNTPOINT]`: the preflight that
+ * begins nothing -- one line per check on stdout (configuration, source,
+ * whether a backup could begin now, spool, mount point when given).
+ * Returns the exit status: 0 when every check is ok (a mount would
+ * succeed), else 1.  Main thread, before anything else runs. */
+int fsx_check(const char *config, const char *mountpoint);
 
 #endif

@@ -5,6 +5,7 @@
  *   esebackupfs [options] CONFIG MOUNTPOINT      mount = start the backup
  *   esebackupfs status MOUNTPOINT                progress (control.c)
  *   esebackupfs commit MOUNTPOINT                allow truncation
+ *   esebackupfs check CONFIG [MOUNTPOINT]        preflight, begins nothing
  *
  * The mount command returns only once the backup has begun and the
  * filesystem is mounted (daemon.c); on error nothing is left mounted and
@@ -37,6 +38,7 @@ static void usage(FILE *out)
                  "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
                  "       " PROG
                  " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
+                 "       " PROG " check CONFIG [MOUNTPOINT]     preflight, begins nothing\n"
                  "\n"
                  "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
                  "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
@@ -356,12 +358,12 @@ static int spool_precheck(const fs_config *cfg, char *err, size_t cb)
     return -1;
 }
 
-/* The in-process source checks that need no engine, run before JetInit
+/* See fsx.h.  The in-process source checks that need no engine, run before JetInit
  * (which would create a new log set in a wrong directory before failing
  * to attach a missing database): system_path and log_path are
  * directories, every database is an existing regular file.  0, or -1 with
  * "FILE:LINE: ..." in err. */
-static int source_precheck(const fs_config *cfg, char *err, size_t cb)
+int fsx_source_precheck(const fs_config *cfg, char *err, size_t cb)
 {
     const struct {
         const char *key, *path;
@@ -407,11 +409,13 @@ int main(int argc, char **argv)
     m.notify_fd = -1;
     if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")))
         return fsx_control_client(PROG, argv[2], argv[1]);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "check"))
+        return fsx_check(argv[2], argc == 4 ? argv[3] : NULL);
     rc = parse_args(&m, argc, argv, saved, sizeof saved);
     if (rc)
         return rc > 0 ? 0 : 1;
     if (fsx_conf_load(m.config, &m.cfg, err, sizeof err) < 0 ||
-        source_precheck(&m.cfg, err, sizeof err) < 0 ||
+        fsx_source_precheck(&m.cfg, err, sizeof err) < 0 ||
         spool_precheck(&m.cfg, err, sizeof err) < 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return 1;
