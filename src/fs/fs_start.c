@@ -373,6 +373,12 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
         goto out;
     }
     (void)fs_set_state(ctx, FS_ST_STARTING);
+    erc = fs_guard_start(ctx);
+    if (erc < 0) {
+        snprintf(err, cb_err, "cannot start the guard thread: %s", strerror(-erc));
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
     rc = start_files(ctx, err, cb_err);
     if (rc < 0)
         goto out;
