@@ -53,15 +53,13 @@ static void world_advance(world *w, uint64_t secs)
 }
 
 /* A world with one 1 MiB database and two logs, truncate = trunc, the
- * guards given (seconds, 0 = off); fake_clock: inject the clock.  Starts
- * the backup. */
-static void world_start(world *w, enum fs_truncate trunc, uint64_t max_s, uint64_t idle_s,
-                        int fake_clock, int stall_read_n)
+ * guards given (seconds, 0 = off); fake_clock: inject the clock.  Does not
+ * start the backup. */
+static void world_init(world *w, enum fs_truncate trunc, uint64_t max_s, uint64_t idle_s,
+                       int fake_clock, int stall_read_n)
 {
     uint64_t size = MIB;
     bkc_source be;
-    char err[512];
-    JET_ERR rc;
 
     memset(w, 0, sizeof *w);
     ck_assert_int_eq(pthread_mutex_init(&w->clock_mu, NULL), 0);
@@ -82,6 +80,16 @@ static void world_start(world *w, enum fs_truncate trunc, uint64_t max_s, uint64
     ck_assert_int_eq(fs_ctx_new(&w->cfg, &be, &w->ctx), 0);
     if (fake_clock)
         fs_ctx_set_clock(w->ctx, world_clock, w);
+}
+
+/* world_init, then start the backup; must succeed. */
+static void world_start(world *w, enum fs_truncate trunc, uint64_t max_s, uint64_t idle_s,
+                        int fake_clock, int stall_read_n)
+{
+    char err[512];
+    JET_ERR rc;
+
+    world_init(w, trunc, max_s, idle_s, fake_clock, stall_read_n);
     rc = fs_ctx_start(w->ctx, err, sizeof err);
     ck_assert_msg(rc == 0, "start failed: %s", err);
 }
@@ -281,6 +289,24 @@ START_TEST(guards_off)
 }
 END_TEST
 
+/* A start that fails after the watchdog began (the first open is
+ * refused) ends the backup and joins the watchdog: nothing hangs, no
+ * thread is left (Check's timeout bounds it). */
+START_TEST(start_failure_joins_watchdog)
+{
+    world w;
+    char err[512];
+
+    world_init(&w, FS_TRUNC_COMPLETE, 3600, 60, 1, 0);
+    w.e.fail_open_err = JET_errFileAccessDenied;
+    snprintf(w.e.fail_open_path, sizeof w.e.fail_open_path, "%s", w.e.db[0].path);
+    ck_assert_int_eq(fs_ctx_start(w.ctx, err, sizeof err), JET_errFileAccessDenied);
+    ck_assert_int_eq(fs_ctx_state(w.ctx, NULL), FS_ST_ENDED);
+    ck_assert_int_eq(w.e.end_grbit, JET_bitBackupEndAbort);
+    world_free(&w);
+}
+END_TEST
+
 /* The suite: every test case of this file. */
 static Suite *fs_guard_suite(void)
 {
@@ -293,6 +319,7 @@ static Suite *fs_guard_suite(void)
     tcase_add_test(tc, waiting_reader_woken_with_eio);
     tcase_add_test(tc, watchdog_fires_on_real_clock);
     tcase_add_test(tc, guards_off);
+    tcase_add_test(tc, start_failure_joins_watchdog);
     suite_add_tcase(s, tc);
     return s;
 }
