@@ -11,9 +11,10 @@
  * again).  cv_prod wakes the producer (new demand, stop); cv_data wakes
  * waiters (bytes produced, file opened, log list known, failure, end);
  * cv_guard wakes the watchdog (fs_guard.c: every state change, the end).
- * Lock order: ctx->mu is the only lock of the core (the engine's and the
- * platform's locks are taken without it, or inside it by plat.h calls
- * that take no lock of ours).
+ * Lock order: ctx->mu is the core's only lock; the watchdog takes only
+ * it.  The guard clock (fs_ctx_set_clock) is called with ctx->mu held: an
+ * injected clock may take a lock of its own, never one held while calling
+ * the core.
  */
 #ifndef FS_INT_H
 #define FS_INT_H

@@ -102,8 +102,8 @@ static enum fs_decision end_backup(fs_ctx *ctx, enum fs_decision d)
 }
 
 /* See fsops.h.  NEW -> ENDED (never began); otherwise -> DECIDING (stops
- * the producer and every waiter), join the producer, end the backup on
- * the engine, -> ENDED. */
+ * the producer, the watchdog and every waiter), join the producer and the
+ * watchdog, end the backup on the engine, -> ENDED. */
 enum fs_decision fs_ctx_finish(fs_ctx *ctx)
 {
     const char *reason = "";
