@@ -6,6 +6,13 @@ FS_TEST_LDADD = $(LIBESEFS_ALL) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJ
 	$(CRYPTO_LIBS)
 
 check_PROGRAMS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool tests/fs_memfuse
+# issue 11 part 6: [backup] max_duration and idle_timeout
+check_PROGRAMS += tests/test_fs_guard
+tests_test_fs_guard_SOURCES = tests/test_fs_guard.c tests/test_fs_fake.c tests/test_fs_fake.h
+tests_test_fs_guard_CFLAGS = $(FS_TEST_CFLAGS)
+tests_test_fs_guard_LDADD = $(FS_TEST_LDADD)
+TESTS += tests/test_fs_guard tests/fs_guards.sh
+EXTRA_DIST += tests/fs_guards.sh
 tests_test_fs_ops_SOURCES = tests/test_fs_ops.c tests/test_fs_fake.c tests/test_fs_fake.h
 tests_test_fs_ops_CFLAGS = $(FS_TEST_CFLAGS)
 tests_test_fs_ops_LDADD = $(FS_TEST_LDADD)

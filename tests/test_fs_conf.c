@@ -51,6 +51,37 @@ START_TEST(good_files)
     ck_assert_uint_eq(c.read_size, 512u << 10);
     ck_assert_str_eq(c.spool_dir, "/var/spool/x");
     ck_assert_int_eq(c.spool_dir_line, 16);
+    ck_assert_uint_eq(c.max_duration_s, 0); /* guards off by default */
+    ck_assert_uint_eq(c.idle_timeout_s, 0);
+}
+END_TEST
+
+/* Issue 11 part 6: [backup] max_duration and idle_timeout, durations
+ * with s/m/h/d units; 0 = off. */
+START_TEST(guard_durations)
+{
+    static const struct {
+        const char *text;
+        uint64_t secs;
+        const char *shown;
+    } ok[] = {
+        { "45s", 45, "45s" },   { "30m", 1800, "30m" }, { "6h", 21600, "6h" },
+        { "2d", 172800, "2d" }, { "90m", 5400, "90m" }, { "120m", 7200, "2h" },
+        { "0", 0, "0" },        { "0s", 0, "0" },       { "3650d", 315360000, "3650d" },
+    };
+    fs_config c;
+    char err[512] = "", text[256], shown[32];
+
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        snprintf(text, sizeof text, EP "[backup]\nmax_duration = %s\nidle_timeout = %s\n",
+                 ok[i].text, ok[i].text);
+        ck_assert_msg(fsx_conf_parse_string("d.ini", text, &c, err, sizeof err) == 0, "%s: %s",
+                      ok[i].text, err);
+        ck_assert_uint_eq(c.max_duration_s, ok[i].secs);
+        ck_assert_uint_eq(c.idle_timeout_s, ok[i].secs);
+        fs_conf_duration_name(ok[i].secs, shown, sizeof shown);
+        ck_assert_str_eq(shown, ok[i].shown);
+    }
 }
 END_TEST
 
@@ -124,6 +155,17 @@ static const struct bad {
     { EP "[backup]\ntruncate = always\n", 4, "not never, complete or commit" },
     { EP "[backup]\ntruncate = never\ntruncate = commit\n", 5, "duplicate key 'truncate'" },
     { EP "[backup]\nmode = full\n", 4, "unknown key 'mode' in [backup]" },
+    /* issue 11 part 6: the guards' durations */
+    { EP "[backup]\nmax_duration = 6\n", 4, "max_duration: '6' is not a duration" },
+    { EP "[backup]\nmax_duration = 6x\n", 4, "max_duration: '6x' is not a duration" },
+    { EP "[backup]\nmax_duration = h\n", 4, "max_duration: 'h' is not a duration" },
+    { EP "[backup]\nmax_duration = -1h\n", 4, "max_duration: '-1h' is not a duration" },
+    { EP "[backup]\nmax_duration = 1h30m\n", 4, "max_duration: '1h30m' is not a duration" },
+    { EP "[backup]\nmax_duration = 3651d\n", 4, "max_duration: '3651d' is out of range" },
+    { EP "[backup]\nmax_duration = 99999999999999999999s\n", 4, "is not a duration" },
+    { EP "[backup]\ntype = full\n\nidle_timeout = 30 m\n", 6,
+      "idle_timeout: '30 m' is not a duration" },
+    { EP "[backup]\nidle_timeout = 30m\nidle_timeout = 1h\n", 5, "duplicate key 'idle_timeout'" },
     { EP "[spool]\npolicy = lazy\n", 4, "not keep or stream" },
     { EP "[spool]\ncap = lots\n", 4, "not a size" },
     { EP "[spool]\ncap = -5\n", 4, "not a size" },
@@ -448,6 +490,7 @@ static Suite *fs_conf_suite(void)
 
     tcase_add_test(tc, good_files);
     tcase_add_test(tc, good_spellings);
+    tcase_add_test(tc, guard_durations);
     tcase_add_loop_test(tc, bad_files, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, long_line);
     tcase_add_test(tc, windows_sources);

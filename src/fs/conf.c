@@ -132,6 +132,68 @@ int fs_conf_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/* See conf.h. */
+int fs_conf_parse_duration(const char *s, uint64_t *secs)
+{
+    static const struct {
+        char unit;
+        uint64_t mul;
+    } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+    unsigned long long v;
+    char *end;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    if (!*end && v == 0) { /* "0" = off needs no unit */
+        *secs = 0;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (end[0] != units[i].unit || end[1])
+            continue;
+        if (v > FS_CONF_MAX_DURATION / units[i].mul)
+            return -2;
+        *secs = v * units[i].mul;
+        return 0;
+    }
+    return -1;
+}
+
+/* See conf.h. */
+void fs_conf_duration_name(uint64_t secs, char *buf, size_t cb)
+{
+    if (!secs)
+        snprintf(buf, cb, "0");
+    else if (secs % 86400 == 0)
+        snprintf(buf, cb, "%" PRIu64 "d", secs / 86400);
+    else if (secs % 3600 == 0)
+        snprintf(buf, cb, "%" PRIu64 "h", secs / 3600);
+    else if (secs % 60 == 0)
+        snprintf(buf, cb, "%" PRIu64 "m", secs / 60);
+    else
+        snprintf(buf, cb, "%" PRIu64 "s", secs);
+}
+
+/* A duration key's value into *dst; 1, or 0 after conf_fail. */
+static int conf_duration(fs_conf_parse *cp, const char *key, const char *v, uint64_t *dst)
+{
+    int rc = fs_conf_parse_duration(v, dst);
+
+    if (rc == -2)
+        return fs_conf_fail(cp, cp->line, "%s: '%s' is out of range (at most %llud)", key, v,
+                            FS_CONF_MAX_DURATION / 86400);
+    if (rc < 0)
+        return fs_conf_fail(cp, cp->line,
+                            "%s: '%s' is not a duration (a number with one unit s, m, h or d, "
+                            "e.g. 30m or 6h; 0 = off)",
+                            key, v);
+    return 1;
+}
+
 /* yes/no/true/false/on/off/1/0 -> 1/0; -1 if none. */
 static int conf_bool(const char *v)
 {
@@ -403,6 +465,10 @@ static int conf_backup(fs_conf_parse *cp, const char *k, const char *v)
             return fs_conf_fail(cp, cp->line, "truncate: '%s' is not never, complete or commit", v);
         return 1;
     }
+    if (!strcmp(k, "max_duration"))
+        return conf_duration(cp, k, v, &cfg->max_duration_s);
+    if (!strcmp(k, "idle_timeout"))
+        return conf_duration(cp, k, v, &cfg->idle_timeout_s);
     return fs_conf_fail(cp, cp->line, "unknown key '%s' in [backup]", k);
 }
 

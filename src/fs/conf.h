@@ -9,7 +9,8 @@
  *             esent_log_path, databases (X:\ paths; ESENT in-process),
  *             dsbackup = SERVER, or certsrv = SERVER (page_size allowed).
  *             Each build refuses the other platform's sources.
- *   [backup]  type = full|incremental, truncate = never|complete|commit
+ *   [backup]  type = full|incremental, truncate = never|complete|commit,
+ *             max_duration, idle_timeout (durations: 45s, 30m, 6h, 2d; 0 = off)
  *   [spool]   directory, policy = keep|stream, cap, window
  *   [mount]   allow_other = yes|no, read_size, direct_io = yes|no
  * Unknown sections or keys, bad values, duplicate or conflicting keys
@@ -62,6 +63,8 @@ typedef struct fs_config {
     /* [backup] */
     enum fs_backup_type type;
     enum fs_truncate truncate;
+    uint64_t max_duration_s; /* fail the backup after this long, 0 = off */
+    uint64_t idle_timeout_s; /* fail it after this long without a read or list, 0 = off */
     /* [spool] */
     char spool_dir[FS_CONF_PATH]; /* default /var/tmp */
     enum fs_spool_policy policy;
@@ -124,6 +127,15 @@ int fs_conf_end(fs_conf_parse *cp);
 
 /* Parse "123", "64K", "1M", "2G" (binary units) into bytes; 0 or -1. */
 int fs_conf_parse_size(const char *s, uint64_t *out);
+
+/* Parse a duration: "0", or digits with one unit s, m, h or d ("45s",
+ * "30m", "6h", "2d") into seconds; at most FS_CONF_MAX_DURATION.  0, -1
+ * (not a duration) or -2 (out of range).  Pure. */
+int fs_conf_parse_duration(const char *s, uint64_t *secs);
+#define FS_CONF_MAX_DURATION (3650ull * 86400) /* ten years */
+/* Write secs as the INI spells it, in the largest unit that divides it
+ * ("6h", "90m", "45s", "0") into buf.  Pure (writes only buf). */
+void fs_conf_duration_name(uint64_t secs, char *buf, size_t cb);
 
 const char *fs_conf_truncate_name(enum fs_truncate t);
 const char *fs_conf_policy_name(enum fs_spool_policy p);

@@ -62,6 +62,7 @@ bool fs_set_state_at(fs_ctx *ctx, enum fs_state to, const char *file, int line)
     ctx->state = to;
     fs_cond_broadcast(ctx->cv_data);
     fs_cond_broadcast(ctx->cv_prod);
+    fs_cond_broadcast(ctx->cv_guard);
     return true;
 }
 
@@ -157,7 +158,10 @@ int fs_ctx_new(const fs_config *cfg, const bkc_source *be, fs_ctx **pctx)
         rc = fs_cond_new(&ctx->cv_prod);
     if (rc >= 0)
         rc = fs_cond_new(&ctx->cv_data);
+    if (rc >= 0)
+        rc = fs_cond_new(&ctx->cv_guard);
     if (rc < 0) {
+        fs_cond_free(ctx->cv_data);
         fs_cond_free(ctx->cv_prod);
         fs_mutex_free(ctx->mu);
         free(ctx);
@@ -228,6 +232,7 @@ void fs_ctx_free(fs_ctx *ctx)
     if (!ctx)
         return;
     (void)fs_ctx_finish(ctx);
+    fs_guard_join(ctx); /* a failed start ended without the finish's join */
     for (int i = 0; i < ctx->nfiles; i++)
         fs_file_free(ctx->files[i]);
     free(ctx->files);
@@ -249,6 +254,7 @@ void fs_ctx_free(fs_ctx *ctx)
     fs_file_free(ctx->man[1]);
     fs_cond_free(ctx->cv_prod);
     fs_cond_free(ctx->cv_data);
+    fs_cond_free(ctx->cv_guard);
     fs_mutex_free(ctx->mu);
     free(ctx);
 }

@@ -9,7 +9,12 @@
  * updates and spool writes; readers drop it around spool preads (spool
  * regions are written once, before `produced` covers them, and never
  * again).  cv_prod wakes the producer (new demand, stop); cv_data wakes
- * waiters (bytes produced, file opened, log list known, failure, end).
+ * waiters (bytes produced, file opened, log list known, failure, end);
+ * cv_guard wakes the watchdog (fs_guard.c: every state change, the end).
+ * Lock order: ctx->mu is the core's only lock; the watchdog takes only
+ * it.  The guard clock (fs_ctx_set_clock) is called with ctx->mu held: an
+ * injected clock may take a lock of its own, never one held while calling
+ * the core.
  */
 #ifndef FS_INT_H
 #define FS_INT_H
@@ -54,6 +59,8 @@ struct fs_ctx {
     fs_cond *cv_prod;
     fs_cond *cv_data;
     fs_thread *producer; /* non-NULL from its start until joined */
+    fs_cond *cv_guard;   /* wakes the watchdog */
+    fs_thread *watchdog; /* guards on: non-NULL from its start until joined */
 
     enum fs_state state; /* see fsops.h STATES; only set_state changes it */
     fs_error error;      /* first error (kind NONE until one happens) */
@@ -92,6 +99,14 @@ struct fs_ctx {
     uint64_t dropped_reads; /* stream policy: re-reads refused */
     uint64_t spool_written; /* bytes written to the spool (under mu) */
     int nwaiting;           /* requests blocked waiting for the engine */
+
+    /* guards (fs_guard.c): [backup] max_duration, idle_timeout */
+    fs_clock_fn clock;       /* monotonic ns; NULL = fs_clock_mono_ns (tests inject one) */
+    void *clock_arg;         /* its argument */
+    uint64_t guard_start_ns; /* clock at Begin */
+    uint64_t active_ns;      /* clock at the last start or end of a read/list operation */
+    int nactive;             /* read/list operations in progress (idle_timeout on) */
+    bool guard_fired;        /* a guard failed the backup: open/read/readdir -> EIO */
 };
 
 #define fs_set_state(ctx, to) fs_set_state_at((ctx), (to), __FILE__, __LINE__)
@@ -148,6 +163,25 @@ JET_ERR fs_get_logs(fs_ctx *ctx);
 /* Are bytes of f being pulled ahead of every reader (self-pull)?
  * ctx->mu held. */
 int fs_self_pull(const fs_ctx *ctx, const fs_file *f);
+
+/* Note the start of the guard clocks (now) and start the watchdog thread
+ * when a guard is on (it watches from DATABASES/LOGS until the decision).
+ * 0 or -errno (no thread started).  Without ctx->mu; STARTING. */
+int fs_guard_start(fs_ctx *ctx);
+/* Wake and join the watchdog, if one runs.  Call it once the state is
+ * DECIDING or ENDED (the watchdog returns then), without ctx->mu. */
+void fs_guard_join(fs_ctx *ctx);
+/* A read/list operation (open, read, readdir) begins: activity for
+ * idle_timeout, and in progress until fs_guard_leave.  Returns -EIO when
+ * a guard fired (the operation must answer it; still call leave), else
+ * 0.  ctx->mu held. */
+int fs_guard_enter(fs_ctx *ctx);
+/* The operation begun with fs_guard_enter ends (activity).  mu held. */
+void fs_guard_leave(fs_ctx *ctx);
+/* The status line of the guards ("guards: max_duration 6h, running 2m;
+ * idle_timeout 30m, idle 5s\n") into buf; its length (0 and nothing
+ * written when no guard is on).  ctx->mu held. */
+size_t fs_guard_describe(const fs_ctx *ctx, char *buf, size_t cb);
 
 /* The producer: the only thread that calls the engine while mounted.
  * Runs until everything is produced, the backup failed, or stop. */

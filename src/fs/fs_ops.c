@@ -216,7 +216,9 @@ int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill)
     int rc;
 
     fs_mutex_lock(ctx->mu);
-    rc = resolve(ctx, path, &n);
+    rc = fs_guard_enter(ctx);
+    if (rc >= 0)
+        rc = resolve(ctx, path, &n);
     if (rc < 0)
         goto out;
     if (n.kind == FS_K_ROOT) {
@@ -244,6 +246,7 @@ int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill)
         rc = -ENOTDIR;
     }
 out:
+    fs_guard_leave(ctx);
     fs_mutex_unlock(ctx->mu);
     return rc;
 }
@@ -257,7 +260,9 @@ int fs_op_open(fs_ctx *ctx, const char *path, unsigned flags, uint64_t *fh)
     if (flags & (FS_OPEN_WRITE | FS_OPEN_TRUNC | FS_OPEN_CREATE))
         return -EROFS;
     fs_mutex_lock(ctx->mu);
-    rc = resolve(ctx, path, &n);
+    rc = fs_guard_enter(ctx);
+    if (rc >= 0)
+        rc = resolve(ctx, path, &n);
     if (rc < 0)
         goto out;
     switch (n.kind) {
@@ -278,6 +283,7 @@ int fs_op_open(fs_ctx *ctx, const char *path, unsigned flags, uint64_t *fh)
         rc = -EISDIR;
     }
 out:
+    fs_guard_leave(ctx);
     fs_mutex_unlock(ctx->mu);
     return rc;
 }
@@ -442,6 +448,9 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
     if (size > INT32_MAX)
         size = INT32_MAX;
     fs_mutex_lock(ctx->mu);
+    rc = fs_guard_enter(ctx);
+    if (rc < 0)
+        goto out;
     if (fh == FS_FH_LABEL) {
         rc = read_label(ctx, buf, size, off);
         goto out;
@@ -482,6 +491,7 @@ out:
     if (rc < 0 && rc != -EBADF && !fs_failed(ctx))
         fs_fail(ctx, fs_err_errno(-rc), "%s: %s returned to a reader",
                 f ? f->name : FS_MANIFEST_NAME, strerror(-rc));
+    fs_guard_leave(ctx);
     fs_mutex_unlock(ctx->mu);
     return rc;
 }

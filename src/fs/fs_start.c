@@ -373,6 +373,12 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
         goto out;
     }
     (void)fs_set_state(ctx, FS_ST_STARTING);
+    erc = fs_guard_start(ctx);
+    if (erc < 0) {
+        snprintf(err, cb_err, "cannot start the guard thread: %s", strerror(-erc));
+        rc = JET_errOutOfMemory;
+        goto out;
+    }
     rc = start_files(ctx, err, cb_err);
     if (rc < 0)
         goto out;
@@ -399,9 +405,11 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
 out:
     if (rc < 0 && ctx->state != FS_ST_NEW) {
         JET_ERR erc2 = ops->end(ctx->be.ctx, JET_bitBackupEndAbort);
+        fs_mutex_lock(ctx->mu); /* the watchdog (guards on) reads the state */
         ctx->decision = FS_DECIDE_ABORT;
         ctx->decision_reason = "the start failed";
         (void)fs_set_state(ctx, FS_ST_ENDED);
+        fs_mutex_unlock(ctx->mu);
         if (erc2 < 0 && erc2 != JET_errNoBackup)
             fs_log(FS_LOG_WARNING, "JetEndExternalBackupInstance2(Abort) after a failed start: %s",
                    bkc_err_name(erc2));

@@ -102,11 +102,12 @@ static enum fs_decision end_backup(fs_ctx *ctx, enum fs_decision d)
 }
 
 /* See fsops.h.  NEW -> ENDED (never began); otherwise -> DECIDING (stops
- * the producer and every waiter), join the producer, end the backup on
- * the engine, -> ENDED. */
+ * the producer, the watchdog and every waiter), join the producer and the
+ * watchdog, end the backup on the engine, -> ENDED. */
 enum fs_decision fs_ctx_finish(fs_ctx *ctx)
 {
     const char *reason = "";
+    char why[sizeof ctx->errmsg] = "";
     enum fs_decision d;
 
     fs_mutex_lock(ctx->mu);
@@ -124,6 +125,8 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
         goto out;
     }
     d = decide_locked(ctx, &reason);
+    if (fs_failed(ctx)) /* the syslog line says why */
+        snprintf(why, sizeof why, "%s", ctx->errmsg);
     ctx->decision = d;
     ctx->decision_reason = reason;
     (void)fs_set_state(ctx, FS_ST_DECIDING);
@@ -132,7 +135,9 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
         fs_thread_join(ctx->producer);
         ctx->producer = NULL;
     }
-    fs_log(FS_LOG_NOTICE, "umount: %s -> %s", reason, decision_text(d));
+    fs_guard_join(ctx);
+    fs_log(FS_LOG_NOTICE, "umount: %s%s%s%s -> %s", reason, why[0] ? " (" : "", why,
+           why[0] ? ")" : "", decision_text(d));
     d = end_backup(ctx, d);
     fs_mutex_lock(ctx->mu);
     ctx->decision = d;
@@ -193,6 +198,7 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
     if (ctx->dropped_reads)
         ST("stream re-reads refused: %" PRIu64 "\n", ctx->dropped_reads);
     ST("waiting requests: %d\n", ctx->nwaiting);
+    n += n < cb ? fs_guard_describe(ctx, buf + n, cb - n) : 0;
     ST("error: %s\n", fs_failed(ctx) ? ctx->errmsg : "none");
     if (fs_failed(ctx)) {
         fs_err_format(ctx->error, en, sizeof en);

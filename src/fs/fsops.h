@@ -82,6 +82,20 @@
  *
  * An error after the decision (a waiter woken by the stop) is recorded
  * for status but changes neither the state nor the decision.
+ *
+ * GUARDS ([backup] max_duration, idle_timeout; fs_guard.c).  A watchdog
+ * thread (only when a guard is on) waits on a condition variable with the
+ * next deadline on a monotonic clock (plat.h; a test may inject one).
+ * From DATABASES/LOGS until the decision (COMPLETE and STOPPING
+ * included), it fails the backup with JET_errBackupAbortByServer and the
+ * message "max_duration 6h exceeded: ..." once the time since Begin
+ * reaches max_duration, or "idle for 30m (idle_timeout): ..." once no
+ * open, read or readdir has been in progress, and no request has waited
+ * for the engine, for idle_timeout.  A fired guard is a failure like any
+ * other (FAILED, waiters woken with EIO, umount aborts whatever the
+ * truncation policy and whatever was delivered or committed), and from
+ * then on every open, read and readdir answers EIO, even of bytes
+ * already produced: the backup is over.
  */
 #ifndef FS_FSOPS_H
 #define FS_FSOPS_H
@@ -183,13 +197,16 @@ void fs_ctx_interrupt(fs_ctx *ctx, int sig);
  * wait ended by a failure or a signal). */
 int fs_op_getattr(fs_ctx *ctx, const char *path, fs_attr *a);
 /* List a directory through fill (the root never waits; logs/ waits for
- * the log list).  0, -ENOENT, -ENOTDIR or -EIO. */
+ * the log list).  0, -ENOENT, -ENOTDIR or -EIO (also once a guard fired).
+ * Activity for idle_timeout, as are open and read. */
 int fs_op_readdir(fs_ctx *ctx, const char *path, void *buf, fs_fill_fn fill);
 /* Open for reading; *fh identifies the file for read/release.  Any of
- * FS_OPEN_WRITE/TRUNC/CREATE -> -EROFS; directories -> -EISDIR. */
+ * FS_OPEN_WRITE/TRUNC/CREATE -> -EROFS; directories -> -EISDIR; -EIO once
+ * a guard fired. */
 int fs_op_open(fs_ctx *ctx, const char *path, unsigned flags, uint64_t *fh);
 /* Read exactly min(size, st_size - off) bytes, or -EIO (which fails the
- * backup); 0 at/after EOF.  Never fewer bytes. */
+ * backup; every read once a guard fired); 0 at/after EOF.  Never fewer
+ * bytes. */
 int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off);
 /* Forget a handle (nothing to free).  0. */
 int fs_op_release(fs_ctx *ctx, uint64_t fh);
@@ -215,6 +232,18 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb);
  * the answer names the decision).  Takes ctx->mu, so a commit either
  * precedes the decision and counts, or follows it and is refused. */
 int fs_commit(fs_ctx *ctx, char *buf, size_t cb);
+
+/* A monotonic clock in nanoseconds for the guards (fs_clock_mono_ns by
+ * default). */
+typedef uint64_t (*fs_clock_fn)(void *arg);
+/* For tests: drive the guards from clock(arg) instead of the platform's
+ * monotonic clock.  Before fs_ctx_start; clock must be thread-safe. */
+void fs_ctx_set_clock(fs_ctx *ctx, fs_clock_fn clock, void *arg);
+/* Check the guards now (what the watchdog does at each deadline): fail
+ * the backup if one is exceeded.  Returns whether a guard has failed the
+ * backup (now or earlier).  Takes ctx->mu.  For tests with an injected
+ * clock; harmless at any time. */
+bool fs_ctx_check_guards(fs_ctx *ctx);
 
 /* For tests and the benchmark: bytes written to the spool so far. */
 uint64_t fs_spool_bytes(fs_ctx *ctx);
