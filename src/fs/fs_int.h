@@ -59,6 +59,9 @@ struct fs_ctx {
     fs_error error;      /* first error (kind NONE until one happens) */
     char errmsg[512];    /* its one-line description */
     fs_time start;       /* backup start = every timestamp */
+    fs_time end;         /* the decision carried out (set with ENDED) */
+    uint64_t start_ns;   /* monotonic clock at the start (rate, ETA) */
+    uint64_t last_ns;    /* monotonic clock at the last delivery */
     fs_file **files;     /* engine files in production order */
     int nfiles, cap_files;
     int ndb;

@@ -364,6 +364,7 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
     if (rc < 0)
         goto out;
     fs_clock_real(&ctx->start);
+    ctx->start_ns = ctx->last_ns = fs_clock_mono_ns();
     rc = ops->begin(ctx->be.ctx,
                     ctx->cfg.type == FS_BACKUP_INCREMENTAL ? JET_bitBackupIncremental : 0);
     if (rc < 0) {
@@ -401,6 +402,7 @@ out:
         JET_ERR erc2 = ops->end(ctx->be.ctx, JET_bitBackupEndAbort);
         ctx->decision = FS_DECIDE_ABORT;
         ctx->decision_reason = "the start failed";
+        fs_clock_real(&ctx->end);
         (void)fs_set_state(ctx, FS_ST_ENDED);
         if (erc2 < 0 && erc2 != JET_errNoBackup)
             fs_log(FS_LOG_WARNING, "JetEndExternalBackupInstance2(Abort) after a failed start: %s",
