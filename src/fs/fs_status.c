@@ -265,6 +265,7 @@ int fs_status_snapshot(fs_ctx *ctx, fs_snapshot *snap)
     if (snap->failed) {
         snprintf(snap->error, sizeof snap->error, "%s", ctx->errmsg);
         fs_err_format(ctx->error, snap->error_code, sizeof snap->error_code);
+        snap->err = ctx->error;
     }
     snap_rate(ctx, snap);
     snap_decision(ctx, snap);

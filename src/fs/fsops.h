@@ -238,6 +238,7 @@ typedef struct fs_snapshot {
     bool failed;
     char error[512];             /* the first error's one line ("" when none) */
     char error_code[128];        /* its Jet error or errno name ("" when none) */
+    fs_error err;                /* the first error itself (kind NONE when none) */
     uint64_t bytes_delivered;    /* sum over files (manifests included) */
     uint64_t bytes_total;        /* sum of the sizes known so far */
     bool total_final;            /* every size is known (log list known) */
