@@ -37,3 +37,6 @@ EXTRA_DIST += tests/fs_badspool.sh tests/fs_core_portable.sh
 # the README's live demo, end to end
 TESTS += tests/demo_live.sh
 EXTRA_DIST += tests/demo_live.sh
+# issue 11 parts 4-5: status --json / --watch, the [report] files
+TESTS += tests/fs_status_json.sh
+EXTRA_DIST += tests/fs_status_json.sh
