@@ -216,7 +216,8 @@ static const struct bad {
       "metrics_file: directory /nonexistent-dir: No such file or directory" },
     { EP "[report]\njson_file = /etc/passwd/x.json\n", 4,
       "json_file: directory /etc/passwd: Not a directory" },
-    { EP "[report]\nmetrics_file = /tmp/a.prom\njson_file = /tmp/a.prom\n", 5, "the same file" },
+    { EP "[report]\nmetrics_file = /tmp/a.prom\njson_file = /tmp/a.prom\n", 5,
+      "json_file: the same file as metrics_file (line 4)" },
     { EP "[report]\nmetrics = /tmp/a.prom\n", 4, "unknown key 'metrics' in [report]" },
     { EP "[report]\n[report]\n", 4, "duplicate section [report]" },
 };

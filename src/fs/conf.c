@@ -32,7 +32,9 @@ enum {
     KL_ESENT_SYSTEM,
     KL_ESENT_LOG,
     KL_DSBACKUP,
-    KL_CERTSRV
+    KL_CERTSRV,
+    KL_METRICS,
+    KL_JSON
 };
 
 /* Names of the keys, indexed by KL_*. */
@@ -51,6 +53,8 @@ static const char *const kl_names[] = {
     [KL_ESENT_LOG] = "esent_log_path",
     [KL_DSBACKUP] = "dsbackup",
     [KL_CERTSRV] = "certsrv",
+    [KL_METRICS] = "metrics_file",
+    [KL_JSON] = "json_file",
 };
 
 static const char *const conf_sections[] = { "source", "backup", "spool", "mount", "report", NULL };
@@ -473,28 +477,31 @@ static int conf_report(fs_conf_parse *cp, const char *k, const char *v)
 {
     fs_config *cfg = cp->cfg;
     char dir[FS_CONF_PATH];
-    char *dst = !strcmp(k, "metrics_file") ? cfg->metrics_file
-                : !strcmp(k, "json_file")  ? cfg->json_file
-                                           : NULL;
-    const char *other;
+    int kl = !strcmp(k, kl_names[KL_METRICS]) ? KL_METRICS
+             : !strcmp(k, kl_names[KL_JSON])  ? KL_JSON
+                                              : -1;
+    char *dst = kl == KL_METRICS ? cfg->metrics_file : cfg->json_file;
+    const char *other = kl == KL_METRICS ? cfg->json_file : cfg->metrics_file;
+    int ol = cp->key_lines[kl == KL_METRICS ? KL_JSON : KL_METRICS];
     size_t n;
     int rc;
 
-    if (!dst)
+    if (kl < 0)
         return fs_conf_fail(cp, cp->line, "unknown key '%s' in [report]", k);
+    cp->key_lines[kl] = cp->line;
     if (cp->windows)
         return fs_conf_fail(cp, cp->line, "%s: [report] is not available in this Windows build", k);
     if (!conf_path(cp, k, v, dst, FS_CONF_PATH))
         return 0;
     n = strlen(v);
-    if (dst == cfg->metrics_file && (n < 6 || strcmp(v + n - 5, ".prom")))
+    if (kl == KL_METRICS && (n < 6 || strcmp(v + n - 5, ".prom")))
         return fs_conf_fail(cp, cp->line,
                             "metrics_file: '%s' does not end in .prom (node_exporter's textfile "
                             "collector reads only *.prom)",
                             v);
-    other = dst == cfg->metrics_file ? cfg->json_file : cfg->metrics_file;
     if (!strcmp(v, other))
-        return fs_conf_fail(cp, cp->line, "%s: the same file as the other [report] key", k);
+        return fs_conf_fail(cp, cp->line, "%s: the same file as %s (line %d)", k,
+                            kl_names[kl == KL_METRICS ? KL_JSON : KL_METRICS], ol);
     n = (size_t)(strrchr(v, '/') - v);
     snprintf(dir, sizeof dir, "%.*s", (int)n, v);
     rc = fs_sfile_dir_ok(n ? dir : "/");
