@@ -5,8 +5,8 @@
 # parseable line a second, never going backwards, and exits 0 once the
 # backup ends; the [report] metrics_file (Prometheus text, parsed here)
 # and json_file hold what the backup did -- bytes delivered, decision,
-# success, start <= end -- for a commit run and an abort run, replaced
-# atomically (no temporary file left).
+# success, start <= end, the error -- for a commit run, an abort run and a
+# failed run, replaced atomically (no temporary file left).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/fs_lib.sh"
 
 I=$T/inst
@@ -189,6 +189,29 @@ cat "$T/mnt/bank.edb" >/dev/null || fail "read bank.edb"
 dbsize=$(stat -c %s "$T/mnt/bank.edb")
 fs_umount "$T/mnt"
 check_report bank-abort abort 0 "$dbsize"
+
+step "failed run (spool cap too small): the error in text, JSON and report"
+fs_ini "$T/bank-fail.ini" "[source]" "endpoint = $EPS" "[backup]" "truncate = complete" \
+    "[spool]" "directory = $T" "cap = 64K" "[report]" "metrics_file = $R/esebackupfs.prom" \
+    "json_file = $R/esebackupfs.json"
+fs_mount "$T/bank-fail.ini" "$T/mnt"
+if cat "$T/mnt/bank.edb" >/dev/null 2>"$T/fail.err"; then fail "cat with a tiny spool cap worked"; fi
+# failed: the figures stay put, both answers exit 1 and carry the error
+compare_status "$T/mnt"
+[ "$trc" = 1 ] || fail "status of a failed backup exit $trc"
+grep -q "^error-code: " "$T/st.txt" || fail "no error-code line"
+bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["progress"]["bytes_delivered"])' \
+    "$T/st.json")
+cp "$T/st.json" "$T/fail-status.json"
+fs_umount "$T/mnt"
+check_report bank-fail abort 0 "$bytes"
+python3 - "$R/esebackupfs.json" "$T/fail-status.json" <<'EOF' || fail "failed run: report error"
+import json, sys
+r, st = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert r["error"] is not None and r["error"] == st["error"], (r["error"], st["error"])
+assert r["status"]["healthy"] is False and r["decision_reason"] == "the backup failed", r
+print("   report error: %s (%s)" % (r["error"]["message"], r["error"]["code"]))
+EOF
 
 step "status --watch of no mount: exit 2"
 mkdir -p "$T/none"
