@@ -203,7 +203,30 @@ grep -q "^error-code: " "$T/st.txt" || fail "no error-code line"
 bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["progress"]["bytes_delivered"])' \
     "$T/st.json")
 cp "$T/st.json" "$T/fail-status.json"
+# on a terminal (script(1) gives it one) the line is redrawn in place, and
+# the watch of a failed backup exits 1 once the mount is gone
+script -qfec "$FS status --watch $T/mnt" /dev/null >"$T/tty.out" 2>&1 &
+TTYW=$!
+FS_PIDS="$FS_PIDS $TTYW"
+n=0
+until grep -q "failed" "$T/tty.out"; do
+    n=$((n + 1))
+    [ $n -gt 300 ] && fail "status --watch on a terminal printed nothing"
+    sleep 0.1
+done
 fs_umount "$T/mnt"
+wait "$TTYW"
+rc=$?
+[ "$rc" = 1 ] || { cat -A "$T/tty.out"; fail "status --watch of a failed backup exit $rc"; }
+python3 - "$T/tty.out" <<'EOF' || { cat -A "$T/tty.out"; fail "status --watch on a terminal"; }
+import re, sys
+out = open(sys.argv[1], newline="").read()
+body = out.rstrip("\r\n")
+assert body.startswith("\r\x1b[K") and "\n" not in body, "not redrawn in place: %r" % out
+for l in body.split("\r\x1b[K")[1:]:
+    assert re.fullmatch(r"failed +\d+(\.\d)? [KMG]?i?B / \S+ \S+\+? \([\d.]+%\)  \S+ \S+/s  ETA \S+  umount: abort", l), l
+print("   status --watch on a terminal: %d redraws, exit 1" % body.count("\r"))
+EOF
 check_report bank-fail abort 0 "$bytes"
 python3 - "$R/esebackupfs.json" "$T/fail-status.json" <<'EOF' || fail "failed run: report error"
 import json, sys
