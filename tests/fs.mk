@@ -47,3 +47,6 @@ EXTRA_DIST += tests/demo_live.sh
 # issue 11 part 3: `esebackupfs check`, the preflight that begins nothing
 TESTS += tests/fs_check.sh
 EXTRA_DIST += tests/fs_check.sh
+# issue 11 parts 4-5: status --json / --watch, the [report] files
+TESTS += tests/fs_status_json.sh
+EXTRA_DIST += tests/fs_status_json.sh

@@ -248,6 +248,20 @@ static const struct bad {
       "databases: a Windows path is not an absolute path of this system" },
     /* a BOM is skipped only at the start of the file */
     { EP "\xEF\xBB\xBF[backup]\n", 3, "syntax error" },
+    /* issue 11: [report] paths */
+    { EP "[report]\nmetrics_file = tmp/x.prom\n", 4,
+      "metrics_file: 'tmp/x.prom' is not an absolute" },
+    { EP "[report]\njson_file = /tmp/../x.json\n", 4,
+      "json_file: '/tmp/../x.json' is not a normalised" },
+    { EP "[report]\nmetrics_file = /tmp/x.txt\n", 4, "does not end in .prom" },
+    { EP "[report]\nmetrics_file = /nonexistent-dir/x.prom\n", 4,
+      "metrics_file: directory /nonexistent-dir: No such file or directory" },
+    { EP "[report]\njson_file = /etc/passwd/x.json\n", 4,
+      "json_file: directory /etc/passwd: Not a directory" },
+    { EP "[report]\nmetrics_file = /tmp/a.prom\njson_file = /tmp/a.prom\n", 5,
+      "json_file: the same file as metrics_file (line 4)" },
+    { EP "[report]\nmetrics = /tmp/a.prom\n", 4, "unknown key 'metrics' in [report]" },
+    { EP "[report]\n[report]\n", 4, "duplicate section [report]" },
 };
 
 START_TEST(bad_files)
@@ -263,6 +277,52 @@ START_TEST(bad_files)
                   _i, err, prefix);
     ck_assert_msg(strstr(err, b->why) != NULL, "case %d: '%s' lacks '%s'", _i, err, b->why);
     ck_assert_msg(!strchr(err, '\n'), "case %d: not one line", _i);
+}
+END_TEST
+
+/* Issue 11: [report] keys are kept; the instance name is known to come
+ * from the file only when the file sets it. */
+START_TEST(report_keys)
+{
+    fs_config c;
+    char err[512] = "";
+
+    ck_assert_msg(fsx_conf_parse_string("/etc/esebackupfs/bank.ini",
+                                        EP "[report]\nmetrics_file = /tmp/bank.prom\n"
+                                           "json_file = /tmp/bank.json\n",
+                                        &c, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_str_eq(c.metrics_file, "/tmp/bank.prom");
+    ck_assert_str_eq(c.json_file, "/tmp/bank.json");
+    ck_assert_int_eq(c.instance_line, 0);
+    ck_assert_msg(fsx_conf_parse_string("a.ini", EP, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(c.metrics_file, "");
+    ck_assert_str_eq(c.json_file, "");
+    ck_assert_msg(fsx_conf_parse_string("b.ini",
+                                        "[source]\nsystem_path = /s\nlog_path = /l\n"
+                                        "databases = /s/a.edb\ninstance = bank1\n",
+                                        &c, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_int_eq(c.instance_line, 5);
+}
+END_TEST
+
+/* Issue 11: a Windows build refuses [report] with the key's line. */
+START_TEST(report_windows)
+{
+    fs_conf_parse cp;
+    fs_config c;
+    char err[512] = "";
+
+    fs_conf_begin(&cp, "w.ini", &c, err, sizeof err);
+    cp.windows = 1;
+    cp.line = 1;
+    fs_conf_section_line(&cp, "[report]");
+    cp.line = 2;
+    ck_assert_int_eq(fs_conf_key(&cp, "report", "metrics_file", "C:\\x.prom"), 0);
+    ck_assert_msg(strstr(err, "w.ini:2: metrics_file: [report] is not available in this Windows "
+                              "build") == err,
+                  "%s", err);
 }
 END_TEST
 
@@ -497,6 +557,8 @@ static Suite *fs_conf_suite(void)
     tcase_add_test(tc, sizes);
     tcase_add_test(tc, file_permissions);
     tcase_add_test(tc, shipped_sample);
+    tcase_add_test(tc, report_keys);
+    tcase_add_test(tc, report_windows);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -32,7 +32,9 @@ enum {
     KL_ESENT_SYSTEM,
     KL_ESENT_LOG,
     KL_DSBACKUP,
-    KL_CERTSRV
+    KL_CERTSRV,
+    KL_METRICS,
+    KL_JSON
 };
 
 /* Names of the keys, indexed by KL_*. */
@@ -51,9 +53,11 @@ static const char *const kl_names[] = {
     [KL_ESENT_LOG] = "esent_log_path",
     [KL_DSBACKUP] = "dsbackup",
     [KL_CERTSRV] = "certsrv",
+    [KL_METRICS] = "metrics_file",
+    [KL_JSON] = "json_file",
 };
 
-static const char *const conf_sections[] = { "source", "backup", "spool", "mount", NULL };
+static const char *const conf_sections[] = { "source", "backup", "spool", "mount", "report", NULL };
 
 /* See conf.h: record the first error as "NAME:LINE: msg"; later errors
  * are ignored.  Always returns 0. */
@@ -531,6 +535,47 @@ static int conf_mount(fs_conf_parse *cp, const char *k, const char *v)
     return fs_conf_fail(cp, cp->line, "unknown key '%s' in [mount]", k);
 }
 
+/* [report] keys: absolute, normalised paths of files in an existing
+ * directory we may create files in; metrics_file ends in ".prom" (the
+ * only files node_exporter's textfile collector reads).  Not on a Windows
+ * build (no JSON library there). */
+static int conf_report(fs_conf_parse *cp, const char *k, const char *v)
+{
+    fs_config *cfg = cp->cfg;
+    char dir[FS_CONF_PATH];
+    int kl = !strcmp(k, kl_names[KL_METRICS]) ? KL_METRICS
+             : !strcmp(k, kl_names[KL_JSON])  ? KL_JSON
+                                              : -1;
+    char *dst = kl == KL_METRICS ? cfg->metrics_file : cfg->json_file;
+    const char *other = kl == KL_METRICS ? cfg->json_file : cfg->metrics_file;
+    int ol = cp->key_lines[kl == KL_METRICS ? KL_JSON : KL_METRICS];
+    size_t n;
+    int rc;
+
+    if (kl < 0)
+        return fs_conf_fail(cp, cp->line, "unknown key '%s' in [report]", k);
+    cp->key_lines[kl] = cp->line;
+    if (cp->windows)
+        return fs_conf_fail(cp, cp->line, "%s: [report] is not available in this Windows build", k);
+    if (!conf_path(cp, k, v, dst, FS_CONF_PATH))
+        return 0;
+    n = strlen(v);
+    if (kl == KL_METRICS && (n < 6 || strcmp(v + n - 5, ".prom")))
+        return fs_conf_fail(cp, cp->line,
+                            "metrics_file: '%s' does not end in .prom (node_exporter's textfile "
+                            "collector reads only *.prom)",
+                            v);
+    if (!strcmp(v, other))
+        return fs_conf_fail(cp, cp->line, "%s: the same file as %s (line %d)", k,
+                            kl_names[kl == KL_METRICS ? KL_JSON : KL_METRICS], ol);
+    n = (size_t)(strrchr(v, '/') - v);
+    snprintf(dir, sizeof dir, "%.*s", (int)n, v);
+    rc = fs_sfile_dir_ok(n ? dir : "/");
+    if (rc < 0)
+        return fs_conf_fail(cp, cp->line, "%s: directory %s: %s", k, n ? dir : "/", strerror(-rc));
+    return 1;
+}
+
 /* See conf.h: dispatch one key (line cp->line).  Returns 1, or 0 after
  * recording the first error. */
 int fs_conf_key(fs_conf_parse *cp, const char *section, const char *name, const char *value)
@@ -570,6 +615,8 @@ int fs_conf_key(fs_conf_parse *cp, const char *section, const char *name, const 
         return conf_spool(cp, name, value);
     if (!strcmp(section, "mount"))
         return conf_mount(cp, name, value);
+    if (!strcmp(section, "report"))
+        return conf_report(cp, name, value);
     return fs_conf_fail(cp, cp->line, "unknown section [%s]", section);
 }
 
@@ -826,6 +873,7 @@ int fs_conf_end(fs_conf_parse *cp)
 {
     if (!cp->failed)
         conf_final(cp);
+    cp->cfg->instance_line = cp->key_lines[KL_INSTANCE];
     return cp->failed ? -1 : 0;
 }
 

@@ -13,6 +13,8 @@
  *             max_duration, idle_timeout (durations: 45s, 30m, 6h, 2d; 0 = off)
  *   [spool]   directory, policy = keep|stream, cap, window
  *   [mount]   allow_other = yes|no, read_size, direct_io = yes|no
+ *   [report]  metrics_file = /PATH.prom, json_file = /PATH (absolute,
+ *             normalised, in an existing directory; POSIX builds only)
  * Unknown sections or keys, bad values, duplicate or conflicting keys
  * (database/databases, endpoint/in-process keys, window without policy =
  * stream, read_size/page_size), text after a section header and paths that
@@ -80,6 +82,10 @@ typedef struct fs_config {
     int system_path_line, log_path_line; /* lines of those keys (0 = absent) */
     int databases_line;                  /* line of databases/database */
     int source_line;                     /* line of [source] */
+    int instance_line;                   /* line of [source] instance (0 = default) */
+    /* [report] ("" = not written) */
+    char metrics_file[FS_CONF_PATH]; /* Prometheus text, written at the end */
+    char json_file[FS_CONF_PATH];    /* the same as JSON */
 } fs_config;
 
 /* Defaults for every key. */

@@ -167,27 +167,17 @@ void fs_guard_leave(fs_ctx *ctx)
 }
 
 /* See fs_int.h. */
-size_t fs_guard_describe(const fs_ctx *ctx, char *buf, size_t cb)
+void fs_guard_snapshot(const fs_ctx *ctx, fs_snapshot *snap)
 {
-    char max[32] = "off", idle[32] = "off", run[32], quiet[48] = "";
-    uint64_t now = guard_now(ctx), since = 0;
-    int n;
+    uint64_t now = guard_now(ctx);
 
-    if (!guard_on(ctx) || !cb)
-        return 0;
-    if (ctx->cfg.max_duration_s)
-        fs_conf_duration_name(ctx->cfg.max_duration_s, max, sizeof max);
-    fs_conf_duration_name((now - ctx->guard_start_ns) / NS_PER_S, run, sizeof run);
-    if (ctx->cfg.idle_timeout_s) {
-        fs_conf_duration_name(ctx->cfg.idle_timeout_s, idle, sizeof idle);
-        if (!ctx->nactive && !ctx->nwaiting)
-            since = (now - ctx->active_ns) / NS_PER_S;
-        memcpy(quiet, ", idle ", 8);
-        fs_conf_duration_name(since, quiet + 7, sizeof quiet - 7);
-    }
-    n = snprintf(buf, cb, "guards: max_duration %s, running %s; idle_timeout %s%s%s\n", max, run,
-                 idle, quiet, ctx->guard_fired ? " (a guard fired: see error)" : "");
-    return n < 0 ? 0 : (size_t)n < cb ? (size_t)n : cb - 1;
+    snap->max_duration_s = ctx->cfg.max_duration_s;
+    snap->idle_timeout_s = ctx->cfg.idle_timeout_s;
+    snap->guard_fired = ctx->guard_fired;
+    snap->running_s = (now - ctx->guard_start_ns) / NS_PER_S;
+    snap->idle_s = 0;
+    if (!ctx->nactive && !ctx->nwaiting)
+        snap->idle_s = (now - ctx->active_ns) / NS_PER_S;
 }
 
 /* See fsops.h. */

@@ -66,6 +66,9 @@ struct fs_ctx {
     fs_error error;      /* first error (kind NONE until one happens) */
     char errmsg[512];    /* its one-line description */
     fs_time start;       /* backup start = every timestamp */
+    fs_time end;         /* the decision carried out (set with ENDED) */
+    uint64_t start_ns;   /* monotonic clock at the start (rate, ETA) */
+    uint64_t last_ns;    /* monotonic clock at the last delivery */
     fs_file **files;     /* engine files in production order */
     int nfiles, cap_files;
     int ndb;
@@ -178,10 +181,9 @@ void fs_guard_join(fs_ctx *ctx);
 int fs_guard_enter(fs_ctx *ctx);
 /* The operation begun with fs_guard_enter ends (activity).  mu held. */
 void fs_guard_leave(fs_ctx *ctx);
-/* The status line of the guards ("guards: max_duration 6h, running 2m;
- * idle_timeout 30m, idle 5s\n") into buf; its length (0 and nothing
- * written when no guard is on).  ctx->mu held. */
-size_t fs_guard_describe(const fs_ctx *ctx, char *buf, size_t cb);
+/* The guards' members of a status snapshot (limits, time running, time
+ * idle, whether one fired).  ctx->mu held. */
+void fs_guard_snapshot(const fs_ctx *ctx, fs_snapshot *snap);
 
 /* The producer: the only thread that calls the engine while mounted.
  * Runs until everything is produced, the backup failed, or stop. */

@@ -307,6 +307,7 @@ static int read_manifest(fs_ctx *ctx, int which, char *buf, size_t size, uint64_
     memcpy(buf, text + off, size);
     if (fs_file_deliver(ctx->man[which], off, off + size) < 0)
         return -ENOMEM;
+    ctx->last_ns = fs_clock_mono_ns();
     return (int)size;
 }
 
@@ -485,6 +486,8 @@ int fs_op_read(fs_ctx *ctx, uint64_t fh, char *buf, size_t size, uint64_t off)
     waiting = false; /* copy_produced unlinked it */
     if (rc >= 0 && fs_file_deliver(f, off, end) < 0)
         rc = -ENOMEM;
+    if (rc >= 0)
+        ctx->last_ns = fs_clock_mono_ns();
 out:
     if (waiting)
         waiter_remove(ctx, &me);

@@ -364,6 +364,7 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
     if (rc < 0)
         goto out;
     fs_clock_real(&ctx->start);
+    ctx->start_ns = ctx->last_ns = fs_clock_mono_ns();
     rc = ops->begin(ctx->be.ctx,
                     ctx->cfg.type == FS_BACKUP_INCREMENTAL ? JET_bitBackupIncremental : 0);
     if (rc < 0) {
@@ -408,6 +409,7 @@ out:
         fs_mutex_lock(ctx->mu); /* the watchdog (guards on) reads the state */
         ctx->decision = FS_DECIDE_ABORT;
         ctx->decision_reason = "the start failed";
+        fs_clock_real(&ctx->end);
         (void)fs_set_state(ctx, FS_ST_ENDED);
         fs_mutex_unlock(ctx->mu);
         if (erc2 < 0 && erc2 != JET_errNoBackup)

@@ -220,9 +220,74 @@ int fs_op_ioctl(fs_ctx *ctx, const char *path, unsigned int cmd);
 /* Every write path (write, create, mkdir, unlink, rename, chmod, ...). */
 int fs_op_rofs(void);
 
+/* One file of a status snapshot: an engine file (database, log) or a
+ * manifest (kind FS_K_MANIFEST / FS_K_LOGMAN: `pulled` is not meaningful). */
+typedef struct fs_snap_file {
+    char name[264]; /* path in the tree: "bank.edb", "logs/edb00001.log" */
+    enum fs_kind kind;
+    bool size_known;
+    uint64_t delivered, size, pulled;
+} fs_snap_file;
+
+/* A status snapshot: everything `status` says, copied under ctx->mu at
+ * one instant, so that the text (fs_status_text) and the adapters' other
+ * renderings (JSON, the report files) say the same.  Strings are static
+ * or copied.  A new status field is one member here plus its line in each
+ * renderer.  Rate and ETA: bytes delivered since the start over the time
+ * from the start to now, or to the last delivery once every byte was
+ * delivered or the backup failed or was decided (so a finished backup's
+ * figures stay put). */
+typedef struct fs_snapshot {
+    enum fs_state state;
+    const char *phase;                    /* "databases", "logs", "complete", "failed", "ended" */
+    const char *type, *truncate, *policy; /* the INI words */
+    bool commit_given;
+    fs_snap_file *files; /* engine files in order, then manifest, logs/manifest */
+    int nfiles;
+    bool logs_known;
+    unsigned long log_gen_low, log_gen_high; /* valid with logs_known */
+    bool have_committed;
+    unsigned long long committed; /* host counter at the roll */
+    uint64_t spool_written, spool_cap;
+    char spool_dir[FS_CONF_PATH];
+    uint64_t dropped_reads;
+    int nwaiting;
+    uint64_t max_duration_s, idle_timeout_s; /* the guards ([backup]); 0 = off */
+    uint64_t running_s;                      /* since the backup began, guard clock */
+    uint64_t idle_s;                         /* without reader activity (0 while active) */
+    bool guard_fired;                        /* a guard failed the backup */
+    bool failed;
+    char error[512];             /* the first error's one line ("" when none) */
+    char error_code[128];        /* its Jet error or errno name ("" when none) */
+    fs_error err;                /* the first error itself (kind NONE when none) */
+    uint64_t bytes_delivered;    /* sum over files (manifests included) */
+    uint64_t bytes_total;        /* sum of the sizes known so far */
+    bool total_final;            /* every size is known (log list known) */
+    double elapsed_s;            /* seconds the rate is computed over */
+    double rate;                 /* bytes/s (0 before the first byte) */
+    double eta_s;                /* seconds to go at that rate; < 0 unknown */
+    enum fs_decision decision;   /* taken, or what umount would take now */
+    const char *decision_word;   /* "truncate", "copy", "abort" */
+    const char *decision_calls;  /* the Jet calls it makes */
+    const char *decision_reason; /* why */
+    const char *umount;          /* "now would", "deciding", "done" */
+    fs_time start, end;          /* real clock; end valid when ended */
+    bool ended;                  /* the decision was carried out */
+} fs_snapshot;
+
+/* Fill snap from ctx (takes ctx->mu).  0, or -ENOMEM (snap empty).  Free
+ * with fs_snapshot_free. */
+int fs_status_snapshot(fs_ctx *ctx, fs_snapshot *snap);
+/* Free what a snapshot holds (not snap).  Safe on a zeroed snapshot. */
+void fs_snapshot_free(fs_snapshot *snap);
+/* The status text of a snapshot into buf (truncated to cb).  Returns 0
+ * when healthy, 1 when the backup failed.  Pure. */
+int fs_status_text(const fs_snapshot *snap, char *buf, size_t cb);
+
 /* Status text for `esebackupfs status` (phase, per-file delivered/size,
- * spool use, errors, what umount would do now).  Returns 0 when healthy
- * (no error), 1 when the backup failed. */
+ * progress, spool use, errors, what umount would do now): a snapshot
+ * rendered by fs_status_text.  Returns 0 when healthy (no error), 1 when
+ * the backup failed (or when out of memory, said in the text). */
 int fs_status(fs_ctx *ctx, char *buf, size_t cb);
 /* Record an explicit commit (truncate = commit).  Writes one line of
  * answer.  Returns 0 only when the commit is recorded and can still change

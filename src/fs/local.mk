@@ -29,12 +29,13 @@ LIBESEFS_ALL = $(LIBESEFSX) $(LIBESEFS) $(LIBESEFSX)
 # mount(8) runs helpers with a fixed PATH: install into sbin (fuse-notes b.9)
 sbin_PROGRAMS += esebackupfs
 esebackupfs_SOURCES = src/fs/posix/main.c src/fs/posix/fuse_ops.c src/fs/posix/daemon.c \
-	src/fs/posix/signals.c src/fs/posix/readahead.c src/fs/posix/fuse_log.c
+	src/fs/posix/signals.c src/fs/posix/readahead.c src/fs/posix/fuse_log.c \
+	src/fs/posix/report.h src/fs/posix/report.c src/fs/posix/status_cli.c
 esebackupfs_SOURCES += src/fs/posix/check.c
 esebackupfs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/fs -I$(top_srcdir)/src/fs/posix
-esebackupfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS)
+esebackupfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) $(INIH_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 esebackupfs_LDADD = $(LIBESEFS_ALL) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJET) $(FUSE_LIBS) $(INIH_LIBS) \
-	$(CRYPTO_LIBS)
+	$(CRYPTO_LIBS) $(JANSSON_LIBS)
 
 dist_man_MANS += docs/esebackupfs.8 docs/esebackupfs.ini.5
 dist_sysconf_DATA += conf/esebackupfs.ini

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,7 +183,7 @@ static void ctl_serve_one(fsx_control *c, int fd)
     ans = malloc(CTL_ANSWER_MAX);
     if (!ans)
         goto out;
-    if (strcmp(req, "status") && strcmp(req, "commit")) {
+    if (strcmp(req, "status") && strcmp(req, "status-json") && strcmp(req, "commit")) {
         snprintf(ans, CTL_ANSWER_MAX, "2\nunknown request '%s'\n", req);
     } else {
         int k = snprintf(ans, CTL_ANSWER_MAX, "0\n");
@@ -376,19 +377,32 @@ void fsx_control_stop(fsx_control *c)
     free(c);
 }
 
+/* fprintf to f, or nothing when f is NULL (a quiet client). */
+static void ctl_say(FILE *f, const char *fmt, ...) FS_PRINTF(2, 3);
+static void ctl_say(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!f)
+        return;
+    va_start(ap, fmt);
+    (void)vfprintf(f, fmt, ap);
+    va_end(ap);
+}
+
 /* Send cmd on fd, the trusted connection to the driver of mountpoint
  * (socket path), and copy the answer after its status digit and separator
- * to stdout.  Returns the driver's status digit, or 2 after a message on
- * stderr (the send failed, no answer). */
+ * to out.  Returns the driver's status digit, or 2 after a message on
+ * errf (none when NULL) (the send failed, no answer). */
 static int ctl_client_relay(const char *prog, const char *mountpoint, const char *path, int fd,
-                            const char *cmd)
+                            const char *cmd, FILE *out, FILE *errf)
 {
     char buf[65536];
     ssize_t r;
     int rc = 2, first = 1;
 
     if (dprintf(fd, "%s\n", cmd) < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+        ctl_say(errf, "%s: %s: %s\n", prog, path, strerror(errno));
         return 2;
     }
     while ((r = read(fd, buf, sizeof buf)) > 0) {
@@ -401,17 +415,19 @@ static int ctl_client_relay(const char *prog, const char *mountpoint, const char
             r -= 2;
             first = 0;
         }
-        fwrite(p, 1, (size_t)r, stdout);
+        if (fwrite(p, 1, (size_t)r, out) != (size_t)r)
+            break;
     }
     if (first)
-        fprintf(stderr, "%s: no answer from the driver of %s\n", prog, mountpoint);
+        ctl_say(errf, "%s: no answer from the driver of %s\n", prog, mountpoint);
     return first ? 2 : rc;
 }
 
 /* See control.h.  The client's trust checks -- directory, socket owner
  * and mode, the server's credentials -- stay here as the one sequence they
  * are, each refusing with its own message; ctl_client_relay talks. */
-int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd)
+int fsx_control_query(const char *prog, const char *mountpoint, const char *cmd, FILE *out,
+                      FILE *errf)
 {
     char real[PATH_MAX], dir[200], name[CTL_NAME_MAX], path[256], err[512];
     struct sockaddr_un sa;
@@ -422,32 +438,32 @@ int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd
     int fd = -1, dfd = -1, rc, status = 2;
 
     if (!realpath(mountpoint, real)) {
-        fprintf(stderr, "%s: %s: %s\n", prog, mountpoint, strerror(errno));
+        ctl_say(errf, "%s: %s: %s\n", prog, mountpoint, strerror(errno));
         return 2;
     }
     rc = ctl_name(real, ".sock", name, sizeof name);
     if (rc < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, mountpoint, strerror(-rc));
+        ctl_say(errf, "%s: %s: %s\n", prog, mountpoint, strerror(-rc));
         return 2;
     }
     rc = ctl_dir_open(0, &dfd, dir, sizeof dir, err, sizeof err);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (rc == -ENOENT) {
-        fprintf(stderr, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
+        ctl_say(errf, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
                 mountpoint, path, strerror(-rc));
         goto out;
     }
     if (rc < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, mountpoint, err);
+        ctl_say(errf, "%s: %s: %s\n", prog, mountpoint, err);
         goto out;
     }
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        fprintf(stderr, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
+        ctl_say(errf, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
                 mountpoint, path, strerror(errno));
         goto out;
     }
     if (!S_ISSOCK(st.st_mode) || st.st_uid != uid || (st.st_mode & 077)) {
-        fprintf(stderr,
+        ctl_say(errf,
                 "%s: %s: control socket %s is not owned by uid %u with mode 0600 (owner "
                 "uid %u, mode %04o); not trusted\n",
                 prog, mountpoint, path, (unsigned)uid, (unsigned)st.st_uid,
@@ -457,28 +473,38 @@ int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ctl_addr(&sa, dfd, name);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        fprintf(stderr, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
+        ctl_say(errf, "%s: %s is not an esebackupfs mount of this host (%s: %s)\n", prog,
                 mountpoint, path, strerror(errno));
         goto out;
     }
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0) {
-        fprintf(stderr, "%s: %s: SO_PEERCRED: %s\n", prog, path, strerror(errno));
+        ctl_say(errf, "%s: %s: SO_PEERCRED: %s\n", prog, path, strerror(errno));
         goto out;
     }
     if (cr.uid != uid) {
-        fprintf(stderr,
+        ctl_say(errf,
                 "%s: %s: control socket %s is served by uid %u (pid %ld), not by uid %u; "
                 "not trusted\n",
                 prog, mountpoint, path, (unsigned)cr.uid, (long)cr.pid, (unsigned)uid);
         goto out;
     }
-    status = ctl_client_relay(prog, mountpoint, path, fd, cmd);
+    status = ctl_client_relay(prog, mountpoint, path, fd, cmd, out, errf);
 out:
     if (fd >= 0)
         close(fd);
     if (dfd >= 0)
         close(dfd);
     return status;
+}
+
+/* See control.h. */
+int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd)
+{
+    int rc = fsx_control_query(prog, mountpoint, cmd, stdout, stderr);
+
+    if (fflush(stdout) != 0 && rc == 0)
+        rc = 2;
+    return rc;
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
@@ -527,6 +553,59 @@ int fsx_control_is_mounted(const char *realmnt)
     free(line);
     fclose(f);
     return found;
+}
+
+/* Undo mountinfo's \ooo escapes in place. */
+static void mountinfo_unescape(char *s)
+{
+    char *w = s;
+
+    for (; *s; s++) {
+        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+            s[3] >= '0' && s[3] <= '7') {
+            *w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+            s += 3;
+        } else {
+            *w++ = *s;
+        }
+    }
+    *w = 0;
+}
+
+/* See control.h. */
+int fsx_control_each_mount(int (*fn)(const char *mnt, void *arg), void *arg)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+
+    if (!f)
+        return -errno;
+    while (rc >= 0 && getline(&line, &cap, f) > 0) {
+        /* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTS */
+        char *p = line, *mnt;
+        for (int i = 0; i < 4 && p; i++) {
+            p = strchr(p, ' ');
+            if (p)
+                p++;
+        }
+        if (!p)
+            continue;
+        mnt = p;
+        p = strchr(p, ' ');
+        if (!p)
+            continue;
+        *p++ = 0;
+        if (!strstr(p, " - fuse.esebackupfs "))
+            continue;
+        mountinfo_unescape(mnt);
+        rc = fn(mnt, arg);
+    }
+    free(line);
+    if (fclose(f) != 0 && rc >= 0)
+        rc = -EIO;
+    return rc;
 }
 
 /* The holder's record: the mount point, "" before it is mounted. */

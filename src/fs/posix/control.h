@@ -18,8 +18,8 @@
  * of the same mount point) and removes only a stale socket or its own.
  * The client talks only to a socket owned by its uid with mode 0600 whose
  * server process runs as its uid (SO_PEERCRED); the server answers only
- * root and its own uid.  The request is one line, "status" or "commit";
- * the answer is "<exit code>\n<text>".
+ * root and its own uid.  The request is one line, "status", "status-json"
+ * or "commit"; the answer is "<exit code>\n<text>".
  *
  * Claim: DIR/<16 hex digits of SHA-256(source)>.lock, flock()ed by the
  * driver from before JetBeginExternalBackup until after the backup ended
@@ -35,6 +35,7 @@
 #define FSX_CONTROL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct fsx_control fsx_control;
 typedef struct fsx_claim fsx_claim;
@@ -55,6 +56,15 @@ void fsx_control_stop(fsx_control *c);
  * answer text to stdout and return its exit code; 2 with a one-line
  * message on stderr when the mount cannot be reached or is not trusted. */
 int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd);
+/* As fsx_control_client, with the answer text written to out and the
+ * messages to errf (none when errf is NULL: a poller that expects the
+ * mount to go away).  Returns the answer's exit code, or 2. */
+int fsx_control_query(const char *prog, const char *mountpoint, const char *cmd, FILE *out,
+                      FILE *errf);
+/* Call fn(mountpoint, arg) for every esebackupfs mount in
+ * /proc/self/mountinfo, in its order (mount points unescaped).  0, or
+ * -errno when it cannot be read, or fn's first negative return. */
+int fsx_control_each_mount(int (*fn)(const char *mnt, void *arg), void *arg);
 
 /* 1 if an esebackupfs filesystem is mounted exactly at realmnt (per
  * /proc/self/mountinfo), 0 if not, -errno when that cannot be read. */

@@ -4,6 +4,8 @@
  *
  *   esebackupfs [options] CONFIG MOUNTPOINT      mount = start the backup
  *   esebackupfs status MOUNTPOINT                progress (control.c)
+ *   esebackupfs status --json [MOUNTPOINT]       the same as JSON (status_cli.c)
+ *   esebackupfs status --watch MOUNTPOINT        a progress line a second
  *   esebackupfs commit MOUNTPOINT                allow truncation
  *   esebackupfs check CONFIG [MOUNTPOINT]        preflight, begins nothing
  *
@@ -25,6 +27,7 @@
 #include "control.h"
 #include "fsx.h"
 #include "plat.h"
+#include "report.h"
 
 /* How long a mount waits for the previous driver of its source to end
  * that backup after its umount (see fsx_claim_take). */
@@ -34,24 +37,28 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
-                 "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
-                 "       " PROG
-                 " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
-                 "       " PROG " check CONFIG [MOUNTPOINT]     preflight, begins nothing\n"
-                 "\n"
-                 "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
-                 "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
-                 "truncates the logs.\n"
-                 "\n"
-                 "options:\n"
-                 "  -f            stay in the foreground, log to stderr\n"
-                 "  -d            foreground with libfuse debug output\n"
-                 "  -s            single-threaded FUSE loop\n"
-                 "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
-                 "                default_permissions are always set; dev, suid, rw are ignored)\n"
-                 "  -h, --help    this text\n"
-                 "  -V, --version version\n");
+    fprintf(out,
+            "usage: " PROG " [options] CONFIG MOUNTPOINT   mount: start a live backup\n"
+            "       " PROG " status MOUNTPOINT             progress, errors, umount decision\n"
+            "       " PROG " status --json [MOUNTPOINT]    the same as JSON (every mount without\n"
+            "                                           MOUNTPOINT)\n"
+            "       " PROG " status --watch MOUNTPOINT     a progress line a second until the end\n"
+            "       " PROG
+            " commit MOUNTPOINT             allow log truncation (truncate = commit)\n"
+            "       " PROG " check CONFIG [MOUNTPOINT]     preflight, begins nothing\n"
+            "\n"
+            "Mounting starts an external backup of the Jet instance that CONFIG (an INI\n"
+            "file, see esebackupfs.ini(5)) names; umount ends it and, if CONFIG says so,\n"
+            "truncates the logs.\n"
+            "\n"
+            "options:\n"
+            "  -f            stay in the foreground, log to stderr\n"
+            "  -d            foreground with libfuse debug output\n"
+            "  -s            single-threaded FUSE loop\n"
+            "  -o OPT[,OPT]  mount options (allow_other, max_threads... ; ro, nodev, nosuid,\n"
+            "                default_permissions are always set; dev, suid, rw are ignored)\n"
+            "  -h, --help    this text\n"
+            "  -V, --version version\n");
 }
 
 /* Append one -o option (escaping commas) unless it is one we drop. */
@@ -157,6 +164,8 @@ static int control_handler(void *arg, const char *cmd, char *buf, size_t cb)
 
     if (!strcmp(cmd, "commit"))
         return fs_commit(m->ctx, buf, cb);
+    if (!strcmp(cmd, "status-json"))
+        return fsx_status_json(m->ctx, &m->cfg, m->realmnt, buf, cb);
     return fs_status(m->ctx, buf, cb);
 }
 
@@ -292,8 +301,10 @@ out:
         fuse_remove_signal_handlers(fuse_get_session(f));
     if (mounted)
         fuse_unmount(f);
-    if (m->ctx)
+    if (m->ctx) {
         (void)fs_ctx_finish(m->ctx);
+        (void)fsx_report_write(&m->cfg, m->ctx); /* logs its own failure */
+    }
     fsx_control_stop(ctl);
     if (f)
         fuse_destroy(f);
@@ -407,10 +418,15 @@ int main(int argc, char **argv)
 
     memset(&m, 0, sizeof m);
     m.notify_fd = -1;
-    if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")))
+    if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")) &&
+        argv[2][0] != '-')
         return fsx_control_client(PROG, argv[2], argv[1]);
     if ((argc == 3 || argc == 4) && !strcmp(argv[1], "check"))
         return fsx_check(argv[2], argc == 4 ? argv[3] : NULL);
+    if (argc >= 3 && argc <= 4 && !strcmp(argv[1], "status") && !strcmp(argv[2], "--json"))
+        return fsx_status_json_client(PROG, argc == 4 ? argv[3] : NULL);
+    if (argc == 4 && !strcmp(argv[1], "status") && !strcmp(argv[2], "--watch"))
+        return fsx_status_watch(PROG, argv[3]);
     rc = parse_args(&m, argc, argv, saved, sizeof saved);
     if (rc)
         return rc > 0 ? 0 : 1;

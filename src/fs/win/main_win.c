@@ -50,6 +50,12 @@ int main(int argc, char **argv)
         printf(PROG " %s (Windows, WinFsp FUSE3 API)\n", PACKAGE_VERSION);
         return 0;
     }
+    if (argc >= 3 && !strcmp(argv[1], "status") &&
+        (!strcmp(argv[2], "--json") || !strcmp(argv[2], "--watch"))) {
+        fprintf(stderr, PROG ": status %s is not available in this Windows build (use status X:)\n",
+                argv[2]);
+        return 2;
+    }
     if (argc == 3 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "commit")))
         return winx_control_client(PROG, argv[2], argv[1]);
     if (argc == 5 && !strcmp(argv[1], "--service"))
