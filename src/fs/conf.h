@@ -9,7 +9,8 @@
  *             esent_log_path, databases (X:\ paths; ESENT in-process),
  *             dsbackup = SERVER, or certsrv = SERVER (page_size allowed).
  *             Each build refuses the other platform's sources.
- *   [backup]  type = full|incremental, truncate = never|complete|commit
+ *   [backup]  type = full|incremental, truncate = never|complete|commit,
+ *             max_rate (bytes/s, size suffixes; 0 = unlimited, else >= 64K)
  *   [spool]   directory, policy = keep|stream, cap, window
  *   [mount]   allow_other = yes|no, read_size, direct_io = yes|no
  * Unknown sections or keys, bad values, duplicate or conflicting keys
@@ -62,6 +63,7 @@ typedef struct fs_config {
     /* [backup] */
     enum fs_backup_type type;
     enum fs_truncate truncate;
+    uint64_t max_rate; /* bytes/s pulled from the engine, 0 = unlimited */
     /* [spool] */
     char spool_dir[FS_CONF_PATH]; /* default /var/tmp */
     enum fs_spool_policy policy;
@@ -78,6 +80,9 @@ typedef struct fs_config {
     int databases_line;                  /* line of databases/database */
     int source_line;                     /* line of [source] */
 } fs_config;
+
+/* The smallest max_rate accepted (bytes/s; 0 = unlimited). */
+#define FS_MIN_RATE (64u << 10)
 
 /* Defaults for every key. */
 void fs_conf_defaults(fs_config *cfg);

@@ -22,6 +22,7 @@
 #include "plat.h"
 #include "spool.h"
 #include "tree.h"
+#include "throttle.h"
 
 #define FS_FH_LABEL 1
 #define FS_FH_MANIFEST 2
@@ -92,6 +93,7 @@ struct fs_ctx {
     uint64_t dropped_reads; /* stream policy: re-reads refused */
     uint64_t spool_written; /* bytes written to the spool (under mu) */
     int nwaiting;           /* requests blocked waiting for the engine */
+    fs_throttle throttle;   /* [backup] max_rate pacing of engine pulls */
 };
 
 #define fs_set_state(ctx, to) fs_set_state_at((ctx), (to), __FILE__, __LINE__)

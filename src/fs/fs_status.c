@@ -190,6 +190,9 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb)
         ST("committed-at-roll: %llu\n", ctx->committed);
     ST("spool: %" PRIu64 " bytes written, cap %" PRIu64 "%s, dir %s\n", ctx->spool_written,
        ctx->cfg.spool_cap, ctx->cfg.spool_cap ? "" : " (unlimited)", ctx->cfg.spool_dir);
+    ST("rate: %" PRIu64 " bytes/s pulled, max_rate %" PRIu64 "%s, %" PRIu64 " throttle waits\n",
+       fs_throttle_rate(&ctx->throttle, fs_clock_mono_ns()), ctx->cfg.max_rate,
+       ctx->cfg.max_rate ? "" : " (unlimited)", ctx->throttle.waits);
     if (ctx->dropped_reads)
         ST("stream re-reads refused: %" PRIu64 "\n", ctx->dropped_reads);
     ST("waiting requests: %d\n", ctx->nwaiting);
