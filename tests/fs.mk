@@ -28,7 +28,8 @@ tests_fs_memfuse_LDADD = $(FUSE_LIBS)
 
 TESTS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool
 EXTRA_DIST += tests/fs_lib.sh
-bench_scripts += tests/bench_fs.sh
+bench_scripts += tests/bench_fs.sh tests/bench_ratios.sh
+EXTRA_DIST += tests/bench_ratios.sh
 
 # integration tests with real mounts (root, /dev/fuse; skip otherwise)
 TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
