@@ -174,7 +174,9 @@ for p in $(seq "$PAIRS"); do
     half=$((rate / 2))
     during jbackup --max-rate "$half" || fail "jetutil backup --max-rate $half with writers"
     put tx.jbt "$TXS"
-    put jbt.ratio "$(awk -v b="$(jbytes)" -v s="$SECS" -v m="$half" 'BEGIN { print b / s / m }')"
+    # the pull rate the throttle achieved (jetutil's summary), over max_rate
+    put jbt.ratio "$(sed -n 's/.*, pulled at \([0-9]*\) bytes\/s$/\1/p' "$T/jb.out" |
+        awk -v m="$half" '{ print $1 / m }')"
     during idle "$SECS"
     put tx.idle2 "$TXS"
 done

@@ -59,8 +59,20 @@ uint64_t fs_throttle_take(fs_throttle *t, uint64_t n, uint64_t now_ns)
         t->tat_ns += n * 1000000000u / t->rate;
     }
     t->pending = 0;
+    if (t->total == 0)
+        t->first_ns = now_ns;
+    t->last_ns = now_ns;
+    t->last_n = n;
     note_bytes(t, n, now_ns);
     return 0;
+}
+
+/* See throttle.h. */
+uint64_t fs_throttle_avg(const fs_throttle *t)
+{
+    if (t->last_ns <= t->first_ns || t->total <= t->last_n)
+        return 0;
+    return (uint64_t)((double)(t->total - t->last_n) * 1e9 / (double)(t->last_ns - t->first_ns));
 }
 
 /* See throttle.h. */

@@ -7,8 +7,9 @@
  * is charged n / rate seconds on a virtual clock `tat`; a pull may start
  * when tat is not ahead of now, so over any long run the bytes pulled are
  * at most rate x elapsed + one chunk.  Idle time earns at most burst_ns of
- * credit (FS_THROTTLE_BURST_NS), so a producer that waited for slow readers
- * does not then pull far above the cap.  With rate 0 nothing ever waits,
+ * credit (FS_THROTTLE_BURST_NS): a stall shorter than that (a disk write,
+ * a slow reader) is caught up, so the long-run rate stays at the cap, and
+ * a longer idle does not turn into a long burst above it.  With rate 0 nothing ever waits,
  * but the rate is still measured (status shows it).
  *
  * fs_throttle_take and fs_throttle_rate are pure arithmetic on a caller's
@@ -28,7 +29,7 @@
 /* Idle credit kept: a pull may start up to this early on the virtual
  * clock (absorbs timer slack without letting a long idle turn into a
  * burst). */
-#define FS_THROTTLE_BURST_NS 20000000u /* 20 ms */
+#define FS_THROTTLE_BURST_NS 200000000u /* 200 ms */
 /* Length of the window over which the current rate is measured. */
 #define FS_THROTTLE_WINDOW_NS 1000000000u /* 1 s */
 
@@ -43,6 +44,9 @@ typedef struct fs_throttle {
     uint64_t win_bytes; /* bytes charged in it */
     uint64_t last_rate; /* bytes/s of the last complete window */
     int pending;        /* the last take said wait: its pull is still due */
+    uint64_t first_ns;  /* when the first pull was charged */
+    uint64_t last_ns;   /* when the last pull was charged */
+    uint64_t last_n;    /* its bytes */
 } fs_throttle;
 
 /* Set t up for a cap of rate bytes/s (0 = unlimited), nothing pulled. */
@@ -57,6 +61,11 @@ uint64_t fs_throttle_take(fs_throttle *t, uint64_t n, uint64_t now_ns);
  * or, when the producer has been idle longer than a window, what the open
  * window shows (so an idle pull decays to 0).  0 before the first pull. */
 uint64_t fs_throttle_rate(const fs_throttle *t, uint64_t now_ns);
+
+/* The average pull rate in bytes/s from the first pull to the start of
+ * the last one (the bytes of the pulls before the last over that time):
+ * what a cap achieved over a whole run.  0 before the second pull. */
+uint64_t fs_throttle_avg(const fs_throttle *t);
 
 /* The producer's gate, called with mu held before each pull of n bytes:
  * 0 when the pull may go ahead (charged), or 1 after waiting on cv

@@ -365,8 +365,9 @@ static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
     if (have_committed)
         printf(", committed_at_roll %llu", committed);
     if (r->throttle.rate)
-        printf(", max_rate %llu bytes/s, %llu throttle waits", (unsigned long long)r->throttle.rate,
-               (unsigned long long)r->throttle.waits);
+        printf(", max_rate %llu bytes/s, %llu throttle waits, pulled at %llu bytes/s",
+               (unsigned long long)r->throttle.rate, (unsigned long long)r->throttle.waits,
+               (unsigned long long)fs_throttle_avg(&r->throttle));
     printf("\n");
     rc = 0;
 out:
