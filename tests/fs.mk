@@ -19,6 +19,12 @@ tests_test_fs_ops_LDADD = $(FS_TEST_LDADD)
 tests_test_fs_conf_SOURCES = tests/test_fs_conf.c
 tests_test_fs_conf_CFLAGS = $(FS_TEST_CFLAGS) -DFS_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_test_fs_conf_LDADD = $(FS_TEST_LDADD)
+# issue 10 part 5: the max_rate pacing, with a fake clock
+check_PROGRAMS += tests/test_fs_throttle
+TESTS += tests/test_fs_throttle
+tests_test_fs_throttle_SOURCES = tests/test_fs_throttle.c
+tests_test_fs_throttle_CFLAGS = $(FS_TEST_CFLAGS)
+tests_test_fs_throttle_LDADD = $(FS_TEST_LDADD)
 tests_test_fs_spool_SOURCES = tests/test_fs_spool.c
 tests_test_fs_spool_CFLAGS = $(FS_TEST_CFLAGS)
 tests_test_fs_spool_LDADD = $(FS_TEST_LDADD)
@@ -29,7 +35,8 @@ tests_fs_memfuse_LDADD = $(FUSE_LIBS)
 
 TESTS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool
 EXTRA_DIST += tests/fs_lib.sh
-bench_scripts += tests/bench_fs.sh
+bench_scripts += tests/bench_fs.sh tests/bench_ratios.sh
+EXTRA_DIST += tests/bench_ratios.sh
 
 # integration tests with real mounts (root, /dev/fuse; skip otherwise)
 TESTS += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/fs_man.sh \
@@ -41,6 +48,9 @@ EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/
 # issue 7 item 10: a bad spool directory is refused before the backup begins
 TESTS += tests/fs_badspool.sh tests/fs_core_portable.sh
 EXTRA_DIST += tests/fs_badspool.sh tests/fs_core_portable.sh
+# issue 10 part 5: max_rate and jetutil backup --max-rate are applied
+TESTS += tests/fs_throttle.sh
+EXTRA_DIST += tests/fs_throttle.sh
 # the README's live demo, end to end
 TESTS += tests/demo_live.sh
 EXTRA_DIST += tests/demo_live.sh

@@ -80,6 +80,12 @@ for l in text:
         s = j["spool"]
         eq(k, (int(m[1]), int(m[2]), m[3]), (s["bytes_written"], s["cap"], s["directory"]))
     elif k == "waiting requests": eq(k, int(v), j["waiting_requests"])
+    elif k == "rate":
+        # the pull rate moves between the two answers: compare the cap
+        m = re.fullmatch(r"(\d+) bytes/s pulled, max_rate (\d+)(?: \(unlimited\))?, "
+                         r"(\d+) throttle waits", v)
+        eq(k, int(m[2]), j["pull"]["max_rate"])
+        assert j["pull"]["throttle_waits"] >= int(m[3]), l
     elif k == "guards":
         # running and idle move between the two answers: compare the limits
         m = re.fullmatch(r"max_duration (\w+), running \w+; idle_timeout (\w+)(?:, idle \w+)?"

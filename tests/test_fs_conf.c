@@ -27,6 +27,15 @@ START_TEST(good_files)
     ck_assert_int_eq(c.type, FS_BACKUP_FULL);
     ck_assert_int_eq(c.allow_other, 0);
     ck_assert_uint_eq(c.read_size, 1u << 20);
+    ck_assert_uint_eq(c.max_rate, 0); /* default: unlimited */
+    ck_assert_msg(
+        fsx_conf_parse_string("r.ini", EP "[backup]\nmax_rate = 200M\n", &c, err, sizeof err) == 0,
+        "%s", err);
+    ck_assert_uint_eq(c.max_rate, 200u << 20);
+    ck_assert_msg(
+        fsx_conf_parse_string("r0.ini", EP "[backup]\nmax_rate = 0\n", &c, err, sizeof err) == 0,
+        "%s", err);
+    ck_assert_uint_eq(c.max_rate, 0);
     ck_assert_msg(
         fsx_conf_parse_string(
             "b.ini",
@@ -166,6 +175,11 @@ static const struct bad {
     { EP "[backup]\ntype = full\n\nidle_timeout = 30 m\n", 6,
       "idle_timeout: '30 m' is not a duration" },
     { EP "[backup]\nidle_timeout = 30m\nidle_timeout = 1h\n", 5, "duplicate key 'idle_timeout'" },
+    /* issue 10 part 5: max_rate is a size in bytes/s, 0 or at least 64K */
+    { EP "[backup]\nmax_rate = fast\n", 4, "max_rate: 'fast' is not a size" },
+    { EP "[backup]\nmax_rate = -1M\n", 4, "not a size" },
+    { EP "[backup]\nmax_rate = 1000\n", 4, "max_rate: 1000 is below 64K" },
+    { EP "[backup]\n\nmax_rate = 200M\nmax_rate = 100M\n", 6, "duplicate key 'max_rate'" },
     { EP "[spool]\npolicy = lazy\n", 4, "not keep or stream" },
     { EP "[spool]\ncap = lots\n", 4, "not a size" },
     { EP "[spool]\ncap = -5\n", 4, "not a size" },

@@ -6,6 +6,18 @@
  * internal locking).  Any transport or protocol failure marks the client
  * broken: the socket is shut down (so the server aborts a backup in
  * progress) and every later call returns JET_errInstanceUnavailable.
+ *
+ * ReadFile pipelining (docs/endpoint-protocol.md, "Pipelining"): after a
+ * full read of the file last opened, while its size is not reached, the
+ * client sends the next READFILE (same handle, same size) before
+ * returning, so the server reads the engine while the caller processes
+ * the data.  The reply stays in the socket until the caller's next
+ * JepReadFile of that size receives it straight into its buffer.  Any
+ * other call first receives the reply into the stash (c->stash), from
+ * which a later read of that handle is served before anything else is
+ * asked of the server: the bytes the engine delivered reach the caller
+ * in order, exactly once, and an error of the read sent ahead is the
+ * error of the caller's next read of that handle.
  */
 #include "config.h"
 
@@ -32,6 +44,21 @@ struct jep_client {
     uint8_t *buf; /* response payloads */
     size_t cap;
     uint8_t req[EP_HDR + EP_MAX_REQ_PAYLOAD];
+    /* pipelining (see the top of the file) */
+    JET_HANDLE cur_hf; /* file last opened (its reads may go ahead) */
+    uint64_t cur_size; /* its size (OPENFILE) */
+    uint64_t cur_pos;  /* bytes the engine delivered for it so far */
+    bool ahead;        /* a READFILE(ahead_hf, ahead_cb) is in flight */
+    JET_HANDLE ahead_hf;
+    unsigned long ahead_cb;
+    bool stashed; /* the reply of a read sent ahead, not yet asked for */
+    JET_HANDLE stash_hf;
+    JET_ERR stash_err;      /* its JET_ERR */
+    unsigned long stash_cb; /* bytes asked */
+    uint8_t *stash;         /* its data [stash_off, stash_n) */
+    unsigned long stash_n, stash_off, stash_cap;
+    int rcvbuf;    /* SO_RCVBUF set so far (0: default) */
+    bool cur_open; /* cur_hf is valid */
 };
 
 /* Mark c broken: shut the socket down so the server sees EOF.  Returns
@@ -45,15 +72,25 @@ static JET_ERR cl_break(jep_client *c)
     return JET_errInstanceUnavailable;
 }
 
-/* Encode and send request q.  0, JET_errInstanceUnavailable (c already
- * broken, or the send failed: c is now broken), or JET_errInvalidParameter
- * (q cannot be encoded; nothing sent). */
+static JET_ERR cl_stash_ahead(jep_client *c);
+
+/* Encode and send request q, after receiving the reply of a READFILE
+ * sent ahead into the stash.  0, JET_errInstanceUnavailable (c already
+ * broken, or the send or the stash failed: c is now broken), or
+ * JET_errInvalidParameter (q cannot be encoded; nothing sent). */
 static JET_ERR cl_send(jep_client *c, const ep_req *q)
 {
     size_t n;
+    JET_ERR rc;
 
     if (c->broken)
         return JET_errInstanceUnavailable;
+    if (c->ahead) {
+        /* a READFILE went ahead: its reply comes first */
+        rc = cl_stash_ahead(c);
+        if (rc < 0)
+            return rc;
+    }
     n = ep_req_encode(q, c->req, sizeof c->req);
     if (!n)
         return JET_errInvalidParameter;
@@ -124,38 +161,44 @@ static JET_ERR cl_recv_read_head(jep_client *c, uint8_t *b, uint32_t nfixed, uin
     return 0;
 }
 
-/* One READFILE round trip of at most chunk (<= EP_MAX_READ) bytes whose
- * data part is received straight into dst -- no staging in c->buf.  The
- * frame is checked as cl_call + ep_resp_decode check it (length against
- * EP_MAX_RESP_PAYLOAD, opcode, fixed part, cb_data against the maximum and
- * the frame length) before any data byte is read, and cb_data > chunk
- * with a success/warning code is refused before dst is touched.  An error
- * response (r->err < 0) leaves dst alone: data it carries is discarded.
- * Returns 0 with r filled (r->data NULL; r->cb_data bytes are in dst when
- * r->err >= 0), or JET_errInstanceUnavailable (transport or protocol
- * failure: c is broken; dst may hold part of the data), or
- * JET_errInvalidParameter (request cannot be encoded; nothing sent), or
- * JET_errInternalError (the codec's READFILE layout does not fit this
- * function: a build bug; nothing sent). */
-static JET_ERR cl_read_chunk(jep_client *c, JET_HANDLE hf, uint8_t *dst, unsigned long chunk,
-                             ep_resp *r)
+/* Send READFILE(hf, chunk) (chunk <= EP_MAX_READ).  0, the errors of
+ * cl_send, or JET_errInternalError (the codec's READFILE layout does not
+ * fit cl_recv_read: a build bug; nothing sent). */
+static JET_ERR cl_send_read(jep_client *c, JET_HANDLE hf, unsigned long chunk)
 {
-    uint8_t head[EP_HDR + 16];
-    uint32_t len, nfixed = ep_resp_fixed_size(EP_OP_READFILE);
-    const char *why;
+    uint32_t nfixed = ep_resp_fixed_size(EP_OP_READFILE);
     ep_req q;
-    JET_ERR rc;
 
-    if (nfixed == 0 || nfixed > sizeof head - EP_HDR)
+    if (nfixed == 0 || nfixed > 16)
         return JET_errInternalError; /* codec and client disagree: a build bug */
-
     memset(&q, 0, sizeof q);
     q.op = EP_OP_READFILE;
     q.hf = hf;
     q.cb = chunk;
-    rc = cl_send(c, &q);
-    if (rc < 0)
-        return rc;
+    return cl_send(c, &q);
+}
+
+/* Receive the reply to a READFILE of hf for chunk (<= EP_MAX_READ) bytes,
+ * its data part straight into dst -- no staging in c->buf.  The frame is
+ * checked as cl_call + ep_resp_decode check it (length against
+ * EP_MAX_RESP_PAYLOAD, opcode, fixed part, cb_data against the maximum and
+ * the frame length) before any data byte is read, and cb_data > chunk
+ * with a success/warning code is refused before dst is touched.  An error
+ * response (r->err < 0) leaves dst alone: data it carries is discarded.
+ * Bytes delivered for the file last opened advance c->cur_pos.  Returns 0
+ * with r filled (r->data NULL; r->cb_data bytes are in dst when
+ * r->err >= 0), or JET_errInstanceUnavailable (transport or protocol
+ * failure: c is broken; dst may hold part of the data). */
+static JET_ERR cl_recv_read(jep_client *c, JET_HANDLE hf, uint8_t *dst, unsigned long chunk,
+                            ep_resp *r)
+{
+    uint8_t head[EP_HDR + 16];
+    uint32_t len, nfixed = ep_resp_fixed_size(EP_OP_READFILE);
+    const char *why;
+    JET_ERR rc;
+
+    if (nfixed == 0 || nfixed > sizeof head - EP_HDR)
+        return cl_break(c); /* cl_send_read refused to send: unreachable */
     rc = cl_recv_read_head(c, head, nfixed, &len);
     if (rc < 0)
         return rc;
@@ -167,7 +210,138 @@ static JET_ERR cl_read_chunk(jep_client *c, JET_HANDLE hf, uint8_t *dst, unsigne
         return cl_break(c);
     if (r->cb_data && ep_recv_all(c->fd, dst, r->cb_data) != 1)
         return cl_break(c);
+    if (c->cur_open && hf == c->cur_hf)
+        c->cur_pos += r->cb_data;
     return 0;
+}
+
+/* Receive the reply of the READFILE sent ahead into the stash (see the
+ * top of the file).  0 (c->stashed), or JET_errInstanceUnavailable
+ * (transport or protocol failure, or no memory for the stash: c is
+ * broken, as the reply cannot be kept in step otherwise). */
+static JET_ERR cl_stash_ahead(jep_client *c)
+{
+    ep_resp r;
+    JET_ERR rc;
+
+    c->ahead = false;
+    if (c->stash_cap < c->ahead_cb) {
+        uint8_t *p = realloc(c->stash, c->ahead_cb);
+        if (!p)
+            return cl_break(c);
+        c->stash = p;
+        c->stash_cap = c->ahead_cb;
+    }
+    rc = cl_recv_read(c, c->ahead_hf, c->stash, c->ahead_cb, &r);
+    if (rc < 0)
+        return rc;
+    c->stashed = true;
+    c->stash_hf = c->ahead_hf;
+    c->stash_err = r.err;
+    c->stash_cb = c->ahead_cb;
+    c->stash_n = r.err < 0 ? 0 : r.cb_data;
+    c->stash_off = 0;
+    return 0;
+}
+
+/* Serve a read of chunk bytes of hf from the stash (c->stash_hf == hf):
+ * its error, or its next bytes, and when the stash runs out in the middle
+ * of a chunk that a full stashed read does not end, the rest from the
+ * server.  0 with r as cl_recv_read fills it, or the errors of
+ * cl_send_read/cl_recv_read. */
+static JET_ERR cl_read_stash(jep_client *c, JET_HANDLE hf, uint8_t *dst, unsigned long chunk,
+                             ep_resp *r)
+{
+    unsigned long k = c->stash_n - c->stash_off;
+    ep_resp r2;
+    JET_ERR rc;
+
+    memset(r, 0, sizeof *r);
+    r->op = EP_OP_READFILE;
+    r->err = c->stash_err;
+    if (c->stash_err < 0) {
+        c->stashed = false;
+        return 0;
+    }
+    if (k > chunk)
+        k = chunk;
+    memcpy(dst, c->stash + c->stash_off, k);
+    c->stash_off += k;
+    r->cb_data = (uint32_t)k;
+    if (c->stash_off < c->stash_n)
+        return 0; /* chunk filled; more stashed */
+    c->stashed = false;
+    if (k == chunk || c->stash_n < c->stash_cb)
+        return 0; /* filled, or the engine's stream ended there */
+    rc = cl_send_read(c, hf, chunk - k);
+    if (rc >= 0)
+        rc = cl_recv_read(c, hf, dst + k, chunk - k, &r2);
+    if (rc < 0)
+        return rc;
+    if (r2.err < 0) {
+        *r = r2;
+        return 0;
+    }
+    r->cb_data = (uint32_t)(k + r2.cb_data);
+    r->err = r2.err;
+    return 0;
+}
+
+/* One part (chunk <= EP_MAX_READ bytes) of a JepReadFile into dst: the
+ * reply of the read sent ahead when it asked for exactly this, else the
+ * stash of hf, else a round trip.  0 with r as cl_recv_read fills it, or
+ * JET_errInstanceUnavailable, JET_errInvalidParameter or
+ * JET_errInternalError as cl_send_read and cl_recv_read return them. */
+static JET_ERR cl_read_part(jep_client *c, JET_HANDLE hf, uint8_t *dst, unsigned long chunk,
+                            ep_resp *r)
+{
+    JET_ERR rc;
+
+    if (c->broken)
+        return JET_errInstanceUnavailable;
+    if (c->ahead && c->ahead_hf == hf && c->ahead_cb == chunk) {
+        c->ahead = false;
+        return cl_recv_read(c, hf, dst, chunk, r);
+    }
+    if (c->ahead) {
+        rc = cl_stash_ahead(c);
+        if (rc < 0)
+            return rc;
+    }
+    if (c->stashed && c->stash_hf == hf)
+        return cl_read_stash(c, hf, dst, chunk, r);
+    rc = cl_send_read(c, hf, chunk);
+    if (rc < 0)
+        return rc;
+    return cl_recv_read(c, hf, dst, chunk, r);
+}
+
+/* After a full read of chunk bytes of hf: send the next READFILE now when
+ * hf is the file last opened, its size is not reached and nothing is in
+ * flight or stashed.  A failed send leaves c broken for the next call. */
+static void cl_read_ahead(jep_client *c, JET_HANDLE hf, unsigned long chunk)
+{
+    if (c->broken || c->ahead || c->stashed || !c->cur_open || hf != c->cur_hf ||
+        c->cur_pos >= c->cur_size)
+        return;
+    if (cl_send_read(c, hf, chunk) < 0)
+        return;
+    c->ahead = true;
+    c->ahead_hf = hf;
+    c->ahead_cb = chunk;
+}
+
+/* Ask for a receive buffer of two READFILE replies of chunk bytes (best
+ * effort: Linux sizes an AF_UNIX stream by the sender's buffer, which the
+ * server sets; other systems use this one). */
+static void cl_size_rcvbuf(jep_client *c, unsigned long chunk)
+{
+    int want = (int)(2 * (chunk + EP_HDR + 64));
+
+    if (c->rcvbuf >= want)
+        return;
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want) == 0)
+        c->rcvbuf = want;
 }
 
 /* Map a connect() errno to the Jet error endpoint.h promises. */
@@ -330,6 +504,7 @@ void JepDisconnect(jep_client *c)
     if (c->fd >= 0)
         close(c->fd);
     free(c->buf);
+    free(c->stash);
     free(c);
 }
 
@@ -360,6 +535,16 @@ static JET_ERR cl_simple(jep_client *c, ep_req *q)
     return r.err;
 }
 
+/* Forget the stash (and the file last opened when hf is it, or always
+ * when all is set): its handle is closed or the backup ended. */
+static void cl_forget(jep_client *c, JET_HANDLE hf, bool all)
+{
+    if (c->stashed && (all || c->stash_hf == hf))
+        c->stashed = false;
+    if (c->cur_open && (all || c->cur_hf == hf))
+        c->cur_open = false;
+}
+
 /* JetBeginExternalBackupInstance over the endpoint. */
 JET_ERR JepBeginExternalBackup(jep_client *c, JET_GRBIT grbit)
 {
@@ -368,6 +553,8 @@ JET_ERR JepBeginExternalBackup(jep_client *c, JET_GRBIT grbit)
     memset(&q, 0, sizeof q);
     q.op = EP_OP_BEGIN;
     q.grbit = grbit;
+    if (c)
+        cl_forget(c, 0, true);
     return cl_simple(c, &q);
 }
 
@@ -441,6 +628,10 @@ JET_ERR JepOpenFile(jep_client *c, const char *szFileName, JET_HANDLE *phf,
     if (rc < 0)
         return rc;
     if (r.err >= 0) {
+        c->cur_open = true; /* its reads may go ahead */
+        c->cur_hf = (JET_HANDLE)r.hf;
+        c->cur_size = r.size_low | r.size_high << 32;
+        c->cur_pos = 0;
         if (phf)
             *phf = (JET_HANDLE)r.hf;
         if (pulSizeLow)
@@ -456,7 +647,8 @@ JET_ERR JepOpenFile(jep_client *c, const char *szFileName, JET_HANDLE *phf,
  * instance page size, pv NULL with cb > 0).  A request above EP_MAX_READ
  * is split into consecutive reads of EP_MAX_READ bytes, stopping at the
  * first short one; an error in any part is returned as the call's error
- * (never a short read) and *pcb is then 0. */
+ * (never a short read) and *pcb is then 0.  A full read of the file last
+ * opened sends the next read ahead (see the top of the file). */
 JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb, unsigned long *pcb)
 {
     unsigned long total = 0;
@@ -469,9 +661,10 @@ JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb, un
         return JET_errInvalidParameter;
     if (pcb)
         *pcb = 0;
+    cl_size_rcvbuf(c, cb > EP_MAX_READ ? EP_MAX_READ : cb);
     do {
         unsigned long chunk = cb - total > EP_MAX_READ ? EP_MAX_READ : cb - total;
-        rc = cl_read_chunk(c, hf, pv ? (uint8_t *)pv + total : NULL, chunk, &r);
+        rc = cl_read_part(c, hf, pv ? (uint8_t *)pv + total : NULL, chunk, &r);
         if (rc < 0)
             return rc;
         if (r.err < 0)
@@ -481,6 +674,8 @@ JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb, un
         if (r.cb_data < chunk)
             break;
     } while (total < cb);
+    if (cb > 0 && total == cb)
+        cl_read_ahead(c, hf, cb > EP_MAX_READ ? EP_MAX_READ : cb);
     if (pcb)
         *pcb = total;
     return err;
@@ -490,11 +685,15 @@ JET_ERR JepReadFile(jep_client *c, JET_HANDLE hf, void *pv, unsigned long cb, un
 JET_ERR JepCloseFile(jep_client *c, JET_HANDLE hf)
 {
     ep_req q;
+    JET_ERR rc;
 
     memset(&q, 0, sizeof q);
     q.op = EP_OP_CLOSEFILE;
     q.hf = hf;
-    return cl_simple(c, &q);
+    rc = cl_simple(c, &q); /* receives a read sent ahead first */
+    if (c)
+        cl_forget(c, hf, false);
+    return rc;
 }
 
 /* JetGetLogInfoInstance2A over the endpoint (buffer cap EP_MAX_LIST). */
@@ -525,11 +724,15 @@ JET_ERR JepTruncateLog(jep_client *c)
 JET_ERR JepEndExternalBackup2(jep_client *c, JET_GRBIT grbit)
 {
     ep_req q;
+    JET_ERR rc;
 
     memset(&q, 0, sizeof q);
     q.op = EP_OP_ENDBACKUP2;
     q.grbit = grbit;
-    return cl_simple(c, &q);
+    rc = cl_simple(c, &q); /* receives a read sent ahead first */
+    if (c)
+        cl_forget(c, 0, true);
+    return rc;
 }
 
 /* The host's committed-transaction count sampled before the backup's log

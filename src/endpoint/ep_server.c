@@ -165,8 +165,29 @@ static int grow_buf(uint8_t **pb, size_t *pcap, size_t cb)
     return 0;
 }
 
+/* Size fd's send buffer for READFILE replies of cb bytes: room for two
+ * whole replies, so a reply is handed to the kernel in one call and the
+ * next (the client pipelines one READFILE ahead) follows without waiting
+ * for the client to drain the first.  SO_SNDBUF is capped by
+ * net.core.wmem_max; a host with CAP_NET_ADMIN gets the size anyway
+ * (SO_SNDBUFFORCE).  Best effort: the default buffer still works, only
+ * in more, smaller transfers. */
+static void size_sndbuf(int fd, size_t cb)
+{
+    int want = (int)(2 * (cb + EP_HDR + 64)), have = 0;
+    socklen_t len = sizeof have;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 && have >= want)
+        return; /* Linux reports twice the value set (bookkeeping) */
+#ifdef SO_SNDBUFFORCE
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want);
+#endif
+}
+
 /* Make c->iobuf a 4096-aligned buffer of at least cb bytes (rounded up to
- * 4096, minimum 4096).  0 or -1 (ENOMEM). */
+ * 4096, minimum 4096), sizing the socket's send buffer to it when it
+ * grows.  0 or -1 (ENOMEM). */
 static int grow_iobuf(jep_conn *c, size_t cb)
 {
     size_t want = (cb + EP_PAGE_ALIGN - 1) / EP_PAGE_ALIGN * EP_PAGE_ALIGN;
@@ -181,6 +202,7 @@ static int grow_iobuf(jep_conn *c, size_t cb)
     free(c->iobuf);
     c->iobuf = p;
     c->iocap = want;
+    size_sndbuf(c->fd, want);
     return 0;
 }
 

@@ -473,6 +473,14 @@ static int conf_backup(fs_conf_parse *cp, const char *k, const char *v)
         return conf_duration(cp, k, v, &cfg->max_duration_s);
     if (!strcmp(k, "idle_timeout"))
         return conf_duration(cp, k, v, &cfg->idle_timeout_s);
+    if (!strcmp(k, "max_rate")) {
+        if (!conf_size(cp, k, v, 0, UINT64_MAX, &cfg->max_rate))
+            return 0;
+        if (cfg->max_rate && cfg->max_rate < FS_MIN_RATE)
+            return fs_conf_fail(cp, cp->line, "max_rate: %s is below 64K bytes/s (0 = unlimited)",
+                                v);
+        return 1;
+    }
     return fs_conf_fail(cp, cp->line, "unknown key '%s' in [backup]", k);
 }
 

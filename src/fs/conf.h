@@ -11,6 +11,7 @@
  *             Each build refuses the other platform's sources.
  *   [backup]  type = full|incremental, truncate = never|complete|commit,
  *             max_duration, idle_timeout (durations: 45s, 30m, 6h, 2d; 0 = off)
+ *             max_rate (bytes/s, size suffixes; 0 = unlimited, else >= 64K)
  *   [spool]   directory, policy = keep|stream, cap, window
  *   [mount]   allow_other = yes|no, read_size, direct_io = yes|no
  *   [report]  metrics_file = /PATH.prom, json_file = /PATH (absolute,
@@ -67,6 +68,7 @@ typedef struct fs_config {
     enum fs_truncate truncate;
     uint64_t max_duration_s; /* fail the backup after this long, 0 = off */
     uint64_t idle_timeout_s; /* fail it after this long without a read or list, 0 = off */
+    uint64_t max_rate; /* bytes/s pulled from the engine, 0 = unlimited */
     /* [spool] */
     char spool_dir[FS_CONF_PATH]; /* default /var/tmp */
     enum fs_spool_policy policy;
@@ -87,6 +89,9 @@ typedef struct fs_config {
     char metrics_file[FS_CONF_PATH]; /* Prometheus text, written at the end */
     char json_file[FS_CONF_PATH];    /* the same as JSON */
 } fs_config;
+
+/* The smallest max_rate accepted (bytes/s; 0 = unlimited). */
+#define FS_MIN_RATE (64u << 10)
 
 /* Defaults for every key. */
 void fs_conf_defaults(fs_config *cfg);

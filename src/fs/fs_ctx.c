@@ -151,6 +151,7 @@ int fs_ctx_new(const fs_config *cfg, const bkc_source *be, fs_ctx **pctx)
     if (!ctx)
         return -ENOMEM;
     ctx->cfg = *cfg;
+    fs_throttle_init(&ctx->throttle, cfg->max_rate);
     ctx->be = *be;
     ctx->state = FS_ST_NEW;
     rc = fs_mutex_new(&ctx->mu);

@@ -27,6 +27,7 @@
 #include "plat.h"
 #include "spool.h"
 #include "tree.h"
+#include "throttle.h"
 
 #define FS_FH_LABEL 1
 #define FS_FH_MANIFEST 2
@@ -110,6 +111,7 @@ struct fs_ctx {
     uint64_t active_ns;      /* clock at the last start or end of a read/list operation */
     int nactive;             /* read/list operations in progress (idle_timeout on) */
     bool guard_fired;        /* a guard failed the backup: open/read/readdir -> EIO */
+    fs_throttle throttle;   /* [backup] max_rate pacing of engine pulls */
 };
 
 #define fs_set_state(ctx, to) fs_set_state_at((ctx), (to), __FILE__, __LINE__)

@@ -164,6 +164,10 @@ void fs_producer_main(void *arg)
                 fs_cond_wait(ctx->cv_prod, ctx->mu);
                 continue;
             }
+            uint64_t n = f->size - f->produced; /* [backup] max_rate: pace the pull */
+            if (fs_throttle_gate(&ctx->throttle, n < ctx->cfg.read_size ? n : ctx->cfg.read_size,
+                                 ctx->cv_prod, ctx->mu))
+                continue; /* waited: re-check the state and the demand */
             produce_chunk(ctx, f);
         } else if (f && f->open) {
             finish_file(ctx, f);

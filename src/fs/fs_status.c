@@ -265,6 +265,9 @@ int fs_status_snapshot(fs_ctx *ctx, fs_snapshot *snap)
     snap->spool_cap = ctx->cfg.spool_cap;
     snprintf(snap->spool_dir, sizeof snap->spool_dir, "%s", ctx->cfg.spool_dir);
     snap->dropped_reads = ctx->dropped_reads;
+    snap->pull_rate = fs_throttle_rate(&ctx->throttle, fs_clock_mono_ns());
+    snap->max_rate = ctx->cfg.max_rate;
+    snap->throttle_waits = ctx->throttle.waits;
     snap->nwaiting = ctx->nwaiting;
     fs_guard_snapshot(ctx, snap);
     snap->failed = fs_failed(ctx);
@@ -365,6 +368,8 @@ int fs_status_text(const fs_snapshot *sn, char *buf, size_t cb)
         ST("committed-at-roll: %llu\n", sn->committed);
     ST("spool: %" PRIu64 " bytes written, cap %" PRIu64 "%s, dir %s\n", sn->spool_written,
        sn->spool_cap, sn->spool_cap ? "" : " (unlimited)", sn->spool_dir);
+    ST("rate: %" PRIu64 " bytes/s pulled, max_rate %" PRIu64 "%s, %" PRIu64 " throttle waits\n",
+       sn->pull_rate, sn->max_rate, sn->max_rate ? "" : " (unlimited)", sn->throttle_waits);
     if (sn->dropped_reads)
         ST("stream re-reads refused: %" PRIu64 "\n", sn->dropped_reads);
     ST("waiting requests: %d\n", sn->nwaiting);

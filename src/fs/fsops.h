@@ -251,6 +251,9 @@ typedef struct fs_snapshot {
     uint64_t spool_written, spool_cap;
     char spool_dir[FS_CONF_PATH];
     uint64_t dropped_reads;
+    uint64_t pull_rate;      /* bytes/s pulled from the engine, last second */
+    uint64_t max_rate;       /* [backup] max_rate; 0 = unlimited */
+    uint64_t throttle_waits; /* pulls the cap made wait */
     int nwaiting;
     uint64_t max_duration_s, idle_timeout_s; /* the guards ([backup]); 0 = off */
     uint64_t running_s;                      /* since the backup began, guard clock */

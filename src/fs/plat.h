@@ -79,6 +79,8 @@ typedef struct fs_time {
 void fs_clock_real(fs_time *t);
 /* A monotonic clock in nanoseconds (arbitrary origin). */
 uint64_t fs_clock_mono_ns(void);
+/* Sleep for about ns nanoseconds (at least ns; interruptions resumed). */
+void fs_sleep_ns(uint64_t ns);
 /* Break t down as UTC.  0, or -EOVERFLOW (out of range). */
 int fs_time_utc(const fs_time *t, struct tm *tm);
 /* The virtual-memory page size in bytes (a power of two). */

@@ -1,6 +1,6 @@
 /*
  * backup.c -- `jetutil backup (--endpoint SOCKET | DIR) DEST [--incremental]
- * [--truncate] [--pause-before-logs FIFO]`: the reference streaming backup
+ * [--truncate] [--max-rate RATE] [--pause-before-logs FIFO]`: the reference streaming backup
  * client (spec section 2.2/2.3), over a backup endpoint or in-process.
  *
  * Full: DEST must be absent or empty; every attached database stream is
@@ -12,6 +12,10 @@
  * updated.  On any error: End(Abort), files of this run removed (a full's
  * DEST emptied; an incremental leaves the label unchanged), one line naming
  * the Jet error, exit 1.
+ *
+ * --max-rate RATE (bytes/s, suffixes K M G; 0 = unlimited, else >= 64K)
+ * paces the reads from the engine with the driver's throttle (throttle.h);
+ * the summary line then adds the cap and how often a read waited.
  *
  * Test hook --pause-before-logs FIFO: after GetLogInfo (log roll, ranges
  * fixed) and before the first log is opened, write "paused\n" into FIFO
@@ -30,6 +34,8 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "conf.h"
+#include "throttle.h"
 
 #define USAGE JU_USAGE_BACKUP
 #define BUFSZ (1UL << 20)
@@ -93,8 +99,8 @@ void bk_src_close(bk_src *s)
 /* Open name on the source, stream it into dst (created/truncated, fsync).
  * Reads until the reported size or a 0-byte read; stores exactly what the
  * reads return.  *what names the failing step for the error line. */
-static JET_ERR copy_stream(bk_src *s, const char *name, const char *dst, void *buf,
-                           unsigned long long *pbytes, const char **what)
+static JET_ERR copy_stream(bk_src *s, fs_throttle *thr, const char *name, const char *dst,
+                           void *buf, unsigned long long *pbytes, const char **what)
 {
     JET_ERR rc;
     JET_HANDLE h = 0;
@@ -115,6 +121,8 @@ static JET_ERR copy_stream(bk_src *s, const char *name, const char *dst, void *b
         goto out;
     }
     while (done < size) {
+        /* --max-rate (never waits without one): charge what this read asks */
+        fs_throttle_pace(thr, size - done < BUFSZ ? size - done : BUFSZ);
         rc = s->src.ops->read(s->src.ctx, h, buf, BUFSZ, &cb);
         if (rc < 0) {
             open_h = false; /* a failed read closed (db) or aborted (log) */
@@ -184,6 +192,7 @@ typedef struct bk_run {
     char created[64][256];  /* files this run created (full: all) */
     char what[JU_PATH * 2]; /* the failing step/file, for the message */
     unsigned ncreated;
+    fs_throttle throttle; /* --max-rate pacing of the engine reads */
 } bk_run;
 
 /* On failure, copy the step/file *what names into r->what (it may point
@@ -215,7 +224,7 @@ static JET_ERR copy_dbs(bk_src *s, bk_run *r, void *buf, unsigned long long *pby
         }
         snprintf(dst, sizeof dst, "%s/%s", r->dest, base_of(p));
         strcpy(r->created[r->ncreated++], base_of(p));
-        JCALL(copy_stream(s, p, dst, buf, pbytes, what));
+        JCALL(copy_stream(s, &r->throttle, p, dst, buf, pbytes, what));
         strcpy(l->db_orig[l->ndb], p);
         strcpy(l->db_file[l->ndb], base_of(p));
         l->ndb++;
@@ -244,7 +253,7 @@ static JET_ERR copy_logs(bk_src *s, bk_run *r, const char *logs, void *buf,
             if (n > 0 && n < 256)
                 r->ncreated++;
         }
-        JCALL(copy_stream(s, p, tmp, buf, pbytes, what));
+        JCALL(copy_stream(s, &r->throttle, p, tmp, buf, pbytes, what));
         if (stat(tmp, &st) == 0 && !l->log_kib)
             l->log_kib = (unsigned long)(st.st_size / 1024);
         if (!r->incremental && r->ncreated < 64)
@@ -355,6 +364,10 @@ static JET_ERR run_backup(bk_src *s, bk_run *r, const char **what)
            r->label.type, r->label.ndb, nlog, li.ulGenLow, li.ulGenHigh, bytes, ntrunc);
     if (have_committed)
         printf(", committed_at_roll %llu", committed);
+    if (r->throttle.rate)
+        printf(", max_rate %llu bytes/s, %llu throttle waits, pulled at %llu bytes/s",
+               (unsigned long long)r->throttle.rate, (unsigned long long)r->throttle.waits,
+               (unsigned long long)fs_throttle_avg(&r->throttle));
     printf("\n");
     rc = 0;
 out:
@@ -379,14 +392,13 @@ out:
 static bool parse_backup_args(int argc, char **argv, bk_run *run, const char **endpoint,
                               const char **dir, int *status)
 {
-    const char *pos[2], *o_ep = NULL, *o_pause = NULL;
+    const char *pos[2], *o_ep = NULL, *o_pause = NULL, *o_rate = NULL;
+    uint64_t rate = 0;
     bool o_inc = false, o_trunc = false;
     ju_opt opts[] = {
-        { "--endpoint", true, &o_ep, NULL },
-        { "--incremental", false, NULL, &o_inc },
-        { "--truncate", false, NULL, &o_trunc },
-        { "--pause-before-logs", true, &o_pause, NULL },
-        { NULL, false, NULL, NULL },
+        { "--endpoint", true, &o_ep, NULL },     { "--incremental", false, NULL, &o_inc },
+        { "--truncate", false, NULL, &o_trunc }, { "--pause-before-logs", true, &o_pause, NULL },
+        { "--max-rate", true, &o_rate, NULL },   { NULL, false, NULL, NULL },
     };
     int npos, r;
 
@@ -403,6 +415,15 @@ static bool parse_backup_args(int argc, char **argv, bk_run *run, const char **e
         *status = JU_EXIT_USAGE;
         return false;
     }
+    if (o_rate && (fs_conf_parse_size(o_rate, &rate) < 0 || (rate && rate < FS_MIN_RATE))) {
+        fprintf(stderr,
+                "jetutil backup: --max-rate: '%s' is not 0 or a rate of at least 64K bytes/s "
+                "(e.g. 200M)\n",
+                o_rate);
+        *status = JU_EXIT_USAGE;
+        return false;
+    }
+    fs_throttle_init(&run->throttle, rate);
     run->dest = pos[npos - 1];
     run->incremental = o_inc;
     run->truncate = o_trunc;

@@ -152,7 +152,8 @@ void ju_jet_error(const char *cmd, const char *what, JET_ERR err);
 #define JU_USAGE_VERIFY "jetutil verify DIR"
 #define JU_USAGE_DUMP "jetutil dump FILE"
 #define JU_USAGE_SERVE "jetutil serve DIR --endpoint SOCKET [--threads T] [--circular]"
-#define JU_USAGE_BACKUP "jetutil backup (--endpoint SOCKET | DIR) DEST [--incremental] [--truncate]"
+#define JU_USAGE_BACKUP \
+    "jetutil backup (--endpoint SOCKET | DIR) DEST [--incremental] [--truncate] [--max-rate RATE]"
 #define JU_USAGE_RESTORE "jetutil restore [--check] BACKUPDIR [INCRDIR...] TARGETDIR"
 
 void ju_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

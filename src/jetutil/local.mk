@@ -7,5 +7,7 @@ src_jetutil_jetutil_SOURCES = \
 	src/jetutil/verify.c src/jetutil/dump.c src/jetutil/serve.c \
 	src/jetutil/backup.c src/jetutil/restore.c \
 	src/jetutil/bench.c
-src_jetutil_jetutil_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS)
-src_jetutil_jetutil_LDADD = $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJET) $(CRYPTO_LIBS)
+# -I src/fs: `backup --max-rate` paces with the driver's throttle.h (and
+# parses RATE with conf.h's size parser)
+src_jetutil_jetutil_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/src/fs
+src_jetutil_jetutil_LDADD = $(LIBESEFS_ALL) $(LIBBKFORMAT) $(LIBBKCLIENT) $(LIBJETEP) $(LIBJET) $(CRYPTO_LIBS)

@@ -221,6 +221,15 @@ uint64_t fs_clock_mono_ns(void)
 }
 
 /* See plat.h. */
+void fs_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* See plat.h. */
 int fs_time_utc(const fs_time *t, struct tm *tm)
 {
     time_t sec = (time_t)t->sec;

@@ -97,7 +97,7 @@ static json_t *guards_json(const fs_snapshot *sn)
                      "idle_s", (json_int_t)sn->idle_s, "fired", sn->guard_fired);
 }
 
-/* The "logs", "spool", "guards" and "umount" members of o.  0 or -ENOMEM. */
+/* The "logs", "spool", "pull", "guards" and "umount" members of o.  0 or -ENOMEM. */
 static int more_json(const fs_snapshot *sn, json_t *o)
 {
     json_t *logs = sn->logs_known ? json_pack("{s:b, s:I, s:I}", "known", 1, "generation_low",
@@ -117,6 +117,11 @@ static int more_json(const fs_snapshot *sn, json_t *o)
         rc = jset(o, "stream_rereads_refused", jbytes(sn->dropped_reads));
     if (rc == 0)
         rc = jset(o, "waiting_requests", json_integer(sn->nwaiting));
+    if (rc == 0)
+        rc = jset(o, "pull",
+                  json_pack("{s:o, s:o, s:o}", "rate_bytes_per_s", jbytes(sn->pull_rate),
+                            "max_rate", jbytes(sn->max_rate), "throttle_waits",
+                            jbytes(sn->throttle_waits)));
     if (rc == 0)
         rc = jset(o, "guards", guards_json(sn));
     if (rc == 0)

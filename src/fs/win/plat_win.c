@@ -190,6 +190,14 @@ uint64_t fs_clock_mono_ns(void)
 }
 
 /* See plat.h. */
+void fs_sleep_ns(uint64_t ns)
+{
+    uint64_t ms = (ns + 999999u) / 1000000u; /* whole milliseconds, rounded up */
+
+    Sleep(ms >= INFINITE ? INFINITE - 1 : (DWORD)ms);
+}
+
+/* See plat.h. */
 int fs_time_utc(const fs_time *t, struct tm *tm)
 {
     __time64_t s = (__time64_t)t->sec;
