@@ -4,12 +4,29 @@
  * context struct and the helpers more than one of them calls.  Private
  * to src/fs; the public contract is fsops.h.
  *
- * THREAD SAFETY NOTES.  ctx->mu guards every field of fs_ctx and of the
- * fs_file entries.  The producer drops it around engine calls, SHA-256
- * updates and spool writes; readers drop it around spool preads (spool
- * regions are written once, before `produced` covers them, and never
- * again).  cv_prod wakes the producer (new demand, stop); cv_data wakes
- * waiters (bytes produced, file opened, log list known, failure, end).
+ * THREAD SAFETY NOTES.  Threads: the producer (engine calls), the
+ * hasher (SHA-256 and spool writes, fs_hasher.c), the adapter's request
+ * threads (fs_op_*), the adapter's status/signal threads.  LOCK ORDER:
+ * there is one lock, ctx->mu; it guards every field of fs_ctx and of the
+ * fs_file entries.  Nothing else is locked while it is held, and nobody
+ * holds it across engine calls, SHA-256 updates or spool I/O: the
+ * producer drops it around engine calls, the hasher around SHA-256
+ * updates and spool writes, readers around spool preads.
+ *
+ * THE PIPELINE.  The producer reads chunk N+1 from the engine straight
+ * into the window (a memory ring, both policies) while the hasher hashes
+ * chunk N there and writes it to the spool where it belongs (keep: every
+ * byte; stream: self-pulled bytes).  Per file, hashed <= produced; the
+ * window never drops bytes at or above `hashed` (the producer waits for
+ * room), and it changes file only once the previous file is all hashed.
+ * So a produced byte is in the window or (below `hashed`) in the spool
+ * when its policy spools it; spool regions are written once, before
+ * `hashed` covers them, and never again, so readers pread them without
+ * the lock.  The window bytes in [hashed, produced) are read by the
+ * hasher without the lock (nobody writes them until `hashed` passes).
+ * cv_prod wakes the producer and the hasher (new demand, bytes produced,
+ * bytes hashed, stop); cv_data wakes waiters (bytes produced or hashed,
+ * file opened, log list known, failure, end).
  */
 #ifndef FS_INT_H
 #define FS_INT_H
@@ -54,6 +71,8 @@ struct fs_ctx {
     fs_cond *cv_prod;
     fs_cond *cv_data;
     fs_thread *producer; /* non-NULL from its start until joined */
+    fs_thread *hasher;   /* non-NULL from its start until joined */
+    int hcur;            /* file being hashed (files < hcur are done) */
 
     enum fs_state state; /* see fsops.h STATES; only set_state changes it */
     fs_error error;      /* first error (kind NONE until one happens) */
@@ -87,7 +106,8 @@ struct fs_ctx {
 
     fs_spool spool;
     fs_window win;
-    unsigned char *buf;     /* producer's page-aligned read buffer */
+    unsigned char *buf;     /* producer's page-aligned read buffer (when the
+                             * next chunk would wrap in the window) */
     uint64_t spool_next;    /* next free spool region */
     uint64_t dropped_reads; /* stream policy: re-reads refused */
     uint64_t spool_written; /* bytes written to the spool (under mu) */
@@ -152,5 +172,21 @@ int fs_self_pull(const fs_ctx *ctx, const fs_file *f);
 /* The producer: the only thread that calls the engine while mounted.
  * Runs until everything is produced, the backup failed, or stop. */
 void fs_producer_main(void *arg);
+
+/* May the producer write bytes [f->produced, +read_size) of f into the
+ * window now?  No while that would drop bytes not yet hashed, or the
+ * window still holds another file not all hashed.  ctx->mu held. */
+bool fs_window_room(const fs_ctx *ctx, const fs_file *f);
+
+/* Does the spool hold (or will the hasher write there) bytes from off
+ * of f?  keep: always; stream: self-pulled bytes.  ctx->mu held. */
+bool fs_spools(const fs_ctx *ctx, const fs_file *f, uint64_t off);
+
+/* The hasher (fs_hasher.c): hashes every produced byte in order from the
+ * window, writes it to the spool where fs_spools says so, finishes each
+ * file's digest once its last byte is hashed (then the file is done).
+ * Runs until every file is done, the backup failed, or stop; any failure
+ * (digest, spool) fails the backup. */
+void fs_hasher_main(void *arg);
 
 #endif

@@ -216,7 +216,9 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb);
  * precedes the decision and counts, or follows it and is refused. */
 int fs_commit(fs_ctx *ctx, char *buf, size_t cb);
 
-/* For tests and the benchmark: bytes written to the spool so far. */
+/* For tests and the benchmark: bytes written to the spool so far, once
+ * the hasher has caught up with the bytes produced so far (it waits for
+ * that; no wait once the backup is complete, failed or stopping). */
 uint64_t fs_spool_bytes(fs_ctx *ctx);
 /* For tests: the current state and the first error (ctx->mu taken). */
 enum fs_state fs_ctx_state(fs_ctx *ctx, fs_error *err);
