@@ -67,15 +67,15 @@ static int next_run(const fs_ctx *ctx, const fs_file *f, hrun *r)
     return 0;
 }
 
-/* Record a spool write failure of f at off.  ctx->mu held. */
-static void spool_failed(fs_ctx *ctx, fs_file *f, uint64_t off, int erc)
+/* See fs_int.h. */
+void fs_spool_failed(fs_ctx *ctx, fs_file *f, uint64_t off, int erc)
 {
     f->fail_at = off;
     if (erc == -ENOSPC)
         fs_fail(ctx, fs_err_errno(-erc),
                 "spool full writing %s at offset %" PRIu64 " (%s; cap %" PRIu64 " bytes, %" PRIu64
                 " written): raise [spool] cap or free space in %s",
-                f->name, off, strerror(-erc), ctx->cfg.spool_cap, ctx->spool_written,
+                f->name, off, strerror(-erc), ctx->cfg.spool_cap, ctx->spool_reserved,
                 ctx->cfg.spool_dir);
     else
         fs_fail(ctx, fs_err_errno(-erc), "spool write for %s at offset %" PRIu64 ": %s", f->name,
@@ -91,6 +91,7 @@ static void hash_run(fs_ctx *ctx, fs_file *f)
     int rc = next_run(ctx, f, &r);
 
     if (rc < 0) {
+        ctx->hash_failed = true;
         fs_fail(ctx, fs_err_errno(EPROTO),
                 "%s: bytes %" PRIu64 "-%" PRIu64 " left the window before they were hashed (bug)",
                 f->name, off, f->produced);
@@ -103,13 +104,15 @@ static void hash_run(fs_ctx *ctx, fs_file *f)
     else if (rc < 0)
         rc = 1; /* the digest failed */
     fs_mutex_lock(ctx->mu);
+    if (rc != 0)
+        ctx->hash_failed = true;
     if (rc == 1) {
         f->fail_at = off;
         fs_fail(ctx, fs_err_errno(ENOMEM), "SHA-256 of %s failed at offset %" PRIu64, f->name, off);
         return;
     }
     if (rc < 0) {
-        spool_failed(ctx, f, off, rc);
+        fs_spool_failed(ctx, f, off, rc);
         return;
     }
     f->hashed += r.n;
@@ -124,6 +127,7 @@ static void hash_run(fs_ctx *ctx, fs_file *f)
 static void finish_digest(fs_ctx *ctx, fs_file *f)
 {
     if (fs_sha256_final(f->sha, f->digest) < 0) {
+        ctx->hash_failed = true;
         fs_fail(ctx, fs_err_errno(ENOMEM), "SHA-256 of %s failed", f->name);
         return;
     }

@@ -106,12 +106,14 @@ struct fs_ctx {
 
     fs_spool spool;
     fs_window win;
-    unsigned char *buf;     /* producer's page-aligned read buffer (when the
+    unsigned char *buf;      /* producer's page-aligned read buffer (when the
                              * next chunk would wrap in the window) */
-    uint64_t spool_next;    /* next free spool region */
-    uint64_t dropped_reads; /* stream policy: re-reads refused */
-    uint64_t spool_written; /* bytes written to the spool (under mu) */
-    int nwaiting;           /* requests blocked waiting for the engine */
+    uint64_t spool_next;     /* next free spool region */
+    uint64_t dropped_reads;  /* stream policy: re-reads refused */
+    uint64_t spool_written;  /* bytes written to the spool (under mu) */
+    uint64_t spool_reserved; /* bytes the producer published for the spool */
+    bool hash_failed;        /* the hasher failed (digest or spool write) */
+    int nwaiting;            /* requests blocked waiting for the engine */
 };
 
 #define fs_set_state(ctx, to) fs_set_state_at((ctx), (to), __FILE__, __LINE__)
@@ -181,6 +183,10 @@ bool fs_window_room(const fs_ctx *ctx, const fs_file *f);
 /* Does the spool hold (or will the hasher write there) bytes from off
  * of f?  keep: always; stream: self-pulled bytes.  ctx->mu held. */
 bool fs_spools(const fs_ctx *ctx, const fs_file *f, uint64_t off);
+
+/* Record a spool failure (erc: -ENOSPC = cap or device full, or another
+ * -errno) writing f at off: fails the backup with one line.  ctx->mu held. */
+void fs_spool_failed(fs_ctx *ctx, fs_file *f, uint64_t off, int erc);
 
 /* The hasher (fs_hasher.c): hashes every produced byte in order from the
  * window, writes it to the spool where fs_spools says so, finishes each

@@ -401,6 +401,12 @@ static int copy_produced(fs_ctx *ctx, fs_file *f, char *buf, size_t size, uint64
 {
     int rc;
 
+    /* after a hasher failure, bytes it did not take are not served */
+    if (ctx->hash_failed && off + size > f->hashed) {
+        if (me)
+            waiter_remove(ctx, me);
+        return -EIO;
+    }
     if (fs_window_get(&ctx->win, f->index, off, buf, size)) {
         if (me)
             waiter_remove(ctx, me);

@@ -48,6 +48,19 @@ static int ready_waiter(const fs_ctx *ctx)
     return 0;
 }
 
+/* Count got bytes of f at off for the spool before they are published:
+ * over the [spool] cap fails the backup here, so no reader gets bytes the
+ * spool cannot keep.  true when within the cap.  ctx->mu held. */
+static bool spool_reserve(fs_ctx *ctx, fs_file *f, uint64_t off, uint64_t got)
+{
+    if (ctx->cfg.spool_cap && ctx->spool_reserved + got > ctx->cfg.spool_cap) {
+        fs_spool_failed(ctx, f, off, -ENOSPC);
+        return false;
+    }
+    ctx->spool_reserved += got;
+    return true;
+}
+
 /* Read one chunk of the current file into the window and publish it (the
  * hasher digests and spools it, fs_hasher.c).  Called with ctx->mu held
  * and fs_window_room true; drops it around the engine call. */
@@ -80,6 +93,8 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
                 rc == JET_errFileIOBeyondEOF ? " (stream length differs from its size)" : "");
         return;
     }
+    if ((ctx->cfg.policy == FS_SPOOL_KEEP || self) && !spool_reserve(ctx, f, off, got))
+        return;
     if (direct)
         fs_window_commit(&ctx->win, f->index, off, got);
     else
