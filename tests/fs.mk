@@ -34,6 +34,9 @@ EXTRA_DIST += tests/fs_tools.sh tests/fs_truncate.sh tests/fs_failures.sh tests/
 # issue 7 item 10: a bad spool directory is refused before the backup begins
 TESTS += tests/fs_badspool.sh tests/fs_core_portable.sh
 EXTRA_DIST += tests/fs_badspool.sh tests/fs_core_portable.sh
+# issue 10: the hasher beside the producer, keep re-reads, rsync/restic order
+TESTS += tests/fs_pipeline.sh
+EXTRA_DIST += tests/fs_pipeline.sh
 # the README's live demo, end to end
 TESTS += tests/demo_live.sh
 EXTRA_DIST += tests/demo_live.sh
