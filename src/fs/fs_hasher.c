@@ -31,14 +31,24 @@ bool fs_spools(const fs_ctx *ctx, const fs_file *f, uint64_t off)
 }
 
 /* See fs_int.h. */
+bool fs_window_busy(const fs_ctx *ctx, const fs_file *f)
+{
+    const fs_window *w = &ctx->win;
+    const fs_file *prev;
+
+    if (w->file < 0 || w->file == f->index)
+        return false;
+    prev = ctx->files[w->file];
+    return prev->hashed < prev->size;
+}
+
+/* See fs_int.h. */
 bool fs_window_room(const fs_ctx *ctx, const fs_file *f)
 {
     const fs_window *w = &ctx->win;
 
-    if (w->file >= 0 && w->file != f->index) {
-        const fs_file *prev = ctx->files[w->file];
-        return prev->hashed >= prev->size;
-    }
+    if (w->file >= 0 && w->file != f->index)
+        return true; /* f's first chunk waits in ctx->buf if need be */
     return f->produced + ctx->cfg.read_size <= f->hashed + w->size;
 }
 

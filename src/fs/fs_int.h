@@ -175,10 +175,16 @@ int fs_self_pull(const fs_ctx *ctx, const fs_file *f);
  * Runs until everything is produced, the backup failed, or stop. */
 void fs_producer_main(void *arg);
 
-/* May the producer write bytes [f->produced, +read_size) of f into the
- * window now?  No while that would drop bytes not yet hashed, or the
- * window still holds another file not all hashed.  ctx->mu held. */
+/* May the producer pull bytes [f->produced, +read_size) of f now?  No
+ * while putting them in the window would drop bytes not yet hashed.  When
+ * the window holds another file, yes: see fs_window_busy.  ctx->mu held. */
 bool fs_window_room(const fs_ctx *ctx, const fs_file *f);
+
+/* Does the window still hold another file than f whose bytes are not all
+ * hashed?  Then f's first chunk is pulled into ctx->buf and put in the
+ * window once the hasher is done with that file (the pull of the next
+ * file overlaps the hash of the last one).  ctx->mu held. */
+bool fs_window_busy(const fs_ctx *ctx, const fs_file *f);
 
 /* Does the spool hold (or will the hasher write there) bytes from off
  * of f?  keep: always; stream: self-pulled bytes.  ctx->mu held. */

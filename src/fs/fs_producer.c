@@ -61,6 +61,16 @@ static bool spool_reserve(fs_ctx *ctx, fs_file *f, uint64_t off, uint64_t got)
     return true;
 }
 
+/* Wait until the window may take bytes of f (the hasher is done with the
+ * previous file).  false when the backup stopped meanwhile.  ctx->mu held;
+ * released while waiting. */
+static bool wait_window(fs_ctx *ctx, const fs_file *f)
+{
+    while (fs_window_busy(ctx, f) && !fs_halted(ctx))
+        fs_cond_wait(ctx->cv_prod, ctx->mu);
+    return !fs_halted(ctx);
+}
+
 /* Read one chunk of the current file into the window and publish it (the
  * hasher digests and spools it, fs_hasher.c).  Called with ctx->mu held
  * and fs_window_room true; drops it around the engine call. */
@@ -73,8 +83,11 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
     JET_ERR rc;
     char en[96];
     /* the engine reads straight into the window, so an in-order reader's
-     * bytes are copied once (window -> reply); ctx->buf when it would wrap */
-    unsigned char *dst = fs_window_reserve(&ctx->win, f->index, off, ctx->cfg.read_size);
+     * bytes are copied once (window -> reply); ctx->buf when it would wrap
+     * or the window still holds the previous file's unhashed tail */
+    unsigned char *dst = fs_window_busy(ctx, f)
+                             ? NULL
+                             : fs_window_reserve(&ctx->win, f->index, off, ctx->cfg.read_size);
     int direct = dst != NULL;
 
     if (!direct)
@@ -97,8 +110,10 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
         return;
     if (direct)
         fs_window_commit(&ctx->win, f->index, off, got);
-    else
+    else if (wait_window(ctx, f))
         fs_window_put(&ctx->win, f->index, off, ctx->buf, got);
+    else
+        return;
     if (ctx->cfg.policy == FS_SPOOL_STREAM && self && f->spooled_from == FS_NONE)
         f->spooled_from = off;
     f->produced += got;
