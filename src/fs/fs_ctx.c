@@ -253,13 +253,14 @@ void fs_ctx_free(fs_ctx *ctx)
     free(ctx);
 }
 
-/* Has the hasher caught up with the producer (or stopped)?  ctx->mu held. */
+/* Have the hasher and the spooler caught up with the producer (or
+ * stopped)?  ctx->mu held. */
 static bool hash_settled(const fs_ctx *ctx)
 {
     if (ctx->state != FS_ST_DATABASES && ctx->state != FS_ST_LOGS)
         return true;
     for (int i = 0; i < ctx->nfiles; i++)
-        if (ctx->files[i]->hashed < ctx->files[i]->produced)
+        if (fs_taken(ctx->files[i]) < ctx->files[i]->produced)
             return false;
     return true;
 }

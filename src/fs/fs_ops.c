@@ -377,14 +377,14 @@ static int wait_produced(fs_ctx *ctx, fs_file *f, uint64_t end)
     return 0;
 }
 
-/* Wait until the spool holds [off, end) of f (the hasher writes it a
+/* Wait until the spool holds [off, end) of f (the spooler writes it a
  * little after it is produced).  0, or -EIO (failed, stopping).  ctx->mu
  * held. */
-static int wait_hashed(fs_ctx *ctx, fs_file *f, uint64_t end)
+static int wait_spooled(fs_ctx *ctx, fs_file *f, uint64_t end)
 {
-    while (f->hashed < end && !fs_halted(ctx))
+    while (f->spooled < end && !fs_halted(ctx))
         wait_data(ctx);
-    if (f->hashed < end)
+    if (f->spooled < end)
         return fs_failed(ctx) ? -EIO : waiter_eio(ctx, f->name);
     return 0;
 }
@@ -392,7 +392,7 @@ static int wait_hashed(fs_ctx *ctx, fs_file *f, uint64_t end)
 /* Copy the produced bytes [off, off+size) of f into buf: from the window
  * (in-order readers, both policies), else from the spool where the policy
  * spools them (keep: every byte; stream: self-pulled bytes; waiting for
- * the hasher if needed), else a refused stream re-read.  Unlinks the
+ * the spooler if needed), else a refused stream re-read.  Unlinks the
  * waiter me (if any) once its bytes are copied or safe in the spool.
  * Bytes or -EIO (the backup failed).  ctx->mu held; dropped around the
  * spool read. */
@@ -401,8 +401,8 @@ static int copy_produced(fs_ctx *ctx, fs_file *f, char *buf, size_t size, uint64
 {
     int rc;
 
-    /* after a hasher failure, bytes it did not take are not served */
-    if (ctx->hash_failed && off + size > f->hashed) {
+    /* after a hasher/spooler failure, bytes not taken are not served */
+    if (ctx->pipe_failed && off + size > fs_taken(f)) {
         if (me)
             waiter_remove(ctx, me);
         return -EIO;
@@ -416,7 +416,7 @@ static int copy_produced(fs_ctx *ctx, fs_file *f, char *buf, size_t size, uint64
         waiter_remove(ctx, me); /* not in the window: the spool or nowhere */
     if (!fs_spools(ctx, f, off))
         return refuse_reread(ctx, f, off, off + size);
-    rc = wait_hashed(ctx, f, off + size);
+    rc = wait_spooled(ctx, f, off + size);
     if (rc < 0)
         return rc;
     fs_mutex_unlock(ctx->mu);

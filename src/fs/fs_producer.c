@@ -1,7 +1,7 @@
 /*
  * fs_producer.c -- the producer thread: the only thread that calls the
  * engine while mounted; it pulls into the window and leaves SHA-256 and
- * the spool to the hasher (fs_hasher.c).  See fsops.h (states, contracts)
+ * the spool to the hasher and the spooler (fs_hasher.c).  See fsops.h (states, contracts)
  * and fs_int.h (the core's shared internals, THE PIPELINE).
  */
 #include "config.h"
@@ -61,8 +61,8 @@ static bool spool_reserve(fs_ctx *ctx, fs_file *f, uint64_t off, uint64_t got)
     return true;
 }
 
-/* Wait until the window may take bytes of f (the hasher is done with the
- * previous file).  false when the backup stopped meanwhile.  ctx->mu held;
+/* Wait until the window may take bytes of f (the followers are done with
+ * the previous file).  false when the backup stopped meanwhile.  ctx->mu held;
  * released while waiting. */
 static bool wait_window(fs_ctx *ctx, const fs_file *f)
 {
@@ -72,7 +72,7 @@ static bool wait_window(fs_ctx *ctx, const fs_file *f)
 }
 
 /* Read one chunk of the current file into the window and publish it (the
- * hasher digests and spools it, fs_hasher.c).  Called with ctx->mu held
+ * hasher digests it, the spooler spools it, fs_hasher.c).  Called with ctx->mu held
  * and fs_window_room true; drops it around the engine call. */
 static void produce_chunk(fs_ctx *ctx, fs_file *f)
 {
@@ -84,7 +84,7 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
     char en[96];
     /* the engine reads straight into the window, so an in-order reader's
      * bytes are copied once (window -> reply); ctx->buf when it would wrap
-     * or the window still holds the previous file's unhashed tail */
+     * or the window still holds the previous file's untaken tail */
     unsigned char *dst = fs_window_busy(ctx, f)
                              ? NULL
                              : fs_window_reserve(&ctx->win, f->index, off, ctx->cfg.read_size);
@@ -118,11 +118,11 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
         f->spooled_from = off;
     f->produced += got;
     fs_cond_broadcast(ctx->cv_data);
-    fs_cond_broadcast(ctx->cv_prod); /* the hasher */
+    fs_cond_broadcast(ctx->cv_prod); /* the followers */
 }
 
 /* Close the fully read current file and move on (the hasher finishes its
- * digest).  ctx->mu held; dropped around the engine call. */
+ * digest, the file is done once the spooler is through it too).  ctx->mu held; dropped around the engine call. */
 static void finish_file(fs_ctx *ctx, fs_file *f)
 {
     JET_HANDLE h = ctx->h;
@@ -141,7 +141,7 @@ static void finish_file(fs_ctx *ctx, fs_file *f)
     ctx->cur++;
     fs_log(FS_LOG_DEBUG, "%s: %" PRIu64 " bytes pulled", f->name, f->size);
     fs_cond_broadcast(ctx->cv_data);
-    fs_cond_broadcast(ctx->cv_prod); /* the hasher */
+    fs_cond_broadcast(ctx->cv_prod); /* the followers */
 }
 
 /* May the producer pull the next chunk of f now (demand, room in the
@@ -153,7 +153,7 @@ static bool may_produce(const fs_ctx *ctx, const fs_file *f)
     return !(ctx->cfg.policy == FS_SPOOL_STREAM && ready_waiter(ctx));
 }
 
-/* Build the manifests once every file is hashed and move to COMPLETE.
+/* Build the manifests once every file is done and move to COMPLETE.
  * false when the backup failed (the producer stops).  ctx->mu held. */
 static bool complete(fs_ctx *ctx)
 {
@@ -206,8 +206,8 @@ void fs_producer_main(void *arg)
                 fs_jet_name(rc, en, sizeof en);
                 fs_fail(ctx, fs_err_jet(rc), "JetGetLogInfoInstance2: %s", en);
             }
-        } else if (ctx->hcur < ctx->nfiles) {
-            fs_cond_wait(ctx->cv_prod, ctx->mu); /* the hasher finishes */
+        } else if (ctx->hcur < ctx->nfiles || ctx->scur < ctx->nfiles) {
+            fs_cond_wait(ctx->cv_prod, ctx->mu); /* the followers finish */
         } else if (!complete(ctx)) {
             break;
         }

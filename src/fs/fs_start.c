@@ -350,29 +350,38 @@ static JET_ERR start_buffers(fs_ctx *ctx, char *err, size_t cb_err)
     return 0;
 }
 
-/* Start the hasher and the producer; they wait for mu, then run in
- * DATABASES/LOGS, the state this sets once both are started.  0, or
- * -errno with neither left running.  ctx->mu not held (STARTING). */
+/* Start the hasher, the spooler and the producer; they wait for mu, then
+ * run in DATABASES/LOGS, the state this sets once all three are started.
+ * 0, or -errno with none left running.  ctx->mu not held (STARTING). */
 static int start_threads(fs_ctx *ctx)
 {
     int erc;
 
     fs_mutex_lock(ctx->mu);
     erc = fs_thread_start(&ctx->hasher, fs_hasher_main, ctx);
-    if (erc < 0) {
-        ctx->hasher = NULL;
-        goto out;
-    }
-    erc = fs_thread_start(&ctx->producer, fs_producer_main, ctx);
     if (erc < 0)
-        ctx->producer = NULL;
-    else
-        (void)fs_set_state(ctx, ctx->logs_known ? FS_ST_LOGS : FS_ST_DATABASES);
-out:
-    fs_mutex_unlock(ctx->mu);
-    if (erc < 0 && ctx->hasher) {
-        fs_thread_join(ctx->hasher); /* it saw STARTING and returned */
         ctx->hasher = NULL;
+    if (erc >= 0) {
+        erc = fs_thread_start(&ctx->spooler, fs_spooler_main, ctx);
+        if (erc < 0)
+            ctx->spooler = NULL;
+    }
+    if (erc >= 0) {
+        erc = fs_thread_start(&ctx->producer, fs_producer_main, ctx);
+        if (erc < 0)
+            ctx->producer = NULL;
+    }
+    if (erc >= 0)
+        (void)fs_set_state(ctx, ctx->logs_known ? FS_ST_LOGS : FS_ST_DATABASES);
+    fs_mutex_unlock(ctx->mu);
+    /* on failure the started ones saw STARTING and returned */
+    if (erc < 0 && ctx->hasher) {
+        fs_thread_join(ctx->hasher);
+        ctx->hasher = NULL;
+    }
+    if (erc < 0 && ctx->spooler) {
+        fs_thread_join(ctx->spooler);
+        ctx->spooler = NULL;
     }
     return erc;
 }
@@ -408,7 +417,8 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
         goto out;
     erc = start_threads(ctx);
     if (erc < 0) {
-        snprintf(err, cb_err, "cannot start the producer/hasher threads: %s", strerror(-erc));
+        snprintf(err, cb_err, "cannot start the producer/hasher/spooler threads: %s",
+                 strerror(-erc));
         rc = JET_errOutOfMemory;
         goto out;
     }

@@ -102,7 +102,7 @@ static enum fs_decision end_backup(fs_ctx *ctx, enum fs_decision d)
 }
 
 /* See fsops.h.  NEW -> ENDED (never began); otherwise -> DECIDING (stops
- * the producer and every waiter), join the producer and the hasher, end the backup on
+ * the producer and every waiter), join the producer, the hasher and the spooler, end the backup on
  * the engine, -> ENDED. */
 enum fs_decision fs_ctx_finish(fs_ctx *ctx)
 {
@@ -135,6 +135,10 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
     if (ctx->hasher) {
         fs_thread_join(ctx->hasher);
         ctx->hasher = NULL;
+    }
+    if (ctx->spooler) {
+        fs_thread_join(ctx->spooler);
+        ctx->spooler = NULL;
     }
     fs_log(FS_LOG_NOTICE, "umount: %s -> %s", reason, decision_text(d));
     d = end_backup(ctx, d);

@@ -217,7 +217,7 @@ int fs_status(fs_ctx *ctx, char *buf, size_t cb);
 int fs_commit(fs_ctx *ctx, char *buf, size_t cb);
 
 /* For tests and the benchmark: bytes written to the spool so far, once
- * the hasher has caught up with the bytes produced so far (it waits for
+ * the hasher and the spooler have caught up with the bytes produced so far (it waits for
  * that; no wait once the backup is complete, failed or stopping). */
 uint64_t fs_spool_bytes(fs_ctx *ctx);
 /* For tests: the current state and the first error (ctx->mu taken). */
