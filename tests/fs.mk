@@ -51,6 +51,9 @@ EXTRA_DIST += tests/fs_badspool.sh tests/fs_core_portable.sh
 # issue 10 part 5: max_rate and jetutil backup --max-rate are applied
 TESTS += tests/fs_throttle.sh
 EXTRA_DIST += tests/fs_throttle.sh
+# issue 10: the hasher beside the producer, keep re-reads, rsync/restic order
+TESTS += tests/fs_pipeline.sh
+EXTRA_DIST += tests/fs_pipeline.sh
 # the README's live demo, end to end
 TESTS += tests/demo_live.sh
 EXTRA_DIST += tests/demo_live.sh

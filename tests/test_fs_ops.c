@@ -430,6 +430,28 @@ START_TEST(stream_in_order_no_spool)
 }
 END_TEST
 
+/* keep: in-order readers are served from the window while the hasher
+ * writes the spool beside them; a re-read after the window has moved on
+ * (6 MiB read through a 2 MiB window) comes from the spool and returns
+ * the same bytes, from the start, the middle and across the window's
+ * last position; the backup still completes and truncates. */
+START_TEST(keep_reread_after_window_moved)
+{
+    world w;
+
+    world_init(&w, 1, 6 * MIB, 2, FS_SPOOL_KEEP, FS_TRUNC_COMPLETE);
+    world_start(&w);
+    ck_assert_int_eq(read_all(&w, "/db0.edb", 0, 0, 131072), 6 * MIB);
+    ck_assert_int_eq(read_all(&w, "/db0.edb", 0, 0, 131072), 6 * MIB);
+    ck_assert_int_eq(read_all(&w, "/db0.edb", 0, 0, 1000 * 1000), 6 * MIB);
+    read_everything(&w, 65536);
+    ck_assert_int_eq(read_all(&w, "/db0.edb", 0, 0, 65536), 6 * MIB);
+    ck_assert_uint_eq(fs_spool_bytes(w.ctx), 6 * MIB + 2 * 256 * 1024);
+    ck_assert_int_eq(fs_ctx_finish(w.ctx), FS_DECIDE_TRUNCATE);
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(spool_cap_fails_backup)
 {
     world w;
@@ -928,6 +950,7 @@ static Suite *fsops_suite(void)
     tcase_add_test(tc, begin_failure_names_error);
     tcase_add_loop_test(tc, logs_listing_blocks_and_self_pulls, 0, 2);
     tcase_add_test(tc, stream_in_order_no_spool);
+    tcase_add_test(tc, keep_reread_after_window_moved);
     tcase_add_test(tc, spool_cap_fails_backup);
     tcase_add_test(tc, concurrent_random_readers);
     tcase_add_test(tc, tree_attributes_and_order);

@@ -68,7 +68,7 @@ typedef struct fs_config {
     enum fs_truncate truncate;
     uint64_t max_duration_s; /* fail the backup after this long, 0 = off */
     uint64_t idle_timeout_s; /* fail it after this long without a read or list, 0 = off */
-    uint64_t max_rate; /* bytes/s pulled from the engine, 0 = unlimited */
+    uint64_t max_rate;       /* bytes/s pulled from the engine, 0 = unlimited */
     /* [spool] */
     char spool_dir[FS_CONF_PATH]; /* default /var/tmp */
     enum fs_spool_policy policy;

@@ -260,12 +260,26 @@ void fs_ctx_free(fs_ctx *ctx)
     free(ctx);
 }
 
+/* Have the hasher and the spooler caught up with the producer (or
+ * stopped)?  ctx->mu held. */
+static bool hash_settled(const fs_ctx *ctx)
+{
+    if (ctx->state != FS_ST_DATABASES && ctx->state != FS_ST_LOGS)
+        return true;
+    for (int i = 0; i < ctx->nfiles; i++)
+        if (fs_taken(ctx->files[i]) < ctx->files[i]->produced)
+            return false;
+    return true;
+}
+
 /* See fsops.h. */
 uint64_t fs_spool_bytes(fs_ctx *ctx)
 {
     uint64_t n;
 
     fs_mutex_lock(ctx->mu);
+    while (!hash_settled(ctx))
+        fs_cond_wait(ctx->cv_data, ctx->mu);
     n = ctx->spool_written;
     fs_mutex_unlock(ctx->mu);
     return n;

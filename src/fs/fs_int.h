@@ -4,17 +4,37 @@
  * context struct and the helpers more than one of them calls.  Private
  * to src/fs; the public contract is fsops.h.
  *
- * THREAD SAFETY NOTES.  ctx->mu guards every field of fs_ctx and of the
- * fs_file entries.  The producer drops it around engine calls, SHA-256
- * updates and spool writes; readers drop it around spool preads (spool
- * regions are written once, before `produced` covers them, and never
- * again).  cv_prod wakes the producer (new demand, stop); cv_data wakes
- * waiters (bytes produced, file opened, log list known, failure, end);
- * cv_guard wakes the watchdog (fs_guard.c: every state change, the end).
- * Lock order: ctx->mu is the core's only lock; the watchdog takes only
- * it.  The guard clock (fs_ctx_set_clock) is called with ctx->mu held: an
- * injected clock may take a lock of its own, never one held while calling
- * the core.
+ * THREAD SAFETY NOTES.  Threads: the producer (engine calls), the
+ * hasher (SHA-256) and the spooler (spool writes) beside it (fs_hasher.c),
+ * the adapter's request threads (fs_op_*), the adapter's status/signal
+ * threads, the guards' watchdog (fs_guard.c, only when a guard is set).
+ * LOCK ORDER: there is one lock, ctx->mu; it guards every field of fs_ctx
+ * and of the fs_file entries.  Nothing else is locked while it
+ * is held, and nobody holds it across engine calls, SHA-256 updates or
+ * spool I/O: the producer drops it around engine calls, the hasher around
+ * SHA-256 updates, the spooler around spool writes, readers around spool
+ * preads.
+ *
+ * THE PIPELINE.  The producer reads chunk N+1 from the engine straight
+ * into the window (a memory ring, both policies) while the hasher hashes
+ * chunk N there and the spooler writes it to the spool where it belongs
+ * (keep: every byte; stream: self-pulled bytes).  Per file, hashed and
+ * spooled are <= produced; the window never drops bytes at or above
+ * fs_taken (the lower of the two: the producer waits for room), and it
+ * changes file only once the previous file is all taken.  So a produced
+ * byte is in the window or (below `spooled`) in the spool when its policy
+ * spools it; spool regions are written once, before `spooled` covers
+ * them, and never again, so readers pread them without the lock.  The
+ * window bytes in [fs_taken, produced) are read by the followers without
+ * the lock (nobody writes them until both marks pass).  A file is done
+ * (digest set) once both followers are through it; the manifest is built
+ * only when every file is done.  cv_prod wakes the producer and the
+ * followers (new demand, bytes produced or taken, stop); cv_data wakes
+ * waiters (bytes produced or spooled, file opened, log list known,
+ * failure, end); cv_guard wakes the watchdog (every state change, the
+ * end).  The watchdog takes only ctx->mu.  The guard clock
+ * (fs_ctx_set_clock) is called with ctx->mu held: an injected clock may
+ * take a lock of its own, never one held while calling the core.
  */
 #ifndef FS_INT_H
 #define FS_INT_H
@@ -62,6 +82,10 @@ struct fs_ctx {
     fs_thread *producer; /* non-NULL from its start until joined */
     fs_cond *cv_guard;   /* wakes the watchdog */
     fs_thread *watchdog; /* guards on: non-NULL from its start until joined */
+    fs_thread *hasher;   /* non-NULL from its start until joined */
+    fs_thread *spooler;  /* non-NULL from its start until joined */
+    int hcur;            /* file being hashed (files < hcur are hashed) */
+    int scur;            /* file being spooled (files < scur are spooled) */
 
     enum fs_state state; /* see fsops.h STATES; only set_state changes it */
     fs_error error;      /* first error (kind NONE until one happens) */
@@ -98,11 +122,14 @@ struct fs_ctx {
 
     fs_spool spool;
     fs_window win;
-    unsigned char *buf;     /* producer's page-aligned read buffer */
-    uint64_t spool_next;    /* next free spool region */
-    uint64_t dropped_reads; /* stream policy: re-reads refused */
-    uint64_t spool_written; /* bytes written to the spool (under mu) */
-    int nwaiting;           /* requests blocked waiting for the engine */
+    unsigned char *buf;      /* producer's page-aligned read buffer (when the
+                             * next chunk would wrap in the window) */
+    uint64_t spool_next;     /* next free spool region */
+    uint64_t dropped_reads;  /* stream policy: re-reads refused */
+    uint64_t spool_written;  /* bytes written to the spool (under mu) */
+    uint64_t spool_reserved; /* bytes the producer published for the spool */
+    bool pipe_failed;        /* the hasher or the spooler failed */
+    int nwaiting;            /* requests blocked waiting for the engine */
 
     /* guards (fs_guard.c): [backup] max_duration, idle_timeout */
     fs_clock_fn clock;       /* monotonic ns; NULL = fs_clock_mono_ns (tests inject one) */
@@ -111,7 +138,7 @@ struct fs_ctx {
     uint64_t active_ns;      /* clock at the last start or end of a read/list operation */
     int nactive;             /* read/list operations in progress (idle_timeout on) */
     bool guard_fired;        /* a guard failed the backup: open/read/readdir -> EIO */
-    fs_throttle throttle;   /* [backup] max_rate pacing of engine pulls */
+    fs_throttle throttle;    /* [backup] max_rate pacing of engine pulls */
 };
 
 #define fs_set_state(ctx, to) fs_set_state_at((ctx), (to), __FILE__, __LINE__)
@@ -190,5 +217,37 @@ void fs_guard_snapshot(const fs_ctx *ctx, fs_snapshot *snap);
 /* The producer: the only thread that calls the engine while mounted.
  * Runs until everything is produced, the backup failed, or stop. */
 void fs_producer_main(void *arg);
+
+/* Bytes of f both followers took: the lower of hashed and spooled.
+ * ctx->mu held. */
+uint64_t fs_taken(const fs_file *f);
+
+/* May the producer pull bytes [f->produced, +read_size) of f now?  No
+ * while putting them in the window would drop bytes not yet taken.  When
+ * the window holds another file, yes: see fs_window_busy.  ctx->mu held. */
+bool fs_window_room(const fs_ctx *ctx, const fs_file *f);
+
+/* Does the window still hold another file than f whose bytes are not all
+ * taken?  Then f's first chunk is pulled into ctx->buf and put in the
+ * window once the followers are done with that file (the pull of the
+ * next file overlaps the hash of the last one).  ctx->mu held. */
+bool fs_window_busy(const fs_ctx *ctx, const fs_file *f);
+
+/* Does the spool hold (or will the spooler write there) bytes from off
+ * of f?  keep: always; stream: self-pulled bytes.  ctx->mu held. */
+bool fs_spools(const fs_ctx *ctx, const fs_file *f, uint64_t off);
+
+/* Record a spool failure (erc: -ENOSPC = cap or device full, or another
+ * -errno) writing f at off: fails the backup with one line.  ctx->mu held. */
+void fs_spool_failed(fs_ctx *ctx, fs_file *f, uint64_t off, int erc);
+
+/* The hasher (fs_hasher.c): hashes every produced byte in order from the
+ * window and finishes each file's digest once its last byte is hashed and
+ * its handle closed.  The spooler: writes every produced byte that
+ * fs_spools names to the spool, in order, from the window.  Each runs
+ * until every file is taken, the backup failed, or stop; any failure
+ * (digest, spool) fails the backup. */
+void fs_hasher_main(void *arg);
+void fs_spooler_main(void *arg);
 
 #endif

@@ -384,33 +384,48 @@ static int wait_produced(fs_ctx *ctx, fs_file *f, uint64_t end)
     return 0;
 }
 
-/* Copy the produced bytes [off, off+size) of f into buf: keep = from the
- * spool; stream = from the window, else from the spool when self-pulled,
- * else a refused re-read.  Unlinks the waiter me (if any) once its bytes
- * are copied or safe in the spool.  Bytes or -EIO (the backup failed).
- * ctx->mu held; dropped around the spool read. */
+/* Wait until the spool holds [off, end) of f (the spooler writes it a
+ * little after it is produced).  0, or -EIO (failed, stopping).  ctx->mu
+ * held. */
+static int wait_spooled(fs_ctx *ctx, fs_file *f, uint64_t end)
+{
+    while (f->spooled < end && !fs_halted(ctx))
+        wait_data(ctx);
+    if (f->spooled < end)
+        return fs_failed(ctx) ? -EIO : waiter_eio(ctx, f->name);
+    return 0;
+}
+
+/* Copy the produced bytes [off, off+size) of f into buf: from the window
+ * (in-order readers, both policies), else from the spool where the policy
+ * spools them (keep: every byte; stream: self-pulled bytes; waiting for
+ * the spooler if needed), else a refused stream re-read.  Unlinks the
+ * waiter me (if any) once its bytes are copied or safe in the spool.
+ * Bytes or -EIO (the backup failed).  ctx->mu held; dropped around the
+ * spool read. */
 static int copy_produced(fs_ctx *ctx, fs_file *f, char *buf, size_t size, uint64_t off,
                          fs_rwait *me)
 {
-    bool from_spool = false;
     int rc;
 
-    if (ctx->cfg.policy == FS_SPOOL_KEEP) {
-        from_spool = true;
-    } else if (fs_window_get(&ctx->win, f->index, off, buf, size)) {
-        from_spool = false;
-    } else if (f->spooled_from != FS_NONE && off >= f->spooled_from) {
-        from_spool = true;
-    } else {
-        rc = refuse_reread(ctx, f, off, off + size);
+    /* after a hasher/spooler failure, bytes not taken are not served */
+    if (ctx->pipe_failed && off + size > fs_taken(f)) {
         if (me)
             waiter_remove(ctx, me);
-        return rc;
+        return -EIO;
+    }
+    if (fs_window_get(&ctx->win, f->index, off, buf, size)) {
+        if (me)
+            waiter_remove(ctx, me);
+        return (int)size;
     }
     if (me)
-        waiter_remove(ctx, me); /* copied (window) or in the spool: free to go on */
-    if (!from_spool)
-        return (int)size;
+        waiter_remove(ctx, me); /* not in the window: the spool or nowhere */
+    if (!fs_spools(ctx, f, off))
+        return refuse_reread(ctx, f, off, off + size);
+    rc = wait_spooled(ctx, f, off + size);
+    if (rc < 0)
+        return rc;
     fs_mutex_unlock(ctx->mu);
     rc = fs_spool_read(&ctx->spool, f->spool_base + off, buf, size);
     fs_mutex_lock(ctx->mu);

@@ -1,7 +1,8 @@
 /*
  * fs_producer.c -- the producer thread: the only thread that calls the
- * engine while mounted; see fsops.h (states, contracts) and fs_int.h (the
- * core's shared internals).
+ * engine while mounted; it pulls into the window and leaves SHA-256 and
+ * the spool to the hasher and the spooler (fs_hasher.c).  See fsops.h (states, contracts)
+ * and fs_int.h (the core's shared internals, THE PIPELINE).
  */
 #include "config.h"
 #include <errno.h>
@@ -47,40 +48,54 @@ static int ready_waiter(const fs_ctx *ctx)
     return 0;
 }
 
-/* Read one chunk of the current file and publish it.  Called with ctx->mu
- * held; drops it around the engine call and the spool write. */
+/* Count got bytes of f at off for the spool before they are published:
+ * over the [spool] cap fails the backup here, so no reader gets bytes the
+ * spool cannot keep.  true when within the cap.  ctx->mu held. */
+static bool spool_reserve(fs_ctx *ctx, fs_file *f, uint64_t off, uint64_t got)
+{
+    if (ctx->cfg.spool_cap && ctx->spool_reserved + got > ctx->cfg.spool_cap) {
+        fs_spool_failed(ctx, f, off, -ENOSPC);
+        return false;
+    }
+    ctx->spool_reserved += got;
+    return true;
+}
+
+/* Wait until the window may take bytes of f (the followers are done with
+ * the previous file).  false when the backup stopped meanwhile.  ctx->mu held;
+ * released while waiting. */
+static bool wait_window(fs_ctx *ctx, const fs_file *f)
+{
+    while (fs_window_busy(ctx, f) && !fs_halted(ctx))
+        fs_cond_wait(ctx->cv_prod, ctx->mu);
+    return !fs_halted(ctx);
+}
+
+/* Read one chunk of the current file into the window and publish it (the
+ * hasher digests it, the spooler spools it, fs_hasher.c).  Called with ctx->mu held
+ * and fs_window_room true; drops it around the engine call. */
 static void produce_chunk(fs_ctx *ctx, fs_file *f)
 {
     unsigned long got = 0;
     uint64_t off = f->produced, remain = f->size - f->produced;
-    int keep = ctx->cfg.policy == FS_SPOOL_KEEP;
     int self = fs_self_pull(ctx, f);
     JET_HANDLE h = ctx->h;
-    fs_sha256 *sha = f->sha;
-    uint64_t base = f->spool_base;
     JET_ERR rc;
-    int erc = 0;
     char en[96];
-    unsigned char *dst = ctx->buf;
-    int direct = 0;
+    /* the engine reads straight into the window, so an in-order reader's
+     * bytes are copied once (window -> reply); ctx->buf when it would wrap
+     * or the window still holds the previous file's untaken tail */
+    unsigned char *dst = fs_window_busy(ctx, f)
+                             ? NULL
+                             : fs_window_reserve(&ctx->win, f->index, off, ctx->cfg.read_size);
+    int direct = dst != NULL;
 
-    /* stream policy: the engine reads straight into the window, so an
-     * in-order reader's bytes are copied once (window -> FUSE reply) */
-    if (!keep) {
-        unsigned char *w = fs_window_reserve(&ctx->win, f->index, off, ctx->cfg.read_size);
-        if (w != NULL) {
-            dst = w;
-            direct = 1;
-        }
-    }
+    if (!direct)
+        dst = ctx->buf;
     fs_mutex_unlock(ctx->mu);
     rc = ctx->be.ops->read(ctx->be.ctx, h, dst, (unsigned long)ctx->cfg.read_size, &got);
     if (rc >= 0 && (got == 0 || got > remain))
         rc = JET_errFileIOBeyondEOF;
-    if (rc >= 0 && fs_sha256_update(sha, dst, got) < 0)
-        rc = JET_errOutOfMemory;
-    if (rc >= 0 && (keep || self))
-        erc = fs_spool_write(&ctx->spool, base + off, dst, got);
     fs_mutex_lock(ctx->mu);
     if (rc < 0) {
         fs_jet_name(rc, en, sizeof en);
@@ -91,36 +106,23 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
                 rc == JET_errFileIOBeyondEOF ? " (stream length differs from its size)" : "");
         return;
     }
-    if (erc < 0) {
-        f->fail_at = off;
-        if (erc == -ENOSPC)
-            fs_fail(ctx, fs_err_errno(-erc),
-                    "spool full writing %s at offset %" PRIu64 " (%s; cap %" PRIu64
-                    " bytes, %" PRIu64 " written): raise [spool] cap or "
-                    "free space in %s",
-                    f->name, off, strerror(-erc), ctx->cfg.spool_cap, ctx->spool_written,
-                    ctx->cfg.spool_dir);
-        else
-            fs_fail(ctx, fs_err_errno(-erc), "spool write for %s at offset %" PRIu64 ": %s",
-                    f->name, off, strerror(-erc));
+    if ((ctx->cfg.policy == FS_SPOOL_KEEP || self) && !spool_reserve(ctx, f, off, got))
         return;
-    }
-    if (!keep) {
-        if (direct)
-            fs_window_commit(&ctx->win, f->index, off, got);
-        else
-            fs_window_put(&ctx->win, f->index, off, ctx->buf, got);
-        if (self && f->spooled_from == FS_NONE)
-            f->spooled_from = off;
-    }
-    if (keep || self)
-        ctx->spool_written += got;
+    if (direct)
+        fs_window_commit(&ctx->win, f->index, off, got);
+    else if (wait_window(ctx, f))
+        fs_window_put(&ctx->win, f->index, off, ctx->buf, got);
+    else
+        return;
+    if (ctx->cfg.policy == FS_SPOOL_STREAM && self && f->spooled_from == FS_NONE)
+        f->spooled_from = off;
     f->produced += got;
     fs_cond_broadcast(ctx->cv_data);
+    fs_cond_broadcast(ctx->cv_prod); /* the followers */
 }
 
-/* Close the fully read current file, finish its digest, move on.
- * ctx->mu held; dropped around the engine call. */
+/* Close the fully read current file and move on (the hasher finishes its
+ * digest, the file is done once the spooler is through it too).  ctx->mu held; dropped around the engine call. */
 static void finish_file(fs_ctx *ctx, fs_file *f)
 {
     JET_HANDLE h = ctx->h;
@@ -136,16 +138,36 @@ static void finish_file(fs_ctx *ctx, fs_file *f)
         fs_fail(ctx, fs_err_jet(rc), "JetCloseFileInstance(%s): %s", f->name, en);
         return;
     }
-    if (fs_sha256_final(f->sha, f->digest) < 0) {
-        fs_fail(ctx, fs_err_errno(ENOMEM), "SHA-256 of %s failed", f->name);
-        return;
-    }
-    fs_sha256_free(f->sha);
-    f->sha = NULL;
-    f->done = true;
     ctx->cur++;
     fs_log(FS_LOG_DEBUG, "%s: %" PRIu64 " bytes pulled", f->name, f->size);
     fs_cond_broadcast(ctx->cv_data);
+    fs_cond_broadcast(ctx->cv_prod); /* the followers */
+}
+
+/* May the producer pull the next chunk of f now (demand, room in the
+ * window, stream's ready waiters)?  ctx->mu held. */
+static bool may_produce(const fs_ctx *ctx, const fs_file *f)
+{
+    if (!want_bytes(ctx, f) || !fs_window_room(ctx, f))
+        return false;
+    return !(ctx->cfg.policy == FS_SPOOL_STREAM && ready_waiter(ctx));
+}
+
+/* Build the manifests once every file is done and move to COMPLETE.
+ * false when the backup failed (the producer stops).  ctx->mu held. */
+static bool complete(fs_ctx *ctx)
+{
+    int mrc = fs_build_manifest(ctx);
+
+    if (mrc < 0) {
+        fs_fail(ctx, fs_err_errno(-mrc), "building the manifest: %s",
+                mrc == -ENOMEM ? "out of memory"
+                               : "its size differs from the size announced (bug)");
+        return false;
+    }
+    (void)fs_set_state(ctx, FS_ST_COMPLETE);
+    fs_log(FS_LOG_INFO, "every backup byte pulled from the engine; manifest ready");
+    return true;
 }
 
 /* See fs_int.h. */
@@ -160,7 +182,7 @@ void fs_producer_main(void *arg)
         fs_file *f = ctx->cur < ctx->nfiles ? ctx->files[ctx->cur] : NULL;
 
         if (f && f->open && f->produced < f->size) {
-            if (!want_bytes(ctx, f) || (ctx->cfg.policy == FS_SPOOL_STREAM && ready_waiter(ctx))) {
+            if (!may_produce(ctx, f)) {
                 fs_cond_wait(ctx->cv_prod, ctx->mu);
                 continue;
             }
@@ -188,16 +210,10 @@ void fs_producer_main(void *arg)
                 fs_jet_name(rc, en, sizeof en);
                 fs_fail(ctx, fs_err_jet(rc), "JetGetLogInfoInstance2: %s", en);
             }
-        } else {
-            int mrc = fs_build_manifest(ctx);
-            if (mrc < 0) {
-                fs_fail(ctx, fs_err_errno(-mrc), "building the manifest: %s",
-                        mrc == -ENOMEM ? "out of memory"
-                                       : "its size differs from the size announced (bug)");
-                break;
-            }
-            (void)fs_set_state(ctx, FS_ST_COMPLETE);
-            fs_log(FS_LOG_INFO, "every backup byte pulled from the engine; manifest ready");
+        } else if (ctx->hcur < ctx->nfiles || ctx->scur < ctx->nfiles) {
+            fs_cond_wait(ctx->cv_prod, ctx->mu); /* the followers finish */
+        } else if (!complete(ctx)) {
+            break;
         }
     }
     fs_mutex_unlock(ctx->mu);

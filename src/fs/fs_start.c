@@ -325,19 +325,19 @@ static JET_ERR start_buffers(fs_ctx *ctx, char *err, size_t cb_err)
         snprintf(err, cb_err, "spool directory %s: %s", ctx->cfg.spool_dir, strerror(-erc));
         return JET_errInvalidPath;
     }
-    /* stream: the window must hold the largest request plus the chunk the
-     * producer writes past it (and one more chunk of read-ahead), or an
-     * in-order reader's bytes could be overwritten before it copies them */
+    /* the window (both policies: in-order readers are served from it) must
+     * hold the largest request plus the chunk the producer writes past it
+     * (and one more chunk of read-ahead), or an in-order reader's bytes
+     * could be overwritten before it copies them (stream: lost) */
     ctx->max_req = (uint64_t)FS_MAX_REQ_PAGES * (uint64_t)fs_page_size();
-    if (ctx->cfg.policy == FS_SPOOL_STREAM &&
-        ctx->cfg.window < ctx->max_req + 2 * ctx->cfg.read_size) {
+    if (ctx->cfg.window < ctx->max_req + 2 * ctx->cfg.read_size) {
         fs_log(FS_LOG_NOTICE,
                "%s: [spool] window %" PRIu64 " raised to %" PRIu64 " (largest "
                "read request %" PRIu64 " + 2 x read_size)",
                ctx->cfg.file, ctx->cfg.window, ctx->max_req + 2 * ctx->cfg.read_size, ctx->max_req);
         ctx->cfg.window = ctx->max_req + 2 * ctx->cfg.read_size;
     }
-    erc = fs_window_init(&ctx->win, ctx->cfg.policy == FS_SPOOL_STREAM ? ctx->cfg.window : 0);
+    erc = fs_window_init(&ctx->win, ctx->cfg.window);
     if (erc >= 0) {
         ctx->buf = fs_aligned_alloc(4096, ctx->cfg.read_size);
         if (!ctx->buf)
@@ -348,6 +348,42 @@ static JET_ERR start_buffers(fs_ctx *ctx, char *err, size_t cb_err)
         return JET_errOutOfMemory;
     }
     return 0;
+}
+
+/* Start the hasher, the spooler and the producer; they wait for mu, then
+ * run in DATABASES/LOGS, the state this sets once all three are started.
+ * 0, or -errno with none left running.  ctx->mu not held (STARTING). */
+static int start_threads(fs_ctx *ctx)
+{
+    int erc;
+
+    fs_mutex_lock(ctx->mu);
+    erc = fs_thread_start(&ctx->hasher, fs_hasher_main, ctx);
+    if (erc < 0)
+        ctx->hasher = NULL;
+    if (erc >= 0) {
+        erc = fs_thread_start(&ctx->spooler, fs_spooler_main, ctx);
+        if (erc < 0)
+            ctx->spooler = NULL;
+    }
+    if (erc >= 0) {
+        erc = fs_thread_start(&ctx->producer, fs_producer_main, ctx);
+        if (erc < 0)
+            ctx->producer = NULL;
+    }
+    if (erc >= 0)
+        (void)fs_set_state(ctx, ctx->logs_known ? FS_ST_LOGS : FS_ST_DATABASES);
+    fs_mutex_unlock(ctx->mu);
+    /* on failure the started ones saw STARTING and returned */
+    if (erc < 0 && ctx->hasher) {
+        fs_thread_join(ctx->hasher);
+        ctx->hasher = NULL;
+    }
+    if (erc < 0 && ctx->spooler) {
+        fs_thread_join(ctx->spooler);
+        ctx->spooler = NULL;
+    }
+    return erc;
 }
 
 /* See fsops.h.  NEW -> STARTING (Begin) -> DATABASES or LOGS (producer
@@ -386,16 +422,10 @@ JET_ERR fs_ctx_start(fs_ctx *ctx, char *err, size_t cb_err)
     rc = start_buffers(ctx, err, cb_err);
     if (rc < 0)
         goto out;
-    /* the producer runs only in DATABASES/LOGS: it waits for mu until
-     * the state says so */
-    fs_mutex_lock(ctx->mu);
-    erc = fs_thread_start(&ctx->producer, fs_producer_main, ctx);
-    if (erc >= 0)
-        (void)fs_set_state(ctx, ctx->logs_known ? FS_ST_LOGS : FS_ST_DATABASES);
-    fs_mutex_unlock(ctx->mu);
+    erc = start_threads(ctx);
     if (erc < 0) {
-        ctx->producer = NULL;
-        snprintf(err, cb_err, "cannot start the producer thread: %s", strerror(-erc));
+        snprintf(err, cb_err, "cannot start the producer/hasher/spooler threads: %s",
+                 strerror(-erc));
         rc = JET_errOutOfMemory;
         goto out;
     }

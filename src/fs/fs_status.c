@@ -102,8 +102,9 @@ static enum fs_decision end_backup(fs_ctx *ctx, enum fs_decision d)
 }
 
 /* See fsops.h.  NEW -> ENDED (never began); otherwise -> DECIDING (stops
- * the producer, the watchdog and every waiter), join the producer and the
- * watchdog, end the backup on the engine, -> ENDED. */
+ * the producer, the watchdog and every waiter), join the producer, the
+ * hasher, the spooler and the watchdog, end the backup on the engine,
+ * -> ENDED. */
 enum fs_decision fs_ctx_finish(fs_ctx *ctx)
 {
     const char *reason = "";
@@ -135,6 +136,14 @@ enum fs_decision fs_ctx_finish(fs_ctx *ctx)
     if (ctx->producer) {
         fs_thread_join(ctx->producer);
         ctx->producer = NULL;
+    }
+    if (ctx->hasher) {
+        fs_thread_join(ctx->hasher);
+        ctx->hasher = NULL;
+    }
+    if (ctx->spooler) {
+        fs_thread_join(ctx->spooler);
+        ctx->spooler = NULL;
     }
     fs_guard_join(ctx);
     fs_log(FS_LOG_NOTICE, "umount: %s%s%s%s -> %s", reason, why[0] ? " (" : "", why,
@@ -337,10 +346,9 @@ static size_t text_guards(const fs_snapshot *sn, char *buf, size_t cb, size_t n)
         fs_conf_duration_name(sn->idle_s, quiet + 7, sizeof quiet - 7);
     }
     if (n < cb)
-        n += (size_t)snprintf(buf + n, cb - n,
-                              "guards: max_duration %s, running %s; idle_timeout %s%s%s\n", max,
-                              run, idle, quiet,
-                              sn->guard_fired ? " (a guard fired: see error)" : "");
+        n += (size_t)snprintf(
+            buf + n, cb - n, "guards: max_duration %s, running %s; idle_timeout %s%s%s\n", max, run,
+            idle, quiet, sn->guard_fired ? " (a guard fired: see error)" : "");
     return n;
 }
 

@@ -313,7 +313,10 @@ void fs_ctx_set_clock(fs_ctx *ctx, fs_clock_fn clock, void *arg);
  * clock; harmless at any time. */
 bool fs_ctx_check_guards(fs_ctx *ctx);
 
-/* For tests and the benchmark: bytes written to the spool so far. */
+/* For tests and the benchmark: bytes written to the spool so far, once
+ * the hasher and the spooler have caught up with the bytes produced so
+ * far (it waits for that; no wait once the backup is complete, failed or
+ * stopping). */
 uint64_t fs_spool_bytes(fs_ctx *ctx);
 /* For tests: the current state and the first error (ctx->mu taken). */
 enum fs_state fs_ctx_state(fs_ctx *ctx, fs_error *err);

@@ -10,7 +10,7 @@ src_fs_libesefs_a_SOURCES = \
 	src/fs/spool.h src/fs/spool.c \
 	src/fs/tree.h src/fs/tree.c \
 	src/fs/fsops.h src/fs/fs_int.h src/fs/fs_ctx.c src/fs/fs_start.c src/fs/fs_producer.c \
-	src/fs/fs_ops.c src/fs/fs_status.c src/fs/fs_guard.c \
+	src/fs/fs_hasher.c src/fs/fs_ops.c src/fs/fs_status.c src/fs/fs_guard.c \
 	src/fs/throttle.h src/fs/throttle.c
 src_fs_libesefs_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/fs
 LIBESEFS = src/fs/libesefs.a

@@ -18,7 +18,7 @@ int fs_spool_init(fs_spool *sp, const char *dir, uint64_t cap)
 }
 
 /* See spool.h.  The cap check and the counter are not atomic; the single
- * producer thread is the only writer.  The file is created on first use. */
+ * spooler thread is the only writer.  The file is created on first use. */
 int fs_spool_write(fs_spool *sp, uint64_t off, const void *buf, size_t n)
 {
     int rc;

@@ -69,8 +69,10 @@ typedef struct fs_file {
     uint64_t size; /* valid when size_known */
     bool size_known;
     bool open;                /* engine handle open (producer) */
-    bool done;                /* fully produced and closed */
+    bool done;                /* fully produced, closed, hashed (digest set), spooled */
     uint64_t produced;        /* bytes pulled from the engine */
+    uint64_t hashed;          /* bytes hashed (the hasher) */
+    uint64_t spooled;         /* bytes the spooler took (written where they spool) */
     uint64_t demand_hi;       /* highest end offset a reader asked for */
     uint64_t spool_base;      /* region in the spool file */
     uint64_t spooled_from;    /* stream policy: spool holds [from, produced) */

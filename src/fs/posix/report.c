@@ -91,10 +91,10 @@ static json_t *error_json(const fs_snapshot *sn)
  * and idle, whether one fired. */
 static json_t *guards_json(const fs_snapshot *sn)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:b}", "max_duration_s",
-                     (json_int_t)sn->max_duration_s, "idle_timeout_s",
-                     (json_int_t)sn->idle_timeout_s, "running_s", (json_int_t)sn->running_s,
-                     "idle_s", (json_int_t)sn->idle_s, "fired", sn->guard_fired);
+    return json_pack("{s:I, s:I, s:I, s:I, s:b}", "max_duration_s", (json_int_t)sn->max_duration_s,
+                     "idle_timeout_s", (json_int_t)sn->idle_timeout_s, "running_s",
+                     (json_int_t)sn->running_s, "idle_s", (json_int_t)sn->idle_s, "fired",
+                     sn->guard_fired);
 }
 
 /* The "logs", "spool", "pull", "guards" and "umount" members of o.  0 or -ENOMEM. */
@@ -118,10 +118,10 @@ static int more_json(const fs_snapshot *sn, json_t *o)
     if (rc == 0)
         rc = jset(o, "waiting_requests", json_integer(sn->nwaiting));
     if (rc == 0)
-        rc = jset(o, "pull",
-                  json_pack("{s:o, s:o, s:o}", "rate_bytes_per_s", jbytes(sn->pull_rate),
-                            "max_rate", jbytes(sn->max_rate), "throttle_waits",
-                            jbytes(sn->throttle_waits)));
+        rc =
+            jset(o, "pull",
+                 json_pack("{s:o, s:o, s:o}", "rate_bytes_per_s", jbytes(sn->pull_rate), "max_rate",
+                           jbytes(sn->max_rate), "throttle_waits", jbytes(sn->throttle_waits)));
     if (rc == 0)
         rc = jset(o, "guards", guards_json(sn));
     if (rc == 0)

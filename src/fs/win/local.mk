@@ -7,8 +7,8 @@ bin_PROGRAMS += esebackupfs
 esebackupfs_SOURCES = \
 	src/fs/plat.h src/fs/conf.h src/fs/conf.c src/fs/spool.h src/fs/spool.c \
 	src/fs/tree.h src/fs/tree.c src/fs/fsops.h src/fs/fs_int.h src/fs/fs_ctx.c \
-	src/fs/fs_start.c src/fs/fs_producer.c src/fs/fs_ops.c src/fs/fs_status.c \
-	src/fs/fs_guard.c src/fs/throttle.h src/fs/throttle.c \
+	src/fs/fs_start.c src/fs/fs_producer.c src/fs/fs_hasher.c src/fs/fs_ops.c \
+	src/fs/fs_status.c src/fs/fs_guard.c src/fs/throttle.h src/fs/throttle.c \
 	src/fs/win/winx.h src/fs/win/winfsp.h src/fs/win/winfsp_mount.h \
 	src/fs/win/plat_win.c src/fs/win/log_win.c src/fs/win/conf_win.c \
 	src/fs/win/source_win.c src/fs/win/fuse_win.c src/fs/win/control_win.c \
