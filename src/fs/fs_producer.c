@@ -122,7 +122,8 @@ static void produce_chunk(fs_ctx *ctx, fs_file *f)
 }
 
 /* Close the fully read current file and move on (the hasher finishes its
- * digest, the file is done once the spooler is through it too).  ctx->mu held; dropped around the engine call. */
+ * digest, the file is done once the spooler is through it too).  ctx->mu
+ * held; dropped around the engine call. */
 static void finish_file(fs_ctx *ctx, fs_file *f)
 {
     JET_HANDLE h = ctx->h;
