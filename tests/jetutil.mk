@@ -7,7 +7,8 @@ jetutil_tests = \
 	tests/jetutil_crash.sh \
 	tests/jetutil_backup.sh \
 	tests/jetutil_restore_fs.sh \
-	tests/jetutil_ownership.sh
+	tests/jetutil_ownership.sh \
+	tests/jetutil_writebehind.sh
 TESTS += $(jetutil_tests)
 EXTRA_DIST += $(jetutil_tests) tests/jetutil_lib.sh tests/bench_engine.sh \
 	scripts/quickstart scripts/demo-engine.sh

@@ -107,6 +107,7 @@ static JET_ERR copy_stream(bk_src *s, fs_throttle *thr, const char *name, const 
     unsigned long cb = 0;
     uint64_t size = 0;
     unsigned long long done = 0;
+    ju_flush fl = { 0, 0, false };
     bool open_h = false;
     int fd = -1;
     mode_t kind;
@@ -142,6 +143,11 @@ static JET_ERR copy_stream(bk_src *s, fs_throttle *thr, const char *name, const 
             off += (unsigned long)w;
         }
         done += cb;
+        if (ju_flush_behind(&fl, fd, done) < 0) {
+            *what = dst;
+            rc = errno == ENOSPC ? JET_errDiskFull : JET_errDiskIO;
+            goto out;
+        }
     }
     if (done != size) {
         rc = JET_errFileIOBeyondEOF; /* stream ended early: never store a short file */

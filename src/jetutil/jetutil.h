@@ -180,6 +180,25 @@ int ju_copy_file(const char *src, const char *dst, bool overwrite);
 /* fsync a directory.  0 or -1. */
 int ju_fsync_dir(const char *dir);
 
+/* Write-behind for a large file written front to back (jetutil backup):
+ * once JU_FLUSH_CHUNK more bytes were written, start their writeback and
+ * wait for the chunk before it, so at most two chunks are dirty and the
+ * final fsync finds little to do -- a copy then paces itself at the
+ * disk's speed instead of stalling for seconds at the end (which a
+ * --max-rate cap could not catch up, and which hits the live engine's
+ * log writes on the same disk as one burst).  Linux sync_file_range;
+ * elsewhere, or on a file system that does not support it, nothing (the
+ * fsync at the end does it all). */
+#define JU_FLUSH_CHUNK (8u << 20)
+typedef struct ju_flush {
+    uint64_t started; /* writeback started for [0, started) */
+    uint64_t waited;  /* writeback finished for [0, waited) */
+    bool off;         /* not supported here: do nothing */
+} ju_flush;
+/* After written bytes of fd were written (a running total).  0, or -1
+ * with errno (EIO, ENOSPC...: the write-back failed, as fsync would). */
+int ju_flush_behind(ju_flush *fl, int fd, uint64_t written);
+
 /* ---- files where a regular file is expected (issue 7 item 10) ----
  * jetutil never blocks on, reads or writes a FIFO, device, socket or
  * directory standing where a file is expected. */

@@ -289,6 +289,37 @@ int ju_fsync_dir(const char *dir)
     return bkf_fsync_dir(dir);
 }
 
+/* See jetutil.h. */
+int ju_flush_behind(ju_flush *fl, int fd, uint64_t written)
+{
+#ifdef HAVE_SYNC_FILE_RANGE
+    if (fl->off || written - fl->started < JU_FLUSH_CHUNK)
+        return 0;
+    if (sync_file_range(fd, (off_t)fl->started, (off_t)(written - fl->started),
+                        SYNC_FILE_RANGE_WRITE) < 0)
+        goto fail;
+    if (fl->started > fl->waited &&
+        sync_file_range(fd, (off_t)fl->waited, (off_t)(fl->started - fl->waited),
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                            SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+        goto fail;
+    fl->waited = fl->started;
+    fl->started = written;
+    return 0;
+fail:
+    if (errno == EINVAL || errno == ESPIPE || errno == ENOSYS || errno == EOPNOTSUPP) {
+        fl->off = true; /* not here: the final fsync does it all */
+        return 0;
+    }
+    return -1;
+#else
+    (void)fd;
+    (void)written;
+    fl->off = true;
+    return 0;
+#endif
+}
+
 /* CLOCK_MONOTONIC in seconds. */
 double ju_now(void)
 {
