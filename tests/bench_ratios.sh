@@ -204,6 +204,12 @@ row "writers tx/s, backup at max_rate = half / without" "$(div "$(median tx.jbt)
 row "throttled backup rate / max_rate" "$(div "$(median jbt.ratio)" 1)" "1 +- 0.05"
 printf '   unthrottled jetutil backup --endpoint: %.0f MB/s\n' "$(div "$(median jb.rate)" 1000000)"
 echo
+printf '%-22s %10s\n' "run (median)" "MB/s"
+for k in ceiling stream.cat keep.cat stream.tar keep.tar plain.tar keep.rsync plain.rsync \
+    stream.cp keep.cp plain.cp; do
+    printf '%-22s %10s\n' "$k" "$(div "$(median "$k")" 1000000)"
+done
+echo
 printf '%-22s %12s %14s %12s\n' "driver run" "CPU s/GiB" "spool bytes" "peak RSS kB"
 for k in stream.cat keep.cat stream.tar keep.tar keep.rsync stream.cp keep.cp; do
     printf '%-22s %12s %14s %12s\n' "$k" "$(median "$k.cpu")" "$(median "$k.spool")" \
