@@ -507,54 +507,6 @@ int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd
     return rc;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void mountinfo_escape(const char *s, char *out, size_t cb)
-{
-    size_t k = 0;
-
-    for (; *s && k + 5 < cb; s++) {
-        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\\')
-            k += (size_t)snprintf(out + k, cb - k, "\\%03o", (unsigned char)*s);
-        else
-            out[k++] = *s;
-    }
-    out[k] = 0;
-}
-
-/* See control.h. */
-int fsx_control_is_mounted(const char *realmnt)
-{
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    char *line = NULL, esc[PATH_MAX * 4];
-    size_t cap = 0;
-    int found = 0;
-
-    if (!f)
-        return -errno;
-    mountinfo_escape(realmnt, esc, sizeof esc);
-    while (!found && getline(&line, &cap, f) > 0) {
-        /* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTS */
-        char *p = line, *mnt;
-        for (int i = 0; i < 4 && p; i++) {
-            p = strchr(p, ' ');
-            if (p)
-                p++;
-        }
-        if (!p)
-            continue;
-        mnt = p;
-        p = strchr(p, ' ');
-        if (!p)
-            continue;
-        *p++ = 0;
-        if (!strcmp(mnt, esc) && strstr(p, " - fuse.esebackupfs "))
-            found = 1;
-    }
-    free(line);
-    fclose(f);
-    return found;
-}
-
 /* Undo mountinfo's \ooo escapes in place. */
 static void mountinfo_unescape(char *s)
 {
@@ -582,7 +534,7 @@ int fsx_control_each_mount(int (*fn)(const char *mnt, void *arg), void *arg)
 
     if (!f)
         return -errno;
-    while (rc >= 0 && getline(&line, &cap, f) > 0) {
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
         /* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTS */
         char *p = line, *mnt;
         for (int i = 0; i < 4 && p; i++) {
@@ -606,6 +558,18 @@ int fsx_control_each_mount(int (*fn)(const char *mnt, void *arg), void *arg)
     if (fclose(f) != 0 && rc >= 0)
         rc = -EIO;
     return rc;
+}
+
+/* fsx_control_each_mount callback: 1 (stop) at the mount point arg. */
+static int mount_is(const char *mnt, void *arg)
+{
+    return strcmp(mnt, arg) ? 0 : 1;
+}
+
+/* See control.h. */
+int fsx_control_is_mounted(const char *realmnt)
+{
+    return fsx_control_each_mount(mount_is, (void *)realmnt);
 }
 
 /* The holder's record: the mount point, "" before it is mounted. */

@@ -62,8 +62,9 @@ int fsx_control_client(const char *prog, const char *mountpoint, const char *cmd
 int fsx_control_query(const char *prog, const char *mountpoint, const char *cmd, FILE *out,
                       FILE *errf);
 /* Call fn(mountpoint, arg) for every esebackupfs mount in
- * /proc/self/mountinfo, in its order (mount points unescaped).  0, or
- * -errno when it cannot be read, or fn's first negative return. */
+ * /proc/self/mountinfo, in its order (mount points unescaped), until fn
+ * returns non-zero.  0, or -errno when it cannot be read, or fn's first
+ * non-zero return. */
 int fsx_control_each_mount(int (*fn)(const char *mnt, void *arg), void *arg);
 
 /* 1 if an esebackupfs filesystem is mounted exactly at realmnt (per
