@@ -27,9 +27,9 @@ static void *m_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     conn->max_readahead = 0;
     if (conn->max_background < 64)
         conn->max_background = 64;
-    conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
-                              FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO |
-                              FUSE_CAP_ASYNC_DIO);
+    conn->want &=
+        ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
+                    FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO);
     return NULL;
 }
 
