@@ -13,7 +13,8 @@
 #     [backup] max_rate = half that run's rate;
 #   writers' tx/s during `jetutil backup --endpoint` with --max-rate = half
 #     the unthrottled backup's rate / without; that backup's rate / max_rate;
-#   driver CPU seconds per GiB pulled, spool bytes, peak RSS (VmHWM).
+#   driver CPU seconds per GiB pulled, spool bytes, peak RSS (VmHWM);
+#   the spool re-read path: fs_memfuse over a file, splice / pread + reply.
 #
 # BENCH_ACCOUNTS sets the size (default 34000000 accounts: a database above
 # 2 GiB; e.g. 2000000 for a quick run); BENCH_DIR the work directory (a
@@ -133,6 +134,32 @@ for p in $(seq "$PAIRS"); do
 done
 fs_serve_stop
 
+# ---- spool re-reads: pread + reply vs an fd-backed reply (splice) ---------
+# fs_memfuse serving the plain copy of bank.edb from its file (warm), as the
+# driver serves re-reads from the spool: cat (128 KiB requests) and dd
+# bs=1M, each way, interleaved
+step "spool re-read path: pread + reply vs splice, $PAIRS pairs"
+sfile() { # MODE READER: one cat/dd of the file through fs_memfuse
+    FS_MEMFUSE_FILE="$BT/bench-plain/bank.edb" FS_MEMFUSE_SPLICE=$1 \
+        "$B/tests/fs_memfuse" "$DB" "$T/memmnt" || fail "fs_memfuse over a file"
+    FS_MOUNTS="$FS_MOUNTS $T/memmnt"
+    t0=$(now)
+    case $2 in
+    cat) cat "$T/memmnt/data" >/dev/null ;;
+    dd) dd if="$T/memmnt/data" of=/dev/null bs=1M status=none ;;
+    esac || fail "$2 of fs_memfuse over a file"
+    t1=$(now)
+    umount "$T/memmnt"
+    put "spool$1.$2" "$(awk -v b="$DB" -v s="$t0" -v e="$t1" 'BEGIN { print b / (e - s) }')"
+}
+cat "$BT/bench-plain/bank.edb" >/dev/null
+for p in $(seq "$PAIRS"); do
+    for r in cat dd; do
+        sfile 0 "$r"
+        sfile 1 "$r"
+    done
+done
+
 # ---- writers -------------------------------------------------------------
 # during CMD...: run CMD with the writers going; records the last run's
 # tx/s in TXS and seconds in SECS
@@ -207,6 +234,8 @@ row "tar c | tar x of mount / plain copy, keep" "$(div "$(median keep.tar)" "$(m
 row "rsync -a of mount / plain copy, keep" "$(div "$(median keep.rsync)" "$(median plain.rsync)")" ">= 0.70"
 row "cp -a of mount / plain copy, stream" "$(div "$(median stream.cp)" "$(median plain.cp)")" "(report)"
 row "cp -a of mount / plain copy, keep" "$(div "$(median keep.cp)" "$(median plain.cp)")" "(report)"
+row "spool re-read, splice / pread + reply, cat" "$(div "$(median spool1.cat)" "$(median spool0.cat)")" "(measure)"
+row "spool re-read, splice / pread + reply, dd bs=1M" "$(div "$(median spool1.dd)" "$(median spool0.dd)")" "(measure)"
 row "writers tx/s during mount + tar / without" "$(div "$(median tx.tar)" "$(median tx.idle)")" ">= 0.95"
 row "writers tx/s, mount + tar at max_rate = half / without" "$(div "$(median tx.tart)" "$(median tx.idle)")" "(adjustable)"
 row "writers tx/s during jetutil backup / without" "$(div "$(median tx.jb)" "$(median tx.idle)")" "(report)"
