@@ -202,8 +202,17 @@ report_ini bank-abort commit
 fs_mount "$T/bank-abort.ini" "$T/mnt"
 cat "$T/mnt/bank.edb" >/dev/null || fail "read bank.edb"
 dbsize=$(stat -c %s "$T/mnt/bank.edb")
-fs_umount "$T/mnt"
+umount "$T/mnt" || fail "umount"
+# umount returns before the driver ends the backup; status --watch then
+# returns only once the driver has ended it, written the report files and
+# stopped answering (exit 0), or at once with 2 if it had already stopped
+"$FS" status --watch "$T/mnt" >"$T/watch2.out" 2>&1
+wrc=$?
+[ $wrc = 0 ] || [ $wrc = 2 ] || fail "status --watch after umount: exit $wrc"
+"$FS" status "$T/mnt" >/dev/null 2>&1
+[ $? = 2 ] || fail "the driver still answers after status --watch returned"
 check_report bank-abort abort 0 "$dbsize"
+fs_wait_gone "$DRIVER_PID" || fail "driver did not exit after umount"
 
 step "failed run (spool cap too small): the error in text, JSON and report"
 fs_ini "$T/bank-fail.ini" "[source]" "endpoint = $EPS" "[backup]" "truncate = complete" \

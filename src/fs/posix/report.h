@@ -50,7 +50,10 @@ int fsx_status_json_client(const char *prog, const char *mountpoint);
 /* `esebackupfs status --watch MOUNTPOINT`: once a second, one progress
  * line (phase, bytes, percent, rate, ETA), redrawn in place on a terminal
  * and one line per second otherwise, until the backup ends (state ENDED,
- * or the mount is gone).  Returns 0 when it ended and the last status
+ * or the mount is gone); after ENDED it waits (up to a minute) until the
+ * driver stops answering, which it does once the [report] files are
+ * written (run after the umount it returns 2 at once when the driver has
+ * already stopped).  Returns 0 when it ended and the last status
  * was healthy, 1 when the backup failed, 2 when the mount cannot be
  * reached at all. */
 int fsx_status_watch(const char *prog, const char *mountpoint);

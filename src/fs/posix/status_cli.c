@@ -148,6 +148,25 @@ static void tick(struct timespec *next)
         ;
 }
 
+/* After ENDED: wait (up to a minute, polling every 100 ms) until the
+ * driver stops answering, which it does only after writing the [report]
+ * files, so that a script's next step finds them. */
+static void wait_driver_gone(const char *prog, const char *mountpoint)
+{
+    struct timespec step = { 0, 100000000 };
+    json_t *o;
+
+    for (int i = 0; i < 600; i++) {
+        int rc = query_json(prog, mountpoint, NULL, &o);
+        json_decref(o);
+        if (rc == 2)
+            return;
+        while (nanosleep(&step, &step) < 0 && errno == EINTR)
+            ;
+        step.tv_nsec = 100000000;
+    }
+}
+
 /* See report.h. */
 int fsx_status_watch(const char *prog, const char *mountpoint)
 {
@@ -177,6 +196,8 @@ int fsx_status_watch(const char *prog, const char *mountpoint)
         const char *st = json_string_value(json_object_get(o, "state"));
         bool ended = st && !strcmp(st, "ENDED");
         json_decref(o);
+        if (ended)
+            wait_driver_gone(prog, mountpoint);
         if (rc != 0 || ended)
             break;
         tick(&next);
