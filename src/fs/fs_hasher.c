@@ -141,6 +141,8 @@ static void take_run(fs_ctx *ctx, fs_file *f, enum follower who)
     uint64_t off = *mark(f, who);
     hrun r;
     int rc = next_run(ctx, f, who, &r);
+    /* keep, nobody pulling ahead: the spool is only there for re-reads */
+    bool cold = ctx->cfg.policy == FS_SPOOL_KEEP && !fs_self_pull(ctx, f);
 
     if (rc < 0) {
         run_failed(ctx, f, off, rc);
@@ -151,7 +153,7 @@ static void take_run(fs_ctx *ctx, fs_file *f, enum follower who)
         if (who == HASHER)
             rc = fs_sha256_update(f->sha, r.p, r.n) < 0 ? 1 : 0;
         else
-            rc = fs_spool_write(&ctx->spool, f->spool_base + off, r.p, r.n);
+            rc = fs_spool_write(&ctx->spool, f->spool_base + off, r.p, r.n, cold);
         fs_mutex_lock(ctx->mu);
     }
     if (rc != 0) {

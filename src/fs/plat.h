@@ -16,6 +16,7 @@
 #ifndef FS_PLAT_H
 #define FS_PLAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,9 +102,12 @@ int fs_sfile_dir_ok(const char *dir);
  * a crash where the platform allows (Linux: O_TMPFILE; otherwise a named
  * temporary file removed at close).  0 or -errno. */
 int fs_sfile_create(const char *dir, fs_sfile **pf);
-/* Write all n bytes at off.  0, -ENOSPC (device full or over quota), or
- * another -errno.  Concurrent calls on disjoint ranges are allowed. */
-int fs_sfile_pwrite(fs_sfile *f, uint64_t off, const void *buf, size_t n);
+/* Write all n bytes at off.  cold: nobody is expected to read them back
+ * soon, so the platform may write them around its cache (Linux: O_DIRECT
+ * when buf, off and n are aligned; reads stay coherent).  0, -ENOSPC
+ * (device full or over quota), or another -errno.  Concurrent calls on
+ * disjoint ranges are allowed. */
+int fs_sfile_pwrite(fs_sfile *f, uint64_t off, const void *buf, size_t n, bool cold);
 /* Read exactly n bytes at off.  0, or -EIO (error or end of file).
  * Concurrent calls are allowed. */
 int fs_sfile_pread(fs_sfile *f, uint64_t off, void *buf, size_t n);

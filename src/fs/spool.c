@@ -19,7 +19,7 @@ int fs_spool_init(fs_spool *sp, const char *dir, uint64_t cap)
 
 /* See spool.h.  The cap check and the counter are not atomic; the single
  * spooler thread is the only writer.  The file is created on first use. */
-int fs_spool_write(fs_spool *sp, uint64_t off, const void *buf, size_t n)
+int fs_spool_write(fs_spool *sp, uint64_t off, const void *buf, size_t n, bool cold)
 {
     int rc;
 
@@ -30,7 +30,7 @@ int fs_spool_write(fs_spool *sp, uint64_t off, const void *buf, size_t n)
         if (rc < 0)
             return rc;
     }
-    rc = fs_sfile_pwrite(sp->file, off, buf, n);
+    rc = fs_sfile_pwrite(sp->file, off, buf, n, cold);
     if (rc < 0)
         return rc;
     sp->written += n;

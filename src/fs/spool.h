@@ -19,6 +19,7 @@
 #ifndef FS_SPOOL_H
 #define FS_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,9 +33,10 @@ typedef struct fs_spool {
 /* Remember the directory and the cap; creates nothing yet.  0 or -errno
  * (the directory must exist and be a writable directory). */
 int fs_spool_init(fs_spool *sp, const char *dir, uint64_t cap);
-/* Write n bytes at off.  0, -ENOSPC (cap reached or device full: nothing
- * counted), or another -errno. */
-int fs_spool_write(fs_spool *sp, uint64_t off, const void *buf, size_t n);
+/* Write n bytes at off; cold as for fs_sfile_pwrite (not read back soon).
+ * 0, -ENOSPC (cap reached or device full: nothing counted), or another
+ * -errno. */
+int fs_spool_write(fs_spool *sp, uint64_t off, const void *buf, size_t n, bool cold);
 /* Read exactly n bytes at off (written earlier).  0 or -EIO. */
 int fs_spool_read(fs_spool *sp, uint64_t off, void *buf, size_t n);
 /* Close and remove the spool.  Idempotent. */

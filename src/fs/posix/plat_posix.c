@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,14 @@ struct fs_thread {
 };
 
 struct fs_sfile {
-    int fd;
+    int fd;          /* read/write, through the page cache */
+    int dfd;         /* the same file opened O_DIRECT for writes, or -1 */
     char path[1100]; /* named fallback to unlink at close, or "" */
 };
+
+/* O_DIRECT alignment of buffer, offset and length (the largest logical
+ * block size in use). */
+#define SFILE_DIO_ALIGN 4096u
 
 /* A pthread call that cannot fail when used correctly did: a bug.  Say so
  * and stop (continuing would corrupt the backup's state). */
@@ -279,14 +285,23 @@ int fs_sfile_dir_ok(const char *dir)
     return 0;
 }
 
-/* See plat.h.  O_TMPFILE, else mkstemp (the name is unlinked at close). */
+/* See plat.h.  O_TMPFILE, else mkstemp (the name is unlinked at close).
+ * Cold aligned writes go through a second, O_DIRECT descriptor when the
+ * file system allows it: with policy = keep and in-order readers the spool
+ * is written once and mostly never read, so copying it into the page
+ * cache only costs CPU (measured: that copy was half of the driver's
+ * samples for a 2 GiB `cat` under keep) and memory; bytes that will be
+ * read back soon (rsync's, restic's) stay buffered, and so do all reads
+ * (the kernel keeps the two descriptors coherent). */
 int fs_sfile_create(const char *dir, fs_sfile **pf)
 {
     fs_sfile *f = calloc(1, sizeof *f);
+    char self[64];
     int rc = 0;
 
     if (!f)
         return -ENOMEM;
+    f->dfd = -1;
     f->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (f->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
         rc = snprintf(f->path, sizeof f->path, "%s/esebackupfs-spool.XXXXXX", dir);
@@ -302,8 +317,14 @@ int fs_sfile_create(const char *dir, fs_sfile **pf)
         else if (fcntl(f->fd, F_SETFD, FD_CLOEXEC) < 0)
             rc = -errno;
     }
-    if (f->fd < 0)
+    if (f->fd < 0) {
         rc = -errno;
+        goto out;
+    }
+    /* no O_DIRECT (tmpfs on older kernels, some FUSE or network file
+     * systems): every write is buffered */
+    snprintf(self, sizeof self, "/proc/self/fd/%d", f->fd);
+    f->dfd = open(self, O_WRONLY | O_DIRECT | O_CLOEXEC);
 out:
     if (rc < 0) {
         fs_sfile_close(f);
@@ -313,14 +334,23 @@ out:
     return 0;
 }
 
-/* See plat.h. */
-int fs_sfile_pwrite(fs_sfile *f, uint64_t off, const void *buf, size_t n)
+/* See plat.h.  Cold aligned requests through the O_DIRECT descriptor;
+ * the rest, and any the file system refuses (EINVAL), buffered. */
+int fs_sfile_pwrite(fs_sfile *f, uint64_t off, const void *buf, size_t n, bool cold)
 {
     const unsigned char *p = buf;
     size_t done = 0;
+    int fd = f->fd;
 
+    if (cold && f->dfd >= 0 && off % SFILE_DIO_ALIGN == 0 && n % SFILE_DIO_ALIGN == 0 &&
+        (uintptr_t)buf % SFILE_DIO_ALIGN == 0)
+        fd = f->dfd;
     while (done < n) {
-        ssize_t w = pwrite(f->fd, p + done, n - done, (off_t)(off + done));
+        ssize_t w = pwrite(fd, p + done, n - done, (off_t)(off + done));
+        if (w < 0 && errno == EINVAL && fd == f->dfd) {
+            fd = f->fd; /* not for this request: buffered */
+            continue;
+        }
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -356,6 +386,8 @@ void fs_sfile_close(fs_sfile *f)
 {
     if (!f)
         return;
+    if (f->dfd >= 0)
+        close(f->dfd);
     if (f->fd >= 0)
         close(f->fd);
     if (f->path[0])

@@ -308,10 +308,11 @@ out:
 
 /* See plat.h: positioned writes (an OVERLAPPED offset on a synchronous
  * handle), so concurrent calls do not share a file pointer. */
-int fs_sfile_pwrite(fs_sfile *f, uint64_t off, const void *buf, size_t n)
+int fs_sfile_pwrite(fs_sfile *f, uint64_t off, const void *buf, size_t n, bool cold)
 {
     const char *p = buf;
 
+    (void)cold; /* always through the cache manager */
     while (n) {
         OVERLAPPED ov = { 0 };
         DWORD chunk = n > (1u << 30) ? (1u << 30) : (DWORD)n, done = 0;
