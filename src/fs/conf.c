@@ -90,6 +90,17 @@ void fs_conf_defaults(fs_config *cfg)
     cfg->read_size = 1u << 20;
 }
 
+/* The decimal number s starts with (a digit first: no sign, no space)
+ * into *v, *end past it.  0, or -1 (none, or over 64 bits). */
+static int leading_number(const char *s, unsigned long long *v, char **end)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    *v = strtoull(s, end, 10);
+    return errno ? -1 : 0;
+}
+
 /* "123", "64K", "1M", "2G", "1T" (binary units, optional trailing 'B' or
  * "iB").  0 on success, -1 for anything else or overflow. */
 int fs_conf_parse_size(const char *s, uint64_t *out)
@@ -98,11 +109,7 @@ int fs_conf_parse_size(const char *s, uint64_t *out)
     unsigned long long v;
     uint64_t mul = 1;
 
-    if (!s || !isdigit((unsigned char)*s))
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno)
+    if (leading_number(s, &v, &end) < 0)
         return -1;
     switch (toupper((unsigned char)*end)) {
     case 0:
@@ -146,11 +153,7 @@ int fs_conf_parse_duration(const char *s, uint64_t *secs)
     unsigned long long v;
     char *end;
 
-    if (!s || !isdigit((unsigned char)*s))
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno)
+    if (leading_number(s, &v, &end) < 0)
         return -1;
     if (!*end && v == 0) { /* "0" = off needs no unit */
         *secs = 0;
