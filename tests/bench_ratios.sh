@@ -13,6 +13,11 @@
 #     [backup] max_rate = half that run's rate;
 #   writers' tx/s during `jetutil backup --endpoint` with --max-rate = half
 #     the unthrottled backup's rate / without; that backup's rate / max_rate;
+#   as references, the writers' tx/s while the same two backups (mount + tar,
+#     jetutil backup at the same max_rate) copy a second instance -- a copy
+#     of the first, hosted by an idle `jetutil serve` -- to the same disk:
+#     what the machine's shared disk and cores cost the writers, so that
+#     own / other is what backing up their own engine costs them on top;
 #   driver CPU seconds per GiB pulled, spool bytes, peak RSS (VmHWM);
 #   the spool re-read path: fs_memfuse over a file, splice / pread + reply.
 #
@@ -25,10 +30,12 @@ ACC=${BENCH_ACCOUNTS:-34000000}
 PAIRS=${BENCH_PAIRS:-3}
 BT=${BENCH_DIR:-$T}
 I=$BT/bench-inst
+I2=$BT/bench-other
 EPS=$T/ep.sock
+EPS2=$T/ep-other.sock
 R=$T/results # lines "KEY VALUE", one per measurement
 : >"$R"
-[ "$BT" != "$T" ] && trap 'fs_cleanup; rm -rf "$I" "$BT/bench-plain" "$BT/bench-out"' EXIT
+[ "$BT" != "$T" ] && trap 'fs_cleanup; rm -rf "$I" "$I2" "$BT/bench-plain" "$BT/bench-out"' EXIT
 
 now() { date +%s.%N; }
 # put KEY VALUE: record one measurement
@@ -39,13 +46,15 @@ median() {
         awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "nan" || b == "nan") print "nan"; else printf "%.2f", a / b }'; }
-# serve THREADS: host the instance (line-buffered output for the counter)
+# serve THREADS [DIR SOCKET OUT]: host an instance (default: the bench's,
+# its output line-buffered in serve.out for the counter); sets SERVE_PID
 serve() {
-    stdbuf -oL "$JU" serve "$I" --endpoint "$EPS" --threads "$1" >"$T/serve.out" 2>&1 &
+    stdbuf -oL "$JU" serve "${2:-$I}" --endpoint "${3:-$EPS}" --threads "$1" \
+        >"$T/${4:-serve.out}" 2>&1 &
     SERVE_PID=$!
     FS_PIDS="$FS_PIDS $SERVE_PID"
-    until [ -S "$EPS" ]; do
-        kill -0 "$SERVE_PID" 2>/dev/null || { cat "$T/serve.out"; fail "jetutil serve died"; }
+    until [ -S "${3:-$EPS}" ]; do
+        kill -0 "$SERVE_PID" 2>/dev/null || { cat "$T/${4:-serve.out}"; fail "jetutil serve died"; }
         sleep 0.05
     done
 }
@@ -174,23 +183,28 @@ during() {
     SECS=$(awk -v s="$t0" -v e="$t1" 'BEGIN { print e - s }')
     return $st
 }
-# mount_tar [MAX_RATE]: mount (policy = stream, as the issue's figure),
-# tar c | tar x into a directory, umount
+# mount_tar [MAX_RATE [SOCKET]]: mount (policy = stream, as the issue's
+# figure), tar c | tar x into a directory, umount
 mount_tar() {
-    fs_ini "$T/mt.ini" "[source]" "endpoint = $EPS" "[backup]" "max_rate = ${1:-0}" \
+    fs_ini "$T/mt.ini" "[source]" "endpoint = ${2:-$EPS}" "[backup]" "max_rate = ${1:-0}" \
         "[spool]" "directory = $BT" "policy = stream"
     fs_mount "$T/mt.ini" "$T/mnt" && rm -rf "$T/dst" && mkdir -p "$T/dst" &&
         tar cf - -C "$T/mnt" . | tar xf - -C "$T/dst" && fs_umount "$T/mnt"
 }
-jbackup() { # [--max-rate RATE]
+jbackup() { # SOCKET [--max-rate RATE]
     rm -rf "$BT/bench-out"
-    "$JU" backup --endpoint "$EPS" "$BT/bench-out" "$@" >"$T/jb.out" 2>&1 ||
+    sock=$1
+    shift
+    "$JU" backup --endpoint "$sock" "$BT/bench-out" "$@" >"$T/jb.out" 2>&1 ||
         { cat "$T/jb.out"; return 1; }
 }
 jbytes() { sed -n 's/.*, \([0-9]*\) bytes,.*/\1/p' "$T/jb.out"; }
 idle() { sleep "$1"; }
 
 step "writers: jetutil serve --threads 4, $PAIRS interleaved pairs"
+rm -rf "$I2"
+cp -a "$I" "$I2" || fail "copy of the instance for the reference"
+serve 0 "$I2" "$EPS2" serve-other.out
 serve 4
 sleep 2
 for p in $(seq "$PAIRS"); do
@@ -203,16 +217,24 @@ for p in $(seq "$PAIRS"); do
     # adjustable: the same with [backup] max_rate = half that run's rate
     during mount_tar "$mthalf" || fail "mount + tar at max_rate $mthalf with writers"
     put tx.tart "$TXS"
-    during jbackup || fail "jetutil backup with writers"
+    # reference: the same copy of the other instance
+    during mount_tar 0 "$EPS2" ||
+        fail "mount + tar of the other instance with writers"
+    put tx.tarref "$TXS"
+    during jbackup "$EPS" || fail "jetutil backup with writers"
     put tx.jb "$TXS"
     rate=$(awk -v b="$(jbytes)" -v s="$SECS" 'BEGIN { printf "%.0f", b / s }')
     put jb.rate "$rate"
     half=$((rate / 2))
-    during jbackup --max-rate "$half" || fail "jetutil backup --max-rate $half with writers"
+    during jbackup "$EPS" --max-rate "$half" || fail "jetutil backup --max-rate $half with writers"
     put tx.jbt "$TXS"
     # the pull rate the throttle achieved (jetutil's summary), over max_rate
     put jbt.ratio "$(sed -n 's/.*, pulled at \([0-9]*\) bytes\/s$/\1/p' "$T/jb.out" |
         awk -v m="$half" '{ print $1 / m }')"
+    # reference: the same throttled backup of the other instance
+    during jbackup "$EPS2" --max-rate "$half" ||
+        fail "jetutil backup of the other instance with writers"
+    put tx.jbtref "$TXS"
     during idle "$SECS"
     put tx.idle2 "$TXS"
 done
@@ -240,6 +262,8 @@ row "writers tx/s during mount + tar / without" "$(div "$(median tx.tar)" "$(med
 row "writers tx/s, mount + tar at max_rate = half / without" "$(div "$(median tx.tart)" "$(median tx.idle)")" "(adjustable)"
 row "writers tx/s during jetutil backup / without" "$(div "$(median tx.jb)" "$(median tx.idle)")" "(report)"
 row "writers tx/s, backup at max_rate = half / without" "$(div "$(median tx.jbt)" "$(median tx.idle2)")" ">= 0.90"
+row "  reference: mount + tar of another instance / without" "$(div "$(median tx.tarref)" "$(median tx.idle)")" "(report)"
+row "  reference: backup of another instance at half / without" "$(div "$(median tx.jbtref)" "$(median tx.idle2)")" "(report)"
 row "throttled backup rate / max_rate" "$(div "$(median jbt.ratio)" 1)" "1 +- 0.05"
 printf '   unthrottled jetutil backup --endpoint: %.0f MB/s\n' "$(div "$(median jb.rate)" 1000000)"
 echo

@@ -40,10 +40,19 @@ trap 'exit 143' TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
 
+# fs_alive PID: the process exists and has not exited.  An exited daemon
+# (the driver forks away from the shell) stays a zombie until PID 1 reaps
+# it, which some inits do only about once a second; kill -0 succeeds on a
+# zombie, so the state is read instead.
+fs_alive() {
+    st=$(sed -n 's/^[0-9]* (.*) \([A-Z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 # Wait (bounded, 60 s) until process $1 has exited.
 fs_wait_gone() {
     n=0
-    while kill -0 "$1" 2>/dev/null; do
+    while fs_alive "$1"; do
         n=$((n + 1))
         [ $n -gt 600 ] && return 1
         sleep 0.1
