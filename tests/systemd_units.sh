@@ -6,7 +6,8 @@
 # group-writable env file and a refused mount with nothing mounted; a copy
 # command that fails unmounts without commit (aborted, no log deleted,
 # exit 1); a copy that succeeds is committed, the logs are truncated, the
-# wrapper returns only after the driver ended, and the copy restores.
+# wrapper returns only after the driver ended, and the copy restores; the
+# wrapper also returns when nobody reaps the exited driver.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/fs_lib.sh"
 
 I=$T/inst
@@ -101,5 +102,35 @@ pgrep -f "$B/esebackupfs $CONF" >/dev/null && fail "the driver still runs after 
 gens >"$T/ok.after"
 [ -n "$(LC_ALL=C comm -23 "$T/bad.after" "$T/ok.after")" ] || fail "no log truncated"
 fs_check_copy "$T/copy-bank" "$I" "wrapper copy"
+
+step "nobody reaps the exited driver (a container's first process): the wrapper still returns"
+# the wrapper runs under a child subreaper (prctl PR_SET_CHILD_SUBREAPER)
+# that waits only for the wrapper: the daemonized driver, orphaned, is
+# inherited by it and stays a zombie until the wrapper has returned
+# shellcheck disable=SC2016
+printf '%s\n' 'COPY_COMMAND='\''cp -a "$MOUNTPOINT/." "'"$T"'/copy-reap/"'\' >"$ENVF"
+rc=0
+python3 -c '
+import ctypes, os, subprocess, sys
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+    sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
+rc = subprocess.run(sys.argv[1:]).returncode
+zombies = 0
+while True:
+    try:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        break
+    if pid == 0:
+        break
+    zombies += 1
+print("orphans reaped after the wrapper returned:", zombies)
+sys.exit(rc)' "$WRAP" bank "$MNT" >"$T/wrap.out" 2>"$T/wrap.err" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$T/wrap.err"; fail "wrapper under a non-reaping parent: exit $rc"; }
+grep -q "did not end" "$T/wrap.err" && { cat "$T/wrap.err"; fail "waited for a zombie"; }
+grep -q "^orphans reaped after the wrapper returned: [1-9]" "$T/wrap.out" ||
+    { cat "$T/wrap.out"; fail "the driver was not left a zombie: the case was not exercised"; }
+mountpoint -q "$MNT" && fail "left mounted"
+fs_check_copy "$T/copy-reap" "$I" "wrapper copy under a non-reaping parent"
 fs_serve_stop
 echo "PASS"
