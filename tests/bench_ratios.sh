@@ -54,7 +54,7 @@ serve() {
     SERVE_PID=$!
     FS_PIDS="$FS_PIDS $SERVE_PID"
     until [ -S "${3:-$EPS}" ]; do
-        kill -0 "$SERVE_PID" 2>/dev/null || { cat "$T/${4:-serve.out}"; fail "jetutil serve died"; }
+        fs_alive "$SERVE_PID" || { cat "$T/${4:-serve.out}"; fail "jetutil serve died"; }
         sleep 0.05
     done
 }

@@ -30,7 +30,7 @@ mount_fg() {
     FS_MOUNTS="$FS_MOUNTS $T/mnt-$1"
     n=0
     until mountpoint -q "$T/mnt-$1"; do
-        kill -0 "$DRIVER_PID" 2>/dev/null || { cat "$T/$1.log"; fail "$1: mount failed"; }
+        fs_alive "$DRIVER_PID" || { cat "$T/$1.log"; fail "$1: mount failed"; }
         n=$((n + 1))
         [ $n -gt 300 ] && fail "$1: not mounted"
         sleep 0.05

@@ -76,7 +76,7 @@ fs_serve() {
     FS_PIDS="$FS_PIDS $SERVE_PID"
     n=0
     until [ -S "$2" ]; do
-        kill -0 "$SERVE_PID" 2>/dev/null || { cat "$1.serve.out"; fail "jetutil serve died"; }
+        fs_alive "$SERVE_PID" || { cat "$1.serve.out"; fail "jetutil serve died"; }
         n=$((n + 1))
         [ $n -gt 200 ] && fail "endpoint $2 did not appear"
         sleep 0.05
