@@ -2,7 +2,7 @@
 # build, the engine stand-ins and the Windows test program under Wine.
 win_tests = tests/win_backends.sh tests/win_fs.sh tests/win_service.sh
 TESTS += $(win_tests)
-EXTRA_DIST += $(win_tests) tests/win_lib.sh tests/win/standin.h tests/win/standin.c \
+EXTRA_DIST += $(win_tests) tests/win_lib.sh tests/wine_hold.sh tests/win/standin.h tests/win/standin.c \
 	tests/win/esent_standin.c tests/win/ntdsbcli_standin.c tests/win/certadm_standin.c \
 	tests/win/win_backup.c tests/win/jet_api_check.c tests/win/winfsp_standin.c src/bkclient/win/local.mk \
 	src/fs/win/local.mk src/fs/win/winx.h src/fs/win/winfsp.h src/fs/win/winfsp_mount.h \

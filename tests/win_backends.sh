@@ -15,6 +15,7 @@
 #     version and refuses a bad INI, a libjet source and a missing WinFsp.
 # Exits 77 (SKIP) only when mingw-w64 or Wine is missing.
 . "${top_srcdir:-.}/tests/jetutil_lib.sh"
+. "${top_srcdir:-.}/tests/wine_hold.sh"
 
 CROSS=x86_64-w64-mingw32
 command -v "$CROSS-gcc" >/dev/null || { echo "SKIP: $CROSS-gcc not found (apt-get install gcc-mingw-w64-x86-64)"; exit 77; }
@@ -67,6 +68,8 @@ export ESEFS_REC="Z:$REC"
 # Stop this prefix's wineserver (only ours: WINEPREFIX is the test's own)
 # before the scratch directory goes.
 trap 'wineserver -k >/dev/null 2>&1; cleanup' EXIT
+# every Wine command below joins one live session
+wine_hold
 
 # run_backup BACKEND POLICY NAME [FAIL]: run the test program; its record in
 # $T/NAME.rec, output in $T/NAME.out; returns its status.

@@ -8,9 +8,12 @@
 #     test's own ($WINEPREFIX under $T);
 #   - the recording: a real libjet full backup stream in $REC ($DBFILE,
 #     $PAGE, $REC/index) served by the engine stand-ins;
-#   - write_ini BACKEND POLICY FILE: the README's configuration.
+#   - write_ini BACKEND POLICY FILE: the README's configuration;
+#   - the session held (tests/wine_hold.sh) from before the first Wine
+#     command: a test that needs the session to end calls wine_release.
 # Exits 77 (SKIP) only when mingw-w64 or Wine is missing.
 . "${top_srcdir:-.}/tests/jetutil_lib.sh"
+. "${top_srcdir:-.}/tests/wine_hold.sh"
 
 CROSS=x86_64-w64-mingw32
 command -v "$CROSS-gcc" >/dev/null || { echo "SKIP: $CROSS-gcc not found (apt-get install gcc-mingw-w64-x86-64)"; exit 77; }
@@ -61,6 +64,7 @@ PAGE=$(label_value "$REC" page_size)
 export WINEPREFIX="$T/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="esent=n"
 export ESEFS_REC="Z:$REC"
 trap 'wineserver -k >/dev/null 2>&1; cleanup' EXIT
+wine_hold
 # WinFsp's installer writes InstallDir in the 32-bit view (Wow6432Node)
 wine reg add 'HKLM\Software\Wow6432Node\WinFsp' /v InstallDir /t REG_SZ \
     /d "Z:${R//\//\\}\\winfsp\\" /f >"$T/reg.log" 2>&1 </dev/null ||

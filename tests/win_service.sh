@@ -37,12 +37,25 @@ INI="$T/svc conf/svc.ini"
 winpath() { echo "Z:${1//\//\\}"; }
 
 # session_env NAME VALUE...: set the next session's environment (pairs).
+# One `reg import` is the only command of a session of its own: the
+# session before it has ended (wineserver -w), and it ends before the next
+# one boots, so it never joins a session that is shutting down
+# (tests/wine_hold.sh).
 session_env() {
-    while [ $# -ge 2 ]; do
-        wine reg add "$ENVKEY" /v "$1" /t REG_SZ /d "$2" /f >>"$T/reg.log" 2>&1 </dev/null ||
-            fail "registry environment $1: $(tail -n 3 "$T/reg.log")"
-        shift 2
-    done
+    local f="$T/env.reg" v rc
+    {
+        printf 'REGEDIT4\r\n\r\n[%s]\r\n' "HKEY_LOCAL_MACHINE${ENVKEY#HKLM}"
+        while [ $# -ge 2 ]; do
+            v=${2//\\/\\\\}
+            printf '"%s"="%s"\r\n' "$1" "${v//\"/\\\"}"
+            shift 2
+        done
+    } >"$f"
+    wineserver -w
+    wine reg import "$(winpath "$f")" >>"$T/reg.log" 2>&1 </dev/null
+    rc=$?
+    [ $rc = 0 ] || fail "registry environment: reg import exit status $rc: $(tail -n 3 "$T/reg.log")"
+    wineserver -w # the session ends: the next one boots with that environment
 }
 
 # the console form refuses to run without the SCM
@@ -54,6 +67,8 @@ echo "$out" | grep -q 'Service Control Manager' || fail "--service from a consol
 
 wine sc create esefs binPath= "$(winpath "$R/esebackupfs.exe") --service esefs \"$(winpath "$INI")\" X:" \
     >"$T/sc.log" 2>&1 </dev/null || fail "sc create: $(cat "$T/sc.log")"
+# from here each session is booted for one service run and ends with it
+wine_release
 
 # run_svc BACKEND POLICY NAME [FAIL]: one service run in a new Wine session;
 # the copy in $T/NAME, records in $T/NAME.rec / $T/NAME.fsp, the session's
@@ -65,7 +80,6 @@ run_svc() {
     session_env ESEFS_REC "Z:$REC" ESEFS_RECORD "Z:$T/$3.rec" ESEFS_FAIL_READ "${4:-none}" \
         ESEFS_COPY "Z:$T/$3" ESEFS_WINFSP_RECORD "Z:$T/$3.fsp" ESEFS_WINFSP_WAIT 1 \
         ESEFS_WINFSP_THEN "net stop esefs"
-    wineserver -w # the session ends: the next one boots with that environment
     start_session "$3"
     grep -q 'started successfully' "$T/$3.net" || fail "$3: net start said: $(cat "$T/$3.net")"
 }
