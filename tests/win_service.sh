@@ -21,6 +21,9 @@
 #     (EventLog\Application\esefs: EventMessageFile = esebackupfs.exe);
 #   - a bad configuration: FILE:LINE in the event log, the service never
 #     RUNNING, exit status 1;
+#   - the service process killed while mounted (taskkill /F, run by the
+#     copy tool): the mount ends with it (its job object), the session
+#     ends, nothing truncated, no End;
 #   - `esebackupfs.exe --service ...` from a console (no SCM) exits 2 with
 #     one line saying how to install it.
 # The service's environment is the session's (Wine builds it from the
@@ -70,26 +73,30 @@ wine sc create esefs binPath= "$(winpath "$R/esebackupfs.exe") --service esefs \
 # from here each session is booted for one service run and ends with it
 wine_release
 
-# run_svc BACKEND POLICY NAME [FAIL]: one service run in a new Wine session;
-# the copy in $T/NAME, records in $T/NAME.rec / $T/NAME.fsp, the session's
-# output (the services' stderr, Wine's eventlog channel) in $T/NAME.session.
+# run_svc BACKEND POLICY NAME [FAIL [THEN [GUARD]]]: one service run in a
+# new Wine session, the copy tool running THEN (default `net stop esefs`)
+# after its copy; the copy in $T/NAME, records in $T/NAME.rec /
+# $T/NAME.fsp, the session's output (the services' stderr, Wine's eventlog
+# channel) in $T/NAME.session.
 run_svc() {
     rm -rf "$T/$3" "$T/$3.rec" "$T/$3.fsp"
     mkdir "$T/$3"
     write_ini "$1" "$2" "$INI"
     session_env ESEFS_REC "Z:$REC" ESEFS_RECORD "Z:$T/$3.rec" ESEFS_FAIL_READ "${4:-none}" \
         ESEFS_COPY "Z:$T/$3" ESEFS_WINFSP_RECORD "Z:$T/$3.fsp" ESEFS_WINFSP_WAIT 1 \
-        ESEFS_WINFSP_THEN "net stop esefs"
-    start_session "$3"
+        ESEFS_WINFSP_THEN "${5:-net stop esefs}"
+    start_session "$3" "${6:-300}"
     grep -q 'started successfully' "$T/$3.net" || fail "$3: net start said: $(cat "$T/$3.net")"
 }
 
-# start_session NAME: net start esefs in a new session, wait for its end.
+# start_session NAME [GUARD]: net start esefs in a new session, wait for
+# its end (at most GUARD seconds, default 300).
 start_session() {
     WINEDEBUG=-all,err+eventlog,trace+eventlog,fixme+advapi wine net start esefs \
         >"$T/$1.net" 2>"$T/$1.session" </dev/null
     # the session ends when the service has stopped (a hang guard, not a timing)
-    timeout 300 wineserver -w || fail "$1: the service did not stop: $(cat "$T/$1.fsp")"
+    timeout "${2:-300}" wineserver -w ||
+        fail "$1: the session did not end: $(cat "$T/$1.fsp" 2>/dev/null)"
 }
 
 # rec_is NAME EXPECTED: the engine stand-in's lines ("term" dropped).
@@ -171,4 +178,19 @@ event "$n" err "JET_errDiskIO"
 event "$n" trace "-> JetEndExternalBackupInstance2(Abort)"
 event "$n" err "service esefs stopped, exit status 1"
 note "a failing engine read under the service: EIO, End(Abort), the service stops with exit status 1"
+
+# the service process dies (taskkill /F, as in a crash) while mounted: its
+# job object ends the mount with it, so the session ends (a mount left
+# behind would serve on with nobody to stop it: the guard fails); the
+# backup was never completed: neither TruncateLog nor End(Normal)
+n=svc-killed
+run_svc esent complete "$n" none 'taskkill /F /PID {ppid}' 120
+f="$T/$n.fsp"
+grep -qx 'then started' "$f" || fail "$n: taskkill not started: $(cat "$f")"
+grep -qE '^(exit|unmount)$' "$f" && fail "$n: the mount was unmounted, not ended: $(cat "$f")"
+event "$n" trace "service esefs running: X: mounted"
+grep -q 'service esefs stopped' "$T/$n.session" &&
+    fail "$n: the service was not killed: $(grep eventlog:ReportEventW "$T/$n.session")"
+rec_is "$n" "begin 0;"
+note "the service process killed while mounted: the mount ends with it (job object), nothing truncated"
 exit 0

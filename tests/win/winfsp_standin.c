@@ -12,7 +12,9 @@
  *     thread while a second thread reads the next largest, then the rest
  *     in listing order;
  *   - run $ESEFS_WINFSP_THEN (e.g. `esebackupfs.exe commit X:`), still
- *     mounted, and record its exit status;
+ *     mounted, and record its exit status; "{ppid}" in it stands for the
+ *     id of the process that started this one (e.g. `taskkill /F /PID
+ *     {ppid}`: under a service, the service process);
  *   - with $ESEFS_WINFSP_WAIT=1 (a mount that stays up until it is told
  *     to unmount, as a service's does): start $ESEFS_WINFSP_THEN (e.g.
  *     `net stop NAME`) without waiting for it, record `then started`, and
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <windows.h>
+#include <tlhelp32.h>
 
 #include "winfsp.h"
 
@@ -309,21 +312,48 @@ static DWORD WINAPI copy_thread(void *arg)
     return 0;
 }
 
+/* The id of the process that started this one, or 0. */
+static DWORD parent_pid(void)
+{
+    PROCESSENTRY32 pe;
+    DWORD self = GetCurrentProcessId(), ppid = 0;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+
+    if (snap == INVALID_HANDLE_VALUE)
+        return 0;
+    pe.dwSize = sizeof pe;
+    for (BOOL ok = Process32First(snap, &pe); ok; ok = Process32Next(snap, &pe))
+        if (pe.th32ProcessID == self) {
+            ppid = pe.th32ParentProcessID;
+            break;
+        }
+    CloseHandle(snap);
+    return ppid;
+}
+
 /* $ESEFS_WINFSP_THEN, when set and not empty: a command line run (and waited for) after
  * the copy, while still mounted, e.g. `esebackupfs.exe commit X:`; its
  * exit status is recorded as `then N`.  With nowait, only started
- * (`then started`), e.g. `net stop NAME`, which waits for this unmount. */
+ * (`then started`), e.g. `net stop NAME`, which waits for this unmount.
+ * The first "{ppid}" in it becomes parent_pid(). */
 static void run_then(int nowait)
 {
     const char *cmd = getenv("ESEFS_WINFSP_THEN");
+    const char *tok = cmd ? strstr(cmd, "{ppid}") : NULL;
     STARTUPINFOA si;
     PROCESS_INFORMATION pi;
     DWORD code = 0;
     char line[1024];
+    int n;
 
     if (!cmd || !*cmd)
         return;
-    if (snprintf(line, sizeof line, "%s", cmd) >= (int)sizeof line) {
+    if (tok)
+        n = snprintf(line, sizeof line, "%.*s%lu%s", (int)(tok - cmd), cmd,
+                     (unsigned long)parent_pid(), tok + strlen("{ppid}"));
+    else
+        n = snprintf(line, sizeof line, "%s", cmd);
+    if (n < 0 || n >= (int)sizeof line) {
         rec("error then - 0 0");
         return;
     }

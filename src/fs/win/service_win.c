@@ -29,6 +29,15 @@
  * loop starts): a mount point WinFsp then refuses ends the child, and the
  * service goes from RUNNING to STOPPED with code 1.
  *
+ * The child runs in a job object that kills it when the job's last handle
+ * closes, and only the service process holds one: if the service process
+ * dies (killed, crashed), the mount dies with it instead of serving on
+ * with nobody to stop it, and the engine's backup ends as after a crash of
+ * the mount, without truncation.  Processes the child starts break away
+ * from the job (SILENT_BREAKAWAY_OK).  A job that cannot be set up (the
+ * service already runs in a job that forbids nesting) is a warning: the
+ * mount runs without that guarantee.
+ *
  * Logging: both processes log to stderr and to the event log under source
  * NAME (log_win.c), which the service registers with this executable's
  * message table (esebackupfs_msg.mc) when it starts.
@@ -60,6 +69,7 @@ typedef struct winx_svc {
     const char *prog, *name, *config, *mountpoint; /* set once */
     wchar_t *wname;                                /* set once */
     HANDLE stop, ready;                            /* inheritable events, set once */
+    HANDLE job;                                    /* the child's job (service_main's thread) */
     SERVICE_STATUS_HANDLE status_handle;           /* set by service_main before RUNNING */
     CRITICAL_SECTION lock;                         /* guards status */
     SERVICE_STATUS status;
@@ -179,8 +189,33 @@ static int append_arg(char *cmd, size_t cb, const char *arg)
     return 0;
 }
 
+/* A job that kills its processes when its last handle closes and lets
+ * their own children break away, or NULL after a warning. */
+static HANDLE kill_on_close_job(void)
+{
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+    HANDLE job = CreateJobObjectW(NULL, NULL);
+
+    if (!job)
+        goto fail;
+    memset(&li, 0, sizeof li);
+    li.BasicLimitInformation.LimitFlags =
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK;
+    if (SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li, sizeof li))
+        return job;
+fail:
+    fs_log(FS_LOG_WARNING,
+           "no job object for the mount (Windows error %lu): it would outlive a crash of the "
+           "service",
+           (unsigned long)GetLastError());
+    if (job)
+        CloseHandle(job);
+    return NULL;
+}
+
 /* Start the child `EXE --service-mount NAME STOP READY CONFIG MOUNTPOINT`
- * (no window, inheriting the two events).  0, or -1 after one line. */
+ * (no window, inheriting the two events), in s->job when there is one:
+ * created suspended, assigned, then resumed.  0, or -1 after one line. */
 static int spawn_child(winx_svc *s, PROCESS_INFORMATION *pi)
 {
     char exe[MAX_PATH], hstop[24], hready[24], cmd[4096] = "";
@@ -189,29 +224,52 @@ static int spawn_child(winx_svc *s, PROCESS_INFORMATION *pi)
     };
     STARTUPINFOA si;
     DWORD n = GetModuleFileNameA(NULL, exe, sizeof exe);
+    int rc = -1;
 
     if (n == 0 || n >= sizeof exe) {
         fs_log(FS_LOG_ERR, "GetModuleFileName failed (Windows error %lu)",
                (unsigned long)GetLastError());
-        return -1;
+        goto out;
     }
     snprintf(hstop, sizeof hstop, "%llu", (unsigned long long)(uintptr_t)s->stop);
     snprintf(hready, sizeof hready, "%llu", (unsigned long long)(uintptr_t)s->ready);
     for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
         if (append_arg(cmd, sizeof cmd, args[i]) < 0) {
             fs_log(FS_LOG_ERR, "the mount's command line is too long");
-            return -1;
+            goto out;
         }
     memset(&si, 0, sizeof si);
     si.cb = sizeof si;
-    if (!CreateProcessA(exe, cmd, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &si, pi)) {
+    if (!CreateProcessA(exe, cmd, NULL, NULL, TRUE, CREATE_NO_WINDOW | CREATE_SUSPENDED, NULL, NULL,
+                        &si, pi)) {
         fs_log(FS_LOG_ERR, "cannot start the mount %s (Windows error %lu)", exe,
                (unsigned long)GetLastError());
-        return -1;
+        goto out;
     }
-    CloseHandle(pi->hThread);
+    if (s->job && !AssignProcessToJobObject(s->job, pi->hProcess)) {
+        fs_log(FS_LOG_WARNING,
+               "cannot put the mount in its job (Windows error %lu): it would outlive a crash "
+               "of the service",
+               (unsigned long)GetLastError());
+        CloseHandle(s->job);
+        s->job = NULL;
+    }
+    if (ResumeThread(pi->hThread) == (DWORD)-1) {
+        fs_log(FS_LOG_ERR, "cannot start the mount (ResumeThread: Windows error %lu)",
+               (unsigned long)GetLastError());
+        if (!TerminateProcess(pi->hProcess, 1))
+            fs_log(FS_LOG_ERR, "cannot end the suspended mount (Windows error %lu)",
+                   (unsigned long)GetLastError());
+        CloseHandle(pi->hProcess);
+        pi->hProcess = NULL;
+        goto out;
+    }
+    rc = 0;
+out:
+    if (pi->hThread)
+        CloseHandle(pi->hThread);
     pi->hThread = NULL;
-    return 0;
+    return rc;
 }
 
 /* Wait for the child to mount (READY: 1) or to exit (0), reporting
@@ -307,7 +365,8 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv)
         return;
     }
     report(s, SERVICE_START_PENDING, 0);
-    (void)register_source(s); /* warned; logging goes on without it */
+    (void)register_source(s);     /* warned; logging goes on without it */
+    s->job = kill_on_close_job(); /* warned when NULL; the mount runs all the same */
     if (spawn_child(s, &pi) < 0)
         goto out;
     if (wait_mounted(s, pi.hProcess) == 1) {
@@ -319,6 +378,9 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv)
 out:
     if (pi.hProcess)
         CloseHandle(pi.hProcess);
+    if (s->job)
+        CloseHandle(s->job); /* the child has exited (or is lost: then it ends here) */
+    s->job = NULL;
     s->exit_status = code;
     fs_log(code ? FS_LOG_ERR : FS_LOG_NOTICE, "service %s stopped, exit status %lu%s", s->name,
            (unsigned long)code, code ? " (the backup was not completed)" : "");
