@@ -30,7 +30,7 @@ tests_test_fs_spool_CFLAGS = $(FS_TEST_CFLAGS)
 tests_test_fs_spool_LDADD = $(FS_TEST_LDADD)
 # the FUSE ceiling for the benchmark: one in-memory file
 tests_fs_memfuse_SOURCES = tests/fs_memfuse.c
-tests_fs_memfuse_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
+tests_fs_memfuse_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS) -I$(top_srcdir)/src/fs/posix
 tests_fs_memfuse_LDADD = $(FUSE_LIBS)
 
 TESTS += tests/test_fs_ops tests/test_fs_conf tests/test_fs_spool

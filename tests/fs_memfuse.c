@@ -1,10 +1,10 @@
 /*
  * fs_memfuse.c -- the FUSE ceiling for tests/bench_fs.sh: one read-only
  * file "/data" of SIZE bytes served from memory with the same libfuse
- * settings as esebackupfs (src/fs/posix/fuse_ops.c: high-level API,
- * direct_io on every open, no kernel read-ahead, no async direct I/O, no
- * splice, frozen attributes, st_blksize 1 MiB), so that a ratio against it
- * measures the driver and not a difference in settings.
+ * settings as esebackupfs (src/fs/posix/fuse_settings.h, applied by both;
+ * high-level API, direct_io on every open, no kernel read-ahead, no async
+ * direct I/O, no splice, frozen attributes, st_blksize 1 MiB), so that a
+ * ratio against it measures the driver and not a difference in settings.
  * Usage: fs_memfuse SIZE MOUNTPOINT [-f].
  *
  * With FS_MEMFUSE_FILE=PATH the bytes come from that file instead (as the
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fuse_settings.h"
 
 /* The one context of this tiny program. */
 static struct mem_ctx {
@@ -32,14 +33,7 @@ static struct mem_ctx {
 
 static void *m_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-    cfg->kernel_cache = 1;
-    cfg->attr_timeout = cfg->entry_timeout = 86400;
-    conn->max_readahead = 0;
-    if (conn->max_background < 64)
-        conn->max_background = 64;
-    conn->want &=
-        ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
-                    FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO);
+    fsx_fuse_settings(conn, cfg);
     return NULL;
 }
 

@@ -29,7 +29,7 @@ LIBESEFS_ALL = $(LIBESEFSX) $(LIBESEFS) $(LIBESEFSX)
 
 # mount(8) runs helpers with a fixed PATH: install into sbin (fuse-notes b.9)
 sbin_PROGRAMS += esebackupfs
-esebackupfs_SOURCES = src/fs/posix/main.c src/fs/posix/fuse_ops.c src/fs/posix/daemon.c \
+esebackupfs_SOURCES = src/fs/posix/main.c src/fs/posix/fuse_ops.c src/fs/posix/fuse_settings.h src/fs/posix/daemon.c \
 	src/fs/posix/signals.c src/fs/posix/readahead.c src/fs/posix/fuse_log.c \
 	src/fs/posix/report.h src/fs/posix/report.c src/fs/posix/status_cli.c
 esebackupfs_SOURCES += src/fs/posix/check.c

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fsx.h"
+#include "fuse_settings.h"
 
 static fs_ctx *op_ctx(void)
 {
@@ -28,18 +29,8 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
     cfg->use_ino = 1;
     cfg->readdir_ino = 1;
-    cfg->kernel_cache = 1;
-    cfg->attr_timeout = 86400.0 * 365;
-    cfg->entry_timeout = 86400.0 * 365;
     cfg->negative_timeout = 1.0;
-    conn->max_readahead = 0;
-    if (conn->max_background < 64)
-        conn->max_background = 64;
-    /* no async direct I/O: the parts of one large read(2) arrive one
-     * after the other, in order (the stream window relies on it) */
-    conn->want &=
-        ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
-                    FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_ASYNC_DIO);
+    fsx_fuse_settings(conn, cfg);
     return ctx;
 }
 
